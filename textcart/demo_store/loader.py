@@ -1,0 +1,298 @@
+"""Read and validate the demo store's shoppers, orders and scripted conversations.
+
+Each file is parsed into Pydantic models that reject unknown keys, labels outside the fixed
+vocabularies, and references that do not resolve: product ids and sizes must exist in
+``catalog.jsonl``, orders must belong to a demo shopper's phone, conversations must name a
+demo shopper. Cross-references are checked when the models are validated with a
+`DemoReferences` in the Pydantic context, as every loader here does.
+
+Every loader takes an optional ``root`` (default: this package's directory) so tests and
+tools can validate a copy of the data.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from textcart.graph.state import Intent, MessageType, Trigger
+from textcart.tools.shopper_store import EventType
+
+# 555-0100 .. 555-0199 is reserved for fiction in North America: no real person gets a text.
+_FICTIONAL_PHONE = re.compile(r"^\+1[2-9]\d{2}55501\d{2}$")
+_SHOPPER_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+_SHOE_SIZE = re.compile(r"^\d{1,2}(\.5)?$")
+
+
+def demo_dir() -> Path:
+    """Directory holding the demo store's data files (shipped inside the package)."""
+    return Path(__file__).resolve().parent
+
+
+def catalog_path(root: Path | None = None) -> Path:
+    """Path of the demo catalog, one product per JSON line."""
+    return (root or demo_dir()) / "catalog.jsonl"
+
+
+@dataclass(frozen=True)
+class DemoReferences:
+    """What the demo files may point at: catalog products and sizes, shoppers, phones."""
+
+    sizes_by_product: dict[str, tuple[str, ...]]
+    categories: frozenset[str]
+    shopper_keys: frozenset[str] = field(default_factory=frozenset)
+    phones: frozenset[str] = field(default_factory=frozenset)
+
+    def check_product(self, product_id: str, size: str | None = None) -> None:
+        """Raise ValueError unless the product exists (and has `size` in its size run)."""
+        sizes = self.sizes_by_product.get(product_id)
+        if sizes is None:
+            raise ValueError(f"unknown product id {product_id!r}")
+        if size is not None and size not in sizes:
+            raise ValueError(f"{product_id} has no size {size!r} (sizes: {', '.join(sizes)})")
+
+    def check_category_prefix(self, prefix: str) -> None:
+        """Raise ValueError unless some catalog category starts with `prefix`."""
+        if not any(category.startswith(prefix) for category in self.categories):
+            raise ValueError(f"no catalog category starts with {prefix!r}")
+
+
+def _references(info: ValidationInfo) -> DemoReferences | None:
+    context = info.context
+    refs = context.get("refs") if isinstance(context, dict) else None
+    return refs if isinstance(refs, DemoReferences) else None
+
+
+class _DemoModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BehaviourEvent(_DemoModel):
+    """Something the shopper did on the site, `minutes_ago` before the demo starts."""
+
+    type: EventType
+    product_id: str
+    minutes_ago: int = Field(ge=0)
+    size: str | None = None
+
+    @model_validator(mode="after")
+    def _product_exists(self, info: ValidationInfo) -> BehaviourEvent:
+        refs = _references(info)
+        if refs is not None:
+            refs.check_product(self.product_id, self.size)
+        return self
+
+
+class ShopperPreferences(_DemoModel):
+    """What the shopper told us or we learned: sizes, colours, budget."""
+
+    shoe_line: Literal["men", "women"] | None = None
+    shoe_size: str | None = Field(default=None, pattern=_SHOE_SIZE.pattern)
+    apparel_size: Literal["XS", "S", "M", "L", "XL", "XXL"] | None = None
+    favourite_colors: list[str] = Field(default_factory=list)
+    budget_max: float | None = Field(default=None, gt=0)
+
+
+class DemoShopper(_DemoModel):
+    """A fictional subscriber: contact, consent, preferences and recent behaviour."""
+
+    key: str = Field(pattern=_SHOPPER_KEY.pattern)
+    phone: str
+    first_name: str = Field(min_length=1)
+    timezone: str
+    consent: Literal["subscribed", "opted_out"]
+    preferences: ShopperPreferences = Field(default_factory=ShopperPreferences)
+    events: list[BehaviourEvent] = Field(default_factory=list)
+
+    @field_validator("phone")
+    @classmethod
+    def _fictional_phone(cls, phone: str) -> str:
+        if not _FICTIONAL_PHONE.match(phone):
+            raise ValueError(f"{phone!r} is not a fictional +1 NXX-555-01xx number")
+        return phone
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, timezone: str) -> str:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError) as err:
+            raise ValueError(f"unknown IANA time zone {timezone!r}") from err
+        return timezone
+
+
+class OrderItem(_DemoModel):
+    """One line of an order: a product in a size."""
+
+    product_id: str
+    size: str
+
+    @model_validator(mode="after")
+    def _product_exists(self, info: ValidationInfo) -> OrderItem:
+        refs = _references(info)
+        if refs is not None:
+            refs.check_product(self.product_id, self.size)
+        return self
+
+
+class DemoOrder(_DemoModel):
+    """An order of a demo shopper, as the order system would report it."""
+
+    order_id: str = Field(min_length=1)
+    phone: str
+    status: Literal["processing", "shipped", "delivered", "returned"]
+    items: list[OrderItem] = Field(min_length=1)
+    placed_days_ago: int = Field(ge=0)
+    carrier: str = Field(min_length=1)
+    tracking: str | None = None
+    eta_days: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _consistent(self, info: ValidationInfo) -> DemoOrder:
+        if self.status == "shipped" and not self.tracking:
+            raise ValueError(f"{self.order_id}: a shipped order needs a tracking number")
+        if self.status in ("processing", "shipped") and self.eta_days is None:
+            raise ValueError(f"{self.order_id}: an open order needs eta_days")
+        refs = _references(info)
+        if refs is not None and self.phone not in refs.phones:
+            raise ValueError(f"{self.order_id}: phone {self.phone} is not a demo shopper")
+        return self
+
+
+class Expectation(_DemoModel):
+    """What a turn must produce; every key is optional."""
+
+    intent: Intent | None = None
+    next_message: MessageType | None = None
+    category: str | None = None
+    no_message: bool | None = None
+
+    @model_validator(mode="after")
+    def _category_exists(self, info: ValidationInfo) -> Expectation:
+        refs = _references(info)
+        if refs is not None and self.category is not None:
+            refs.check_category_prefix(self.category)
+        return self
+
+
+class Turn(_DemoModel):
+    """One step of a script: a shopper's text, or a proactive trigger with no text."""
+
+    text: str | None = Field(default=None, min_length=1)
+    trigger: Trigger | None = None
+    expect: Expectation = Field(default_factory=Expectation)
+
+    @model_validator(mode="after")
+    def _text_or_trigger(self) -> Turn:
+        if (self.text is None) == (self.trigger is None):
+            raise ValueError("a turn has exactly one of `text` or `trigger`")
+        if self.trigger is not None and self.expect.intent is not None:
+            raise ValueError("a proactive trigger has no shopper text, so no intent to expect")
+        return self
+
+
+class Conversation(_DemoModel):
+    """A scripted conversation the demo plays and the simulations assert on."""
+
+    name: str = Field(min_length=1)
+    shopper: str
+    description: str = Field(min_length=1)
+    turns: list[Turn] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _shopper_exists(self, info: ValidationInfo) -> Conversation:
+        refs = _references(info)
+        if refs is not None and self.shopper not in refs.shopper_keys:
+            raise ValueError(f"unknown shopper {self.shopper!r}")
+        return self
+
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def _read_yaml(path: Path) -> Any:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def _validate(model: type[_Model], data: Any, refs: DemoReferences, where: str) -> _Model:
+    # Name the file (and entry) in the error: Pydantic only knows the field path.
+    try:
+        return model.model_validate(data, context={"refs": refs})
+    except ValidationError as err:
+        raise ValueError(f"{where}: {err}") from err
+
+
+def _catalog_references(root: Path | None) -> DemoReferences:
+    sizes: dict[str, tuple[str, ...]] = {}
+    categories: set[str] = set()
+    with catalog_path(root).open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                product = json.loads(line)
+                sizes[product["id"]] = tuple(product["sizes"])
+                categories.add(product["category"])
+    return DemoReferences(sizes_by_product=sizes, categories=frozenset(categories))
+
+
+def load_shoppers(root: Path | None = None) -> dict[str, DemoShopper]:
+    """Load ``shoppers.yaml``: shopper key -> validated shopper."""
+    refs = _catalog_references(root)
+    path = (root or demo_dir()) / "shoppers.yaml"
+    raw = _read_yaml(path)
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: expected a mapping of shopper key to shopper")
+    shoppers = {
+        key: _validate(DemoShopper, {"key": key, **(body or {})}, refs, f"{path} [{key}]")
+        for key, body in raw.items()
+    }
+    phones = [shopper.phone for shopper in shoppers.values()]
+    if len(set(phones)) != len(phones):
+        raise ValueError(f"{path}: two shoppers share a phone number")
+    return shoppers
+
+
+def load_orders(root: Path | None = None) -> list[DemoOrder]:
+    """Load ``orders.yaml``: every order, validated against the catalog and the shoppers."""
+    base = _catalog_references(root)
+    phones = frozenset(shopper.phone for shopper in load_shoppers(root).values())
+    refs = DemoReferences(base.sizes_by_product, base.categories, phones=phones)
+    path = (root or demo_dir()) / "orders.yaml"
+    raw = _read_yaml(path)
+    rows = raw.get("orders") if isinstance(raw, dict) else None
+    if not isinstance(rows, list):
+        raise ValueError(f"{path}: expected `orders:` with a list of orders")
+    orders = [_validate(DemoOrder, row, refs, f"{path} [order {i}]") for i, row in enumerate(rows)]
+    ids = [order.order_id for order in orders]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"{path}: duplicate order ids")
+    return orders
+
+
+def load_conversations(root: Path | None = None) -> list[Conversation]:
+    """Load every ``conversations/*.yaml`` script, sorted by name."""
+    base = _catalog_references(root)
+    keys = frozenset(load_shoppers(root))
+    refs = DemoReferences(base.sizes_by_product, base.categories, shopper_keys=keys)
+    conversations = []
+    for path in sorted(((root or demo_dir()) / "conversations").glob("*.yaml")):
+        conversation = _validate(Conversation, _read_yaml(path), refs, str(path))
+        if conversation.name != path.stem:
+            raise ValueError(f"{path}: name {conversation.name!r} must match the file name")
+        conversations.append(conversation)
+    return conversations
