@@ -1,0 +1,1 @@
+"""textcart: conversational commerce over SMS, as a LangGraph state machine."""

@@ -1,0 +1,131 @@
+"""Run-time settings of the conversation graph.
+
+One typed class; every field has a description (shown in LangGraph Studio when an
+assistant is configured) and falls back to an environment variable, so the same graph is
+configured from Studio, from the API, or from the shell.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from typing import Literal
+
+DeciderChoice = Literal["auto", "classic", "llm"]
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def _env_model() -> str | None:
+    value = os.environ.get("TEXTCART_MODEL", "").strip()
+    return value or None
+
+
+@dataclass(kw_only=True)
+class Context:
+    """Settings for one run of the graph (per assistant in LangGraph Studio)."""
+
+    model: str | None = field(
+        default_factory=_env_model,
+        metadata={
+            "description": "Chat model as 'provider:model' (e.g. 'openai:gpt-4o-mini'), "
+            "'local' for the bundled llama.cpp model, or empty for classic deciders only. "
+            "Env: TEXTCART_MODEL."
+        },
+    )
+    intent_decider: DeciderChoice = field(
+        default_factory=lambda: _env("TEXTCART_INTENT_DECIDER", "auto"),  # type: ignore[arg-type,return-value]
+        metadata={"description": "Who classifies intent: 'llm', 'classic', or 'auto' "
+                  "(LLM when a model is configured)."},
+    )
+    buy_likelihood_decider: DeciderChoice = field(
+        default_factory=lambda: _env("TEXTCART_BUY_LIKELIHOOD_DECIDER", "auto"),  # type: ignore[arg-type,return-value]
+        metadata={"description": "Who scores buy-likelihood: 'llm', 'classic' or 'auto'."},
+    )
+    tone_decider: DeciderChoice = field(
+        default_factory=lambda: _env("TEXTCART_TONE_DECIDER", "auto"),  # type: ignore[arg-type,return-value]
+        metadata={"description": "Who picks the tone: 'llm', 'classic' or 'auto'."},
+    )
+    fit_decider: DeciderChoice = field(
+        default_factory=lambda: _env("TEXTCART_FIT_DECIDER", "auto"),  # type: ignore[arg-type,return-value]
+        metadata={"description": "Who judges product fit and highlights: 'llm', 'classic' "
+                  "or 'auto'."},
+    )
+    next_message_decider: DeciderChoice = field(
+        default_factory=lambda: _env("TEXTCART_NEXT_MESSAGE_DECIDER", "auto"),  # type: ignore[arg-type,return-value]
+        metadata={"description": "Who chooses the next message type (the graph's edge): "
+                  "'llm', 'classic' or 'auto'."},
+    )
+    wording_decider: DeciderChoice = field(
+        default_factory=lambda: _env("TEXTCART_WORDING_DECIDER", "auto"),  # type: ignore[arg-type,return-value]
+        metadata={"description": "Who writes the SMS: 'llm', 'classic' (templates) or 'auto'."},
+    )
+    llm_timeout_s: float = field(
+        default_factory=lambda: float(_env("TEXTCART_LLM_TIMEOUT_S", "20")),
+        metadata={"description": "Per-decision LLM time budget in seconds; on timeout the "
+                  "classic decider answers."},
+    )
+    store_name: str = field(
+        default_factory=lambda: _env("TEXTCART_STORE_NAME", "Trailhead Outfitters"),
+        metadata={"description": "Store name used in texts and the HELP reply."},
+    )
+    store_timezone: str = field(
+        default_factory=lambda: _env("TEXTCART_STORE_TIMEZONE", "America/New_York"),
+        metadata={"description": "Time zone used when the shopper's is unknown."},
+    )
+    quiet_hours_start: int = field(
+        default_factory=lambda: int(_env("TEXTCART_QUIET_START", "21")),
+        metadata={"description": "Hour (0-23, shopper's local time) from which no proactive "
+                  "text is sent."},
+    )
+    quiet_hours_end: int = field(
+        default_factory=lambda: int(_env("TEXTCART_QUIET_END", "9")),
+        metadata={"description": "Hour (0-23, shopper's local time) at which proactive texts "
+                  "may resume."},
+    )
+    proactive_cap_24h: int = field(
+        default_factory=lambda: int(_env("TEXTCART_PROACTIVE_CAP_24H", "2")),
+        metadata={"description": "Most proactive (unprompted) texts per shopper per 24 h."},
+    )
+    max_segments: int = field(
+        default_factory=lambda: int(_env("TEXTCART_MAX_SEGMENTS", "2")),
+        metadata={"description": "Longest reply allowed, in SMS segments."},
+    )
+    offer_code: str = field(
+        default_factory=lambda: _env("TEXTCART_OFFER_CODE", "TRAIL10"),
+        metadata={"description": "The only discount code the agent may send."},
+    )
+    offer_percent: int = field(
+        default_factory=lambda: int(_env("TEXTCART_OFFER_PERCENT", "10")),
+        metadata={"description": "Discount of that code, in percent."},
+    )
+    offer_bands: str = field(
+        default_factory=lambda: _env("TEXTCART_OFFER_BANDS", "medium"),
+        metadata={"description": "Comma-separated buy-likelihood bands allowed an offer "
+                  "(e.g. 'medium' or 'low,medium'); offers also need a price signal."},
+    )
+    catalog_collection: str = field(
+        default_factory=lambda: _env("TEXTCART_COLLECTION", "Product"),
+        metadata={"description": "Weaviate collection holding the catalog."},
+    )
+
+    def decider_for(self, decision: str) -> Literal["classic", "llm"]:
+        """Resolve 'auto' for one decision: the LLM when a model is configured."""
+        choice: str = getattr(self, f"{decision}_decider")
+        if choice == "auto":
+            return "llm" if self.model else "classic"
+        if choice not in ("classic", "llm"):
+            raise ValueError(f"{decision}_decider must be auto, classic or llm, not {choice!r}")
+        if choice == "llm" and not self.model:
+            raise ValueError(f"{decision}_decider is 'llm' but no model is configured")
+        return choice  # type: ignore[return-value]
+
+    @property
+    def offer_band_set(self) -> frozenset[str]:
+        """Bands allowed an offer, parsed from `offer_bands`."""
+        return frozenset(b.strip() for b in self.offer_bands.split(",") if b.strip())
+
+
+CONTEXT_FIELDS = tuple(f.name for f in fields(Context))

@@ -1,0 +1,1 @@
+"""One module per external system: Weaviate, the shopper store, embeddings, LLMs, orders."""

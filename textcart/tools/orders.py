@@ -1,0 +1,74 @@
+"""Order lookups: the store's order system, behind one small interface.
+
+The embedded default reads the demo store's orders file; a production deployment puts its
+order API behind the same `OrderBook` protocol.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import yaml
+
+from textcart.tools.shopper_store import shopper_id_for_phone
+
+
+@dataclass(frozen=True)
+class Order:
+    """One order as the agent may talk about it."""
+
+    order_id: str
+    shopper_id: str
+    status: str
+    item_ids: tuple[str, ...]
+    carrier: str | None
+    tracking: str | None
+    eta_days: int | None
+
+    def status_line(self) -> str:
+        """One sentence about where the order is, built only from order data."""
+        line = f"Order {self.order_id} is {self.status}"
+        if self.status == "shipped" and self.carrier:
+            line += f" with {self.carrier}"
+            if self.tracking:
+                line += f" (tracking {self.tracking})"
+        if self.status in ("processing", "shipped") and self.eta_days is not None:
+            line += f", expected in {self.eta_days} day{'s' if self.eta_days != 1 else ''}"
+        return line + "."
+
+
+class OrderBook(Protocol):
+    """What the agent needs from an order system."""
+
+    def latest_for(self, shopper_id: str) -> Order | None:
+        """The shopper's most recent order, or None."""
+        ...
+
+
+class FileOrderBook:
+    """Orders read from a YAML file (the demo store's `orders.yaml`)."""
+
+    def __init__(self, path: Path) -> None:
+        """Load and index the orders in `path`."""
+        raw = yaml.safe_load(path.read_text()) or []
+        rows = raw.get("orders", raw) if isinstance(raw, dict) else raw
+        self._by_shopper: dict[str, list[tuple[int, Order]]] = {}
+        for row in rows:
+            order = Order(
+                order_id=str(row["order_id"]),
+                shopper_id=shopper_id_for_phone(str(row["phone"])),
+                status=str(row["status"]),
+                item_ids=tuple(str(i["product_id"]) for i in row.get("items", [])),
+                carrier=row.get("carrier"),
+                tracking=row.get("tracking"),
+                eta_days=row.get("eta_days"),
+            )
+            age = int(row.get("placed_days_ago", 0))
+            self._by_shopper.setdefault(order.shopper_id, []).append((age, order))
+
+    def latest_for(self, shopper_id: str) -> Order | None:
+        """The shopper's most recently placed order, or None."""
+        orders = self._by_shopper.get(shopper_id)
+        return min(orders, key=lambda pair: pair[0])[1] if orders else None

@@ -1,0 +1,244 @@
+"""The per-shopper store: profile, consent, behaviour events and the message log.
+
+Every shopper has their own namespace, derived from their verified phone number and never
+from anything a model said:
+
+    ("shoppers", <shopper_id>)              "profile", "consent"
+    ("shoppers", <shopper_id>, "events")    one item per behaviour event
+    ("shoppers", <shopper_id>, "messages")  one item per message in or out, with outcomes
+
+It sits on LangGraph's `BaseStore`, so the same code runs on SQLite, PostgreSQL or the
+LangGraph server's store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from langgraph.store.base import BaseStore
+
+from textcart.graph.state import Behaviour, ShopperContext
+
+EventType = Literal["viewed", "added_to_cart", "checkout_started", "purchased", "clicked_link"]
+EVENT_TYPES: tuple[str, ...] = (
+    "viewed",
+    "added_to_cart",
+    "checkout_started",
+    "purchased",
+    "clicked_link",
+)
+_PHONE_NOISE = re.compile(r"[\s().\-]")
+_E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+_THREAD_NAMESPACE = uuid.UUID("6f1f2a52-3c1e-4b8e-9a53-5d7e3c0b9a11")
+
+
+def normalize_phone(raw: str) -> str:
+    """Return the E.164 form of a phone number, or raise ValueError.
+
+    Ten-digit numbers are read as North American (+1), as the store's carrier would.
+    """
+    digits = _PHONE_NOISE.sub("", raw or "")
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    if not digits.startswith("+"):
+        if len(digits) == 10 and digits.isdigit():
+            digits = "+1" + digits
+        elif len(digits) == 11 and digits.startswith("1") and digits.isdigit():
+            digits = "+" + digits
+        else:
+            digits = "+" + digits
+    if not _E164.match(digits):
+        raise ValueError("not a phone number in E.164 form")
+    return digits
+
+
+def shopper_id_for_phone(phone: str) -> str:
+    """Stable, non-reversible id of the shopper behind a phone number."""
+    e164 = normalize_phone(phone)
+    return "s_" + hashlib.sha256(f"textcart:{e164}".encode()).hexdigest()[:20]
+
+
+def thread_id_for(shopper_id: str) -> str:
+    """The one conversation thread of a shopper (a UUID, as the LangGraph server expects)."""
+    return str(uuid.uuid5(_THREAD_NAMESPACE, shopper_id))
+
+
+def mask_phone(phone: str) -> str:
+    """A phone number safe for logs: country code and last two digits only."""
+    return phone[:2] + "*" * max(len(phone) - 4, 0) + phone[-2:] if len(phone) > 4 else "***"
+
+
+def now_utc() -> datetime:
+    """The current time, timezone-aware."""
+    return datetime.now(UTC)
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+class ShopperStore:
+    """Typed access to one store's shopper namespaces."""
+
+    def __init__(self, store: BaseStore) -> None:
+        """Wrap a LangGraph store."""
+        self.store = store
+
+    @staticmethod
+    def _ns(shopper_id: str, *rest: str) -> tuple[str, ...]:
+        if not shopper_id.startswith("s_"):
+            raise ValueError("shopper ids come from shopper_id_for_phone")
+        return ("shoppers", shopper_id, *rest)
+
+    async def get_profile(self, shopper_id: str) -> dict[str, Any] | None:
+        """The shopper's profile, or None for an unknown shopper."""
+        item = await self.store.aget(self._ns(shopper_id), "profile")
+        return dict(item.value) if item else None
+
+    async def upsert_profile(self, shopper_id: str, **fields: Any) -> dict[str, Any]:
+        """Create or update profile fields (phone, first_name, timezone, preferences)."""
+        profile = await self.get_profile(shopper_id) or {"created_at": now_utc().isoformat()}
+        profile.update({k: v for k, v in fields.items() if v is not None})
+        await self.store.aput(self._ns(shopper_id), "profile", profile)
+        return profile
+
+    async def get_consent(self, shopper_id: str) -> dict[str, Any]:
+        """Consent status with its history; a shopper we texted first is 'subscribed'."""
+        item = await self.store.aget(self._ns(shopper_id), "consent")
+        if item:
+            return dict(item.value)
+        return {"status": "subscribed", "history": []}
+
+    async def set_consent(
+        self, shopper_id: str, status: Literal["subscribed", "opted_out"], source: str
+    ) -> dict[str, Any]:
+        """Record a consent change with its time and source (keyword, operator, import)."""
+        consent = await self.get_consent(shopper_id)
+        at = now_utc().isoformat()
+        consent["status"] = status
+        consent["history"] = [*consent.get("history", []), {"status": status, "at": at,
+                                                            "source": source}]
+        await self.store.aput(self._ns(shopper_id), "consent", consent)
+        return consent
+
+    async def add_event(
+        self,
+        shopper_id: str,
+        event_type: str,
+        product_id: str | None = None,
+        at: datetime | None = None,
+        event_id: str | None = None,
+    ) -> str:
+        """Record a behaviour event; the same event_id recorded twice is stored once."""
+        if event_type not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {event_type!r}; expected one of {EVENT_TYPES}")
+        when = (at or now_utc()).astimezone(UTC)
+        key = event_id or uuid.uuid4().hex
+        await self.store.aput(
+            self._ns(shopper_id, "events"),
+            key,
+            {"type": event_type, "product_id": product_id, "at": when.isoformat()},
+        )
+        return key
+
+    async def events(self, shopper_id: str, limit: int = 500) -> list[dict[str, Any]]:
+        """Behaviour events, newest first."""
+        items = await self.store.asearch(self._ns(shopper_id, "events"), limit=limit)
+        return sorted((dict(i.value) for i in items), key=lambda e: e["at"], reverse=True)
+
+    async def log_message(self, shopper_id: str, message_id: str, entry: dict[str, Any]) -> None:
+        """Write one message-log entry; writing the same message_id again overwrites it."""
+        await self.store.aput(self._ns(shopper_id, "messages"), message_id, entry)
+
+    async def get_message(self, shopper_id: str, message_id: str) -> dict[str, Any] | None:
+        """One message-log entry, or None."""
+        item = await self.store.aget(self._ns(shopper_id, "messages"), message_id)
+        return dict(item.value) if item else None
+
+    async def messages(self, shopper_id: str, limit: int = 500) -> list[dict[str, Any]]:
+        """The message log, oldest first."""
+        items = await self.store.asearch(self._ns(shopper_id, "messages"), limit=limit)
+        return sorted((dict(i.value) for i in items), key=lambda m: m["at"])
+
+    async def record_outcome(self, shopper_id: str, message_id: str, outcome: str) -> None:
+        """Attach a later outcome (replied, clicked, purchased, opted_out) to a sent message."""
+        entry = await self.get_message(shopper_id, message_id)
+        if entry is None:
+            raise KeyError(f"no message {message_id!r} for this shopper")
+        outcomes = entry.setdefault("outcomes", [])
+        outcomes.append({"outcome": outcome, "at": now_utc().isoformat()})
+        await self.log_message(shopper_id, message_id, entry)
+
+    async def context(self, shopper_id: str, now: datetime | None = None) -> ShopperContext:
+        """Everything a turn needs to know about the shopper, computed from the store."""
+        now = now or now_utc()
+        profile = await self.get_profile(shopper_id) or {}
+        consent = await self.get_consent(shopper_id)
+        events = await self.events(shopper_id)
+        log = await self.messages(shopper_id)
+        outbound = [m for m in log if m.get("direction") == "outbound"]
+        proactive_24h = sum(
+            1
+            for m in outbound
+            if m.get("proactive") and (t := _parse_time(m.get("at"))) and now - t < timedelta(1)
+        )
+        return ShopperContext(
+            shopper_id=shopper_id,
+            first_name=profile.get("first_name"),
+            timezone=profile.get("timezone"),
+            consent="opted_out" if consent.get("status") == "opted_out" else "subscribed",
+            preferences=dict(profile.get("preferences") or {}),
+            behaviour=behaviour_features(events, now),
+            viewed_ids=_distinct_ids(events, "viewed"),
+            cart_ids=_distinct_ids(events, "added_to_cart"),
+            purchased_ids=_distinct_ids(events, "purchased"),
+            last_message_type=outbound[-1].get("message_type") if outbound else None,
+            turns_so_far=sum(1 for m in log if m.get("direction") == "inbound"),
+            proactive_sent_24h=proactive_24h,
+        )
+
+
+def _distinct_ids(events: list[dict[str, Any]], event_type: str) -> list[str]:
+    seen: dict[str, None] = {}
+    for event in events:
+        if event["type"] == event_type and event.get("product_id"):
+            seen.setdefault(event["product_id"], None)
+    return list(seen)
+
+
+def behaviour_features(events: list[dict[str, Any]], now: datetime) -> Behaviour:
+    """Summarise events (newest first) into the features the buy-likelihood deciders use.
+
+    A "session" is a run of events with no gap longer than 30 minutes, as web analytics
+    count them.
+    """
+    week, quarter = now - timedelta(days=7), now - timedelta(days=90)
+    timed = [(t, e) for e in events if (t := _parse_time(e.get("at")))]
+    recent = [(t, e) for t, e in timed if t >= week]
+    views = [e for _, e in recent if e["type"] == "viewed"]
+    sessions, previous = 0, None
+    for t, _ in sorted(recent, key=lambda pair: pair[0]):
+        if previous is None or t - previous > timedelta(minutes=30):
+            sessions += 1
+        previous = t
+    last = max((t for t, _ in timed), default=None)
+    return Behaviour(
+        product_views_7d=len(views),
+        distinct_products_viewed_7d=len({e.get("product_id") for e in views}),
+        cart_adds_7d=sum(1 for _, e in recent if e["type"] == "added_to_cart"),
+        checkout_started_7d=any(e["type"] == "checkout_started" for _, e in recent),
+        purchases_90d=sum(1 for t, e in timed if e["type"] == "purchased" and t >= quarter),
+        sessions_7d=sessions,
+        minutes_since_last_activity=round((now - last).total_seconds() / 60, 1) if last else None,
+        returning_customer=any(e["type"] == "purchased" for _, e in timed),
+    )
