@@ -14,14 +14,36 @@ from textcart.tools.compliance import (
 )
 
 OPT_OUTS = [
-    "STOP", "stop", "Stop.", " STOP!! ", "🛑 stop 🛑", "STOPALL", "unsubscribe", "Cancel", "END",
-    "quit", "REVOKE", "opt out", "OPT-OUT", "optout", "stop texting me", "Please stop messaging me",
-    "remove me from this list", "take me off your list", "don't text me again", "leave me alone",
+    "STOP",
+    "stop",
+    "Stop.",
+    " STOP!! ",
+    "🛑 stop 🛑",
+    "STOPALL",
+    "unsubscribe",
+    "Cancel",
+    "END",
+    "quit",
+    "REVOKE",
+    "opt out",
+    "OPT-OUT",
+    "optout",
+    "stop texting me",
+    "Please stop messaging me",
+    "remove me from this list",
+    "take me off your list",
+    "don't text me again",
+    "leave me alone",
 ]
 NOT_OPT_OUTS = [
-    "cancel my order", "I want to cancel my order please", "when does the sale end?",
-    "can i stop by the store?", "stop the order", "do you have end of season deals",
-    "I don't text much but do these run small?", "help me find boots",
+    "cancel my order",
+    "I want to cancel my order please",
+    "when does the sale end?",
+    "can i stop by the store?",
+    "stop the order",
+    "do you have end of season deals",
+    "I don't text much but do these run small?",
+    "help me find boots",
 ]
 
 
@@ -35,8 +57,9 @@ def test_ordinary_texts_are_not_opt_outs(text: str) -> None:
     assert keyword_action(text) is None
 
 
-@pytest.mark.parametrize("text,action", [("HELP", "help"), ("info?", "help"),
-                                         ("START", "opt_in"), ("unstop", "opt_in")])
+@pytest.mark.parametrize(
+    "text,action", [("HELP", "help"), ("info?", "help"), ("START", "opt_in"), ("unstop", "opt_in")]
+)
 def test_help_and_start(text: str, action: str) -> None:
     assert keyword_action(text) == action
 

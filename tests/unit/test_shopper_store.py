@@ -15,8 +15,9 @@ from textcart.tools.shopper_store import (
 )
 
 
-@pytest.mark.parametrize("raw", ["+1 (212) 555-0142", "212-555-0142", "12125550142",
-                                 "+12125550142", "001 212 555 0142"])
+@pytest.mark.parametrize(
+    "raw", ["+1 (212) 555-0142", "212-555-0142", "12125550142", "+12125550142", "001 212 555 0142"]
+)
 def test_phone_forms_map_to_one_shopper(raw: str) -> None:
     assert normalize_phone(raw) == "+12125550142"
     assert shopper_id_for_phone(raw) == shopper_id_for_phone("+12125550142")
@@ -31,7 +32,11 @@ def test_garbage_phone_is_rejected(raw: str) -> None:
 def test_ids_are_stable_and_do_not_leak_the_number() -> None:
     sid = shopper_id_for_phone("+12125550142")
     assert "2125550142" not in sid and sid.startswith("s_")
-    assert thread_id_for(sid) == thread_id_for(sid) != thread_id_for(shopper_id_for_phone("+13125550177"))
+    assert (
+        thread_id_for(sid)
+        == thread_id_for(sid)
+        != thread_id_for(shopper_id_for_phone("+13125550177"))
+    )
     assert mask_phone("+12125550142") == "+1********42"
 
 
@@ -52,7 +57,12 @@ async def test_consent_history_and_namespaces() -> None:
 async def test_message_log_outcomes_and_idempotent_keys() -> None:
     store = ShopperStore(InMemoryStore())
     sid = shopper_id_for_phone("+12125550142")
-    entry = {"message_id": "m1", "direction": "outbound", "text": "hi", "at": "2026-01-01T00:00:00+00:00"}
+    entry = {
+        "message_id": "m1",
+        "direction": "outbound",
+        "text": "hi",
+        "at": "2026-01-01T00:00:00+00:00",
+    }
     await store.log_message(sid, "m1", entry)
     await store.log_message(sid, "m1", entry)
     await store.record_outcome(sid, "m1", "clicked")
@@ -64,11 +74,23 @@ async def test_message_log_outcomes_and_idempotent_keys() -> None:
 
 def test_behaviour_features_count_recent_activity() -> None:
     now = datetime(2026, 6, 1, 12, tzinfo=UTC)
+
     def ev(kind: str, pid: str, minutes: float) -> dict:
-        return {"type": kind, "product_id": pid, "at": (now - timedelta(minutes=minutes)).isoformat()}
-    events = [ev("viewed", "A", 10), ev("viewed", "A", 20), ev("viewed", "B", 25),
-              ev("added_to_cart", "A", 15), ev("viewed", "C", 60 * 24 * 3),
-              ev("purchased", "D", 60 * 24 * 30), ev("viewed", "E", 60 * 24 * 10)]
+        return {
+            "type": kind,
+            "product_id": pid,
+            "at": (now - timedelta(minutes=minutes)).isoformat(),
+        }
+
+    events = [
+        ev("viewed", "A", 10),
+        ev("viewed", "A", 20),
+        ev("viewed", "B", 25),
+        ev("added_to_cart", "A", 15),
+        ev("viewed", "C", 60 * 24 * 3),
+        ev("purchased", "D", 60 * 24 * 30),
+        ev("viewed", "E", 60 * 24 * 10),
+    ]
     b = behaviour_features(events, now)
     assert b["product_views_7d"] == 4 and b["distinct_products_viewed_7d"] == 3
     assert b["cart_adds_7d"] == 1 and not b["checkout_started_7d"]

@@ -8,7 +8,7 @@ configured from Studio, from the API, or from the shell.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Literal
 
 DeciderChoice = Literal["auto", "classic", "llm"]
@@ -37,8 +37,10 @@ class Context:
     )
     intent_decider: DeciderChoice = field(
         default_factory=lambda: _env("TEXTCART_INTENT_DECIDER", "auto"),  # type: ignore[arg-type,return-value]
-        metadata={"description": "Who classifies intent: 'llm', 'classic', or 'auto' "
-                  "(LLM when a model is configured)."},
+        metadata={
+            "description": "Who classifies intent: 'llm', 'classic', or 'auto' "
+            "(LLM when a model is configured)."
+        },
     )
     buy_likelihood_decider: DeciderChoice = field(
         default_factory=lambda: _env("TEXTCART_BUY_LIKELIHOOD_DECIDER", "auto"),  # type: ignore[arg-type,return-value]
@@ -50,13 +52,16 @@ class Context:
     )
     fit_decider: DeciderChoice = field(
         default_factory=lambda: _env("TEXTCART_FIT_DECIDER", "auto"),  # type: ignore[arg-type,return-value]
-        metadata={"description": "Who judges product fit and highlights: 'llm', 'classic' "
-                  "or 'auto'."},
+        metadata={
+            "description": "Who judges product fit and highlights: 'llm', 'classic' or 'auto'."
+        },
     )
     next_message_decider: DeciderChoice = field(
         default_factory=lambda: _env("TEXTCART_NEXT_MESSAGE_DECIDER", "auto"),  # type: ignore[arg-type,return-value]
-        metadata={"description": "Who chooses the next message type (the graph's edge): "
-                  "'llm', 'classic' or 'auto'."},
+        metadata={
+            "description": "Who chooses the next message type (the graph's edge): "
+            "'llm', 'classic' or 'auto'."
+        },
     )
     wording_decider: DeciderChoice = field(
         default_factory=lambda: _env("TEXTCART_WORDING_DECIDER", "auto"),  # type: ignore[arg-type,return-value]
@@ -64,8 +69,10 @@ class Context:
     )
     llm_timeout_s: float = field(
         default_factory=lambda: float(_env("TEXTCART_LLM_TIMEOUT_S", "20")),
-        metadata={"description": "Per-decision LLM time budget in seconds; on timeout the "
-                  "classic decider answers."},
+        metadata={
+            "description": "Per-decision LLM time budget in seconds; on timeout the "
+            "classic decider answers."
+        },
     )
     store_name: str = field(
         default_factory=lambda: _env("TEXTCART_STORE_NAME", "Trailhead Outfitters"),
@@ -77,13 +84,15 @@ class Context:
     )
     quiet_hours_start: int = field(
         default_factory=lambda: int(_env("TEXTCART_QUIET_START", "21")),
-        metadata={"description": "Hour (0-23, shopper's local time) from which no proactive "
-                  "text is sent."},
+        metadata={
+            "description": "Hour (0-23, shopper's local time) from which no proactive text is sent."
+        },
     )
     quiet_hours_end: int = field(
         default_factory=lambda: int(_env("TEXTCART_QUIET_END", "9")),
-        metadata={"description": "Hour (0-23, shopper's local time) at which proactive texts "
-                  "may resume."},
+        metadata={
+            "description": "Hour (0-23, shopper's local time) at which proactive texts may resume."
+        },
     )
     proactive_cap_24h: int = field(
         default_factory=lambda: int(_env("TEXTCART_PROACTIVE_CAP_24H", "2")),
@@ -103,8 +112,26 @@ class Context:
     )
     offer_bands: str = field(
         default_factory=lambda: _env("TEXTCART_OFFER_BANDS", "medium"),
-        metadata={"description": "Comma-separated buy-likelihood bands allowed an offer "
-                  "(e.g. 'medium' or 'low,medium'); offers also need a price signal."},
+        metadata={
+            "description": "Comma-separated buy-likelihood bands allowed an offer "
+            "(e.g. 'medium' or 'low,medium'); offers also need a price signal."
+        },
+    )
+    shipping_policy: str = field(
+        default_factory=lambda: _env(
+            "TEXTCART_SHIPPING_POLICY",
+            "Shipping is free on orders over $75 and takes 3-5 business days; "
+            "express (1-2 days) is $15.",
+        ),
+        metadata={"description": "What the agent may say about shipping, word for word."},
+    )
+    returns_policy: str = field(
+        default_factory=lambda: _env(
+            "TEXTCART_RETURNS_POLICY",
+            "Unworn items can be returned within 60 days for a full refund; start a return "
+            "at trailhead.example/returns.",
+        ),
+        metadata={"description": "What the agent may say about returns, word for word."},
     )
     catalog_collection: str = field(
         default_factory=lambda: _env("TEXTCART_COLLECTION", "Product"),
@@ -126,6 +153,3 @@ class Context:
     def offer_band_set(self) -> frozenset[str]:
         """Bands allowed an offer, parsed from `offer_bands`."""
         return frozenset(b.strip() for b in self.offer_bands.split(",") if b.strip())
-
-
-CONTEXT_FIELDS = tuple(f.name for f in fields(Context))

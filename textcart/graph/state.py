@@ -241,3 +241,22 @@ class TurnState(TurnInput, total=False):
     wording: Decision | None
     outbound: Outbound | None
     transcript: Annotated[list[TranscriptLine], operator.add]
+
+
+DECISION_NAMES: tuple[DecisionName, ...] = get_args(DecisionName)
+
+
+def decisions_of(state: TurnState) -> dict[DecisionName, Decision]:
+    """The decisions taken so far this turn, by name."""
+    found: dict[DecisionName, Decision] = {}
+    for name in DECISION_NAMES:
+        decision = state.get(name)
+        if isinstance(decision, dict):
+            found[name] = decision  # type: ignore[assignment]
+    return found
+
+
+def decision_value(state: TurnState, name: DecisionName, default: Any = None) -> Any:
+    """The value of one decision this turn, or `default` when it was not taken."""
+    decision = decisions_of(state).get(name)
+    return decision["value"] if decision else default

@@ -106,6 +106,28 @@ _GSM_BASIC = set(
 _GSM_EXTENDED = set("^{}\\[~]|€\f")
 
 
+# Typographic characters that force a whole message into UCS-2 (70 characters a segment)
+# and have a plain GSM-7 equivalent a reader would not miss.
+_GSM_LOOKALIKES = str.maketrans(
+    {
+        "\u2014": "-",
+        "\u2013": "-",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2026": "...",
+        "\u00a0": " ",
+        "\u2022": "-",
+    }
+)
+
+
+def gsm_friendly(text: str) -> str:
+    """Replace dashes, curly quotes and ellipses with GSM-7 characters (emoji are kept)."""
+    return text.translate(_GSM_LOOKALIKES)
+
+
 @dataclass(frozen=True)
 class SegmentInfo:
     """How an SMS text is encoded and how many segments it costs."""

@@ -126,8 +126,10 @@ class ShopperStore:
         consent = await self.get_consent(shopper_id)
         at = now_utc().isoformat()
         consent["status"] = status
-        consent["history"] = [*consent.get("history", []), {"status": status, "at": at,
-                                                            "source": source}]
+        consent["history"] = [
+            *consent.get("history", []),
+            {"status": status, "at": at, "source": source},
+        ]
         await self.store.aput(self._ns(shopper_id), "consent", consent)
         return consent
 

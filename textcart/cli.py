@@ -1,0 +1,237 @@
+"""The `textcart` command line: run the demo, chat as a shopper, load a catalog."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import statistics
+from collections.abc import Coroutine
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from textcart.agent import Agent, InvalidInput
+from textcart.conversations import TurnRecord, play, record_turn, seed_demo_shoppers
+from textcart.demo_store.loader import catalog_path, load_conversations, load_shoppers
+from textcart.graph.context import Context
+from textcart.graph.services import get_services
+from textcart.persistence import data_dir
+from textcart.tools.catalog_files import read_products
+
+app = typer.Typer(
+    help="textcart: an SMS commerce agent built as a LangGraph state machine.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+catalog_app = typer.Typer(help="Manage the product catalog in Weaviate.", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
+console = Console()
+T = TypeVar("T")
+
+ModelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        help="'provider:model', 'local' for the bundled llama.cpp model, or omit for "
+        "classic deciders. Default: $TEXTCART_MODEL.",
+    ),
+]
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Where threads and shopper stores live. Default: $TEXTCART_DATA_DIR or ./var.",
+    ),
+]
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+def _context(model: str | None) -> Context:
+    context = Context()
+    return replace(context, model=model) if model else context
+
+
+async def _load_catalog(path: Path, collection: str, quiet: bool = False) -> tuple[int, int]:
+    """Ingest a product file with a progress bar; returns (loaded, skipped rows)."""
+    services = await get_services()
+    catalog = await services.catalog(collection)
+    await catalog.ensure_collection()
+    report = read_products(path)
+    products = list(report.products) if hasattr(report, "products") else list(report)
+    skipped = int(getattr(report, "skipped", 0))
+    with Progress(
+        TextColumn("[bold]loading catalog"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=quiet,
+        transient=quiet,
+    ) as bar:
+        task = bar.add_task("ingest", total=len(products))
+        loaded = await catalog.ingest(
+            products, services.embedder, on_progress=lambda n: bar.advance(task, n)
+        )
+    return loaded, skipped
+
+
+def _print_turn(record: TurnRecord) -> None:
+    said = record.said if record.said is not None else f"[proactive: {record.trigger}]"
+    console.print(f"\n[bold cyan]{record.shopper}>[/] {said}")
+    table = Table(show_header=False, box=None, padding=(0, 1))
+    table.add_column(style="dim")
+    table.add_column()
+    if record.intent is not None:
+        table.add_row("intent", f"{record.intent}  [dim]({record.deciders.get('intent')})[/]")
+    if record.buy_likelihood is not None:
+        table.add_row(
+            "buy-likelihood",
+            f"{record.buy_likelihood:.2f}  [dim]({record.deciders.get('buy_likelihood')})[/]",
+        )
+    if record.tone is not None:
+        table.add_row("tone", f"{record.tone}  [dim]({record.deciders.get('tone')})[/]")
+    if record.products:
+        table.add_row(
+            "products", "; ".join(f"{p['title']} ${p['price']:.0f}" for p in record.products)
+        )
+    if record.fit_reason:
+        table.add_row("fit", record.fit_reason)
+    if record.next_message:
+        table.add_row(
+            "next message",
+            f"{record.next_message}  [dim]({record.deciders.get('next_message', 'gate')})[/]",
+        )
+    if record.gate and not record.gate.startswith("continue"):
+        table.add_row("gate", record.gate)
+    for note in record.notes:
+        table.add_row("note", f"[dim]{note}[/]")
+    table.add_row("latency", f"{record.latency_ms:.0f} ms")
+    console.print(table)
+    if record.reply:
+        console.print(f"[bold green]store>[/] {record.reply}")
+    else:
+        console.print("[bold yellow]store>[/] (no message sent)")
+    for failure in record.failed_expectations:
+        console.print(f"[red]  expectation not met: {failure}[/]")
+
+
+@app.command()
+def demo(model: ModelOption = None, data: DataDirOption = None) -> None:
+    """Load the demo store and play its scripted conversations through the real graph."""
+    context = _context(model)
+
+    async def main() -> list[TurnRecord]:
+        loaded, _ = await _load_catalog(catalog_path(), context.catalog_collection)
+        console.print(f"catalog: {loaded} demo products in Weaviate")
+        records: list[TurnRecord] = []
+        async with Agent.open(data or data_dir(), context) as agent:
+            await seed_demo_shoppers(agent, load_shoppers())
+            for conversation in load_conversations():
+                console.rule(f"[bold]{conversation.name}[/] — {conversation.description}")
+                turns = await play(agent, conversation)
+                for record in turns:
+                    _print_turn(record)
+                records += turns
+        return records
+
+    records = _run(main())
+    latencies = sorted(r.latency_ms for r in records)
+    missed = sum(len(r.failed_expectations) for r in records)
+    console.rule("summary")
+    console.print(
+        f"{len(records)} turns; expectations not met: {missed}; "
+        f"turn latency p50 {statistics.median(latencies):.0f} ms, "
+        f"max {latencies[-1]:.0f} ms"
+    )
+
+
+@app.command()
+def chat(
+    phone: Annotated[str, typer.Option(help="The shopper's phone number.")] = "+14155550100",
+    model: ModelOption = None,
+    data: DataDirOption = None,
+) -> None:
+    """Text the agent as a shopper (one line per text; Ctrl-D to end)."""
+    context = _context(model)
+
+    async def main() -> None:
+        async with Agent.open(data or data_dir(), context) as agent:
+            while True:
+                try:
+                    text = await asyncio.to_thread(input, "you> ")
+                except EOFError:
+                    return
+                try:
+                    state = await agent.receive(phone, text)
+                except InvalidInput as exc:
+                    console.print(f"[red]{exc}[/]")
+                    continue
+                _print_turn(record_turn("you", text, None, state, 0.0))
+
+    _run(main())
+
+
+@app.command()
+def send(
+    phone: Annotated[str, typer.Argument(help="The shopper's phone number.")],
+    text: Annotated[str, typer.Argument(help="What the shopper texted.")],
+    message_id: Annotated[
+        str | None, typer.Option(help="Inbound message id (idempotency).")
+    ] = None,
+    model: ModelOption = None,
+    data: DataDirOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the turn as JSON.")] = False,
+) -> None:
+    """Run one inbound text through the graph and print the outcome."""
+    context = _context(model)
+
+    async def main() -> TurnRecord:
+        async with Agent.open(data or data_dir(), context) as agent:
+            state = await agent.receive(phone, text, message_id)
+            return record_turn("shopper", text, None, state, 0.0)
+
+    try:
+        record = _run(main())
+    except InvalidInput as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    if as_json:
+        print(json.dumps(asdict(record)))
+    else:
+        _print_turn(record)
+
+
+@catalog_app.command("load")
+def catalog_load(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, help="Products as JSONL or CSV (Flipkart CSV too)."
+        ),
+    ],
+    collection: Annotated[str, typer.Option(help="Weaviate collection.")] = "Product",
+) -> None:
+    """Load (or re-load: ids are stable) a product file into Weaviate."""
+    loaded, skipped = _run(_load_catalog(path, collection))
+    console.print(f"loaded {loaded} products into {collection!r}; skipped {skipped} bad rows")
+
+
+@app.callback()
+def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""The conversation graph: state, run-time settings, nodes and the builder."""

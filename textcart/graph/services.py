@@ -1,0 +1,110 @@
+"""Process-wide resources the nodes share: the embedder, fitted classic deciders, the catalog.
+
+These are expensive to build (model weights, fitted classifiers, network clients) and are
+not run settings, so they live here once per process rather than in the run context.
+Tests swap them with `set_services`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+
+from textcart.deciders.buy_likelihood import ClassicBuyLikelihood
+from textcart.deciders.fit import ClassicFit
+from textcart.deciders.intent import ClassicIntent
+from textcart.deciders.next_message import ClassicNextMessage
+from textcart.deciders.tone import ClassicTone
+from textcart.deciders.wording import ClassicWording
+from textcart.demo_store.loader import demo_dir
+from textcart.tools.catalog import Catalog
+from textcart.tools.embeddings import Embedder, get_embedder
+from textcart.tools.llm import chat_model, structured_method
+from textcart.tools.orders import FileOrderBook, OrderBook
+from textcart.tools.weaviate_server import connect_async
+
+log = logging.getLogger("textcart.services")
+
+
+@dataclass
+class Services:
+    """Everything a turn needs besides its state, store and settings."""
+
+    embedder: Embedder
+    intent: ClassicIntent
+    tone: ClassicTone
+    buy_likelihood: ClassicBuyLikelihood
+    next_message: ClassicNextMessage
+    fit: ClassicFit
+    wording: ClassicWording
+    orders: OrderBook
+    _catalogs: dict[str, Catalog] = field(default_factory=dict)
+    _models: dict[str, BaseChatModel] = field(default_factory=dict)
+    _client: Any = None
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def model(self, spec: str, timeout_s: float) -> tuple[BaseChatModel, Any]:
+        """The chat model for a spec (built once) and the structured-output method it needs."""
+        if spec not in self._models:
+            self._models[spec] = chat_model(spec, timeout_s=timeout_s)
+        return self._models[spec], structured_method(spec)
+
+    async def catalog(self, collection: str) -> Catalog:
+        """The catalog collection, connecting (or reconnecting) to Weaviate on demand."""
+        async with self._lock:
+            if self._client is not None and not await self._client.is_ready():
+                await self.drop_catalog_connection()
+            if self._client is None:
+                self._client = await connect_async()
+            if collection not in self._catalogs:
+                self._catalogs[collection] = Catalog(self._client, collection)
+            return self._catalogs[collection]
+
+    async def drop_catalog_connection(self) -> None:
+        """Forget the Weaviate connection so the next turn reconnects."""
+        client, self._client = self._client, None
+        self._catalogs.clear()
+        if client is not None:
+            try:
+                await client.close()
+            except Exception as exc:  # noqa: BLE001 - a dead connection may fail to close
+                log.debug("closing Weaviate client failed: %s", exc)
+
+
+def build_services(embedder: Embedder | None = None, orders: OrderBook | None = None) -> Services:
+    """Load the embedder and fit every classic decider from the prompt files (≈1 s)."""
+    embedder = embedder or get_embedder()
+    return Services(
+        embedder=embedder,
+        intent=ClassicIntent(embedder),
+        tone=ClassicTone(embedder),
+        buy_likelihood=ClassicBuyLikelihood(),
+        next_message=ClassicNextMessage(),
+        fit=ClassicFit(),
+        wording=ClassicWording(),
+        orders=orders or FileOrderBook(demo_dir() / "orders.yaml"),
+    )
+
+
+_services: Services | None = None
+_services_lock = asyncio.Lock()
+
+
+async def get_services() -> Services:
+    """The process's services, built on first use off the event loop."""
+    global _services
+    if _services is None:
+        async with _services_lock:
+            if _services is None:
+                _services = await asyncio.to_thread(build_services)
+    return _services
+
+
+def set_services(services: Services | None) -> None:
+    """Replace the process's services (tests, or a custom deployment)."""
+    global _services
+    _services = services
