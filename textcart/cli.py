@@ -66,8 +66,7 @@ async def _load_catalog(path: Path, collection: str, quiet: bool = False) -> tup
     catalog = await services.catalog(collection)
     await catalog.ensure_collection()
     report = read_products(path)
-    products = list(report.products) if hasattr(report, "products") else list(report)
-    skipped = int(getattr(report, "skipped", 0))
+    products = list(report)
     with Progress(
         TextColumn("[bold]loading catalog"),
         BarColumn(),
@@ -81,7 +80,7 @@ async def _load_catalog(path: Path, collection: str, quiet: bool = False) -> tup
         loaded = await catalog.ingest(
             products, services.embedder, on_progress=lambda n: bar.advance(task, n)
         )
-    return loaded, skipped
+    return loaded, report.skipped
 
 
 def _print_turn(record: TurnRecord) -> None:
@@ -223,6 +222,24 @@ def catalog_load(
     """Load (or re-load: ids are stable) a product file into Weaviate."""
     loaded, skipped = _run(_load_catalog(path, collection))
     console.print(f"loaded {loaded} products into {collection!r}; skipped {skipped} bad rows")
+
+
+@app.command()
+def stop(data: DataDirOption = None) -> None:
+    """Stop the embedded Weaviate and local model servers started for this data directory."""
+    from textcart.tools.local_llm import stop_local_server
+    from textcart.tools.weaviate_server import stop_embedded
+
+    directory = data or data_dir()
+    stopped = [
+        name
+        for name, was_running in (
+            ("Weaviate", stop_embedded(directory / "weaviate")),
+            ("local model", stop_local_server(directory / "llm")),
+        )
+        if was_running
+    ]
+    console.print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
 
 
 @app.callback()
