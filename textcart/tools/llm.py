@@ -1,7 +1,9 @@
 """The one place chat models are built and asked for structured output.
 
 A model is named by a `provider:model` string ("openai:gpt-4o-mini"), or "local" for the
-bundled llama.cpp server. Any OpenAI-compatible server works through a base URL.
+llama.cpp server on this machine. `openai:` reaches any OpenAI-compatible server through
+`TEXTCART_LLM_BASE_URL` (or `OPENAI_BASE_URL`). Other providers go through LangChain's
+`init_chat_model` when the `langchain` package and the provider's integration are installed.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ import asyncio
 import json
 import os
 import re
-from pathlib import Path
 from typing import Literal, TypeVar
 
 from langchain_core.language_models import BaseChatModel
@@ -19,11 +20,20 @@ from pydantic import BaseModel, ValidationError
 
 T = TypeVar("T", bound=BaseModel)
 StructuredMethod = Literal["json_schema", "json_object"]
-_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
+_SPEC = re.compile(r"^(?P<provider>[a-z][a-z0-9_-]*):(?P<model>\S+)$")
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
+# The local model's answers are short JSON objects; the cap stops a runaway generation from
+# holding the single-threaded server long after the caller has given up on it.
+_LOCAL_MAX_TOKENS = 1024
 
 
 class StructuredOutputError(RuntimeError):
     """The model gave no valid structured answer; the classic decider should answer."""
+
+    def __init__(self, reason: str) -> None:
+        """Keep a short, loggable reason."""
+        super().__init__(reason)
+        self.reason = reason
 
 
 class ModelTimeout(StructuredOutputError):
@@ -31,99 +41,140 @@ class ModelTimeout(StructuredOutputError):
 
 
 class InvalidModelOutput(StructuredOutputError):
-    """The model answered, but not with JSON that fits the schema."""
+    """The model answered, but never with JSON that fits the schema."""
 
 
-def _base_url() -> str | None:
+def _custom_base_url() -> str | None:
     return os.environ.get("TEXTCART_LLM_BASE_URL") or os.environ.get("OPENAI_BASE_URL") or None
 
 
+def _parse_spec(spec: str) -> tuple[str, str]:
+    match = _SPEC.match(spec.strip())
+    if match is None:
+        raise ValueError(
+            f"model spec must be 'provider:model' (e.g. 'openai:gpt-4o-mini') or 'local', "
+            f"not {spec!r}"
+        )
+    return match["provider"], match["model"]
+
+
 def chat_model(spec: str, *, timeout_s: float = 20.0) -> BaseChatModel:
-    """Build the chat model a spec names; retries are ours, so the client makes none."""
+    """Build the chat model a spec names, deterministic, with no client-side retries.
+
+    Retries belong to `ainvoke_structured`, which keeps them inside one time budget.
+    "local" starts (or reuses) the local server, which blocks for a few seconds the first
+    time: call it from a thread when inside an event loop.
+    """
     from langchain_openai import ChatOpenAI
 
-    spec = (spec or "").strip()
-    if spec == "local":
+    if spec.strip() == "local":
         from textcart.persistence import data_dir
         from textcart.tools.local_llm import LOCAL_MODEL_NAME, ensure_local_server
 
-        base_url = ensure_local_server(Path(data_dir()) / "llm")
+        local_url = ensure_local_server(data_dir() / "llm")
         return ChatOpenAI(
-            base_url=base_url,
+            base_url=local_url,
             api_key="local",  # type: ignore[arg-type]
             model=LOCAL_MODEL_NAME,
             temperature=0,
+            max_tokens=_LOCAL_MAX_TOKENS,  # type: ignore[call-arg]
             timeout=timeout_s,
             max_retries=0,
         )
-    provider, sep, model = spec.partition(":")
-    if not sep or not provider or not model:
-        raise ValueError(f"model must be 'provider:model' or 'local', not {spec!r}")
+    provider, model = _parse_spec(spec)
+    if provider == "local":
+        raise ValueError(f"the local model is named just 'local', not {spec!r}")
     if provider == "openai":
+        base_url = _custom_base_url()
+        # Many self-hosted OpenAI-compatible servers want no key, but the client insists on one.
+        api_key = os.environ.get("OPENAI_API_KEY") or ("unused" if base_url else None)
         return ChatOpenAI(
-            model=model, base_url=_base_url(), temperature=0, timeout=timeout_s, max_retries=0
+            model=model,
+            base_url=base_url,
+            api_key=api_key,  # type: ignore[arg-type]
+            temperature=0,
+            timeout=timeout_s,
+            max_retries=0,
         )
     try:
         from langchain.chat_models import init_chat_model  # type: ignore[import-not-found]
     except ImportError as exc:
         raise ValueError(
             f"provider {provider!r} needs the `langchain` package and that provider's "
-            "integration installed; 'openai:' and 'local' work out of the box"
+            "integration installed; 'openai:<model>' and 'local' work without them"
         ) from exc
-    return init_chat_model(
-        f"{provider}:{model}",
-        temperature=0,
-        timeout=timeout_s,  # type: ignore[no-any-return]
-        max_retries=0,
+    built: BaseChatModel = init_chat_model(
+        f"{provider}:{model}", temperature=0, timeout=timeout_s, max_retries=0
     )
+    return built
 
 
 def structured_method(spec: str) -> StructuredMethod:
-    """How to ask a model for JSON: OpenAI's strict schemas, else JSON mode with a schema.
+    """How to ask the model a spec names for JSON.
 
-    The llama.cpp server answers HTTP 500 to langchain's json_schema request but honours
-    `response_format={"type": "json_object", "schema": ...}` with a grammar.
+    OpenAI proper gets its native JSON-schema output. Everything else gets
+    `response_format={"type": "json_object", "schema": ...}`: the local llama.cpp server
+    answers HTTP 500 to LangChain's json_schema request but honours this form by
+    constraining its output to the schema, and it is the form OpenAI-compatible servers
+    support most widely.
     """
-    if spec.startswith("openai:") and _base_url() is None:
+    if spec.strip() == "local":
+        return "json_object"
+    provider, _ = _parse_spec(spec)
+    if provider == "openai" and _custom_base_url() is None:
         return "json_schema"
     return "json_object"
 
 
 def parse_json_object(text: str) -> object:
-    """Parse the JSON object in a reply, tolerating code fences and text around it."""
+    """The first JSON object in a reply, tolerating code fences and text around it."""
     fenced = _FENCE.search(text)
     candidate = fenced.group(1) if fenced else text
-    start, end = candidate.find("{"), candidate.rfind("}")
-    if start < 0 or end <= start:
-        raise ValueError("no JSON object in the reply")
-    return json.loads(candidate[start : end + 1])
+    decoder = json.JSONDecoder()
+    start = candidate.find("{")
+    while start >= 0:
+        try:
+            value, _ = decoder.raw_decode(candidate, start)
+        except json.JSONDecodeError:
+            start = candidate.find("{", start + 1)
+            continue
+        return value
+    raise ValueError("the reply holds no JSON object")
+
+
+def _short(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in error.errors()
+        )[:300]
+    return str(error)[:300]
 
 
 async def _ask_once(
     model: BaseChatModel, schema: type[T], messages: list[BaseMessage], method: StructuredMethod
 ) -> tuple[T | None, str, str]:
-    """One request; returns (value or None, raw reply, error description)."""
+    """One request; returns (the value or None, the raw reply, what was wrong with it)."""
     if method == "json_schema":
         runnable = model.with_structured_output(schema, method="json_schema", include_raw=True)
         out = await runnable.ainvoke(messages)
-        parsed, raw = out.get("parsed"), out.get("raw")  # type: ignore[union-attr]
-        raw_text = raw.content if isinstance(raw, AIMessage) else str(raw)
+        if not isinstance(out, dict):
+            raise TypeError(f"with_structured_output(include_raw=True) gave {type(out)}")
+        raw = out.get("raw")
+        raw_text = raw.text if isinstance(raw, AIMessage) else str(raw)
+        parsed = out.get("parsed")
         if isinstance(parsed, schema):
-            return parsed, str(raw_text), ""
-        return None, str(raw_text), str(out.get("parsing_error") or "no parsed output")  # type: ignore[union-attr]
-    try:
-        bound = model.bind(
-            response_format={"type": "json_object", "schema": schema.model_json_schema()}
-        )
-        reply = await bound.ainvoke(messages)
-    except TypeError:
-        # Scripted test models take no response_format; the parse below is what matters.
-        reply = await model.ainvoke(messages)
-    raw_text = reply.content if isinstance(reply.content, str) else json.dumps(reply.content)
+            return parsed, raw_text, ""
+        error = out.get("parsing_error")
+        return None, raw_text, _short(error) if error else "no structured output in the reply"
+    bound = model.bind(
+        response_format={"type": "json_object", "schema": schema.model_json_schema()}
+    )
+    reply = await bound.ainvoke(messages)
+    raw_text = reply.text if isinstance(reply, AIMessage) else str(reply.content)
     try:
         return schema.model_validate(parse_json_object(raw_text)), raw_text, ""
     except (ValueError, ValidationError) as exc:
-        return None, raw_text, str(exc)[:300]
+        return None, raw_text, _short(exc)
 
 
 async def ainvoke_structured(
@@ -137,7 +188,9 @@ async def ainvoke_structured(
 ) -> T:
     """Ask for an instance of `schema`, retrying invalid output, all within `timeout_s`.
 
-    A retry shows the model its previous reply and what was wrong with it.
+    A retry shows the model its previous reply and what was wrong with it. Raises
+    `ModelTimeout` or `InvalidModelOutput` when it gives up; transport errors (connection
+    refused, HTTP errors) propagate as they are.
     """
 
     async def attempt_all() -> T:
@@ -150,13 +203,13 @@ async def ainvoke_structured(
             conversation += [
                 AIMessage(raw[:2000]),
                 HumanMessage(
-                    f"That reply was not valid: {error}. Answer again with one JSON object that "
-                    "matches the schema exactly."
+                    f"That reply was not valid: {error}. Answer again with one JSON object "
+                    "that matches the schema exactly."
                 ),
             ]
-        raise InvalidModelOutput(f"invalid output after {attempts} attempts: {error}")
+        raise InvalidModelOutput(f"invalid output after {max(attempts, 1)} attempts: {error}")
 
     try:
         return await asyncio.wait_for(attempt_all(), timeout=timeout_s)
     except TimeoutError as exc:
-        raise ModelTimeout(f"no answer within {timeout_s:g} s") from exc
+        raise ModelTimeout(f"no valid answer within {timeout_s:g} s") from exc
