@@ -1,0 +1,57 @@
+# Everything a fresh machine needs, installed by the targets that need it.
+# `make demo` runs the demo on embedded defaults; `make test` runs the whole suite.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export TEXTCART_HOME ?= $(HOME)/.cache/textcart
+export LANGGRAPH_CLI_NO_ANALYTICS := 1
+export LANGGRAPH_NO_VERSION_CHECK := true
+export LANGSMITH_TRACING := false
+export HF_HUB_OFFLINE := 1
+
+.PHONY: install weaviate local-model demo test unit integration lint bench stop clean
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev,server]'
+	$(BIN)/pip check
+	PYTHON=$(BIN)/python bash scripts/install_minilm.sh
+	touch $@
+
+install: $(BIN)/.installed
+
+weaviate:
+	bash scripts/install_weaviate.sh
+
+local-model: install
+	# llama-cpp-python is built from source for this CPU family (pip caches the wheel).
+	CMAKE_ARGS=-DGGML_NATIVE=OFF $(BIN)/pip install -q --no-binary llama-cpp-python -e '.[dev,server,local]'
+	$(BIN)/pip check
+	PYTHON=$(BIN)/python bash scripts/install_local_model.sh
+
+demo: install weaviate
+	$(BIN)/textcart demo
+
+lint: install
+	$(BIN)/ruff check textcart tests benchmarks scripts
+	$(BIN)/mypy textcart
+
+unit: install
+	$(BIN)/pytest -q tests/unit
+
+integration: install weaviate local-model
+	$(BIN)/pytest -q tests/integration
+
+test: install weaviate local-model lint
+	$(BIN)/pytest -q tests
+
+bench: install weaviate
+	$(BIN)/python benchmarks/turn_latency.py
+
+stop:
+	$(BIN)/textcart stop
+
+clean: stop
+	rm -rf var
