@@ -76,9 +76,12 @@ async def test_no_committed_turn_is_lost_across_a_kill(tmp_path: Path) -> None:
             "what about in a medium?",
             "ok which one would you pick for winter hikes?",
         ]
-        assert len([ln for ln in state["transcript"] if ln["role"] == "store"]) == 3
+        replies = [ln["text"] for ln in state["transcript"] if ln["role"] == "store"]
         log = await agent.shoppers.messages(agent._shopper_id(PHONE))
-        assert [m["direction"] for m in log] == ["inbound", "outbound"] * 3
+        assert [m["text"] for m in log if m["direction"] == "inbound"] == said
+        # Every reply the thread remembers is in the message log, and vice versa.
+        assert [m["text"] for m in log if m["direction"] == "outbound"] == replies
+        assert replies and replies[-1] == turn["reply"]
         assert all(
             m["deciders"]["intent"]["decider"] == "classic"
             for m in log
