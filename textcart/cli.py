@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -52,7 +53,13 @@ DataDirOption = Annotated[
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
+    async def main() -> T:
+        try:
+            return await coro
+        finally:
+            await (await get_services()).drop_catalog_connection()
+
+    return asyncio.run(main())
 
 
 def _context(model: str | None) -> Context:
@@ -84,7 +91,7 @@ async def _load_catalog(path: Path, collection: str, quiet: bool = False) -> tup
 
 
 def _print_turn(record: TurnRecord) -> None:
-    said = record.said if record.said is not None else f"[proactive: {record.trigger}]"
+    said = escape(record.said) if record.said is not None else f"(proactive: {record.trigger})"
     console.print(f"\n[bold cyan]{record.shopper}>[/] {said}")
     table = Table(show_header=False, box=None, padding=(0, 1))
     table.add_column(style="dim")
@@ -103,7 +110,7 @@ def _print_turn(record: TurnRecord) -> None:
             "products", "; ".join(f"{p['title']} ${p['price']:.0f}" for p in record.products)
         )
     if record.fit_reason:
-        table.add_row("fit", record.fit_reason)
+        table.add_row("fit", escape(record.fit_reason))
     if record.next_message:
         table.add_row(
             "next message",
@@ -112,11 +119,11 @@ def _print_turn(record: TurnRecord) -> None:
     if record.gate and not record.gate.startswith("continue"):
         table.add_row("gate", record.gate)
     for note in record.notes:
-        table.add_row("note", f"[dim]{note}[/]")
+        table.add_row("note", f"[dim]{escape(note)}[/]")
     table.add_row("latency", f"{record.latency_ms:.0f} ms")
     console.print(table)
     if record.reply:
-        console.print(f"[bold green]store>[/] {record.reply}")
+        console.print(f"[bold green]store>[/] {escape(record.reply)}")
     else:
         console.print("[bold yellow]store>[/] (no message sent)")
     for failure in record.failed_expectations:
