@@ -17,33 +17,9 @@ from typing import Any, Literal, get_args, overload
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-Intent = Literal[
-    "product_question",
-    "recommendation_request",
-    "purchase_intent",
-    "price_or_discount",
-    "order_status",
-    "shipping_question",
-    "cancel_or_change_order",
-    "return_or_refund",
-    "billing_or_payment",
-    "complaint",
-    "human_agent",
-    "opt_out",
-    "not_interested",
-    "other",
-]
-Tone = Literal["friendly", "concise", "enthusiastic", "empathetic", "urgent"]
-MessageType = Literal[
-    "answer_question",
-    "recommend_products",
-    "send_offer",
-    "nudge_checkout",
-    "order_help",
-    "handoff_to_human",
-    "ask_clarifying",
-    "no_reply",
-]
+# The fixed vocabularies live with the graph's state; the prompt files must use them.
+from textcart.graph.state import Intent, MessageType, Tone
+
 LikelihoodBand = Literal["low", "medium", "high"]
 PromptName = Literal["intent", "tone", "buy_likelihood", "next_message", "fit", "wording"]
 
