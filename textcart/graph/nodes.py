@@ -27,6 +27,7 @@ from textcart.graph.state import (
     FitResult,
     GateResult,
     IntentResult,
+    MessageType,
     NextMessageResult,
     Outbound,
     ProductCard,
@@ -43,16 +44,6 @@ from textcart.tools.shopper_store import ShopperStore
 log = logging.getLogger("textcart.graph")
 T = TypeVar("T", bound=BaseModel)
 
-MessageNode = Literal[
-    "answer_question",
-    "recommend_products",
-    "send_offer",
-    "nudge_checkout",
-    "order_help",
-    "handoff_to_human",
-    "ask_clarifying",
-    "no_reply",
-]
 # Intents about an order or the relationship, not about products: no catalog search.
 SERVICE_INTENTS = frozenset(
     {
@@ -431,7 +422,7 @@ def _policy_check(choice: str, state: TurnState, ctx: Context) -> tuple[str, str
     return choice, None
 
 
-async def choose_next_message(state: TurnState, runtime: Runtime[Context]) -> Command[MessageNode]:
+async def choose_next_message(state: TurnState, runtime: Runtime[Context]) -> Command[MessageType]:
     """Choose the next message type: this node's decision is the edge the graph follows."""
     services = await get_services()
     shopper = state["shopper"]
