@@ -22,7 +22,7 @@ from textcart.conversations import TurnRecord, play, record_turn, seed_demo_shop
 from textcart.demo_store.loader import catalog_path, load_conversations, load_shoppers
 from textcart.graph.context import Context
 from textcart.graph.services import get_services
-from textcart.persistence import data_dir
+from textcart.paths import data_dir
 from textcart.tools.catalog_files import read_products
 
 app = typer.Typer(

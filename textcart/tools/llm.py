@@ -68,7 +68,7 @@ def chat_model(spec: str, *, timeout_s: float = 20.0) -> BaseChatModel:
     from langchain_openai import ChatOpenAI
 
     if spec.strip() == "local":
-        from textcart.persistence import data_dir
+        from textcart.paths import data_dir
         from textcart.tools.local_llm import LOCAL_MODEL_NAME, ensure_local_server
 
         local_url = ensure_local_server(data_dir() / "llm")

@@ -9,40 +9,34 @@ between processes through a small state file.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import importlib.util
-import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
+from typing import Self
 
 import httpx
+
+from textcart.paths import textcart_home
+from textcart.tools import processes
 
 MODEL_FILE = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 LOCAL_MODEL_NAME = "qwen2.5-coder-0.5b-instruct"
 INSTALL_HINT = "run `bash scripts/install_local_model.sh` (or `make local-model`)"
 STARTUP_TIMEOUT_S = 120.0
+STOP_TIMEOUT_S = 10.0
 _STATE_FILE = "local_llm.json"
 _LOG_FILE = "local_llm.log"
+_LOCK_FILE = "local_llm.lock"
 # Detached servers started by this process; kept so they are reaped, not left as zombies.
 _started: dict[int, subprocess.Popen[bytes]] = {}
 
 
 class LocalModelError(RuntimeError):
     """The local model is not installed, or its server would not start."""
-
-
-def textcart_home() -> Path:
-    """Machine-level cache of built binaries and models: `TEXTCART_HOME`, else ~/.cache/textcart."""
-    return Path(os.environ.get("TEXTCART_HOME") or Path.home() / ".cache" / "textcart")
 
 
 def locate_model() -> Path:
@@ -59,14 +53,6 @@ def _require_llama_cpp() -> None:
         raise LocalModelError(
             f"llama-cpp-python is not installed in {sys.executable}; {INSTALL_HINT}"
         )
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _server_command(model_path: Path, port: int, n_ctx: int, threads: int) -> list[str]:
@@ -91,13 +77,6 @@ def _server_command(model_path: Path, port: int, n_ctx: int, threads: int) -> li
     ]
 
 
-def _log_tail(log_path: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join(log_path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
 def _answers(base_url: str, timeout_s: float = 2.0) -> bool:
     """Whether an OpenAI-compatible server at `base_url` lists its models."""
     try:
@@ -114,14 +93,14 @@ def _wait_until_ready(
         if process.poll() is not None:
             raise LocalModelError(
                 f"the local model server exited with code {process.returncode} while "
-                f"starting; last lines of {log_path}:\n{_log_tail(log_path)}"
+                f"starting; last lines of {log_path}:\n{processes.log_tail(log_path, 20)}"
             )
         if _answers(base_url, timeout_s=1.0):
             return
         time.sleep(0.25)
     raise LocalModelError(
         f"the local model server did not answer {base_url}/models within {timeout_s:g} s; "
-        f"last lines of {log_path}:\n{_log_tail(log_path)}"
+        f"last lines of {log_path}:\n{processes.log_tail(log_path, 20)}"
     )
 
 
@@ -142,37 +121,15 @@ def _spawn(
         )
 
 
-def _terminate(pid: int, timeout_s: float = 10.0) -> None:
+def _terminate(pid: int) -> None:
     """Stop a server's process group: politely, then by force."""
     process = _started.pop(pid, None)
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, sig)
-        if _exited(pid, process, timeout_s):
-            return
+    # Our own child must be waited for (polling reaps it), or it lingers as a zombie.
+    exited = None if process is None else (lambda: process.poll() is not None)
+    processes.terminate(pid, STOP_TIMEOUT_S, group=True, exited=exited)
 
 
-def _exited(pid: int, process: subprocess.Popen[bytes] | None, timeout_s: float) -> bool:
-    # Our own child must be waited for, or it lingers as a zombie that still looks alive.
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if (process.poll() is not None) if process is not None else not _is_alive(pid):
-            return True
-        time.sleep(0.1)
-    return False
-
-
-def _is_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-class LocalModelServer:
+class LocalModelServer(processes.OwnedServer):
     """A llama.cpp server owned by the caller: start it, use `base_url`, stop it."""
 
     def __init__(
@@ -187,7 +144,7 @@ class LocalModelServer:
     ) -> None:
         """Describe the server; nothing starts until `start()` or `with`."""
         self.model_path = model_path or locate_model()
-        self.port = port or free_port()
+        self.port = port or processes.free_port()
         self.n_ctx = n_ctx
         self.threads = threads
         self.log_path = log_path or Path(tempfile.gettempdir()) / f"textcart-llm-{self.port}.log"
@@ -204,7 +161,7 @@ class LocalModelServer:
         """The model name the server answers to."""
         return LOCAL_MODEL_NAME
 
-    def start(self) -> LocalModelServer:
+    def start(self) -> Self:
         """Start the server and wait until it lists its model."""
         if self._process is not None:
             return self
@@ -223,54 +180,15 @@ class LocalModelServer:
             _started[process.pid] = process
             _terminate(process.pid)
 
-    def __enter__(self) -> LocalModelServer:
-        """Start on entering the block."""
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Stop on leaving the block."""
-        self.stop()
-
-
-@contextlib.contextmanager
-def _locked(state_dir: Path) -> Iterator[None]:
-    """Serialise start and stop across processes sharing `state_dir`."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    with (state_dir / "local_llm.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def _read_state(state_dir: Path) -> dict[str, object] | None:
-    try:
-        state = json.loads((state_dir / _STATE_FILE).read_text())
-    except (OSError, ValueError):
-        return None
-    return state if isinstance(state, dict) else None
-
 
 def _is_our_server(pid: int) -> bool:
     """Whether `pid` is still a llama.cpp server, not a process that reused its id."""
-    if not _is_alive(pid):
-        return False
-    try:
-        return b"llama_cpp.server" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        # No /proc on this system: the liveness check above is all we have.
-        return True
+    return processes.runs(pid, b"llama_cpp.server")
 
 
 def _running_server(state_dir: Path, model_path: Path) -> str | None:
     """The base URL of the recorded server if it is alive, serves `model_path` and answers."""
-    state = _read_state(state_dir)
+    state = processes.read_state(state_dir / _STATE_FILE)
     if state is None:
         return None
     pid, base_url = state.get("pid"), state.get("base_url")
@@ -293,11 +211,11 @@ def ensure_local_server(
     (a few seconds); call it from a thread when inside an event loop.
     """
     model_path = locate_model()
-    with _locked(state_dir):
+    with processes.locked(state_dir, _LOCK_FILE):
         running = _running_server(state_dir, model_path)
         if running is not None:
             return running
-        port = free_port()
+        port = processes.free_port()
         log_path = state_dir / _LOG_FILE
         process = _spawn(model_path, port, n_ctx, threads, log_path)
         _started[process.pid] = process
@@ -313,16 +231,14 @@ def ensure_local_server(
             "base_url": base_url,
             "model_path": str(model_path),
         }
-        partial = state_dir / f"{_STATE_FILE}.partial"
-        partial.write_text(json.dumps(state))
-        partial.replace(state_dir / _STATE_FILE)
+        processes.write_state(state_dir / _STATE_FILE, state)
         return base_url
 
 
 def stop_local_server(state_dir: Path) -> bool:
     """Stop the server recorded in `state_dir`; returns whether one was running."""
-    with _locked(state_dir):
-        state = _read_state(state_dir)
+    with processes.locked(state_dir, _LOCK_FILE):
+        state = processes.read_state(state_dir / _STATE_FILE)
         (state_dir / _STATE_FILE).unlink(missing_ok=True)
         pid = state.get("pid") if state else None
         if not isinstance(pid, int) or not _is_our_server(pid):

@@ -24,31 +24,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import http.client
-import json
 import logging
 import os
-import signal
 import socket
 import subprocess
 import time
 import urllib.request
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlparse
 
 import weaviate
 from weaviate.classes.init import AdditionalConfig, Auth, Timeout
 
+from textcart import paths
+from textcart.tools import processes
+
 WEAVIATE_VERSION = "v1.35.2"
 INSTALL_HINT = "bash scripts/install_weaviate.sh"
 LOG_NAME = "weaviate.log"
 STATE_NAME = "server.json"
+LOCK_NAME = "server.lock"
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 20.0
 HUNG_AFTER_S = 15.0
@@ -69,11 +69,6 @@ class WeaviateUnavailable(RuntimeError):
     """The Weaviate binary is missing, or the server would not start or answer."""
 
 
-def textcart_home() -> Path:
-    """`$TEXTCART_HOME`, default `~/.cache/textcart`: machine-level binaries and models."""
-    return Path(os.environ.get("TEXTCART_HOME") or Path.home() / ".cache" / "textcart")
-
-
 def locate_binary() -> Path:
     """Find the weaviate-server to run: `$TEXTCART_WEAVIATE_BIN`, else the pinned build.
 
@@ -81,7 +76,7 @@ def locate_binary() -> Path:
     """
     override = os.environ.get("TEXTCART_WEAVIATE_BIN")
     binary = Path(override) if override else (
-        textcart_home() / "bin" / f"weaviate-server-{WEAVIATE_VERSION}"
+        paths.textcart_home() / "bin" / f"weaviate-server-{WEAVIATE_VERSION}"
     )
     if not (binary.is_file() and os.access(binary, os.X_OK)):
         source = "TEXTCART_WEAVIATE_BIN" if override else "the pinned build"
@@ -108,9 +103,7 @@ def _bindable(port: int) -> bool:
 def _free_ports(taken: set[int], count: int) -> int:
     """Find `count` consecutive free ports on 127.0.0.1, none in taken; return the first."""
     while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            probe.bind(("127.0.0.1", 0))
-            first = int(probe.getsockname()[1])
+        first = processes.free_port()
         block = range(first, first + count)
         if block[-1] < 65536 and taken.isdisjoint(block) and all(map(_bindable, block)):
             taken.update(block)
@@ -125,17 +118,6 @@ def _is_ready(http_port: int, timeout_s: float = 2.0) -> bool:
             return bool(response.status == 200)
     except (OSError, http.client.HTTPException):
         return False
-
-
-def _tail(path: Path, start: int = 0, lines: int = 30) -> str:
-    """Return the last lines a log file got after byte offset start."""
-    try:
-        with path.open("rb") as f:
-            f.seek(start)
-            text = f.read().decode("utf-8", "replace")
-    except OSError:
-        return "(no log)"
-    return "\n".join(text.splitlines()[-lines:]) or "(log is empty)"
 
 
 @dataclass(frozen=True)
@@ -157,7 +139,7 @@ class _Ports:
         return cls(http_port, grpc_port, gossip, gossip + 1, raft, raft + 1)
 
 
-class EmbeddedWeaviate:
+class EmbeddedWeaviate(processes.OwnedServer):
     """A Weaviate server subprocess on 127.0.0.1 with its data in `data_dir`.
 
     Every port is chosen free at start. HTTP, gossip and Raft listen on 127.0.0.1 only;
@@ -212,7 +194,7 @@ class EmbeddedWeaviate:
     def _exited(self) -> bool:
         if self._process is not None:
             return self._process.poll() is not None
-        return self._pid is None or not _pid_alive(self._pid)
+        return self._pid is None or not _is_weaviate(self._pid)
 
     def _environment(self, ports: _Ports) -> dict[str, str]:
         env = {k: os.environ[k] for k in _INHERITED_ENV if k in os.environ}
@@ -265,7 +247,7 @@ class EmbeddedWeaviate:
         )
         self._process, self._pid = None, int(launcher.stdout.split()[-1])
 
-    def start(self) -> EmbeddedWeaviate:
+    def start(self) -> Self:
         """Start the server and wait until it is ready; raise with the log tail if it is not."""
         if self._pid is not None and not self._exited():
             return self
@@ -288,7 +270,7 @@ class EmbeddedWeaviate:
                 if attempt == 2:
                     raise WeaviateUnavailable(
                         f"weaviate-server exited during start; last lines of "
-                        f"{self.log_path}:\n{_tail(self.log_path, offset)}"
+                        f"{self.log_path}:\n{processes.log_tail(self.log_path, 30, offset)}"
                     ) from None
                 continue
             except BaseException:
@@ -311,96 +293,33 @@ class EmbeddedWeaviate:
         raise WeaviateUnavailable(
             f"weaviate-server was not ready after {self.start_timeout_s:.0f} s (when it logs "
             f"nothing, another Weaviate may be holding {self.data_dir}); "
-            f"last lines of {self.log_path}:\n{_tail(self.log_path, offset)}"
+            f"last lines of {self.log_path}:\n{processes.log_tail(self.log_path, 30, offset)}"
         )
 
     def stop(self) -> None:
         """Stop the server: SIGTERM, then SIGKILL if it has not exited in time."""
         if self._pid is not None:
-            _terminate(self._pid, self._exited)
+            processes.terminate(self._pid, STOP_TIMEOUT_S, exited=self._exited)
         if self._process is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._process.wait(timeout=1)
         self._process = self._pid = self._ports = None
-
-    def __enter__(self) -> EmbeddedWeaviate:
-        """Start the server for a `with` block."""
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Stop the server at the end of the `with` block."""
-        self.stop()
 
 
 class _ExitedEarly(Exception):
     """The server process ended before it became ready."""
 
 
-def _terminate(pid: int, exited: Callable[[], bool]) -> None:
-    """SIGTERM pid, wait up to STOP_TIMEOUT_S for exited() to hold, then SIGKILL."""
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + STOP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if exited():
-            return
-        time.sleep(0.1)
-    log.warning("Weaviate (pid %d) ignored SIGTERM for %.0f s; killing it", pid, STOP_TIMEOUT_S)
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
-
-
 # --- one shared server per data directory -------------------------------------------------
 
-def _pid_alive(pid: int) -> bool:
+def _is_weaviate(pid: int) -> bool:
     """Tell whether pid is a live, non-zombie process that looks like a Weaviate server."""
-    proc = Path(f"/proc/{pid}")
-    if proc.exists():
-        try:
-            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
-            cmdline = (proc / "cmdline").read_bytes()
-        except OSError:
-            return False
-        return state != "Z" and b"weaviate" in cmdline
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-@contextlib.contextmanager
-def _locked(data_dir: Path) -> Iterator[None]:
-    """Hold an exclusive lock on data_dir so only one process starts its server."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with (data_dir / "server.lock").open("a") as lock_file:
-        fcntl.flock(lock_file, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock_file, fcntl.LOCK_UN)
-
-
-def _read_state(data_dir: Path) -> dict[str, Any] | None:
-    try:
-        state = json.loads((data_dir / STATE_NAME).read_text())
-    except (OSError, ValueError):
-        return None
-    return state if isinstance(state, dict) else None
+    return processes.runs(pid, b"weaviate")
 
 
 def _recorded(data_dir: Path) -> tuple[int, int, int] | None:
     """Return (pid, http_port, grpc_port) recorded for data_dir, if a record is readable."""
-    state = _read_state(data_dir)
+    state = processes.read_state(data_dir / STATE_NAME)
     if state is None:
         return None
     try:
@@ -412,21 +331,21 @@ def _recorded(data_dir: Path) -> tuple[int, int, int] | None:
 def ensure_embedded(data_dir: Path) -> tuple[int, int]:
     """Return (http_port, grpc_port) of data_dir's server, starting it detached if needed."""
     data_dir = Path(data_dir).resolve()
-    with _locked(data_dir):
+    with processes.locked(data_dir, LOCK_NAME):
         recorded = _recorded(data_dir)
-        if recorded is not None and _pid_alive(recorded[0]):
+        if recorded is not None and _is_weaviate(recorded[0]):
             pid, http_port, grpc_port = recorded
             # Other processes may be using it: a busy server gets time before it is
             # judged hung and replaced.
             deadline = time.monotonic() + HUNG_AFTER_S
-            while time.monotonic() < deadline and _pid_alive(pid):
+            while time.monotonic() < deadline and _is_weaviate(pid):
                 if _is_ready(http_port):
                     return http_port, grpc_port
                 time.sleep(0.5)
-            if _pid_alive(pid):
+            if _is_weaviate(pid):
                 log.warning("Weaviate pid %d has not answered for %.0f s; restarting it",
                             pid, HUNG_AFTER_S)
-                _terminate(pid, lambda: not _pid_alive(pid))
+                processes.terminate(pid, STOP_TIMEOUT_S, exited=lambda: not _is_weaviate(pid))
         server = EmbeddedWeaviate(data_dir, detached=True).start()
         state = {
             "pid": server.pid,
@@ -435,22 +354,20 @@ def ensure_embedded(data_dir: Path) -> tuple[int, int]:
             "binary": str(server.binary),
             "started_at": time.time(),
         }
-        tmp = data_dir / f"{STATE_NAME}.tmp"
-        tmp.write_text(json.dumps(state, indent=2))
-        tmp.replace(data_dir / STATE_NAME)
+        processes.write_state(data_dir / STATE_NAME, state)
         return server.http_port, server.grpc_port
 
 
 def stop_embedded(data_dir: Path) -> bool:
     """Stop the shared server for data_dir; False when none was running."""
     data_dir = Path(data_dir).resolve()
-    with _locked(data_dir):
+    with processes.locked(data_dir, LOCK_NAME):
         recorded = _recorded(data_dir)
         (data_dir / STATE_NAME).unlink(missing_ok=True)
-        if recorded is None or not _pid_alive(recorded[0]):
+        if recorded is None or not _is_weaviate(recorded[0]):
             return False
         pid = recorded[0]
-        _terminate(pid, lambda: not _pid_alive(pid))
+        processes.terminate(pid, STOP_TIMEOUT_S, exited=lambda: not _is_weaviate(pid))
         return True
 
 
@@ -459,7 +376,7 @@ def stop_embedded(data_dir: Path) -> bool:
 
 def embedded_data_dir() -> Path:
     """Where the embedded server keeps its data: `$TEXTCART_DATA_DIR/weaviate` (`./var`)."""
-    return Path(os.environ.get("TEXTCART_DATA_DIR") or Path.cwd() / "var") / "weaviate"
+    return paths.data_dir() / "weaviate"
 
 
 @dataclass(frozen=True)
