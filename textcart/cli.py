@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import statistics
 from collections.abc import Coroutine
 from dataclasses import asdict, replace
@@ -47,7 +48,8 @@ DataDirOption = Annotated[
     Path | None,
     typer.Option(
         "--data-dir",
-        help="Where threads and shopper stores live. Default: $TEXTCART_DATA_DIR or ./var.",
+        help="Run data: threads, shopper stores, the embedded Weaviate and model server. "
+        "Default: $TEXTCART_DATA_DIR or ./var.",
     ),
 ]
 
@@ -60,6 +62,13 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
             await (await get_services()).drop_catalog_connection()
 
     return asyncio.run(main())
+
+
+def _data_dir(data: Path | None) -> Path:
+    """Use `data` for everything this process keeps (the servers' state included)."""
+    if data is not None:
+        os.environ["TEXTCART_DATA_DIR"] = str(data)
+    return data_dir()
 
 
 def _context(model: str | None) -> Context:
@@ -133,13 +142,13 @@ def _print_turn(record: TurnRecord) -> None:
 @app.command()
 def demo(model: ModelOption = None, data: DataDirOption = None) -> None:
     """Load the demo store and play its scripted conversations through the real graph."""
-    context = _context(model)
+    directory, context = _data_dir(data), _context(model)
 
     async def main() -> list[TurnRecord]:
         loaded, _ = await _load_catalog(catalog_path(), context.catalog_collection)
         console.print(f"catalog: {loaded} demo products in Weaviate")
         records: list[TurnRecord] = []
-        async with Agent.open(data or data_dir(), context) as agent:
+        async with Agent.open(directory, context) as agent:
             await seed_demo_shoppers(agent, load_shoppers())
             for conversation in load_conversations():
                 console.rule(f"[bold]{conversation.name}[/] — {conversation.description}")
@@ -167,10 +176,10 @@ def chat(
     data: DataDirOption = None,
 ) -> None:
     """Text the agent as a shopper (one line per text; Ctrl-D to end)."""
-    context = _context(model)
+    directory, context = _data_dir(data), _context(model)
 
     async def main() -> None:
-        async with Agent.open(data or data_dir(), context) as agent:
+        async with Agent.open(directory, context) as agent:
             while True:
                 try:
                     text = await asyncio.to_thread(input, "you> ")
@@ -198,10 +207,10 @@ def send(
     as_json: Annotated[bool, typer.Option("--json", help="Print the turn as JSON.")] = False,
 ) -> None:
     """Run one inbound text through the graph and print the outcome."""
-    context = _context(model)
+    directory, context = _data_dir(data), _context(model)
 
     async def main() -> TurnRecord:
-        async with Agent.open(data or data_dir(), context) as agent:
+        async with Agent.open(directory, context) as agent:
             state = await agent.receive(phone, text, message_id)
             return record_turn("shopper", text, None, state, 0.0)
 
@@ -237,7 +246,7 @@ def stop(data: DataDirOption = None) -> None:
     from textcart.tools.local_llm import stop_local_server
     from textcart.tools.weaviate_server import stop_embedded
 
-    directory = data or data_dir()
+    directory = _data_dir(data)
     stopped = [
         name
         for name, was_running in (

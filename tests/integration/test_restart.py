@@ -23,10 +23,11 @@ def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "textcart.cli", *args]
 
 
-async def test_no_committed_turn_is_lost_across_a_kill(tmp_path: Path) -> None:
+async def test_no_committed_turn_is_lost_across_a_kill(services_dir: Path) -> None:
+    # The session's data dir: its Weaviate already holds the demo catalog.
     env = {**os.environ, "TEXTCART_MODEL": "", "PYTHONUNBUFFERED": "1"}
     chat = subprocess.Popen(
-        _cli("chat", "--phone", PHONE, "--data-dir", str(tmp_path)),
+        _cli("chat", "--phone", PHONE, "--data-dir", str(services_dir)),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -57,7 +58,7 @@ async def test_no_committed_turn_is_lost_across_a_kill(tmp_path: Path) -> None:
             "ok which one would you pick for winter hikes?",
             "--json",
             "--data-dir",
-            str(tmp_path),
+            str(services_dir),
         ),
         capture_output=True,
         text=True,
@@ -68,7 +69,7 @@ async def test_no_committed_turn_is_lost_across_a_kill(tmp_path: Path) -> None:
     turn = json.loads(third.stdout.strip().splitlines()[-1])
     assert turn["reply"]
 
-    async with Agent.open(tmp_path, Context(model=None)) as agent:
+    async with Agent.open(services_dir, Context(model=None)) as agent:
         state = await agent.state(PHONE)
         said = [line["text"] for line in state["transcript"] if line["role"] == "shopper"]
         assert said == [
