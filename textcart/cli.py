@@ -71,9 +71,18 @@ def _data_dir(data: Path | None) -> Path:
     return data_dir()
 
 
+# The bundled model needs several seconds per decision on two cores; unless the user set a
+# budget, give it one it can meet so the demo shows its answers rather than fallbacks.
+LOCAL_MODEL_TIMEOUT_S = 60.0
+
+
 def _context(model: str | None) -> Context:
     context = Context()
-    return replace(context, model=model) if model else context
+    if model:
+        context = replace(context, model=model)
+    if context.model == "local" and "TEXTCART_LLM_TIMEOUT_S" not in os.environ:
+        context = replace(context, llm_timeout_s=LOCAL_MODEL_TIMEOUT_S)
+    return context
 
 
 async def _load_catalog(path: Path, collection: str, quiet: bool = False) -> tuple[int, int]:

@@ -103,7 +103,8 @@ async def _decide(
         assert ctx.model is not None
         # Building a model may start the local server: keep that off the event loop.
         model, method = await asyncio.to_thread(services.model, ctx.model, ctx.llm_timeout_s)
-        return await llm(model, method, ctx.llm_timeout_s)
+        async with services.llm_slot(ctx.model):
+            return await llm(model, method, ctx.llm_timeout_s)
 
     return await decide(name, use_llm=use_llm, llm=call_llm, classic=classic)
 

@@ -8,6 +8,7 @@ Tests swap them with `set_services`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,12 +47,23 @@ class Services:
     _models: dict[str, BaseChatModel] = field(default_factory=dict)
     _client: Any = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _local_slot: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
 
     def model(self, spec: str, timeout_s: float) -> tuple[BaseChatModel, Any]:
         """The chat model for a spec (built once) and the structured-output method it needs."""
         if spec not in self._models:
             self._models[spec] = chat_model(spec, timeout_s=timeout_s)
         return self._models[spec], structured_method(spec)
+
+    def llm_slot(self, spec: str) -> contextlib.AbstractAsyncContextManager[Any]:
+        """What a call to this model must hold: one at a time for the local server.
+
+        llama.cpp's server answers one request at a time; queued requests would spend
+        their whole time budget waiting and then be abandoned mid-generation, keeping the
+        server busy for nothing. Waiting here instead means each call's budget starts when
+        the server is free.
+        """
+        return self._local_slot if spec == "local" else contextlib.nullcontext()
 
     async def catalog(self, collection: str) -> Catalog:
         """The catalog collection, connecting (or reconnecting) to Weaviate on demand."""
