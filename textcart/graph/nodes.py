@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -66,6 +67,7 @@ PER_TURN_RESET: dict[str, Any] = {
     "tone": None,
     "products": [],
     "asked_product_id": None,
+    "needs": None,
     "retrieval_note": None,
     "fit": None,
     "next_message": None,
@@ -311,11 +313,28 @@ _PRONOUN = re.compile(r"\b(it|these|this one|those|them|that one)\b", re.IGNOREC
 _WORD = re.compile(r"[a-z0-9]+")
 
 
+# Words that tell a line apart but that shoppers leave out ("the ridgeline runners").
+_LINE_WORDS = frozenset({"men", "mens", "women", "womens", "unisex", "kids", "the"})
+
+
+def _stems(text: str) -> list[str]:
+    """Distinctive lower-case words in order, plural 's' removed ('runners' -> 'runner')."""
+    words = (w.removesuffix("s") if len(w) > 3 else w for w in _WORD.findall(text.lower()))
+    return [w for w in words if len(w) > 2 and w not in _LINE_WORDS]
+
+
 def _names_product(text: str, title: str) -> bool:
-    """True when every word of the product's model name appears in the text."""
-    model_name = re.split(r"\s+[—-]\s+", title)[0].lower()
-    wanted = {w for w in _WORD.findall(model_name) if len(w) > 2}
-    return bool(wanted) and wanted <= set(_WORD.findall(text.lower()))
+    """True when the text names the product's model.
+
+    It must contain the model's first distinctive word (its own name, e.g. "Ridgeline")
+    and most of the rest: "summit gtx boot" names the "Summit GTX Hiking Boot", while
+    "trail runners" alone names no model.
+    """
+    model = _stems(re.split(r"\s+[—-]\s+", title)[0].replace("'s", ""))
+    said = set(_stems(text.replace("'s", "")))
+    if not model or model[0] not in said:
+        return False
+    return len(set(model) & said) >= math.ceil(0.6 * len(set(model)))
 
 
 async def retrieve_products(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -375,6 +394,7 @@ async def retrieve_products(state: TurnState, runtime: Runtime[Context]) -> dict
     return {
         "products": cards,
         "asked_product_id": asked["id"] if asked else None,
+        "needs": needs,
         "retrieval_note": note,
     }
 
@@ -387,7 +407,7 @@ async def assess_fit(state: TurnState, runtime: Runtime[Context]) -> dict[str, A
     services = await get_services()
     shopper, text = state["shopper"], state.get("text") or ""
     asked_id = state.get("asked_product_id")
-    needs = read_needs(text, shopper["preferences"])
+    needs = state.get("needs") or read_needs(text, shopper["preferences"])
     decided = await _decide(
         "fit",
         runtime,

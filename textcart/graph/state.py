@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal, TypedDict, get_args
 
 from pydantic import BaseModel, Field
 
+from textcart.graph.needs import ShopperNeeds
+
 # --- Fixed vocabularies (evaluations depend on these exact labels) -----------------------
 
 Intent = Literal[
@@ -235,6 +237,7 @@ class TurnState(TurnInput, total=False):
     tone: Decision | None
     products: list[ProductCard]
     asked_product_id: str | None
+    needs: ShopperNeeds | None
     retrieval_note: str | None
     fit: Decision | None
     next_message: Decision | None

@@ -1,0 +1,24 @@
+"""Which product a shopper's text names."""
+
+import pytest
+
+from textcart.graph.nodes import _names_product
+
+
+@pytest.mark.parametrize(
+    "text,title,named",
+    [
+        (
+            "hey do the ridgeline trail runners come in an 8.5?",
+            "Men's Ridgeline Trail Runner — Lake Blue",
+            True,
+        ),
+        ("is the summit gtx boot waterproof", "Summit GTX Hiking Boot — Slate", True),
+        ("Summit boots in a 10?", "Summit GTX Hiking Boot — Slate", False),
+        ("any boots?", "Summit GTX Hiking Boot — Slate", False),
+        ("any trail runners under $100?", "Ridgeline Trail Runner — Blue", False),
+        ("", "Ridgeline Trail Runner — Blue", False),
+    ],
+)
+def test_names_product(text: str, title: str, named: bool) -> None:
+    assert _names_product(text, title) is named
