@@ -612,10 +612,21 @@ _URL = re.compile(r"https?://\S+")
 _PERCENT = re.compile(r"\d+\s?%")
 
 
-def _violations(text: str, facts: SmsFacts, message_type: str, ctx: Context) -> list[str]:
-    """Everything in a draft that the facts do not back."""
+def _echoes(draft: str, said: str | None) -> bool:
+    """True when a draft mostly repeats the shopper's own words back to them."""
+    draft_words = _WORD.findall(draft.lower())
+    said_words = set(_WORD.findall((said or "").lower()))
+    if len(draft_words) < 3 or not said_words:
+        return False
+    return sum(w in said_words for w in draft_words) / len(draft_words) > 0.8
+
+
+def _violations(
+    text: str, facts: SmsFacts, message_type: str, ctx: Context, said: str | None
+) -> list[str]:
+    """Everything in a draft that the facts do not back, or that says nothing new."""
     allowed_text = " ".join(str(v) for v in facts.values())
-    problems = []
+    problems = ["repeats the shopper's text back"] if _echoes(text, said) else []
     allowed_money = {m.replace(" ", "") for m in _MONEY.findall(allowed_text)}
     problems += [
         f"price {m} not in catalog facts"
@@ -656,7 +667,7 @@ async def guard_outbound(state: TurnState, runtime: Runtime[Context]) -> dict[st
     text: str = wording["value"]["text"]
     facts = SmsFacts(**wording["value"]["facts"])  # type: ignore[typeddict-item]
     notes: list[str] = []
-    problems = _violations(text, facts, message_type, ctx)
+    problems = _violations(text, facts, message_type, ctx, state.get("text"))
     if problems:
         notes += problems
         services = await get_services()
@@ -664,7 +675,7 @@ async def guard_outbound(state: TurnState, runtime: Runtime[Context]) -> dict[st
         tone = decision_value(state, "tone", "friendly")
         text = (await services.wording.decide(message_type, tone, facts, seed)).text
         notes.append("replaced with the template wording")
-        if _violations(text, facts, message_type, ctx):
+        if _violations(text, facts, message_type, ctx, state.get("text")):
             notes.append("template wording failed the guard too; nothing sent")
             return {
                 "outbound": Outbound(
