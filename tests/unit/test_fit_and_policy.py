@@ -79,6 +79,9 @@ def test_grounding_rejects_invented_ids_and_highlights() -> None:
         grounded(FitResult(best_fit_id="A", alternative_ids=["Q"]), CANDIDATES, None)
     with pytest.raises(ValueError, match="not selling points"):
         grounded(FitResult(best_fit_id="A", highlights=["free jetpack"]), CANDIDATES, None)
+    with pytest.raises(ValueError, match="cites prices"):
+        grounded(FitResult(best_fit_id="A", reason="B is $139 and in budget"), CANDIDATES, None)
+    assert grounded(FitResult(best_fit_id="B", reason="B is $110"), CANDIDATES, None).reason
     ok = grounded(
         FitResult(best_fit_id="A", highlights=["  a LIGHT "], alternative_ids=["A", "B"]),
         CANDIDATES,

@@ -18,6 +18,7 @@ from textcart.graph.state import FitResult, ProductCard, ShopperContext
 from textcart.tools.llm import ainvoke_structured
 
 _WORD = re.compile(r"[a-z0-9]+")
+_MONEY = re.compile(r"\$\s?(\d[\d,]*(?:\.\d{1,2})?)")
 
 
 def _words(text: str) -> set[str]:
@@ -117,7 +118,8 @@ def grounded(
     """Return the result if every id and highlight exists in the candidates, else raise.
 
     Highlights must be copied from the chosen product's own selling points (case and
-    surrounding spaces aside); anything else counts as invented.
+    surrounding spaces aside), and any price the reason cites must be a candidate's;
+    anything else counts as invented.
     """
     by_id = {p["id"]: p for p in candidates}
     if result.best_fit_id is not None and result.best_fit_id not in by_id:
@@ -125,6 +127,16 @@ def grounded(
     unknown = [i for i in result.alternative_ids if i not in by_id]
     if unknown:
         raise ValueError(f"alternatives {unknown} are not retrieved products")
+    known_prices = {round(p["price"], 2) for p in candidates} | {
+        round(p["compare_at_price"], 2) for p in candidates if p["compare_at_price"] is not None
+    }
+    cited = [
+        m
+        for m in _MONEY.findall(result.reason)
+        if round(float(m.replace(",", "")), 2) not in known_prices
+    ]
+    if cited:
+        raise ValueError(f"reason cites prices {cited} that no candidate has")
     if result.best_fit_id is None:
         return result
     points = {p.strip().lower(): p for p in by_id[result.best_fit_id]["selling_points"]}
