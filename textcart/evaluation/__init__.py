@@ -1,0 +1,1 @@
+"""Offline evaluations of textcart's components on labelled data."""

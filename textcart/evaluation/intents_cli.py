@@ -1,0 +1,223 @@
+"""`textcart eval intents`: accuracy, macro-F1 and confusions of an intent decider."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from textcart.deciders.intent import llm_intent
+from textcart.evaluation.intents import (
+    FAILED,
+    IntentDataError,
+    IntentScores,
+    LabelledTexts,
+    classic_predictions,
+    fit_classifier,
+    llm_predictions,
+    read_labelled,
+    score,
+)
+from textcart.graph.state import IntentResult
+from textcart.tools.embeddings import get_embedder
+from textcart.tools.llm import chat_model, structured_method
+
+# Progress and notes go to stderr so that `--json` leaves exactly one JSON object on stdout.
+_console = Console(stderr=True)
+_out = Console()
+# The bundled local model needs several seconds per answer on two cores.
+_LOCAL_TIMEOUT_S = 60.0
+_REMOTE_TIMEOUT_S = 20.0
+
+
+def _fail(message: str) -> typer.Exit:
+    _console.print(f"[red]error:[/] {escape(message)}", soft_wrap=True, highlight=False)
+    return typer.Exit(2)
+
+
+def _classic(data: LabelledTexts, fit: Path | None) -> tuple[list[str], str]:
+    embedder = get_embedder()
+    if fit is None:
+        return classic_predictions(embedder, data.texts), "classic (prompt examples)"
+    training = read_labelled(fit)
+    classifier = fit_classifier(embedder, training)
+    return (
+        classic_predictions(embedder, data.texts, classifier),
+        f"classic (logreg fit on {len(training.texts)} texts)",
+    )
+
+
+def _llm(data: LabelledTexts, spec: str, timeout_s: float) -> tuple[list[str], list[str]]:
+    model = chat_model(spec, timeout_s=timeout_s)
+    method = structured_method(spec)
+
+    async def decide(text: str) -> IntentResult:
+        return await llm_intent(
+            model, method=method, timeout_s=timeout_s, text=text, recent_lines=[]
+        )
+
+    with Progress(
+        TextColumn("[bold]asking the model"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("texts", total=len(data.texts))
+        return asyncio.run(llm_predictions(decide, data.texts, lambda: bar.advance(task)))
+
+
+def _heading(columns: list[str], label: str) -> str:
+    """A short column heading: the label's number in the rows (or "fail")."""
+    return "fail" if label == FAILED else str(columns.index(label) + 1)
+
+
+def _tables(scores: IntentScores, decider: str) -> list[Table]:
+    per_label = Table(
+        title=f"intent: {decider} — n {scores.n}, accuracy {scores.accuracy:.3f}, "
+        f"macro-F1 {scores.macro_f1:.3f}, failures {scores.failures}"
+    )
+    per_label.add_column("intent")
+    for heading in ("precision", "recall", "F1", "support"):
+        per_label.add_column(heading, justify="right")
+    for label, s in sorted(scores.per_label.items(), key=lambda item: item[1].f1):
+        per_label.add_row(
+            label, f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.f1:.3f}", str(s.support)
+        )
+
+    extra = [
+        f"{_heading(scores.confusion_columns, label)} = {label}"
+        for label in scores.confusion_columns[len(scores.confusion_rows) :]
+        if label != FAILED
+    ]
+    matrix = Table(
+        title="confusions (rows: gold, columns: predicted)",
+        caption=f"predicted but not in the gold labels: {', '.join(extra)}" if extra else None,
+        box=box.SIMPLE_HEAD,
+        padding=(0, 0, 0, 1),
+    )
+    # Counts must never be cut short; on a narrow terminal the gold names give way instead.
+    matrix.add_column("gold", no_wrap=True, overflow="ellipsis")
+    for j, column in enumerate(scores.confusion_columns):
+        heading = _heading(scores.confusion_columns, column)
+        widest = max(len(str(row[j])) for row in scores.confusion)
+        matrix.add_column(heading, justify="right", min_width=max(widest, len(heading)))
+    for i, row in enumerate(scores.confusion_rows):
+        cells = []
+        for j, count in enumerate(scores.confusion[i]):
+            if count == 0:
+                cells.append("[dim]·[/]")
+            elif scores.confusion_columns[j] == row:
+                cells.append(f"[green]{count}[/]")
+            else:
+                cells.append(f"[red]{count}[/]")
+        matrix.add_row(f"{i + 1} {row}", *cells)
+    return [per_label, matrix]
+
+
+def intents(
+    data: Annotated[
+        Path,
+        typer.Option(
+            exists=True, dir_okay=False, help="Labelled texts CSV: text,label (others ignored)."
+        ),
+    ],
+    decider: Annotated[
+        Literal["classic", "llm"], typer.Option(help="Which intent decider to evaluate.")
+    ] = "classic",
+    fit: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="Classic only: fit logistic regression on this text,label CSV instead of "
+            "using the prompt's examples.",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="LLM only: 'provider:model' or 'local'. Default: $TEXTCART_MODEL.",
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Evaluate only the first N texts.")
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=0.1,
+            help="LLM only: seconds per text. Default: $TEXTCART_LLM_TIMEOUT_S, else 60 for "
+            "'local' and 20 otherwise.",
+        ),
+    ] = None,
+) -> None:
+    """Score an intent decider on labelled texts: accuracy, macro-F1, per-intent F1, confusions.
+
+    Macro-F1 averages over the intents present in the gold labels.
+    With the LLM decider, texts whose call fails count as wrong and are listed as failures.
+    """
+    try:
+        labelled = read_labelled(data).first(limit)
+    except IntentDataError as exc:
+        raise _fail(str(exc)) from exc
+    failures: list[str] = []
+    if decider == "classic":
+        if model is not None:
+            raise _fail("--model is for --decider llm; the classic decider uses no chat model")
+        try:
+            predicted, description = _classic(labelled, fit)
+        except IntentDataError as exc:
+            raise _fail(str(exc)) from exc
+    else:
+        if fit is not None:
+            raise _fail("--fit is for --decider classic; the LLM decider is not trained")
+        spec = (model or os.environ.get("TEXTCART_MODEL", "")).strip()
+        if not spec:
+            raise _fail(
+                "--decider llm needs a chat model: pass --model 'provider:model' (or 'local') "
+                "or set TEXTCART_MODEL"
+            )
+        env_timeout = os.environ.get("TEXTCART_LLM_TIMEOUT_S")
+        timeout_s = timeout or (
+            float(env_timeout)
+            if env_timeout
+            else _LOCAL_TIMEOUT_S
+            if spec == "local"
+            else _REMOTE_TIMEOUT_S
+        )
+        try:
+            predicted, failures = _llm(labelled, spec, timeout_s)
+        except ValueError as exc:
+            raise _fail(str(exc)) from exc
+        description = f"llm ({spec})"
+
+    scores = score(labelled.labels, predicted)
+    if failures:
+        _console.print(f"[yellow]{len(failures)} text(s) got no answer from the model:[/]")
+        for line in failures[:10]:
+            _console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
+        if len(failures) > 10:
+            _console.print(f"  … and {len(failures) - 10} more")
+    if as_json:
+        report = {"decider": description, **scores.summary()}
+        print(json.dumps(report))
+    else:
+        for table in _tables(scores, description):
+            _out.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `intents` command to `app` (mounted as `textcart eval intents`)."""
+    app.command("intents")(intents)
