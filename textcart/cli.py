@@ -21,7 +21,7 @@ from rich.table import Table
 from textcart.agent import Agent, InvalidInput
 from textcart.conversations import TurnRecord, play, record_turn, seed_demo_shoppers
 from textcart.demo_store.loader import catalog_path, load_conversations, load_shoppers
-from textcart.evaluation import intents_cli
+from textcart.evaluation import intents_cli, retrieval_cli
 from textcart.graph.context import Context
 from textcart.graph.services import get_services
 from textcart.paths import data_dir
@@ -38,6 +38,7 @@ eval_app = typer.Typer(
     help="Measure deciders and retrieval on labelled data.", no_args_is_help=True
 )
 intents_cli.register(eval_app)
+retrieval_cli.register(eval_app)
 app.add_typer(eval_app, name="eval")
 console = Console()
 T = TypeVar("T")
