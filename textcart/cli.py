@@ -15,7 +15,6 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from textcart.agent import Agent, InvalidInput
@@ -25,6 +24,7 @@ from textcart.evaluation import intents_cli, retrieval_cli
 from textcart.graph.context import Context
 from textcart.graph.services import get_services
 from textcart.paths import data_dir
+from textcart.progress import progress_bar
 from textcart.tools.catalog_files import read_products
 
 app = typer.Typer(
@@ -99,16 +99,8 @@ async def _load_catalog(path: Path, collection: str, quiet: bool = False) -> tup
     await catalog.ensure_collection()
     report = read_products(path)
     products = list(report)
-    with Progress(
-        TextColumn("[bold]loading catalog"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        disable=quiet,
-        transient=quiet,
-    ) as bar:
-        task = bar.add_task("ingest", total=len(products))
+    with progress_bar(console, disable=quiet, transient=quiet) as bar:
+        task = bar.add_task("loading catalog", total=len(products))
         loaded = await catalog.ingest(
             products, services.embedder, on_progress=lambda n: bar.advance(task, n)
         )

@@ -12,7 +12,6 @@ import typer
 from rich import box
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from textcart.deciders.intent import llm_intent
@@ -28,6 +27,7 @@ from textcart.evaluation.intents import (
     score,
 )
 from textcart.graph.state import IntentResult
+from textcart.progress import progress_bar
 from textcart.tools.embeddings import get_embedder
 from textcart.tools.llm import chat_model, structured_method
 
@@ -65,15 +65,8 @@ def _llm(data: LabelledTexts, spec: str, timeout_s: float) -> tuple[list[str], l
             model, method=method, timeout_s=timeout_s, text=text, recent_lines=[]
         )
 
-    with Progress(
-        TextColumn("[bold]asking the model"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=_console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("texts", total=len(data.texts))
+    with progress_bar(_console) as bar:
+        task = bar.add_task("asking the model", total=len(data.texts))
         return asyncio.run(llm_predictions(decide, data.texts, lambda: bar.advance(task)))
 
 

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from textcart.evaluation.retrieval import (
@@ -27,6 +26,7 @@ from textcart.evaluation.retrieval import (
     read_queries,
 )
 from textcart.graph.services import get_services
+from textcart.progress import progress_bar
 
 # Progress and notes go to stderr so that `--json` leaves exactly one JSON object on stdout.
 _console = Console(stderr=True)
@@ -51,14 +51,7 @@ async def _run(
     services = await get_services()
     try:
         catalog = await services.catalog(collection)
-        with Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=_console,
-            transient=True,
-        ) as bar:
+        with progress_bar(_console) as bar:
             loading = bar.add_task(f"loading {collection}", total=len(products))
             loaded = await prepare_catalog(
                 catalog, products, services.embedder, lambda n: bar.advance(loading, n)
