@@ -16,19 +16,17 @@ from textcart.graph.context import Context
 from textcart.graph.state import INTENTS, MESSAGE_TYPES
 
 pytestmark = [pytest.mark.llm, pytest.mark.usefixtures("demo_catalog")]
+DECISIONS = ("intent", "buy_likelihood", "tone", "fit", "next_message", "wording")
+
+
+def llm_for(*decisions: str) -> Context:
+    """The local model for the named decisions, classic deciders for the rest."""
+    choices = {f"{d}_decider": "llm" if d in decisions else "classic" for d in DECISIONS}
+    return Context(model="local", llm_timeout_s=120, **choices)  # type: ignore[arg-type]
 
 
 async def test_local_model_classifies_and_routes(tmp_path: Path) -> None:
-    context = Context(
-        model="local",
-        intent_decider="llm",
-        next_message_decider="llm",
-        buy_likelihood_decider="classic",
-        tone_decider="classic",
-        fit_decider="classic",
-        wording_decider="classic",
-        llm_timeout_s=120,
-    )
+    context = llm_for("intent", "next_message")
     async with Agent.open(tmp_path, context) as agent:
         state = await agent.receive("+14155550123", "where is my order? it was due monday")
     intent, choice = state["intent"], state["next_message"]
@@ -45,16 +43,7 @@ async def test_local_model_classifies_and_routes(tmp_path: Path) -> None:
 
 
 async def test_local_model_writes_a_guarded_sms(tmp_path: Path) -> None:
-    context = Context(
-        model="local",
-        intent_decider="classic",
-        next_message_decider="classic",
-        buy_likelihood_decider="classic",
-        tone_decider="classic",
-        fit_decider="classic",
-        wording_decider="llm",
-        llm_timeout_s=120,
-    )
+    context = llm_for("wording")
     async with Agent.open(tmp_path, context) as agent:
         state = await agent.receive("+14155550123", "any waterproof hiking boots under $200?")
     wording = state["wording"]
