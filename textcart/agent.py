@@ -6,11 +6,13 @@ text longer than any SMS gets a clear error before anything is stored.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from langgraph.store.base import BaseStore
 from textcart.graph.builder import compile_graph
 from textcart.graph.context import Context
 from textcart.graph.state import Trigger, TurnInput, TurnState
-from textcart.persistence import open_sqlite
+from textcart.persistence import open_persistence
 from textcart.tools.shopper_store import (
     ShopperStore,
     now_utc,
@@ -28,6 +30,7 @@ from textcart.tools.shopper_store import (
     thread_id_for,
 )
 
+log = logging.getLogger("textcart.agent")
 # Carriers concatenate long texts up to about ten segments; anything longer is not an SMS.
 MAX_INBOUND_CHARS = 1600
 
@@ -46,9 +49,14 @@ class Agent:
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, directory: Path, context: Context | None = None) -> AsyncIterator[Agent]:
-        """Open the agent on the SQLite files in `directory`."""
-        async with open_sqlite(directory) as (checkpointer, store):
+    async def open(
+        cls, directory: Path, context: Context | None = None, database_url: str | None = None
+    ) -> AsyncIterator[Agent]:
+        """Open the agent on PostgreSQL (`database_url` or `$TEXTCART_DATABASE_URL`).
+
+        Without a connection string, the SQLite files in `directory` hold everything.
+        """
+        async with open_persistence(directory, database_url) as (checkpointer, store):
             graph = compile_graph(checkpointer=checkpointer, store=store)
             yield cls(graph=graph, store=store, context=context or Context())
 
@@ -72,25 +80,50 @@ class Agent:
             shopper_id, {"text": text, "message_id": message_id or f"in-{uuid.uuid4().hex}"}
         )
 
-    async def trigger(self, phone: str, trigger: Trigger) -> TurnState:
-        """Run one proactive turn (e.g. browse abandonment) for a known shopper."""
+    async def trigger(
+        self,
+        phone: str,
+        trigger: Trigger,
+        *,
+        message_id: str | None = None,
+        at: datetime | None = None,
+    ) -> TurnState:
+        """Run one proactive turn (e.g. browse abandonment) for a known shopper.
+
+        `message_id` makes a re-run of the same send rewrite its log entry instead of adding
+        one; `at` is the turn's clock (quiet hours, caps), now by default.
+        """
         if trigger not in ("browse_abandonment", "cart_abandonment"):
             raise InvalidInput(f"unknown trigger {trigger!r}")
         shopper_id = self._shopper_id(phone)
         if await self.shoppers.get_profile(shopper_id) is None:
             raise InvalidInput("unknown shopper: proactive texts go only to known shoppers")
-        return await self._run(
-            shopper_id, {"text": None, "trigger": trigger, "message_id": f"out-{uuid.uuid4().hex}"}
-        )
+        turn: dict[str, Any] = {
+            "text": None,
+            "trigger": trigger,
+            "message_id": message_id or f"out-{uuid.uuid4().hex}",
+        }
+        if at is not None:
+            turn["received_at"] = at.astimezone(UTC).isoformat()
+        return await self._run(shopper_id, turn)
 
     async def _run(self, shopper_id: str, turn: Mapping[str, Any]) -> TurnState:
         config = {"configurable": {"thread_id": thread_id_for(shopper_id)}}
         state = {
             "shopper_id": shopper_id,
             "trigger": None,
-            **turn,
             "received_at": now_utc().isoformat(),
+            **turn,
         }
+        snapshot = await self.graph.aget_state(config)  # type: ignore[arg-type]
+        if snapshot.values.get("message_id") == turn["message_id"]:
+            if not snapshot.next:
+                # Delivered again after it was answered: answer at most once.
+                return snapshot.values  # type: ignore[return-value]
+            # The process died in the middle of this very message: finish that turn from
+            # its last checkpoint instead of starting it over (and logging it twice).
+            resumed = await self.graph.ainvoke(None, config, context=self.context)  # type: ignore[call-overload]
+            return resumed  # type: ignore[no-any-return]
         result = await self.graph.ainvoke(state, config, context=self.context)  # type: ignore[call-overload]
         return result  # type: ignore[no-any-return]
 
@@ -143,3 +176,31 @@ class Agent:
             return shopper_id_for_phone(phone)
         except ValueError as exc:
             raise InvalidInput(f"{exc}: {phone[:3]}...") from exc
+
+
+async def run_due_proactive(agent: Agent, now: datetime | None = None) -> list[TurnState]:
+    """Run every queued proactive send that is due, once each; returns the turns run.
+
+    Each send runs under a message id derived from its queue entry, so a crash between
+    running and clearing it only rewrites the same log entry when it runs again. An entry
+    is cleared only if it was not re-queued meanwhile (e.g. quiet hours again); a shopper
+    without a profile any more is dropped from the queue.
+    """
+    now = now or now_utc()
+    turns: list[TurnState] = []
+    for entry in await agent.shoppers.due_proactive(now):
+        shopper_id, trigger, not_before = entry["shopper_id"], entry["trigger"], entry["not_before"]
+        profile = await agent.shoppers.get_profile(shopper_id)
+        if profile and profile.get("phone"):
+            key = hashlib.sha256(f"{shopper_id}:{trigger}:{not_before}".encode()).hexdigest()
+            try:
+                turns.append(
+                    await agent.trigger(
+                        profile["phone"], trigger, message_id=f"out-q-{key[:24]}", at=now
+                    )
+                )
+            except InvalidInput as exc:
+                # An entry that can never run (unknown trigger) must not block the queue.
+                log.warning("dropping queued %s for shopper %s: %s", trigger, shopper_id, exc)
+        await agent.shoppers.clear_proactive(shopper_id, trigger, not_before)
+    return turns
