@@ -1,16 +1,33 @@
-"""Next message type: the edge of the graph, where a team would otherwise fit a Markov model."""
+"""Next message type: the edge of the graph, where a team would otherwise fit a Markov model.
+
+The classic decider is the policy learned from the message log (`next_message_policy`),
+falling back to the prompt's labelled examples where the log is thin; the LLM stand-in is
+shown that policy's evidence for the shopper's state.
+"""
 
 from __future__ import annotations
 
+import logging
+import random
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any, TypedDict
 
 from langchain_core.language_models import BaseChatModel
 
 from textcart.deciders.base import load_prompt_file, prompt_messages
+from textcart.deciders.next_message_policy import (
+    Choice,
+    LearnedPolicy,
+    NextMessagePolicy,
+    conversation_rng,
+    policy_path,
+)
 from textcart.graph.state import NextMessageResult
 from textcart.tools.llm import ainvoke_structured
+
+log = logging.getLogger("textcart.deciders.next_message")
 
 
 class NextMessageCase(TypedDict):
@@ -61,24 +78,78 @@ class TransitionTable:
 
 
 class ClassicNextMessage:
-    """The transition table fit from `prompts/next_message.yaml`."""
+    """The next-message policy learned from the log, with the prompt's examples as prior.
 
-    def __init__(self, table: TransitionTable | None = None):
-        """Fit from the prompt examples unless a table is given."""
-        self.table = table or TransitionTable(load_prompt_file("next_message")["examples"])
+    Without a policy file it answers from the examples alone. With `explore` it samples
+    (Thompson, seeded) instead of taking the best rate; otherwise it is deterministic.
+    """
+
+    def __init__(
+        self, policy: NextMessagePolicy | None = None, *, explore: bool = False, seed: int = 0
+    ):
+        """Use `policy` (learned, fixed or random), or the examples alone when none is given."""
+        self.policy = policy or LearnedPolicy(prior_examples())
+        self.explore = explore
+        self._rng = random.Random(seed)
+
+    @classmethod
+    def from_file(cls, path: Path | None = None) -> ClassicNextMessage:
+        """Load the policy file `textcart policy fit` wrote, if there is one."""
+        path = path or policy_path()
+        if not path.exists():
+            return cls()
+        try:
+            return cls(LearnedPolicy.load(path, prior_examples()))
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("ignoring the policy file %s: %s", path, exc)
+            return cls()
 
     async def decide(self, case: NextMessageCase) -> NextMessageResult:
         """Choose the next message type."""
+        rng = (conversation_rng.get() or self._rng) if self.explore else None
+        choice = self.policy.choose(case, rng)
+        return NextMessageResult(
+            message_type=choice.message_type,  # type: ignore[arg-type]
+            rationale=choice.rationale,
+        )
+
+
+class FixedPolicy:
+    """The transition table from the prompt's examples alone: the policy before any log."""
+
+    def __init__(self) -> None:
+        """Fit the table from `prompts/next_message.yaml`."""
+        self.table = TransitionTable(prior_examples())
+
+    def choose(self, case: Mapping[str, Any], rng: random.Random | None = None) -> Choice:
+        """The most frequent type for the state (`rng` is ignored: nothing to explore)."""
         label, why = self.table.choose(case)
-        return NextMessageResult(message_type=label, rationale=why)  # type: ignore[arg-type]
+        return Choice(label, {}, why)
+
+
+def prior_examples() -> list[dict[str, Any]]:
+    """The labelled situations of `prompts/next_message.yaml`."""
+    return list(load_prompt_file("next_message")["examples"])
 
 
 def _few_shot(limit: int = 16) -> str:
     lines = []
-    for e in load_prompt_file("next_message")["examples"][:limit]:
+    for e in prior_examples()[:limit]:
         case = {k: e[k] for k in NextMessageCase.__annotations__ if k in e}
         lines.append(f"- {case} -> {e['label']} ({e.get('why', '')})")
     return "\n".join(lines)
+
+
+async def _what_worked_before(case: NextMessageCase) -> dict[str, Any] | None:
+    """The learned policy's evidence for this state, when a log has been learned from."""
+    # Imported here: the services module builds this module's classic decider.
+    from textcart.graph.services import get_services
+
+    decider = (await get_services()).next_message
+    policy = getattr(decider, "policy", None)
+    if not isinstance(policy, LearnedPolicy) or not policy.decisions_seen:
+        return None
+    return policy.evidence(case)
 
 
 async def llm_next_message(
@@ -90,10 +161,14 @@ async def llm_next_message(
     text: str | None,
     recent_lines: list[str],
 ) -> NextMessageResult:
-    """Ask the LLM which message to send next."""
+    """Ask the LLM which message to send next, showing it what worked before."""
+    shown: dict[str, Any] = {**case, "earlier_in_conversation": recent_lines[-6:]}
+    evidence = await _what_worked_before(case)
+    if evidence is not None:
+        shown["what_worked_before_for_similar_shoppers"] = evidence
     messages = prompt_messages(
         "next_message",
-        {**case, "earlier_in_conversation": recent_lines[-6:]},
+        shown,
         _few_shot(),
         untrusted_text=text or "(no text: proactive message)",
     )

@@ -30,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from textcart.graph.state import Intent, MessageType, Trigger
+from textcart.graph.state import Intent, MessageType, Tone, Trigger
 from textcart.tools.shopper_store import EventType
 
 # 555-0100 .. 555-0199 is reserved for fiction in North America: no real person gets a text.
@@ -175,26 +175,49 @@ class DemoOrder(_DemoModel):
 
 
 class Expectation(_DemoModel):
-    """What a turn must produce; every key is optional."""
+    """What a turn must produce; every key is optional.
+
+    Texts in `mentions` / `not_mentions` are matched case-insensitively in the reply.
+    `handoff` means a hand-off reply went out; `max_chars` and `max_segments` bound the
+    reply's length; `consent` is the shopper's consent after the turn.
+    """
 
     intent: Intent | None = None
     next_message: MessageType | None = None
+    not_next_message: list[MessageType] = Field(default_factory=list)
     category: str | None = None
     no_message: bool | None = None
+    handoff: bool | None = None
+    tone: Tone | None = None
+    buy_likelihood_band: Literal["low", "medium", "high"] | None = None
+    has_products: bool | None = None
+    max_chars: int | None = Field(default=None, gt=0)
+    max_segments: int | None = Field(default=None, gt=0)
+    mentions: list[str] = Field(default_factory=list)
+    not_mentions: list[str] = Field(default_factory=list)
+    consent: Literal["subscribed", "opted_out"] | None = None
 
     @model_validator(mode="after")
     def _category_exists(self, info: ValidationInfo) -> Expectation:
         refs = _references(info)
         if refs is not None and self.category is not None:
             refs.check_category_prefix(self.category)
+        if self.no_message and (self.handoff or self.mentions):
+            raise ValueError("no_message contradicts handoff and mentions")
+        if self.next_message is not None and self.next_message in self.not_next_message:
+            raise ValueError("next_message is also listed in not_next_message")
         return self
 
 
 class Turn(_DemoModel):
-    """One step of a script: a shopper's text, or a proactive trigger with no text."""
+    """One step of a script: a shopper's text, or a proactive trigger with no text.
+
+    `events` happen on the site just before this step (a click, a cart add, a purchase).
+    """
 
     text: str | None = Field(default=None, min_length=1)
     trigger: Trigger | None = None
+    events: list[BehaviourEvent] = Field(default_factory=list)
     expect: Expectation = Field(default_factory=Expectation)
 
     @model_validator(mode="after")
@@ -206,19 +229,62 @@ class Turn(_DemoModel):
         return self
 
 
+class ScriptShopper(_DemoModel):
+    """A shopper written into a script instead of taken from ``shoppers.yaml``.
+
+    Without a phone, each run gives the script a fictional number of its own.
+    """
+
+    phone: str | None = None
+    first_name: str | None = Field(default=None, min_length=1)
+    timezone: str | None = None
+    consent: Literal["subscribed", "opted_out"] = "subscribed"
+    preferences: ShopperPreferences = Field(default_factory=ShopperPreferences)
+    events: list[BehaviourEvent] = Field(default_factory=list)
+
+    @field_validator("phone")
+    @classmethod
+    def _fictional_phone(cls, phone: str | None) -> str | None:
+        if phone is not None and not _FICTIONAL_PHONE.match(phone):
+            raise ValueError(f"{phone!r} is not a fictional +1 NXX-555-01xx number")
+        return phone
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, timezone: str | None) -> str | None:
+        return None if timezone is None else DemoShopper._known_timezone(timezone)
+
+
+class ScriptSettings(_DemoModel):
+    """Run settings a script may change from the simulation defaults."""
+
+    quiet_hours_start: int | None = Field(default=None, ge=0, le=23)
+    quiet_hours_end: int | None = Field(default=None, ge=0, le=23)
+    proactive_cap_24h: int | None = Field(default=None, ge=0)
+    max_segments: int | None = Field(default=None, ge=1)
+    offer_bands: str | None = None
+
+
 class Conversation(_DemoModel):
-    """A scripted conversation the demo plays and the simulations assert on."""
+    """A scripted conversation the demo plays and the simulations assert on.
+
+    `shopper` names a demo shopper or describes one inline; `events` add to their
+    browsing history before the first turn.
+    """
 
     name: str = Field(min_length=1)
-    shopper: str
+    shopper: str | ScriptShopper
     description: str = Field(min_length=1)
+    events: list[BehaviourEvent] = Field(default_factory=list)
+    settings: ScriptSettings = Field(default_factory=ScriptSettings)
     turns: list[Turn] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _shopper_exists(self, info: ValidationInfo) -> Conversation:
         refs = _references(info)
-        if refs is not None and self.shopper not in refs.shopper_keys:
-            raise ValueError(f"unknown shopper {self.shopper!r}")
+        if refs is not None and isinstance(self.shopper, str):
+            if self.shopper not in refs.shopper_keys:
+                raise ValueError(f"unknown shopper {self.shopper!r}")
         return self
 
 
@@ -286,13 +352,44 @@ def load_orders(root: Path | None = None) -> list[DemoOrder]:
 
 def load_conversations(root: Path | None = None) -> list[Conversation]:
     """Load every ``conversations/*.yaml`` script, sorted by name."""
+    return load_scripts([(root or demo_dir()) / "conversations"], root)
+
+
+def script_paths(paths: list[Path]) -> list[Path]:
+    """The script files named by `paths`: files as given, folders' ``*.yaml`` sorted."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(path.glob("*.yaml"))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise ValueError(f"{path}: no such file or folder")
+    return found
+
+
+def load_scripts(paths: list[Path], root: Path | None = None) -> list[Conversation]:
+    """Load and validate scripts from files and folders against the demo store in `root`.
+
+    Every script's name must match its file name, and names must be unique across
+    `paths`, since reports are keyed by them.
+    """
     base = _catalog_references(root)
     keys = frozenset(load_shoppers(root))
     refs = DemoReferences(base.sizes_by_product, base.categories, shopper_keys=keys)
     conversations = []
-    for path in sorted(((root or demo_dir()) / "conversations").glob("*.yaml")):
-        conversation = _validate(Conversation, _read_yaml(path), refs, str(path))
+    for path in script_paths(paths):
+        try:
+            raw = _read_yaml(path)
+        except yaml.YAMLError as err:
+            raise ValueError(f"{path}: not valid YAML: {err}") from err
+        conversation = _validate(Conversation, raw, refs, str(path))
         if conversation.name != path.stem:
             raise ValueError(f"{path}: name {conversation.name!r} must match the file name")
         conversations.append(conversation)
+    names = [c.name for c in conversations]
+    if len(set(names)) != len(names):
+        raise ValueError(
+            f"two scripts share a name: {sorted(n for n in set(names) if names.count(n) > 1)}"
+        )
     return conversations

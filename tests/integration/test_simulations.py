@@ -1,0 +1,101 @@
+"""The scripted suite and a seeded simulated-shopper run, through the real graph on the
+embedded Weaviate, held to the floors recorded in simulation_floors.yaml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from textcart.deciders.next_message import prior_examples
+from textcart.deciders.next_message_policy import LearnedPolicy
+from textcart.demo_store.loader import load_scripts
+from textcart.persistence import open_sqlite
+from textcart.simulation.personas import RuleBasedShopper, make_population
+from textcart.simulation.policy_fit import fit_policy
+from textcart.simulation.population import Shopper, run_population
+from textcart.simulation.scripted import run_scripts, simulation_context, summarise
+from textcart.simulation.stats import policy_row
+from textcart.tools.shopper_store import ShopperStore, shopper_id_for_phone
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPTS = REPO / "textcart" / "simulation" / "scripts"
+FLOORS: dict[str, Any] = yaml.safe_load(
+    (Path(__file__).with_name("simulation_floors.yaml")).read_text("utf-8")
+)
+
+
+async def test_scripted_suite_passes_on_the_real_graph(demo_catalog: int, tmp_path: Path) -> None:
+    scripts = load_scripts([SCRIPTS])
+    results = await run_scripts(scripts, simulation_context(), tmp_path, concurrency=4)
+    failures = [
+        f"{r.name} turn {n}: {f}"
+        for r in results
+        for n, t in enumerate(r.turns, 1)
+        for f in t.failed_expectations
+    ] + [f"{r.name}: {r.error}" for r in results if r.error]
+    summary = summarise(results)
+    print(f"scripts {summary.scripts_passed}/{summary.scripts}, turns {summary.turns}, "
+          f"checks {summary.checks}")  # fmt: skip
+    assert not failures, "\n".join(failures)
+    assert summary.scripts >= FLOORS["scripts"]["min_scripts"]
+    assert summary.checks >= FLOORS["scripts"]["min_checks"]
+    # Every turn ran on the classic deciders: the suite is deterministic.
+    assert all("llm" not in d for r in results for t in r.turns for d in t.deciders.values())
+
+
+def _shoppers(n: int, seed: int) -> list[Shopper]:
+    return [RuleBasedShopper(p, seed) for p in make_population(n, seed)]
+
+
+@pytest.fixture(scope="module")
+async def comparison(demo_catalog: int, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Learn from an exploring run on one population, then compare on another."""
+    run = FLOORS["shoppers"]
+    root = tmp_path_factory.mktemp("shoppers")
+    train = _shoppers(run["train_shoppers"], run["train_seed"])
+    await run_population(train, "learned", root / "train", seed=run["train_seed"], explore=True)
+    report = await fit_policy(root / "train", root / "policy.json")
+    learned = LearnedPolicy.load(report.path, prior_examples())
+    rows = {}
+    for name in ("learned", "random"):
+        shoppers = _shoppers(run["shoppers"], run["seed"])
+        results = await run_population(
+            shoppers,
+            name,
+            root / name,
+            seed=run["seed"],
+            learned=learned,  # type: ignore[arg-type]
+        )
+        rows[name] = policy_row(name, results, run["seed"])
+    print(rows)
+    return root, report, rows
+
+
+async def test_learned_policy_beats_random_above_the_floors(comparison: Any) -> None:
+    _, report, rows = comparison
+    floors = FLOORS["shoppers"]
+    learned, random = rows["learned"], rows["random"]
+    assert report.decisions >= floors["min_logged_decisions"]
+    assert learned["conversion_rate"] >= floors["learned_conversion_min"], learned
+    assert learned["opt_out_rate"] <= floors["learned_opt_out_max"], learned
+    assert random["conversion_rate"] <= floors["random_conversion_max"], random
+    margin = learned["conversion_rate"] - random["conversion_rate"]
+    assert margin >= floors["conversion_margin_min"], (learned, random)
+
+
+async def test_outcomes_are_written_into_the_message_log(comparison: Any) -> None:
+    root, _, rows = comparison
+    run = FLOORS["shoppers"]
+    outcomes: dict[str, int] = {}
+    async with open_sqlite(root / "learned") as (_, store):
+        shoppers = ShopperStore(store)
+        for persona in make_population(run["shoppers"], run["seed"]):
+            log = await shoppers.messages(shopper_id_for_phone(persona.phone))
+            for entry in log:
+                for outcome in entry.get("outcomes", []):
+                    outcomes[outcome["outcome"]] = outcomes.get(outcome["outcome"], 0) + 1
+    assert outcomes.get("purchased", 0) == rows["learned"]["conversions"]
+    assert outcomes.get("replied", 0) > 0 and outcomes.get("clicked", 0) > 0

@@ -1,0 +1,99 @@
+"""Turn the message log into decisions to learn from: state, message type, reward.
+
+Each outbound reply in a shopper's log carries the decisions behind it (intent,
+buy-likelihood, next message) and the outcomes recorded later. The state the decider saw
+is rebuilt from the log as the graph builds it: the type of the message sent before it,
+and how many texts the shopper had sent before the one it answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.store.base import BaseStore
+
+from textcart.deciders.next_message_policy import (
+    OUTCOME_REWARD,
+    PURCHASE_CREDIT_DECAY,
+    LoggedDecision,
+)
+from textcart.graph.state import MESSAGE_TYPES, likelihood_band
+from textcart.tools.shopper_store import ShopperStore
+
+
+def _best_outcome(entry: dict[str, Any]) -> str:
+    found = [o.get("outcome") for o in entry.get("outcomes", [])]
+    known = [o for o in found if o in OUTCOME_REWARD]
+    if "opted_out" in known:
+        return "opted_out"
+    return max(known, key=lambda o: OUTCOME_REWARD[o], default="no_response")
+
+
+def decisions_from_log(log: list[dict[str, Any]]) -> list[LoggedDecision]:
+    """The next-message decisions in one shopper's log (oldest first), with rewards.
+
+    Proactive sends and compliance replies are left out: rules chose them, not the policy.
+    A purchase credits the message it answered in full and earlier replies in the same
+    conversation by half per step back.
+    """
+    texts = {m["message_id"]: m.get("text") for m in log if m.get("direction") == "inbound"}
+    inbound_seen, last_type = 0, None
+    rows: list[tuple[dict[str, Any], str, str | None, str]] = []
+    for entry in log:
+        if entry.get("direction") == "inbound":
+            inbound_seen += 1
+            continue
+        if entry.get("direction") != "outbound":
+            continue
+        message_type = entry.get("message_type")
+        deciders = entry.get("deciders") or {}
+        if (
+            message_type in MESSAGE_TYPES
+            and not entry.get("proactive")
+            and "intent" in deciders
+            and "buy_likelihood" in deciders
+        ):
+            case = {
+                "intent": deciders["intent"]["value"],
+                "buy_likelihood_band": likelihood_band(float(deciders["buy_likelihood"]["value"])),
+                "last_message_type": last_type,
+                # The inbound text this answers was logged before its reply.
+                "turns_so_far": max(inbound_seen - 1, 0),
+                "has_products": bool(entry.get("product_ids")),
+            }
+            said = texts.get(entry.get("in_reply_to") or "")
+            rows.append((case, message_type, said, _best_outcome(entry)))
+        last_type = message_type
+    rewards = [OUTCOME_REWARD[outcome] for *_, outcome in rows]
+    bought = [i for i, (*_, outcome) in enumerate(rows) if outcome == "purchased"]
+    for i in range(len(rows)):
+        later = [j - i for j in bought if j > i]
+        if later:
+            rewards[i] = max(rewards[i], PURCHASE_CREDIT_DECAY ** min(later))
+    return [
+        LoggedDecision(case, message_type, reward, said, outcome)
+        for (case, message_type, said, outcome), reward in zip(rows, rewards, strict=True)
+    ]
+
+
+async def shopper_ids(store: BaseStore) -> list[str]:
+    """Every shopper with a namespace in the store."""
+    ids: list[str] = []
+    offset = 0
+    while True:
+        page = await store.alist_namespaces(
+            prefix=("shoppers",), max_depth=2, limit=1000, offset=offset
+        )
+        ids += [ns[1] for ns in page if len(ns) == 2]
+        if len(page) < 1000:
+            return sorted(set(ids))
+        offset += len(page)
+
+
+async def read_decisions(store: BaseStore) -> list[LoggedDecision]:
+    """Every learnable next-message decision in the store's message logs."""
+    shoppers = ShopperStore(store)
+    decisions: list[LoggedDecision] = []
+    for shopper_id in await shopper_ids(store):
+        decisions += decisions_from_log(await shoppers.messages(shopper_id, limit=10_000))
+    return decisions

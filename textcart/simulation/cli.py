@@ -1,0 +1,349 @@
+"""`textcart simulate` and `textcart policy`: run simulations, learn the next-message policy."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import TaskID
+from rich.table import Table
+
+from textcart.deciders.next_message import prior_examples
+from textcart.deciders.next_message_policy import LearnedPolicy, policy_path
+from textcart.demo_store.loader import load_scripts
+from textcart.graph.context import Context
+from textcart.graph.services import get_services
+from textcart.paths import data_dir
+from textcart.progress import progress_bar
+from textcart.simulation.catalog import ensure_demo_catalog
+from textcart.simulation.llm_shopper import LlmShopper
+from textcart.simulation.personas import RuleBasedShopper, make_population
+from textcart.simulation.policy_fit import fit_policy
+from textcart.simulation.population import (
+    POLICIES,
+    ConversationResult,
+    PolicyName,
+    Shopper,
+    check_unique_phones,
+    next_message_policy,
+    run_population,
+)
+from textcart.simulation.scripted import (
+    ScriptResult,
+    run_scripts,
+    simulation_context,
+    summarise,
+)
+from textcart.simulation.stats import policy_row
+from textcart.tools.llm import chat_model, structured_method
+
+# Progress and notes go to stderr so that `--json` leaves exactly one JSON document on stdout.
+_console = Console(stderr=True)
+_out = Console()
+
+
+def _fail(message: str) -> typer.Exit:
+    _console.print(f"[red]error:[/] {escape(message)}", soft_wrap=True, highlight=False)
+    return typer.Exit(2)
+
+
+def _use_data_dir(data: Path | None) -> Path:
+    if data is not None:
+        os.environ["TEXTCART_DATA_DIR"] = str(data)
+    return data_dir()
+
+
+async def _closing(coro: Any) -> Any:
+    try:
+        return await coro
+    finally:
+        await (await get_services()).drop_catalog_connection()
+
+
+def _print_scripts(results: list[ScriptResult]) -> None:
+    for result in results:
+        mark = "[green]PASS[/]" if result.passed else "[red]FAIL[/]"
+        _out.print(f"{mark} [bold]{result.name}[/] [dim]{escape(result.description)}[/]")
+        if result.error:
+            _out.print(f"  [red]error: {escape(result.error)}[/]")
+        for n, turn in enumerate(result.turns, 1):
+            said = escape(turn.said) if turn.said is not None else f"(proactive: {turn.trigger})"
+            ok = "[green]ok[/]  " if not turn.failed_expectations else "[red]FAIL[/]"
+            got = f"{turn.intent or '-'} -> {turn.next_message or '-'}"
+            _out.print(f"  {ok} turn {n}: {said[:60]}  [dim]{got}[/]", highlight=False)
+            for failure in turn.failed_expectations:
+                _out.print(f"         [red]{escape(failure)}[/]", highlight=False)
+                if turn.reply:
+                    _out.print(f"         [dim]reply: {escape(turn.reply[:150])}[/]")
+
+
+def _run_scripts(
+    paths: list[Path],
+    model: str | None,
+    concurrency: int,
+    as_json: bool,
+    keep: Path | None,
+    policy_file: Path | None,
+) -> bool:
+    try:
+        conversations = load_scripts(paths)
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    context = simulation_context(model)
+    total = sum(len(c.turns) for c in conversations)
+
+    async def main(workdir: Path) -> list[ScriptResult]:
+        await ensure_demo_catalog(context.catalog_collection)
+        # Scripts state the prompt's policy: they run on it unless a policy file is named.
+        learned = LearnedPolicy.load(policy_file, prior_examples()) if policy_file else None
+        async with next_message_policy("learned", 0, learned, explore=False):
+            with progress_bar(_console, disable=as_json) as bar:
+                task = bar.add_task(f"{len(conversations)} scripts", total=total)
+                return await run_scripts(
+                    conversations,
+                    context,
+                    workdir,
+                    concurrency=concurrency,
+                    on_turn=lambda _: bar.advance(task),
+                )
+
+    if keep is not None:
+        results: list[ScriptResult] = asyncio.run(_closing(main(keep)))
+    else:
+        with tempfile.TemporaryDirectory(prefix="textcart-scripts-") as tmp:
+            results = asyncio.run(_closing(main(Path(tmp))))
+    summary = summarise(results)
+    if as_json:
+        doc = {"summary": summary.__dict__, "scripts": [r.as_json() for r in results]}
+        print(json.dumps(doc, default=str))
+    else:
+        _print_scripts(results)
+        colour = "green" if summary.passed else "red"
+        _out.print(
+            f"[{colour}]{summary.scripts_passed}/{summary.scripts} scripts passed; "
+            f"{summary.turns_passed}/{summary.turns} turns passed; "
+            f"{summary.checks} checks, {summary.failures} failed[/]"
+        )
+    return summary.passed
+
+
+def _policies(raw: list[str]) -> list[PolicyName]:
+    names = [n.strip() for item in raw for n in item.split(",") if n.strip()]
+    unknown = [n for n in names if n not in POLICIES]
+    if unknown or not names:
+        raise _fail(f"--policy takes {', '.join(POLICIES)}; got {', '.join(unknown) or 'none'}")
+    return list(dict.fromkeys(names))  # type: ignore[arg-type]
+
+
+def _shoppers(
+    n: int, seed: int, personas: str, model: str | None, timeout_s: float
+) -> list[Shopper]:
+    people = make_population(n, seed)
+    if personas == "rule":
+        return [RuleBasedShopper(p, seed) for p in people]
+    if not model:
+        raise _fail("--personas llm needs --model")
+    chat, method = chat_model(model, timeout_s=timeout_s), structured_method(model)
+    slot = asyncio.Semaphore(1 if model == "local" else 4)
+    return [LlmShopper(p, chat, method, timeout_s, seed, slot=slot) for p in people]
+
+
+def _print_policies(rows: list[dict[str, Any]]) -> None:
+    table = Table(title="next-message policies on the same simulated shoppers (95% CI)")
+    for column in ("policy", "n", "conversion", "reply rate", "opt-out", "msgs / conversion"):
+        table.add_column(column, justify="left" if column == "policy" else "right")
+
+    def rate(row: dict[str, Any], key: str, ci: str) -> str:
+        low, high = row[ci]
+        return f"{row[key]:.3f} [{low:.3f}, {high:.3f}]"
+
+    for row in rows:
+        mpc, ci = row["messages_per_conversion"], row["messages_per_conversion_ci"]
+        table.add_row(
+            row["policy"],
+            str(row["conversations"]),
+            rate(row, "conversion_rate", "conversion_ci"),
+            rate(row, "reply_rate", "reply_ci"),
+            rate(row, "opt_out_rate", "opt_out_ci"),
+            "-" if mpc is None else f"{mpc:.2f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else ""),
+        )
+    _out.print(table)
+
+
+def _run_population(
+    n: int,
+    policies: list[PolicyName],
+    seed: int,
+    personas: str,
+    model: str | None,
+    explore: bool,
+    policy_file: Path | None,
+    log_dir: Path | None,
+    concurrency: int,
+    quiet: bool,
+) -> list[dict[str, Any]]:
+    path = policy_file or policy_path()
+    learned = LearnedPolicy.load(path, prior_examples()) if path.exists() else None
+    if "learned" in policies and learned is None:
+        _console.print(f"[yellow]no policy file at {path}: 'learned' uses the prompt prior[/]")
+
+    async def main(root: Path) -> list[dict[str, Any]]:
+        await ensure_demo_catalog(Context().catalog_collection)
+        rows = []
+        with progress_bar(_console, disable=quiet) as bar:
+
+            def advance(task: TaskID) -> Callable[[ConversationResult], None]:
+                return lambda _: bar.advance(task)
+
+            for name in policies:
+                shoppers = _shoppers(n, seed, personas, model, 60.0 if model == "local" else 20.0)
+                check_unique_phones(shoppers)
+                task = bar.add_task(f"policy {name}", total=n)
+                results = await run_population(
+                    shoppers,
+                    name,
+                    root / name,
+                    seed=seed,
+                    learned=learned,
+                    explore=explore,
+                    model=model,
+                    concurrency=concurrency,
+                    on_done=advance(task),
+                )
+                rows.append(policy_row(name, results, seed))
+        return rows
+
+    try:
+        if log_dir is not None:
+            return asyncio.run(_closing(main(log_dir)))  # type: ignore[no-any-return]
+        with tempfile.TemporaryDirectory(prefix="textcart-shoppers-") as tmp:
+            return asyncio.run(_closing(main(Path(tmp))))  # type: ignore[no-any-return]
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+
+
+def simulate(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Script files or folders of scripts (*.yaml) to run."),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(help="Run the deciders on this model ('provider:model' or 'local')."),
+    ] = None,
+    shoppers: Annotated[
+        int, typer.Option(help="Simulate this many shoppers per policy instead of scripts.")
+    ] = 0,
+    policy: Annotated[
+        list[str] | None,
+        typer.Option(help="Policies to compare: learned, random, fixed, llm (repeat or a,b)."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the population and every draw.")] = 0,
+    personas: Annotated[
+        str, typer.Option(help="Who plays the shoppers: 'rule' (seeded rules) or 'llm'.")
+    ] = "rule",
+    explore: Annotated[
+        bool, typer.Option(help="Learned policy samples (Thompson) instead of exploiting.")
+    ] = False,
+    policy_file: Annotated[
+        Path | None, typer.Option(help="Learned policy file (default: the data dir's).")
+    ] = None,
+    log_dir: Annotated[
+        Path | None,
+        typer.Option(help="Keep each policy's message log in LOG_DIR/<policy> (for policy fit)."),
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option(help="Also write the policy comparison JSON to this file.")
+    ] = None,
+    concurrency: Annotated[int, typer.Option(help="Conversations run at once.")] = 4,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    keep: Annotated[
+        Path | None,
+        typer.Option(help="Keep each script's conversation store in this folder."),
+    ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="Data dir of the embedded Weaviate (default ./var)."),
+    ] = None,
+) -> None:
+    """Run scripted conversations, or compare policies on simulated shoppers.
+
+    With PATHs: every script through the real graph, a pass/fail line per turn, exit code
+    1 when any expectation fails. With --shoppers N: the same seeded population under each
+    --policy, with conversion, reply rate, opt-out rate and messages per conversion.
+    """
+    _use_data_dir(data)
+    if shoppers > 0:
+        if personas not in ("rule", "llm"):
+            raise _fail("--personas is 'rule' or 'llm'")
+        rows = _run_population(
+            shoppers,
+            _policies(policy or ["learned", "random"]),
+            seed,
+            personas,
+            model,
+            explore,
+            policy_file,
+            log_dir,
+            concurrency,
+            as_json,
+        )
+        if json_out is not None:
+            json_out.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+        if as_json:
+            print(json.dumps(rows))
+        else:
+            _print_policies(rows)
+        if not paths:
+            return
+    if not paths:
+        raise _fail("name script files or folders, or --shoppers N")
+    if not _run_scripts(paths, model, concurrency, as_json, keep, policy_file):
+        raise typer.Exit(1)
+
+
+def policy_fit(
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir", help="Data dir whose message log to learn from (default ./var)."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Where to write the policy (default: where the agent loads it)."),
+    ] = None,
+    offer_bands: Annotated[
+        str | None, typer.Option(help="Bands allowed an offer (default: the context's).")
+    ] = None,
+) -> None:
+    """Learn the next-message policy from the message log and write the policy file."""
+    directory = _use_data_dir(data)
+    bands = offer_bands or Context().offer_bands
+    band_set = frozenset(b.strip() for b in bands.split(",") if b.strip())
+    try:
+        report = asyncio.run(fit_policy(directory, out or policy_path(), band_set))
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    _out.print(
+        f"learned from {report.decisions} logged replies ({report.states} distinct states, "
+        f"mean reward {report.base_rate:.3f}); wrote {report.path}"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add `simulate` and the `policy` commands to the command line."""
+    app.command("simulate")(simulate)
+    policy_app = typer.Typer(
+        help="The next-message policy learned from logs.", no_args_is_help=True
+    )
+    policy_app.command("fit")(policy_fit)
+    app.add_typer(policy_app, name="policy")

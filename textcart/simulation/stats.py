@@ -1,0 +1,100 @@
+"""Compare policies: conversion, reply and opt-out rates, messages per conversion, with CIs.
+
+Rates get Wilson score intervals; messages per conversion is a ratio of two sums, so its
+interval comes from a seeded bootstrap over conversations.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from typing import Any
+
+from textcart.simulation.population import ConversationResult
+
+Z95 = 1.959963984540054
+
+
+def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval for a binomial proportion (0..1 bounds; (0, 1) when n=0)."""
+    if n <= 0:
+        return (0.0, 1.0)
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def ratio(numerators: Sequence[float], denominators: Sequence[float]) -> float | None:
+    """sum(numerators) / sum(denominators), or None when the denominator is 0."""
+    below = sum(denominators)
+    return sum(numerators) / below if below else None
+
+
+def bootstrap_ratio_ci(
+    numerators: Sequence[float],
+    denominators: Sequence[float],
+    *,
+    resamples: int = 2000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> tuple[float, float] | None:
+    """Percentile bootstrap interval of a ratio of sums, resampling whole units.
+
+    Resamples with a zero denominator are dropped; None when too few are left.
+    """
+    n = len(numerators)
+    if n == 0:
+        return None
+    rng = random.Random(seed)
+    values = []
+    for _ in range(resamples):
+        picks = [rng.randrange(n) for _ in range(n)]
+        value = ratio([numerators[i] for i in picks], [denominators[i] for i in picks])
+        if value is not None:
+            values.append(value)
+    if len(values) < resamples // 2:
+        return None
+    values.sort()
+    tail = (1 - level) / 2
+    low = values[int(math.floor(tail * (len(values) - 1)))]
+    high = values[int(math.ceil((1 - tail) * (len(values) - 1)))]
+    return (low, high)
+
+
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def _ci(bounds: tuple[float, float] | None) -> list[float] | None:
+    return None if bounds is None else [round(bounds[0], 4), round(bounds[1], 4)]
+
+
+def policy_row(policy: str, results: list[ConversationResult], seed: int = 0) -> dict[str, Any]:
+    """One policy's figures, with exactly the keys the comparison report reads."""
+    n = len(results)
+    conversions = sum(r.converted for r in results)
+    opted_out = sum(r.opted_out for r in results)
+    messages = sum(r.messages for r in results)
+    replies = sum(r.replies for r in results)
+    per_conversion = ratio([r.messages for r in results], [r.converted for r in results])
+    return {
+        "policy": policy,
+        "conversations": n,
+        "conversions": conversions,
+        "conversion_rate": _r(conversions / n if n else 0.0),
+        "conversion_ci": _ci(wilson(conversions, n)),
+        "reply_rate": _r(replies / messages if messages else 0.0),
+        "reply_ci": _ci(wilson(replies, messages)),
+        "opt_out_rate": _r(opted_out / n if n else 0.0),
+        "opt_out_ci": _ci(wilson(opted_out, n)),
+        "messages": messages,
+        "messages_per_conversion": _r(per_conversion),
+        "messages_per_conversion_ci": _ci(
+            bootstrap_ratio_ci(
+                [r.messages for r in results], [r.converted for r in results], seed=seed
+            )
+        ),
+    }
