@@ -10,7 +10,7 @@ export LANGGRAPH_NO_VERSION_CHECK := true
 export LANGSMITH_TRACING := false
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install weaviate local-model demo test unit integration lint bench stop clean
+.PHONY: install weaviate local-model demo serve load test unit integration e2e lint bench stop clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,13 @@ local-model: install
 demo: install weaviate
 	$(BIN)/textcart demo
 
+PORT ?= 2024
+serve: install weaviate
+	$(BIN)/textcart serve --port $(PORT)
+
+load: install weaviate
+	$(BIN)/python benchmarks/load.py
+
 lint: install
 	$(BIN)/ruff check textcart tests benchmarks scripts
 	$(BIN)/mypy textcart
@@ -43,6 +50,9 @@ unit: install
 
 integration: install weaviate local-model
 	$(BIN)/pytest -q tests/integration
+
+e2e: install weaviate
+	$(BIN)/pytest -q tests/e2e
 
 test: install weaviate local-model lint
 	$(BIN)/pytest -q tests

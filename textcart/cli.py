@@ -20,11 +20,13 @@ from rich.table import Table
 from textcart.agent import Agent, InvalidInput
 from textcart.conversations import TurnRecord, play, record_turn, seed_demo_shoppers
 from textcart.demo_store.loader import catalog_path, load_conversations, load_shoppers
-from textcart.evaluation import intents_cli, retrieval_cli
+from textcart.evaluation import buy_likelihood_cli, intents_cli, retrieval_cli
+from textcart.evaluation import report as comparison_report
 from textcart.graph.context import Context
 from textcart.graph.services import get_services
 from textcart.paths import data_dir
 from textcart.progress import progress_bar
+from textcart.simulation import cli as simulation_cli
 from textcart.tools.catalog_files import read_products
 
 app = typer.Typer(
@@ -39,7 +41,10 @@ eval_app = typer.Typer(
 )
 intents_cli.register(eval_app)
 retrieval_cli.register(eval_app)
+buy_likelihood_cli.register(eval_app)
+comparison_report.register(app)
 app.add_typer(eval_app, name="eval")
+simulation_cli.register(app)
 console = Console()
 T = TypeVar("T")
 
@@ -246,6 +251,43 @@ def catalog_load(
     """Load (or re-load: ids are stable) a product file into Weaviate."""
     loaded, skipped = _run(_load_catalog(path, collection))
     console.print(f"loaded {loaded} products into {collection!r}; skipped {skipped} bad rows")
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(help="Port to listen on; fails if taken.")] = 2024,
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    catalog: Annotated[
+        Path | None, typer.Option(help="Product file to load first (default: the demo store).")
+    ] = None,
+    demo_shoppers: Annotated[
+        bool, typer.Option(help="Seed the demo store's shoppers, orders and histories.")
+    ] = True,
+    jobs: Annotated[int, typer.Option(help="Runs the server executes at once.")] = 8,
+    log_file: Annotated[Path | None, typer.Option(help="Write the server's log here.")] = None,
+    data: DataDirOption = None,
+) -> None:
+    """Serve the graph through the LangGraph server API (Studio, SDK, SMS webhook, events)."""
+    from textcart.server.serve import PortTaken, ensure_port_free, run_server
+
+    directory = _data_dir(data).resolve()
+    os.environ["TEXTCART_DATA_DIR"] = str(directory)
+    try:
+        ensure_port_free(host, port)
+    except PortTaken as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+
+    async def prepare() -> int:
+        loaded, _ = await _load_catalog(catalog or catalog_path(), Context().catalog_collection)
+        if demo_shoppers:
+            async with Agent.open(directory) as agent:
+                await seed_demo_shoppers(agent, load_shoppers())
+        return loaded
+
+    loaded = _run(prepare())
+    console.print(f"catalog: {loaded} products in Weaviate; data in {directory}")
+    raise typer.Exit(run_server(directory, host, port, jobs, log_file))
 
 
 @app.command()

@@ -183,3 +183,16 @@ async def test_a_draft_that_parrots_the_shopper_is_replaced() -> None:
     state = await run_turn(ScriptedModel(answer=lambda t: json.dumps(answers.get(t, {}))), said)
     assert "repeats the shopper's text back" in state["outbound"]["guard_notes"]
     assert state["outbound"]["text"] and state["outbound"]["text"].lower() != said.lower()
+
+
+async def test_a_model_for_one_decision_leaves_the_others_classic() -> None:
+    model = ScriptedModel(answer=lambda title: json.dumps(GOOD.get(title, {})))
+    svc = await get_services()
+    svc._models[SPEC] = model
+    graph = compile_graph(checkpointer=InMemorySaver(), store=InMemoryStore())
+    context = Context(model=None, intent_model=SPEC)
+    agent = Agent(graph=graph, store=graph.store, context=context)  # type: ignore[arg-type]
+    state = await agent.receive("+14155550124", "my boots fell apart, this is ridiculous")
+    assert state["intent"]["decider"] == "llm"
+    for name in ("buy_likelihood", "tone", "next_message", "wording"):
+        assert state[name]["decider"] == "classic", name

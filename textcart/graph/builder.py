@@ -8,6 +8,7 @@ load_context -> compliance_gate ─┬─> classify_intent ──────┐
 │                                   choose_next_message  (LLM-decided edge)
 │        ┌──────────┬──────────┬─────────┬───────┼──────┬─────────┬────────┐
 │     answer  recommend  send_offer  nudge  order_help handoff clarify no_reply
+│        │          │          │         │       │   human_review  │        │
 │        └──────────┴──────────┴────┬────┴───────┴──────┴─────────┴────────┘
 │                              guard_outbound
 └──(STOP / HELP / opted out)──> send_and_log -> END
@@ -38,6 +39,7 @@ def build_graph() -> StateGraph[TurnState, Context, TurnInput, TurnState]:
     graph.add_node("choose_next_message", nodes.choose_next_message)
     for message_type in MESSAGE_TYPES:
         graph.add_node(message_type, getattr(nodes, message_type))
+    graph.add_node("human_review", nodes.human_review)
     graph.add_node("guard_outbound", nodes.guard_outbound)
     graph.add_node("send_and_log", nodes.send_and_log)
 
@@ -49,7 +51,11 @@ def build_graph() -> StateGraph[TurnState, Context, TurnInput, TurnState]:
     graph.add_edge("assess_fit", "choose_next_message")
     # choose_next_message routes itself (Command) to one message node.
     for message_type in MESSAGE_TYPES:
-        graph.add_edge(message_type, "guard_outbound")
+        if message_type != "handoff_to_human":
+            graph.add_edge(message_type, "guard_outbound")
+    # A person may review the hand-off reply first (an interrupt, when the context asks).
+    graph.add_edge("handoff_to_human", "human_review")
+    graph.add_edge("human_review", "guard_outbound")
     graph.add_edge("guard_outbound", "send_and_log")
     graph.add_edge("send_and_log", END)
     return graph

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 DeciderChoice = Literal["auto", "classic", "llm"]
 
@@ -21,6 +21,17 @@ def _env(name: str, default: str) -> str:
 def _env_model() -> str | None:
     value = os.environ.get("TEXTCART_MODEL", "").strip()
     return value or None
+
+
+def _model_field(decision: str, what: str) -> Any:
+    env = f"TEXTCART_{decision.upper()}_MODEL"
+    return field(
+        default_factory=lambda: os.environ.get(env, "").strip() or None,
+        metadata={
+            "description": f"Chat model for {what} only (same forms as 'model'); empty uses "
+            f"'model'. Env: {env}."
+        },
+    )
 
 
 @dataclass(kw_only=True)
@@ -35,6 +46,12 @@ class Context:
             "Env: TEXTCART_MODEL."
         },
     )
+    intent_model: str | None = _model_field("intent", "intent classification")
+    buy_likelihood_model: str | None = _model_field("buy_likelihood", "buy-likelihood")
+    tone_model: str | None = _model_field("tone", "tone")
+    fit_model: str | None = _model_field("fit", "product fit")
+    next_message_model: str | None = _model_field("next_message", "the next message type")
+    wording_model: str | None = _model_field("wording", "writing the SMS")
     intent_decider: DeciderChoice = field(
         default_factory=lambda: _env("TEXTCART_INTENT_DECIDER", "auto"),  # type: ignore[arg-type,return-value]
         metadata={
@@ -96,11 +113,34 @@ class Context:
     )
     proactive_cap_24h: int = field(
         default_factory=lambda: int(_env("TEXTCART_PROACTIVE_CAP_24H", "2")),
-        metadata={"description": "Most proactive (unprompted) texts per shopper per 24 h."},
+        metadata={
+            "description": "Most proactive (unprompted) texts per shopper per rolling "
+            "window (proactive_window_hours, 24 h by default)."
+        },
+    )
+    proactive_window_hours: float = field(
+        default_factory=lambda: float(_env("TEXTCART_PROACTIVE_WINDOW_H", "24")),
+        metadata={"description": "Length of the rolling window of the proactive cap, in hours."},
     )
     max_segments: int = field(
         default_factory=lambda: int(_env("TEXTCART_MAX_SEGMENTS", "2")),
         metadata={"description": "Longest reply allowed, in SMS segments."},
+    )
+    reply_in_response: bool = field(
+        default=False,
+        metadata={
+            "description": "Set per run by a caller that returns the reply itself (the SMS "
+            "webhook answers with TwiML); otherwise the configured sender delivers it."
+        },
+    )
+    review_handoffs: bool = field(
+        default_factory=lambda: _env("TEXTCART_REVIEW_HANDOFFS", "false").lower()
+        in ("1", "true", "yes"),
+        metadata={
+            "description": "Pause every hand-off reply for a person to send, edit or skip "
+            "(resume the run with {'action': 'send'|'edit'|'skip', 'text': ...}). "
+            "Env: TEXTCART_REVIEW_HANDOFFS."
+        },
     )
     offer_code: str = field(
         default_factory=lambda: _env("TEXTCART_OFFER_CODE", "TRAIL10"),
@@ -141,13 +181,19 @@ class Context:
     def decider_for(self, decision: str) -> Literal["classic", "llm"]:
         """Resolve 'auto' for one decision: the LLM when a model is configured."""
         choice: str = getattr(self, f"{decision}_decider")
+        model = self.model_for(decision)
         if choice == "auto":
-            return "llm" if self.model else "classic"
+            return "llm" if model else "classic"
         if choice not in ("classic", "llm"):
             raise ValueError(f"{decision}_decider must be auto, classic or llm, not {choice!r}")
-        if choice == "llm" and not self.model:
+        if choice == "llm" and not model:
             raise ValueError(f"{decision}_decider is 'llm' but no model is configured")
         return choice  # type: ignore[return-value]
+
+    def model_for(self, decision: str) -> str | None:
+        """The chat model for one decision: its own setting, else `model`."""
+        own: str | None = getattr(self, f"{decision}_model", None)
+        return own or self.model
 
     @property
     def offer_band_set(self) -> frozenset[str]:

@@ -22,10 +22,12 @@ from textcart.deciders.next_message import ClassicNextMessage
 from textcart.deciders.tone import ClassicTone
 from textcart.deciders.wording import ClassicWording
 from textcart.demo_store.loader import demo_dir
+from textcart.paths import data_dir
 from textcart.tools.catalog import Catalog
 from textcart.tools.embeddings import Embedder, get_embedder
 from textcart.tools.llm import chat_model, structured_method
 from textcart.tools.orders import FileOrderBook, OrderBook
+from textcart.tools.sms import Sender, sender_from_env
 from textcart.tools.weaviate_server import connect_async
 
 log = logging.getLogger("textcart.services")
@@ -43,6 +45,7 @@ class Services:
     fit: ClassicFit
     wording: ClassicWording
     orders: OrderBook
+    outbound: Sender | None = None
     _catalogs: dict[str, Catalog] = field(default_factory=dict)
     _models: dict[str, BaseChatModel] = field(default_factory=dict)
     _client: Any = None
@@ -54,6 +57,12 @@ class Services:
         if spec not in self._models:
             self._models[spec] = chat_model(spec, timeout_s=timeout_s)
         return self._models[spec], structured_method(spec)
+
+    def sender(self) -> Sender:
+        """Where texts outside a webhook response go: Twilio if configured, else the outbox."""
+        if self.outbound is None:
+            self.outbound = sender_from_env(data_dir() / "outbox.jsonl")
+        return self.outbound
 
     def llm_slot(self, spec: str) -> contextlib.AbstractAsyncContextManager[Any]:
         """What a call to this model must hold: one at a time for the local server.
@@ -95,7 +104,7 @@ def build_services(embedder: Embedder | None = None, orders: OrderBook | None = 
         intent=ClassicIntent(embedder),
         tone=ClassicTone(embedder),
         buy_likelihood=ClassicBuyLikelihood(),
-        next_message=ClassicNextMessage(),
+        next_message=ClassicNextMessage.from_file(),
         fit=ClassicFit(),
         wording=ClassicWording(),
         orders=orders or FileOrderBook(demo_dir() / "orders.yaml"),

@@ -1,0 +1,51 @@
+"""A real LangGraph server (`textcart serve` → `langgraph dev`) and a fake Twilio API.
+
+The server runs as a subprocess on a free port with its own data directory, the
+embedded Weaviate holding the demo catalog, signature checking on, hand-off review on,
+and browse abandonment due at once. Proactive texts go to `TwilioRecorder`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from harness import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, Server, TwilioRecorder, free_port
+
+from textcart.tools.weaviate_server import stop_embedded
+
+
+@pytest.fixture(scope="session")
+def twilio() -> Iterator[TwilioRecorder]:
+    """The fake Twilio REST API."""
+    recorder = TwilioRecorder(free_port())
+    recorder.start()
+    yield recorder
+    recorder.stop()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, twilio: TwilioRecorder) -> Iterator[Server]:
+    """A running textcart server for the e2e tests; stopped with its Weaviate at the end."""
+    directory = tmp_path_factory.mktemp("textcart-server")
+    env = {
+        **os.environ,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_FROM_NUMBER": FROM_NUMBER,
+        "TWILIO_API_BASE_URL": f"http://127.0.0.1:{twilio.port}",
+        "TEXTCART_REVIEW_HANDOFFS": "true",
+        "TEXTCART_ABANDONMENT_DELAY_MINUTES": "0",
+        "TEXTCART_SCHEDULER_INTERVAL_S": "0.5",
+        # Proactive texts must not depend on the hour the tests run at.
+        "TEXTCART_QUIET_START": "0",
+        "TEXTCART_QUIET_END": "0",
+    }
+    env.pop("WEAVIATE_URL", None)
+    env.pop("TEXTCART_MODEL", None)
+    instance = Server(directory, free_port(), env, directory / "server.log")
+    instance.start()
+    yield instance
+    instance.stop()
+    stop_embedded(directory / "weaviate")

@@ -1,0 +1,1 @@
+"""textcart behind the LangGraph server: persistence hooks, SMS webhook, events and senders."""

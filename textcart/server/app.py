@@ -1,0 +1,219 @@
+"""The HTTP routes the LangGraph server mounts beside its own API (`http.app`).
+
+- `POST /sms/inbound`: Twilio's inbound-message webhook. Answers with TwiML.
+- `POST /events`: behaviour events from the store's site; can schedule a proactive text.
+- `GET /healthz`: liveness plus the scheduler's counters.
+
+Every turn runs through the server's own runs API (in process, through `langgraph_sdk`),
+so webhook turns appear in Studio like any other run and share its queue: a shopper who
+double-texts gets both texts processed in order (`multitask_strategy="enqueue"`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import re
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from textcart.server.inbox import Inbox, TurnRunner
+from textcart.server.persistence import store as open_store
+from textcart.server.scheduler import ProactiveScheduler
+from textcart.tools import sms
+from textcart.tools.shopper_store import (
+    EVENT_TYPES,
+    ShopperStore,
+    now_utc,
+    shopper_id_for_phone,
+)
+
+log = logging.getLogger("textcart.server")
+
+MAX_BODY_CHARS = 1600
+MAX_FORM_BYTES = 64 * 1024
+FORM_TYPE = "application/x-www-form-urlencoded"
+MAX_EVENTS_PER_POST = 500
+_MESSAGE_SID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# Which behaviour event starts which proactive text, if the shopper goes quiet.
+RECOVERY_INTERVAL_S = 60.0
+ABANDONMENT_TRIGGERS = {"viewed": "browse_abandonment", "added_to_cart": "cart_abandonment"}
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _twiml(text: str | None) -> Response:
+    return Response(sms.twiml_reply(text), media_type="text/xml")
+
+
+def _signed_url(request: Request) -> str:
+    """The URL Twilio signed: the public one when the server sits behind a proxy."""
+    public = os.environ.get("TEXTCART_PUBLIC_URL", "").rstrip("/")
+    if public:
+        query = f"?{request.url.query}" if request.url.query else ""
+        return f"{public}{request.url.path}{query}"
+    return str(request.url)
+
+
+async def sms_inbound(request: Request) -> Response:
+    """Answer one inbound SMS (Twilio form fields) with TwiML; retries get the same answer."""
+    if not request.headers.get("content-type", "").startswith(FORM_TYPE):
+        return _error(415, f"expected {FORM_TYPE}")
+    raw = await request.body()
+    if len(raw) > MAX_FORM_BYTES:
+        return _error(413, f"the form is over {MAX_FORM_BYTES} bytes")
+    try:
+        params = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False))
+    except (UnicodeDecodeError, ValueError):
+        return _error(400, "the form is not UTF-8 url-encoded text")
+    token = os.environ.get("TWILIO_AUTH_TOKEN", "").strip()
+    if token and not sms.valid_signature(
+        token, _signed_url(request), params, request.headers.get("X-Twilio-Signature")
+    ):
+        log.warning("inbound SMS with a bad or missing signature rejected")
+        return _error(403, "invalid X-Twilio-Signature")
+    message_sid = params.get("MessageSid") or params.get("SmsSid") or ""
+    if not _MESSAGE_SID.match(message_sid):
+        return _error(400, "MessageSid is missing or malformed")
+    body = params.get("Body", "")
+    if len(body) > MAX_BODY_CHARS:
+        return _error(413, f"Body is {len(body)} characters; the limit is {MAX_BODY_CHARS}")
+    try:
+        shopper_id = shopper_id_for_phone(params.get("From", ""))
+    except ValueError:
+        return _error(400, "From is not a phone number")
+    inbox: Inbox = request.app.state.inbox
+    try:
+        reply = await inbox.answer(message_sid, params["From"], shopper_id, body)
+    except Exception as exc:  # noqa: BLE001 - the text is kept; recovery answers it later
+        log.warning("inbound %s not answered now: %s", message_sid, type(exc).__name__)
+        return JSONResponse(
+            {"error": "the text is kept and will be answered by SMS shortly"},
+            status_code=503,
+            headers={"Retry-After": "30"},
+        )
+    return _twiml(reply)
+
+
+def _parse_events(payload: Any) -> list[dict[str, Any]]:
+    """Validate a POST /events body: one event object, a list, or {"events": [...]}."""
+    if isinstance(payload, dict) and "events" in payload:
+        payload = payload["events"]
+    events = payload if isinstance(payload, list) else [payload]
+    if not events or len(events) > MAX_EVENTS_PER_POST:
+        raise ValueError(f"send between 1 and {MAX_EVENTS_PER_POST} events")
+    parsed = []
+    for i, event in enumerate(events):
+        if not isinstance(event, dict):
+            raise ValueError(f"event {i} is not an object")
+        if event.get("type") not in EVENT_TYPES:
+            raise ValueError(f"event {i}: type must be one of {', '.join(EVENT_TYPES)}")
+        phone = event.get("phone")
+        if not isinstance(phone, str):
+            raise ValueError(f"event {i}: phone is required")
+        try:
+            shopper_id = shopper_id_for_phone(phone)
+        except ValueError as exc:
+            raise ValueError(f"event {i}: {exc}") from None
+        at = event.get("at")
+        when = datetime.fromisoformat(at) if isinstance(at, str) else now_utc()
+        if when.tzinfo is None:
+            raise ValueError(f"event {i}: 'at' needs a time zone")
+        product_id = event.get("product_id")
+        if product_id is not None and not isinstance(product_id, str):
+            raise ValueError(f"event {i}: product_id must be a string")
+        event_id = event.get("event_id")
+        if event_id is not None and not isinstance(event_id, str):
+            raise ValueError(f"event {i}: event_id must be a string")
+        parsed.append(
+            {
+                "shopper_id": shopper_id,
+                "phone": phone,
+                "type": event["type"],
+                "product_id": product_id,
+                "at": when,
+                "event_id": event_id,
+            }
+        )
+    return parsed
+
+
+async def post_events(request: Request) -> Response:
+    """Record behaviour events; a view or cart add schedules an abandonment text."""
+    try:
+        payload = await request.json()
+    except ValueError:
+        return _error(400, "expected a JSON body")
+    try:
+        events = _parse_events(payload)
+    except ValueError as exc:
+        return _error(400, str(exc))
+    shoppers: ShopperStore = request.app.state.shoppers
+    delay = timedelta(minutes=float(os.environ.get("TEXTCART_ABANDONMENT_DELAY_MINUTES", "60")))
+    scheduled = []
+    for event in events:
+        shopper_id = event["shopper_id"]
+        if await shoppers.get_profile(shopper_id) is None:
+            await shoppers.upsert_profile(shopper_id, phone=event["phone"])
+        event_id = await shoppers.add_event(
+            shopper_id, event["type"], event["product_id"], event["at"], event["event_id"]
+        )
+        trigger = ABANDONMENT_TRIGGERS.get(event["type"])
+        if trigger is not None:
+            entry = await shoppers.queue_proactive(shopper_id, trigger, event["at"] + delay)
+            scheduled.append({"event_id": event_id, **entry})
+    log.info("recorded %d events, scheduled %d proactive checks", len(events), len(scheduled))
+    request.app.state.scheduler.wake()
+    return JSONResponse({"recorded": len(events), "scheduled": scheduled}, status_code=202)
+
+
+async def healthz(request: Request) -> Response:
+    """Liveness, with what the scheduler has done since start."""
+    return JSONResponse({"ok": True, "scheduler": request.app.state.scheduler.stats()})
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    """Open the shopper store, replay unanswered texts, and run the proactive scheduler."""
+    async with open_store() as kv:
+        shoppers = ShopperStore(kv)
+        runner = TurnRunner()
+        app.state.shoppers = shoppers
+        app.state.inbox = Inbox(kv, shoppers, runner)
+        app.state.scheduler = ProactiveScheduler(
+            shoppers,
+            runner,
+            interval_s=float(os.environ.get("TEXTCART_SCHEDULER_INTERVAL_S", "5")),
+        )
+        task = asyncio.create_task(app.state.scheduler.run(), name="proactive-scheduler")
+        recovery = asyncio.create_task(
+            app.state.inbox.recover_forever(RECOVERY_INTERVAL_S), name="inbox-recovery"
+        )
+        try:
+            yield
+        finally:
+            for background in (task, recovery):
+                background.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await background
+
+
+app = Starlette(
+    routes=[
+        Route("/sms/inbound", sms_inbound, methods=["POST"]),
+        Route("/events", post_events, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+    ],
+    lifespan=lifespan,
+)

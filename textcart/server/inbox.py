@@ -1,0 +1,193 @@
+"""A durable inbox for inbound texts: each processed at least once, answered at most once.
+
+Every inbound text is written to the store (namespace `sms_inbox`, key = Twilio's
+`MessageSid`) before its turn runs, and marked answered with its reply afterwards. A
+carrier retry of the same `MessageSid` gets the recorded reply without a second run; a
+retry that arrives while the first is still running waits for it. Texts whose turn never
+finished (the process died, the database was down) are found by `recover` and answered
+through the sender, unless the message log shows a reply already went out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from langgraph.store.base import BaseStore
+from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
+
+from textcart.tools.shopper_store import ShopperStore, now_utc, thread_id_for
+
+log = logging.getLogger("textcart.inbox")
+
+INBOX: tuple[str, ...] = ("sms_inbox",)
+# Answered entries are kept this long to recognise late carrier retries.
+KEEP_ANSWERED = timedelta(days=7)
+# A received text older than this with no answer is treated as lost by its process.
+STALE_AFTER = timedelta(minutes=2)
+
+
+def _age(now: datetime, then: datetime) -> timedelta:
+    # The SQLite store hands back naive UTC times; PostgreSQL aware ones.
+    return now - (then if then.tzinfo else then.replace(tzinfo=UTC))
+
+
+class TurnRunner:
+    """Runs turns through the LangGraph server's runs API (in process via ASGI)."""
+
+    def __init__(self, assistant_id: str | None = None) -> None:
+        """Use `assistant_id` (default `$TEXTCART_ASSISTANT` or the `textcart` graph)."""
+        self.assistant_id = assistant_id or os.environ.get("TEXTCART_ASSISTANT", "textcart")
+        self._client: LangGraphClient | None = None
+
+    @property
+    def client(self) -> LangGraphClient:
+        """The SDK client; created on first use, inside the server's event loop."""
+        if self._client is None:
+            self._client = get_client()
+        return self._client
+
+    async def run(
+        self, shopper_id: str, turn: dict[str, Any], *, reply_in_response: bool = False
+    ) -> dict[str, Any]:
+        """Run one turn on the shopper's thread, queued behind any run already going."""
+        thread_id = thread_id_for(shopper_id)
+        await self.client.threads.create(
+            thread_id=thread_id, if_exists="do_nothing", metadata={"shopper_id": shopper_id}
+        )
+        result = await self.client.runs.wait(
+            thread_id,
+            self.assistant_id,
+            input={"shopper_id": shopper_id, "trigger": None, **turn},
+            context={"reply_in_response": reply_in_response},
+            multitask_strategy="enqueue",
+            if_not_exists="create",
+        )
+        return result if isinstance(result, dict) else {}
+
+
+def _reply_of(result: dict[str, Any]) -> str | None:
+    """The text the webhook should answer with, from a finished run's state."""
+    if result.get("__interrupt__"):
+        return None  # a person reviews the reply; it is sent when they resume the run
+    delivery, outbound = result.get("delivery") or {}, result.get("outbound") or {}
+    if delivery.get("channel") == "response" and outbound.get("text"):
+        return str(outbound["text"])
+    return None
+
+
+class Inbox:
+    """Inbound texts, recorded before their turn and answered once."""
+
+    def __init__(self, kv: BaseStore, shoppers: ShopperStore, runner: TurnRunner) -> None:
+        """Keep the inbox in `kv` beside the shopper store."""
+        self.kv, self.shoppers, self.runner = kv, shoppers, runner
+        self._running: dict[str, asyncio.Task[str | None]] = {}
+
+    async def answer(self, message_sid: str, phone: str, shopper_id: str, body: str) -> str | None:
+        """The reply to one inbound text (None: answer with nothing)."""
+        task = self._running.get(message_sid)
+        if task is None:
+            task = asyncio.create_task(self._answer_once(message_sid, phone, shopper_id, body))
+            self._running[message_sid] = task
+            task.add_done_callback(lambda _: self._running.pop(message_sid, None))
+        return await asyncio.shield(task)
+
+    async def _answer_once(
+        self, message_sid: str, phone: str, shopper_id: str, body: str
+    ) -> str | None:
+        item = await self.kv.aget(INBOX, message_sid)
+        if item is not None and item.value.get("status") == "answered":
+            log.info("retry of %s answered from the inbox", message_sid)
+            return item.value.get("reply")  # type: ignore[no-any-return]
+        if item is None:
+            await self.kv.aput(
+                INBOX,
+                message_sid,
+                {
+                    "status": "received",
+                    "shopper_id": shopper_id,
+                    "body": body,
+                    "received_at": now_utc().isoformat(),
+                },
+            )
+        if await self.shoppers.get_profile(shopper_id) is None:
+            await self.shoppers.upsert_profile(shopper_id, phone=phone)
+        reply = await self._reply(message_sid, shopper_id, body, in_response=True)
+        await self._mark_answered(message_sid, shopper_id, reply)
+        return reply
+
+    async def _reply(
+        self, message_sid: str, shopper_id: str, body: str, *, in_response: bool
+    ) -> str | None:
+        logged = await self.shoppers.get_message(shopper_id, f"{message_sid}:reply")
+        if logged is not None and (logged.get("delivery") or {}).get("status") == "sent":
+            # The turn finished before; its answer may not have reached the carrier.
+            channel = logged["delivery"].get("channel")
+            return logged["text"] if channel == "response" and in_response else None
+        result = await self.runner.run(
+            shopper_id,
+            {
+                "text": body,
+                "message_id": message_sid,
+                "received_at": now_utc().isoformat(),
+            },
+            reply_in_response=in_response,
+        )
+        return _reply_of(result) if in_response else None
+
+    async def _mark_answered(self, message_sid: str, shopper_id: str, reply: str | None) -> None:
+        await self.kv.aput(
+            INBOX,
+            message_sid,
+            {
+                "status": "answered",
+                "shopper_id": shopper_id,
+                "reply": reply,
+                "answered_at": now_utc().isoformat(),
+            },
+        )
+
+    async def recover_forever(self, interval_s: float) -> None:
+        """Run `recover` now and then every `interval_s` seconds; failures wait a round."""
+        while True:
+            try:
+                await self.recover()
+            except Exception as exc:  # noqa: BLE001 - the store may be down; try next round
+                log.warning("inbox recovery failed: %s", type(exc).__name__)
+            await asyncio.sleep(interval_s)
+
+    async def recover(self) -> int:
+        """Answer texts whose turn never finished; drop old answered entries.
+
+        Their webhook request is gone, so the reply goes through the sender. Returns how
+        many texts were recovered.
+        """
+        now = now_utc()
+        recovered = 0
+        offset = 0
+        while True:
+            items = await self.kv.asearch(INBOX, limit=200, offset=offset)
+            if not items:
+                return recovered
+            offset += len(items)
+            for item in items:
+                value, sid = item.value, item.key
+                if value.get("status") == "answered":
+                    if _age(now, item.updated_at) > KEEP_ANSWERED:
+                        await self.kv.adelete(INBOX, sid)
+                        offset -= 1
+                    continue
+                if sid in self._running or _age(now, item.updated_at) < STALE_AFTER:
+                    continue
+                try:
+                    await self._reply(sid, value["shopper_id"], value["body"], in_response=False)
+                    await self._mark_answered(sid, value["shopper_id"], None)
+                    recovered += 1
+                    log.info("recovered unanswered text %s", sid)
+                except Exception as exc:  # noqa: BLE001 - left for the next recovery pass
+                    log.warning("recovering %s failed: %s", sid, type(exc).__name__)
