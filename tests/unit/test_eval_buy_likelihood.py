@@ -13,6 +13,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from typer.testing import CliRunner
 
+from textcart.deciders.buy_likelihood import MIN_SESSIONS_FOR_CALENDAR, ClassicBuyLikelihood
 from textcart.evaluation import buy_likelihood_cli
 from textcart.evaluation.buy_likelihood import (
     CHECKOUT_PAGE_VALUE,
@@ -114,6 +115,8 @@ def test_page_value_reads_as_the_purchase_funnel() -> None:
         sessions_7d=2,
         minutes_since_last_activity=0.0,
         returning_customer=False,
+        weekend=False,
+        gift_holiday_closeness=0.0,
     )
     shallow = session_behaviour(Session(3, 4.5, returning_visitor=False))
     assert (shallow["cart_adds_7d"], shallow["checkout_started_7d"]) == (1, False)
@@ -136,13 +139,31 @@ def test_read_sessions_maps_the_columns_and_reads_blank_counts_as_zero(tmp_path:
     ]
     data = read_sessions(write_sessions(tmp_path / "s.csv", rows))
     assert data.sessions == [
-        Session(4, 0.0, True),
-        Session(0, 25.5, False),
-        Session(9, 0.0, False),
+        Session(4, 0.0, True, month=11),
+        Session(0, 25.5, False, month=11),
+        Session(9, 0.0, False, month=11),
     ]
     assert data.bought == [False, True, True]
     assert data.blank_rows == 2
     assert data.first(1).bought == [False]
+
+
+def test_calendar_columns_map_to_the_turns_calendar(tmp_path: Path) -> None:
+    rows = [
+        {**uci_row(4, 0, "New_Visitor", "False"), "Month": "June", "Weekend": "True"},
+        {**uci_row(4, 0, "New_Visitor", "True"), "Month": "Feb", "SpecialDay": "0.6"},
+        {**uci_row(4, 0, "New_Visitor", "False"), "Month": ""},
+    ]
+    sessions = read_sessions(write_sessions(tmp_path / "s.csv", rows)).sessions
+    mapped = [session_behaviour(s) for s in sessions]
+    assert [(b.get("month"), b["weekend"], b["gift_holiday_closeness"]) for b in mapped] == [
+        (6, True, 0.0),
+        (2, False, 0.6),
+        (None, False, 0.0),
+    ]
+    without = [c for c in UCI_COLUMNS if c not in ("Month", "Weekend", "SpecialDay")]
+    bare = read_sessions(write_sessions(tmp_path / "bare.csv", rows, without)).sessions
+    assert bare[0] == Session(4, 0.0, False)
 
 
 @pytest.mark.parametrize(
@@ -163,6 +184,11 @@ def test_read_sessions_maps_the_columns_and_reads_blank_counts_as_zero(tmp_path:
         ),
         ([uci_row(-2, 0, "New_Visitor", "False")], UCI_COLUMNS, "≥ 0"),
         ([uci_row(3, 0, "New_Visitor", "maybe")], UCI_COLUMNS, "Revenue must be True or False"),
+        (
+            [{**uci_row(3, 0, "New_Visitor", "False"), "Month": "Smarch"}],
+            UCI_COLUMNS,
+            "line 2: Month must be a month, not 'Smarch'",
+        ),
     ],
 )
 def test_bad_files_name_the_problem(
@@ -237,6 +263,21 @@ def test_classic_deciders_rank_funnel_sessions_first(tmp_path: Path) -> None:
     assert roc_auc(data.bought, folded) > 0.8
     blind = cross_validated_probabilities(data, folds=3, page_values=False)
     assert blind != folded
+
+
+async def test_enough_sessions_fit_the_calendar_and_interactions() -> None:
+    sessions = [
+        session_behaviour(Session(5 + i % 7, 0.0, i % 2 == 0, month=3 + i % 9))
+        for i in range(MIN_SESSIONS_FOR_CALENDAR)
+    ]
+    bought = [b.get("month") == 11 or b["product_views_7d"] > 11 for b in sessions]
+    decider = ClassicBuyLikelihood(ClassicBuyLikelihood.fit(sessions, bought))
+    november = session_behaviour(Session(6, 0.0, True, month=11))
+    march = session_behaviour(Session(6, 0.0, True, month=3))
+    assert len(decider.features(november)) > len(ClassicBuyLikelihood().features(november))
+    high, low = await decider.decide(november), await decider.decide(march)
+    assert high.probability > 0.9 > 0.1 > low.probability
+    assert "month_11" in high.rationale
 
 
 def test_cross_validation_needs_enough_of_each_outcome(tmp_path: Path) -> None:

@@ -8,10 +8,10 @@ are the measured figures rounded down, so a regression fails here:
   it measures 0.8497 (0.845 on the whole file), a hair under the goal of 0.85: the floor
   here is 0.84 so that the test guards the figure rather than fail on the goal.
 - buy-likelihood, 5-fold cross-validation on the UCI sessions. The issue's goal is 0.92
-  ROC AUC; the classic decider only sees what the live graph computes, and on that
-  mapping it measures 0.886 (with page values read as cart and checkout) — see
-  textcart/evaluation/buy_likelihood.py for what the remaining columns would add and why
-  the decider does not use them.
+  ROC AUC; the classic decider only sees what the live graph computes (shopper activity
+  and the turn's calendar), and on that mapping it measures 0.9255 (with page values read
+  as cart and checkout), 0.7248 without page values, and 0.8443 from the prompt examples
+  alone — see textcart/evaluation/buy_likelihood.py for the mapping of each column.
 """
 
 from __future__ import annotations
@@ -61,6 +61,6 @@ def test_buy_likelihood_deciders_on_the_sessions() -> None:
     fitted = roc_auc(data.bought, cross_validated_probabilities(data))
     prompt_only = roc_auc(data.bought, classic_probabilities(data))
     observed_only = roc_auc(data.bought, cross_validated_probabilities(data, page_values=False))
-    assert fitted >= 0.88, f"fit, 5-fold cross-validation: ROC AUC {fitted:.3f}"
-    assert prompt_only >= 0.83, f"prompt examples only: ROC AUC {prompt_only:.3f}"
-    assert observed_only >= 0.68, f"fit without page values: ROC AUC {observed_only:.3f}"
+    assert fitted >= 0.92, f"fit, 5-fold cross-validation: ROC AUC {fitted:.3f}"
+    assert prompt_only >= 0.84, f"prompt examples only: ROC AUC {prompt_only:.3f}"
+    assert observed_only >= 0.72, f"fit without page values: ROC AUC {observed_only:.3f}"

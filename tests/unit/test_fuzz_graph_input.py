@@ -96,6 +96,7 @@ async def test_any_input_is_handled_or_refused_cleanly(phone: str, text: str) ->
 
 
 def test_fuzzing_ran_every_example() -> None:
-    # Runs after the fuzz test in file order: all examples ran, and both paths were taken.
+    # Runs after the fuzz test in file order: all examples ran.
     assert RESULTS["examples"] == EXAMPLES
-    assert RESULTS["turns"] > EXAMPLES // 3 and RESULTS["refused"] > 0
+    # Both paths were taken often (the exact split varies with how hypothesis shrinks).
+    assert RESULTS["turns"] >= EXAMPLES // 4 and RESULTS["refused"] >= EXAMPLES // 4

@@ -1,6 +1,7 @@
 """The per-shopper store: ids from phone numbers, consent history, behaviour features."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from langgraph.store.memory import InMemoryStore
@@ -8,6 +9,7 @@ from langgraph.store.memory import InMemoryStore
 from textcart.tools.shopper_store import (
     ShopperStore,
     behaviour_features,
+    gift_holiday_closeness,
     mask_phone,
     normalize_phone,
     shopper_id_for_phone,
@@ -96,6 +98,33 @@ def test_behaviour_features_count_recent_activity() -> None:
     assert b["cart_adds_7d"] == 1 and not b["checkout_started_7d"]
     assert b["purchases_90d"] == 1 and b["returning_customer"]
     assert b["sessions_7d"] == 2 and b["minutes_since_last_activity"] == 10.0
+    assert (b.get("month"), b.get("weekend"), b.get("gift_holiday_closeness")) == (6, False, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("day", "closeness"),
+    [
+        (date(2026, 2, 8), 1.0),  # six days before Valentine's Day
+        (date(2026, 2, 4), 0.2),
+        (date(2026, 2, 12), 0.2),
+        (date(2026, 2, 14), 0.0),
+        (date(2026, 5, 4), 1.0),  # six days before Mother's Day, Sunday 10 May 2026
+        (date(2027, 5, 3), 1.0),  # Mother's Day 2027 is Sunday 9 May
+        (date(2026, 7, 1), 0.0),
+    ],
+)
+def test_gift_holiday_closeness_peaks_in_time_to_order(day: date, closeness: float) -> None:
+    assert gift_holiday_closeness(day) == closeness
+
+
+def test_calendar_features_come_from_the_turns_clock() -> None:
+    saturday = datetime(2026, 2, 7, 23, tzinfo=UTC)
+    b = behaviour_features([], saturday)
+    assert (b.get("month"), b.get("weekend"), b.get("gift_holiday_closeness")) == (2, True, 0.8)
+    # Late Sunday evening in Los Angeles is already Monday in UTC: the clock's zone counts.
+    sunday_night = datetime(2026, 2, 8, 22, tzinfo=ZoneInfo("America/Los_Angeles"))
+    assert behaviour_features([], sunday_night).get("weekend") is True
+    assert behaviour_features([], sunday_night.astimezone(UTC)).get("weekend") is False
 
 
 async def test_context_of_unknown_shopper_is_empty_but_valid() -> None:

@@ -6,6 +6,7 @@ from anything a model said:
     ("shoppers", <shopper_id>)              "profile", "consent"
     ("shoppers", <shopper_id>, "events")    one item per behaviour event
     ("shoppers", <shopper_id>, "messages")  one item per message in or out, with outcomes
+    ("proactive_queue",)                    "<shopper_id>:<trigger>": sends held back
 
 It sits on LangGraph's `BaseStore`, so the same code runs on SQLite, PostgreSQL or the
 LangGraph server's store.
@@ -16,8 +17,9 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from langgraph.store.base import BaseStore
 
@@ -33,6 +35,9 @@ EVENT_TYPES: tuple[str, ...] = (
 )
 _PHONE_NOISE = re.compile(r"[\s().\-]")
 _E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+# Proactive sends held back (quiet hours) for every shopper, in one namespace so a poller
+# can list what is due without knowing the shoppers.
+PROACTIVE_QUEUE: tuple[str, ...] = ("proactive_queue",)
 _THREAD_NAMESPACE = uuid.UUID("6f1f2a52-3c1e-4b8e-9a53-5d7e3c0b9a11")
 
 
@@ -120,16 +125,32 @@ class ShopperStore:
         return {"status": "subscribed", "history": []}
 
     async def set_consent(
-        self, shopper_id: str, status: Literal["subscribed", "opted_out"], source: str
+        self,
+        shopper_id: str,
+        status: Literal["subscribed", "opted_out"],
+        source: str,
+        *,
+        at: datetime | None = None,
+        message_id: str | None = None,
+        detail: str | None = None,
     ) -> dict[str, Any]:
-        """Record a consent change with its time and source (keyword, operator, import)."""
+        """Record a consent change with its time and source (keyword, phrase, operator, import).
+
+        `message_id` names the inbound text that asked for it, so the change can be traced
+        to the shopper's own words in the message log; `detail` is what matched ("STOP").
+        """
         consent = await self.get_consent(shopper_id)
-        at = now_utc().isoformat()
+        change: dict[str, Any] = {
+            "status": status,
+            "at": (at or now_utc()).astimezone(UTC).isoformat(),
+            "source": source,
+        }
+        if message_id is not None:
+            change["message_id"] = message_id
+        if detail is not None:
+            change["detail"] = detail
         consent["status"] = status
-        consent["history"] = [
-            *consent.get("history", []),
-            {"status": status, "at": at, "source": source},
-        ]
+        consent["history"] = [*consent.get("history", []), change]
         await self.store.aput(self._ns(shopper_id), "consent", consent)
         return consent
 
@@ -172,6 +193,85 @@ class ShopperStore:
         items = await self.store.asearch(self._ns(shopper_id, "messages"), limit=limit)
         return sorted((dict(i.value) for i in items), key=lambda m: m["at"])
 
+    async def flag_message(self, shopper_id: str, message_id: str, **fields: Any) -> None:
+        """Add fields (e.g. injection signals) to a logged message; unknown ids are ignored."""
+        entry = await self.get_message(shopper_id, message_id)
+        if entry is not None:
+            await self.log_message(shopper_id, message_id, {**entry, **fields})
+
+    async def proactive_sent_since(self, shopper_id: str, since: datetime) -> list[datetime]:
+        """When each proactive text since `since` went out, oldest first (frequency caps)."""
+        sent = [
+            t
+            for m in await self.messages(shopper_id)
+            if m.get("direction") == "outbound"
+            and m.get("proactive")
+            and (t := _parse_time(m.get("at"))) is not None
+            and t > since
+        ]
+        return sorted(sent)
+
+    async def queue_proactive(
+        self, shopper_id: str, trigger: str, not_before: datetime
+    ) -> dict[str, Any]:
+        """Hold a proactive send until `not_before` (e.g. the end of the shopper's quiet hours).
+
+        One entry per shopper and trigger: queuing the same trigger again keeps the earlier
+        time, so a nudge is neither doubled nor pushed back by repeated triggers.
+        """
+        self._ns(shopper_id)  # refuse ids that did not come from a verified number
+        key = f"{shopper_id}:{trigger}"
+        existing = await self.store.aget(PROACTIVE_QUEUE, key)
+        when = not_before.astimezone(UTC)
+        if existing is not None:
+            earlier = _parse_time(existing.value.get("not_before"))
+            if earlier is not None and earlier <= when:
+                return dict(existing.value)
+        entry = {
+            "shopper_id": shopper_id,
+            "trigger": trigger,
+            "not_before": when.isoformat(),
+            "queued_at": now_utc().isoformat(),
+        }
+        await self.store.aput(PROACTIVE_QUEUE, key, entry)
+        return entry
+
+    async def queued_proactive(self) -> list[dict[str, Any]]:
+        """Every queued proactive send, soonest first."""
+        entries: list[dict[str, Any]] = []
+        page = 500
+        while True:
+            items = await self.store.asearch(PROACTIVE_QUEUE, limit=page, offset=len(entries))
+            entries += [dict(i.value) for i in items]
+            if len(items) < page:
+                break
+        return sorted(entries, key=lambda e: e["not_before"])
+
+    async def due_proactive(self, now: datetime | None = None) -> list[dict[str, Any]]:
+        """Queued proactive sends whose time has come, across all shoppers, soonest first."""
+        now = now or now_utc()
+        return [
+            e
+            for e in await self.queued_proactive()
+            if (t := _parse_time(e.get("not_before"))) is not None and t <= now
+        ]
+
+    async def clear_proactive(
+        self, shopper_id: str, trigger: str, not_before: str | None = None
+    ) -> bool:
+        """Remove a queued send; with `not_before`, only if it was not re-queued since.
+
+        Returns True when an entry was removed.
+        """
+        key = f"{shopper_id}:{trigger}"
+        existing = await self.store.aget(PROACTIVE_QUEUE, key)
+        if existing is None:
+            return False
+        if not_before is not None and existing.value.get("not_before") != not_before:
+            return False
+        await self.store.adelete(PROACTIVE_QUEUE, key)
+        return True
+
     async def record_outcome(self, shopper_id: str, message_id: str, outcome: str) -> None:
         """Attach a later outcome (replied, clicked, purchased, opted_out) to a sent message."""
         entry = await self.get_message(shopper_id, message_id)
@@ -200,7 +300,7 @@ class ShopperStore:
             timezone=profile.get("timezone"),
             consent="opted_out" if consent.get("status") == "opted_out" else "subscribed",
             preferences=dict(profile.get("preferences") or {}),
-            behaviour=behaviour_features(events, now),
+            behaviour=behaviour_features(events, _local(now, profile.get("timezone"))),
             viewed_ids=_distinct_ids(events, "viewed"),
             cart_ids=_distinct_ids(events, "added_to_cart"),
             purchased_ids=_distinct_ids(events, "purchased"),
@@ -218,11 +318,49 @@ def _distinct_ids(events: list[dict[str, Any]], event_type: str) -> list[str]:
     return list(seen)
 
 
+# Gift holidays shoppers order ahead for: the two that the UCI Online Shoppers year marks
+# (Valentine's Day, and Mother's Day on the second Sunday of May). Other days would feed
+# the model a signal it was never fit on.
+_GIFT_HOLIDAY_PEAK_DAYS_BEFORE = 6
+_GIFT_HOLIDAY_HALF_WIDTH_DAYS = 5
+
+
+def _gift_holidays(year: int) -> tuple[date, ...]:
+    may_first = date(year, 5, 1)
+    first_sunday = may_first + timedelta(days=(6 - may_first.weekday()) % 7)
+    return date(year, 2, 14), first_sunday + timedelta(days=7)
+
+
+def gift_holiday_closeness(day: date) -> float:
+    """How close `day` is to ordering in time for a gift holiday, 0 to 1 in steps of 0.2.
+
+    Peaks 6 days before the holiday (ordering with time for delivery) and falls by 0.2 a
+    day either side, so it is non-zero from 10 to 2 days before; the shape the UCI
+    `SpecialDay` column is described as having.
+    """
+    closeness = 0.0
+    for holiday in _gift_holidays(day.year):
+        days_off_peak = abs((holiday - day).days - _GIFT_HOLIDAY_PEAK_DAYS_BEFORE)
+        closeness = max(closeness, 1 - days_off_peak / _GIFT_HOLIDAY_HALF_WIDTH_DAYS)
+    return round(closeness, 1)
+
+
+def _local(now: datetime, timezone: str | None) -> datetime:
+    """`now` in the shopper's own zone when the profile names a valid one (else as given)."""
+    if not timezone:
+        return now
+    try:
+        return now.astimezone(ZoneInfo(timezone))
+    except (ZoneInfoNotFoundError, ValueError):
+        return now
+
+
 def behaviour_features(events: list[dict[str, Any]], now: datetime) -> Behaviour:
     """Summarise events (newest first) into the features the buy-likelihood deciders use.
 
     A "session" is a run of events with no gap longer than 30 minutes, as web analytics
-    count them.
+    count them. The calendar features (month, weekend, gift holiday closeness) are read
+    off `now` in its own zone: pass it in the shopper's zone for their local calendar.
     """
     week, quarter = now - timedelta(days=7), now - timedelta(days=90)
     timed = [(t, e) for e in events if (t := _parse_time(e.get("at")))]
@@ -243,4 +381,7 @@ def behaviour_features(events: list[dict[str, Any]], now: datetime) -> Behaviour
         sessions_7d=sessions,
         minutes_since_last_activity=round((now - last).total_seconds() / 60, 1) if last else None,
         returning_customer=any(e["type"] == "purchased" for _, e in timed),
+        month=now.month,
+        weekend=now.weekday() >= 5,
+        gift_holiday_closeness=gift_holiday_closeness(now.date()),
     )
