@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from consent_cases import OPT_OUT_VARIANTS
 from scripted_model import SPEC, ScriptedModel, install, uninstall
 
 from textcart.agent import Agent, run_due_proactive
@@ -21,50 +22,6 @@ from textcart.graph.context import Context
 from textcart.tools.compliance import opt_out_confirmation
 
 pytestmark = pytest.mark.usefixtures("demo_catalog")
-# Keywords in every dress, and plain-language revocations (tests/unit/test_send_rules.py
-# checks the same list without the graph).
-OPT_OUT_VARIANTS = [
-    "STOP",
-    "stop",
-    "Stop.",
-    " STOP!! ",
-    "🛑 stop 🛑",
-    "ＳＴＯＰ",
-    "STOP please",
-    "pls stop now",
-    "STOPALL",
-    "stop all",
-    "UNSUBSCRIBE",
-    "unsubscribe 🙏",
-    "CANCEL",
-    "cancel.",
-    "END",
-    "end!",
-    "QUIT",
-    "Quit",
-    "REVOKE",
-    "revoke",
-    "OPT OUT",
-    "opt-out",
-    "optout",
-    "Opt out please",
-    "stop texting me",
-    "Please stop messaging me!!",
-    "remove me from this list",
-    "take me off your list",
-    "don't text me anymore",
-    "don\u2019t text me again",
-    "do not contact me",
-    "no more texts please",
-    "I don't want these messages",
-    "stop sending me these texts",
-    "how do I unsubscribe?",
-    "opt me out",
-    "leave me alone",
-    "wrong number",
-    "stop the texts",
-    "lose my number",
-]
 VIEWED = [{"type": "viewed", "product_id": "TH-RIDGE-TR-M-BLU", "minutes_ago": 40}]
 PUSHY = {
     "IntentResult": {"label": "price_or_discount", "confidence": 0.99},

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from consent_cases import NOT_OPT_OUTS, OPT_OUT_VARIANTS
 from langgraph.store.memory import InMemoryStore
 
 from textcart.tools.area_codes import AREA_CODE_ZONES, zone_for_phone
@@ -20,67 +21,6 @@ from textcart.tools.compliance import (
 )
 from textcart.tools.injection import injection_signals
 from textcart.tools.shopper_store import ShopperStore, shopper_id_for_phone
-
-# Every opt-out form tests/integration/test_consent_and_send_rules.py sends through the graph.
-OPT_OUT_VARIANTS = [
-    "STOP",
-    "stop",
-    "Stop.",
-    " STOP!! ",
-    "🛑 stop 🛑",
-    "ＳＴＯＰ",
-    "STOP please",
-    "pls stop now",
-    "STOPALL",
-    "stop all",
-    "UNSUBSCRIBE",
-    "unsubscribe 🙏",
-    "CANCEL",
-    "cancel.",
-    "END",
-    "end!",
-    "QUIT",
-    "Quit",
-    "REVOKE",
-    "revoke",
-    "OPT OUT",
-    "opt-out",
-    "optout",
-    "Opt out please",
-    "stop texting me",
-    "Please stop messaging me!!",
-    "remove me from this list",
-    "take me off your list",
-    "don't text me anymore",
-    "don\u2019t text me again",
-    "do not contact me",
-    "no more texts please",
-    "I don't want these messages",
-    "stop sending me these texts",
-    "how do I unsubscribe?",
-    "opt me out",
-    "leave me alone",
-    "wrong number",
-    "stop the texts",
-    "lose my number",
-]
-NOT_OPT_OUTS = [
-    "cancel my order",
-    "I want to cancel my order please",
-    "stop by the store?",
-    "can i stop by the store?",
-    "I can't stop thinking about those boots",
-    "stop the order",
-    "please stop the shipment, wrong address",
-    "when does the sale end?",
-    "do you have end of season deals",
-    "I don't text much but do these run small?",
-    "can you stop sending the package to my old address?",
-    "quit my job, need hiking gear for the trip",
-    "help me find boots",
-    "yes please the blue one",
-    "is it on sale until the end of the month?",
-]
 
 
 @pytest.mark.parametrize("text", OPT_OUT_VARIANTS)
