@@ -1,32 +1,61 @@
 """Product fit: is the product they asked about the best one for them, and what to highlight.
 
-Whatever decider answers, its output is checked against the retrieved candidates: an id,
-alternative or highlight that is not in the catalog data is never passed on.
+Whatever decider answers, its output is held to the catalog facts before it is passed on
+(`grounded`): every product id must be a retrieved candidate, every highlight a selling
+point of the chosen product copied word for word, every price in the reason a candidate's
+price (or the shopper's budget or usual price band), every other number in the reason
+(sizes, ratings, grams, lumens...) one that appears in those facts, and every SKU-like
+code a candidate's. Anything else counts as invented: the LLM's answer is then refused
+and the classic decider answers instead.
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
 from textcart.deciders.base import load_prompt_file, prompt_messages
 from textcart.graph.needs import ShopperNeeds
-from textcart.graph.state import FitResult, ProductCard, ShopperContext
+from textcart.graph.state import FitResult, Personalisation, ProductCard, ShopperContext
 from textcart.tools.llm import ainvoke_structured
 
+log = logging.getLogger("textcart.deciders.fit")
 _WORD = re.compile(r"[a-z0-9]+")
 _MONEY = re.compile(r"\$\s?(\d[\d,]*(?:\.\d{1,2})?)")
+_NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")
+_SKU = re.compile(r"\b[A-Z0-9]{2,}(?:-[A-Z0-9]+){2,}\b")
+# "one of 2 options": small counts are words, not product facts.
+_COUNTING = {1.0, 2.0, 3.0}
+_LINE_OF_TITLE = re.compile(r"^\s*(men|women)'?s\b", re.IGNORECASE)
 
 
 def _words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if len(w) > 2}
+    return {
+        w.removesuffix("s") if len(w) > 3 else w for w in _WORD.findall(text.lower()) if len(w) > 2
+    }
+
+
+def _line(product: ProductCard) -> str | None:
+    match = _LINE_OF_TITLE.match(product["title"])
+    return match.group(1).lower() if match else None
+
+
+def _in_band(product: ProductCard, taste: Personalisation | None) -> bool:
+    band = taste["price_band"] if taste else None
+    return bool(band) and band[0] <= product["price"] <= band[1]  # type: ignore[index]
 
 
 def _candidate_score(
-    product: ProductCard, rank: int, total: int, needs: ShopperNeeds, shopper: ShopperContext
+    product: ProductCard,
+    rank: int,
+    total: int,
+    needs: ShopperNeeds,
+    shopper: ShopperContext,
+    taste: Personalisation | None = None,
 ) -> float:
     score = 1.0 - rank / max(total, 1)
     if not product["in_stock"]:
@@ -41,32 +70,78 @@ def _candidate_score(
         score += 0.1
     if product["id"] in shopper["purchased_ids"]:
         score -= 0.5
+    if taste:
+        score += 0.3 * taste["affinity"].get(product["id"], 0.0)
+        if not needs["size"] and set(taste["sizes"]) & set(product["sizes_in_stock"]):
+            score += 0.1
+        if taste["line"] and _line(product) not in (None, taste["line"]):
+            score -= 0.3
+        if _in_band(product, taste):
+            score += 0.1
     return score
 
 
-def pick_highlights(product: ProductCard, text: str, limit: int = 2) -> list[str]:
-    """The selling points that share most words with what the shopper said (ties: listed order)."""
-    asked = _words(text)
+def pick_highlights(
+    product: ProductCard, text: str, limit: int = 2, interests: Iterable[str] = ()
+) -> list[str]:
+    """The selling points most likely to entice this shopper, best first.
+
+    A point scores two for each word it shares with what the shopper said and one for each
+    word it shares with what they browsed (`interests`); ties keep the listed order, which
+    is the store's own order of importance.
+    """
+    asked, browsed = _words(text), _words(" ".join(interests))
     ranked = sorted(
         enumerate(product["selling_points"]),
-        key=lambda pair: (-len(_words(pair[1]) & asked), pair[0]),
+        key=lambda pair: (
+            -(2 * len(_words(pair[1]) & asked) + len(_words(pair[1]) & browsed)),
+            pair[0],
+        ),
     )
     return [point for _, point in ranked[:limit]]
 
 
-def _reason(product: ProductCard, needs: ShopperNeeds, asked: ProductCard | None) -> str:
+def _money(value: float) -> str:
+    return f"${value:,.0f}" if float(value).is_integer() else f"${value:,.2f}"
+
+
+def _falls_short(asked: ProductCard, needs: ShopperNeeds, shopper: ShopperContext) -> list[str]:
+    """Where the product asked about fails a need that matters (empty: it fits)."""
+    problems = []
+    if not asked["in_stock"]:
+        problems.append("is sold out")
+    elif needs["size"] and needs["size"] not in asked["sizes_in_stock"]:
+        problems.append(f"has no size {needs['size']} in stock")
+    if needs["budget_max"] is not None and asked["price"] > needs["budget_max"]:
+        problems.append(f"is over budget at {_money(asked['price'])}")
+    if asked["id"] in shopper["purchased_ids"]:
+        problems.append("was bought already")
+    return problems
+
+
+def _reason(
+    product: ProductCard,
+    needs: ShopperNeeds,
+    asked: ProductCard | None,
+    shopper: ShopperContext,
+    taste: Personalisation | None = None,
+) -> str:
     facts = []
     if needs["size"] and needs["size"] in product["sizes_in_stock"]:
         facts.append(f"in stock in size {needs['size']}")
     if needs["budget_max"] is not None and product["price"] <= needs["budget_max"]:
-        facts.append(f"within the ${needs['budget_max']:.0f} budget")
+        facts.append(f"{_money(product['price'])}, within the ${needs['budget_max']:.0f} budget")
+    elif taste and _in_band(product, taste) and taste["price_band"]:
+        low, high = taste["price_band"]
+        facts.append(f"{_money(product['price'])}, in their usual ${low:.0f}-${high:.0f} range")
     if product["rating"] is not None:
         facts.append(f"rated {product['rating']:.1f}")
+    if taste and (like := taste["closest_viewed"].get(product["id"])):
+        facts.append(f"like the {like} they browsed")
     if asked and asked["id"] != product["id"]:
-        if needs["size"] and needs["size"] not in asked["sizes_in_stock"]:
-            facts.append(f"the one asked about has no size {needs['size']} in stock")
-        elif needs["budget_max"] is not None and asked["price"] > needs["budget_max"]:
-            facts.append("the one asked about is over budget")
+        problems = _falls_short(asked, needs, shopper)
+        if problems:
+            facts.append("the one asked about " + " and ".join(problems))
     return f"{product['title']}: " + (", ".join(facts) if facts else "best match for the request")
 
 
@@ -80,8 +155,9 @@ class ClassicFit:
         needs: ShopperNeeds,
         shopper: ShopperContext,
         text: str,
+        taste: Personalisation | None = None,
     ) -> FitResult:
-        """Judge fit among the retrieved candidates."""
+        """Judge fit among the retrieved candidates, personalised by `taste` when given."""
         if not candidates:
             return FitResult(
                 best_fit_id=None,
@@ -90,36 +166,68 @@ class ClassicFit:
             )
         scored = sorted(
             (
-                (_candidate_score(p, i, len(candidates), needs, shopper), p)
+                (_candidate_score(p, i, len(candidates), needs, shopper, taste), p)
                 for i, p in enumerate(candidates)
             ),
             key=lambda pair: -pair[0],
         )
-        best_score, best = scored[0]
+        best = scored[0][1]
         asked = next((p for p in candidates if p["id"] == asked_id), None)
-        if asked is not None:
-            asked_score = next(s for s, p in scored if p["id"] == asked["id"])
-            # A small margin keeps the shopper's own choice unless another is clearly better.
-            if asked_score >= best_score - 0.15:
-                best_score, best = asked_score, asked
+        if asked is not None and not _falls_short(asked, needs, shopper):
+            # A product that meets their needs is confirmed, as a good associate would:
+            # shoppers trust a store that backs their choice. Better ones become alternatives.
+            best = asked
         alternatives = [p["id"] for s, p in scored if p["id"] != best["id"] and s > 0][:2]
-        return FitResult(
+        result = FitResult(
             best_fit_id=best["id"],
             is_asked_product_best=asked is None or asked["id"] == best["id"],
             alternative_ids=alternatives,
-            highlights=pick_highlights(best, text),
-            reason=_reason(best, needs, asked),
+            highlights=pick_highlights(best, text, interests=taste["interests"] if taste else ()),
+            reason=_reason(best, needs, asked, shopper, taste),
         )
+        try:
+            return grounded(result, candidates, asked_id, needs, taste)
+        except ValueError as exc:
+            # The rule only writes catalog facts; if that ever breaks, say less, not wrong.
+            log.warning("classic fit reason failed grounding (%s); reason dropped", exc)
+            return grounded(
+                result.model_copy(update={"reason": best["title"]}), candidates, asked_id
+            )
+
+
+def _number(text: str) -> float | None:
+    try:
+        return round(float(text.replace(",", "")), 2)
+    except ValueError:
+        return None
+
+
+def _known_numbers(texts: Iterable[str], values: Iterable[float | None]) -> set[float]:
+    """Every number the facts contain, as written and rounded to whole units."""
+    known: set[float] = set()
+    found = [_number(n) for t in texts for n in _NUMBER.findall(t)]
+    for value in [*found, *values]:
+        if value is not None:
+            known |= {round(value, 2), round(value, 1), float(round(value))}
+    return known
 
 
 def grounded(
-    result: FitResult, candidates: Sequence[ProductCard], asked_id: str | None
+    result: FitResult,
+    candidates: Sequence[ProductCard],
+    asked_id: str | None,
+    needs: ShopperNeeds | None = None,
+    taste: Personalisation | None = None,
 ) -> FitResult:
-    """Return the result if every id and highlight exists in the candidates, else raise.
+    """Return the result if every id, price and claim exists in the facts, else raise.
 
-    Highlights must be copied from the chosen product's own selling points (case and
-    surrounding spaces aside), and any price the reason cites must be a candidate's;
-    anything else counts as invented.
+    The facts are the candidates (ids, titles, prices, ratings, sizes in stock, selling
+    points), the shopper's stated budget and size, and the catalog entries of what they
+    browsed (titles, usual price band). Highlights must be copied from the chosen
+    product's own selling points (case and surrounding spaces aside); a price in the
+    reason must be a candidate's price or compare-at price, the budget, or a bound of the
+    price band; any other number in the reason must appear in the facts; a SKU-like code
+    in the reason must be a candidate's id. Anything else counts as invented.
     """
     by_id = {p["id"]: p for p in candidates}
     if result.best_fit_id is not None and result.best_fit_id not in by_id:
@@ -127,9 +235,14 @@ def grounded(
     unknown = [i for i in result.alternative_ids if i not in by_id]
     if unknown:
         raise ValueError(f"alternatives {unknown} are not retrieved products")
-    known_prices = {round(p["price"], 2) for p in candidates} | {
-        round(p["compare_at_price"], 2) for p in candidates if p["compare_at_price"] is not None
-    }
+    budget = needs["budget_max"] if needs else None
+    band = (taste["price_band"] or []) if taste else []
+    known_prices = (
+        {round(p["price"], 2) for p in candidates}
+        | {round(p["compare_at_price"], 2) for p in candidates if p["compare_at_price"] is not None}
+        | {round(v, 2) for v in [budget, *band] if v is not None}
+        | {float(round(v)) for v in band}
+    )
     cited = [
         m
         for m in _MONEY.findall(result.reason)
@@ -137,6 +250,30 @@ def grounded(
     ]
     if cited:
         raise ValueError(f"reason cites prices {cited} that no candidate has")
+    fact_texts = [
+        *(t for p in candidates for t in (p["title"], *p["selling_points"], *p["sizes_in_stock"])),
+        *([str(needs["size"])] if needs and needs["size"] else []),
+        *(taste["history_titles"] if taste else []),
+    ]
+    known = _known_numbers(
+        fact_texts,
+        [
+            *(v for p in candidates for v in (p["price"], p["compare_at_price"], p["rating"])),
+            budget,
+            *band,
+        ],
+    )
+    without_money = _MONEY.sub(" ", result.reason)
+    invented = [
+        n
+        for n in _NUMBER.findall(without_money)
+        if (value := _number(n)) is not None and value not in known and value not in _COUNTING
+    ]
+    if invented:
+        raise ValueError(f"reason states numbers {invented} that no catalog fact holds")
+    codes = [c for c in _SKU.findall(result.reason) if c not in by_id]
+    if codes:
+        raise ValueError(f"reason names products {codes} that were not retrieved")
     if result.best_fit_id is None:
         return result
     points = {p.strip().lower(): p for p in by_id[result.best_fit_id]["selling_points"]}
@@ -172,31 +309,43 @@ async def llm_fit(
     needs: ShopperNeeds,
     shopper: ShopperContext,
     text: str,
+    taste: Personalisation | None = None,
 ) -> FitResult:
-    """Ask the LLM to judge fit, then hold its answer to the catalog facts."""
+    """Ask the LLM to judge fit, then hold its answer to the catalog facts it was shown."""
+    shown = list(candidates[:6])
     case = {
         "asked_about_id": asked_id,
         "needs": needs,
-        "viewed_ids": shopper["viewed_ids"][:5],
-        "purchased_ids": shopper["purchased_ids"][:5],
+        "shopper": {
+            "viewed_recently": taste["history_titles"][:5] if taste else shopper["viewed_ids"][:5],
+            "bought_before": shopper["purchased_ids"][:5],
+            "usual_price_band": taste["price_band"] if taste else None,
+            "sizes": taste["sizes"] if taste else [],
+            "favourite_colors": taste["colors"][:4] if taste else [],
+            "line": taste["line"] if taste else None,
+            "likes_markdowns": taste["deal_seeker"] if taste else False,
+        },
         "candidates": [
             {
-                k: p[k]
-                for k in (
-                    "id",
-                    "title",
-                    "price",
-                    "in_stock",
-                    "sizes_in_stock",
-                    "rating",
-                    "selling_points",
-                )
+                **{
+                    k: p[k]
+                    for k in (
+                        "id",
+                        "title",
+                        "price",
+                        "in_stock",
+                        "sizes_in_stock",
+                        "rating",
+                        "selling_points",
+                    )
+                },
+                "similarity_to_browsing": taste["affinity"].get(p["id"]) if taste else None,
             }
-            for p in candidates[:5]
+            for p in shown
         ],
     }
     messages = prompt_messages("fit", case, _few_shot(), untrusted_text=text)
     result = await ainvoke_structured(
         model, FitResult, messages, method=method, timeout_s=timeout_s
     )
-    return grounded(result, candidates, asked_id)
+    return grounded(result, shown, asked_id, needs, taste)

@@ -7,7 +7,8 @@ be tested, not guessed by a model.
 from __future__ import annotations
 
 import re
-from typing import Any, TypedDict
+from collections.abc import Callable, Sequence
+from typing import Any, TypedDict, TypeVar
 
 _BUDGET = re.compile(
     r"(?:under|below|less than|max|at most|up to|no more than|<)\s*\$?\s*(\d{2,4})"
@@ -19,9 +20,12 @@ _SHOE_SIZE = re.compile(
     r"\b(?:size|sz|in an?|an?)\s*(\d{1,2}(?:\.5)?)\b(?!\s*(?:%|dollars|bucks|\$))", re.IGNORECASE
 )
 _APPAREL_SIZE = re.compile(
-    r"\b(?:size|sz|in an?|in)\s+(xxs|xs|s|m|l|xl|xxl|small|medium|large)\b", re.IGNORECASE
+    r"\b(?:size|sz|in an?|in|(?:i'?m|usually|wear)\s+(?:an?\s+)?)\s*"
+    r"(xxs|xs|s|m|l|xl|xxl|small|medium|large)\b",
+    re.IGNORECASE,
 )
 _APPAREL_WORDS = {"small": "S", "medium": "M", "large": "L"}
+T = TypeVar("T")
 
 
 class ShopperNeeds(TypedDict):
@@ -31,20 +35,64 @@ class ShopperNeeds(TypedDict):
     size: str | None
 
 
+class NeedsSources(TypedDict):
+    """Where each need came from: "this text", "earlier text", "preferences" or None."""
+
+    budget_max: str | None
+    size: str | None
+
+
+def _budget(text: str) -> float | None:
+    match = _BUDGET.search(text)
+    return float(next(g for g in match.groups() if g)) if match else None
+
+
+def _size(text: str) -> str | None:
+    if match := _APPAREL_SIZE.search(text):
+        word = match.group(1).lower()
+        return _APPAREL_WORDS.get(word, word.upper())
+    if match := _SHOE_SIZE.search(text):
+        value = float(match.group(1))
+        if 4 <= value <= 16:
+            return match.group(1)
+    return None
+
+
+def read_conversation_needs(
+    text: str | None, earlier: Sequence[str], preferences: dict[str, Any]
+) -> tuple[ShopperNeeds, NeedsSources]:
+    """Budget and size from this text, else the shopper's earlier texts, else preferences.
+
+    `earlier` holds the shopper's earlier texts of this conversation, newest first: a
+    budget said two texts ago ("anything under $90?") still holds when they ask about
+    one of the products next. Returns the needs and where each came from.
+    """
+    budget, budget_from = _said(text, earlier, _budget)
+    if budget is None and preferences.get("budget_max"):
+        budget, budget_from = float(preferences["budget_max"]), "preferences"
+    size, size_from = _said(text, earlier, _size)
+    return (
+        ShopperNeeds(budget_max=budget, size=size),
+        NeedsSources(budget_max=budget_from, size=size_from),
+    )
+
+
+def _said(
+    text: str | None, earlier: Sequence[str], read: Callable[[str], T | None]
+) -> tuple[T | None, str | None]:
+    """The newest value `read` finds: in this text, else in an earlier one."""
+    if (found := read(text or "")) is not None:
+        return found, "this text"
+    for line in earlier:
+        if (found := read(line)) is not None:
+            return found, "earlier text"
+    return None, None
+
+
 def read_needs(text: str | None, preferences: dict[str, Any]) -> ShopperNeeds:
     """Budget and size from the text, else from the shopper's saved preferences."""
     text = text or ""
-    budget: float | None = None
-    if match := _BUDGET.search(text):
-        budget = float(next(g for g in match.groups() if g))
-    elif preferences.get("budget_max"):
+    budget = _budget(text)
+    if budget is None and preferences.get("budget_max"):
         budget = float(preferences["budget_max"])
-    size: str | None = None
-    if match := _APPAREL_SIZE.search(text):
-        word = match.group(1).lower()
-        size = _APPAREL_WORDS.get(word, word.upper())
-    elif match := _SHOE_SIZE.search(text):
-        value = float(match.group(1))
-        if 4 <= value <= 16:
-            size = match.group(1)
-    return ShopperNeeds(budget_max=budget, size=size)
+    return ShopperNeeds(budget_max=budget, size=_size(text))

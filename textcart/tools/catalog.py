@@ -12,7 +12,7 @@ import asyncio
 import re
 import uuid
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import Any
 
@@ -110,6 +110,9 @@ class ProductHit(BaseModel):
 
     product: Product
     score: float
+    vector: list[float] | None = Field(
+        default=None, description="The product's embedding, when the search asked for it."
+    )
 
 
 class SearchFilters(BaseModel):
@@ -174,6 +177,12 @@ def _to_filter(filters: SearchFilters) -> _Filters | None:
     return parts[0] if len(parts) == 1 else Filter.all_of(parts)
 
 
+def _vector_of(vectors: Mapping[str, Any]) -> list[float] | None:
+    """The product's own embedding from an object's named vectors (None if it has none)."""
+    vector = vectors.get(VECTOR_NAME)
+    return [float(x) for x in vector] if vector is not None else None
+
+
 def _batches(products: Iterable[Product], size: int) -> Iterator[tuple[int, list[Product]]]:
     """Yield (rows read, products to write) per batch; a SKU repeated in a batch is one."""
     it = iter(products)
@@ -203,19 +212,27 @@ class Catalog:
 
         def text(name: str, searchable: bool = True, exact: bool = False) -> Property:
             return Property(
-                name=name, data_type=DataType.TEXT, index_searchable=searchable,
+                name=name,
+                data_type=DataType.TEXT,
+                index_searchable=searchable,
                 tokenization=Tokenization.FIELD if exact else Tokenization.WORD,
             )
 
         def texts(name: str, searchable: bool = True, exact: bool = False) -> Property:
             return Property(
-                name=name, data_type=DataType.TEXT_ARRAY, index_searchable=searchable,
+                name=name,
+                data_type=DataType.TEXT_ARRAY,
+                index_searchable=searchable,
                 tokenization=Tokenization.FIELD if exact else Tokenization.WORD,
             )
 
         def plain(name: str, data_type: DataType, filterable: bool = True) -> Property:
-            return Property(name=name, data_type=data_type, index_filterable=filterable,
-                            index_range_filters=data_type in (DataType.NUMBER, DataType.INT))
+            return Property(
+                name=name,
+                data_type=data_type,
+                index_filterable=filterable,
+                index_range_filters=data_type in (DataType.NUMBER, DataType.INT),
+            )
 
         try:
             await self.client.collections.create(
@@ -302,6 +319,25 @@ class Catalog:
                 pending[0].cancel()
         return len(written)
 
+    async def write_embedded(
+        self, products: Sequence[Product], vectors: np.ndarray, batch_size: int = 128
+    ) -> int:
+        """Write products whose vectors are already computed; return how many were written.
+
+        This is ingestion without the embedder: the benchmark uses it to show what Weaviate
+        alone takes, and a re-load with cached vectors can use it too.
+        """
+        if len(products) != len(vectors):
+            raise ValueError(f"{len(products)} products but {len(vectors)} vectors")
+        await self.ensure_collection()
+        if len(products):
+            await self._check_dimensions(int(vectors.shape[1]))
+        written = 0
+        for start in range(0, len(products), batch_size):
+            end = start + batch_size
+            written += len(await self._write(products[start:end], vectors[start:end]))
+        return written
+
     async def _write(self, batch: Sequence[Product], vectors: np.ndarray) -> list[str]:
         objects = [
             DataObject(
@@ -327,11 +363,13 @@ class Catalog:
         filters: SearchFilters,
         limit: int = 10,
         alpha: float = 0.5,
+        include_vector: bool = False,
     ) -> list[ProductHit]:
         """Find products for a shopper's words: BM25 blended with vector similarity.
 
         `alpha` weighs the two (0 = keywords only, 1 = vectors only). Without a query
-        vector the search is keywords only; without words it is vectors only.
+        vector the search is keywords only; without words it is vectors only. With
+        `include_vector` each hit carries the product's embedding (for re-ranking).
         """
         where = _to_filter(filters)
         metadata = MetadataQuery(score=True, distance=True)
@@ -347,17 +385,25 @@ class Catalog:
                 filters=where,
                 limit=limit,
                 return_metadata=metadata,
+                include_vector=include_vector,
             )
         elif query:
             result = await self._collection.query.bm25(
-                query=query, query_properties=_SEARCH_FIELDS, filters=where, limit=limit,
+                query=query,
+                query_properties=_SEARCH_FIELDS,
+                filters=where,
+                limit=limit,
                 return_metadata=metadata,
+                include_vector=include_vector,
             )
         elif query_vector is not None:
             result = await self._collection.query.near_vector(
                 near_vector=np.asarray(query_vector, dtype=np.float32).tolist(),
-                target_vector=VECTOR_NAME, filters=where, limit=limit,
+                target_vector=VECTOR_NAME,
+                filters=where,
+                limit=limit,
                 return_metadata=metadata,
+                include_vector=include_vector,
             )
         else:
             return []
@@ -366,20 +412,50 @@ class Catalog:
             score = obj.metadata.score
             if score is None and obj.metadata.distance is not None:
                 score = 1.0 - obj.metadata.distance  # cosine distance -> similarity
-            hits.append(ProductHit(product=_product(dict(obj.properties)), score=score or 0.0))
+            hits.append(
+                ProductHit(
+                    product=_product(dict(obj.properties)),
+                    score=score or 0.0,
+                    vector=_vector_of(obj.vector) if include_vector else None,
+                )
+            )
         return hits
 
-    async def get_many(self, ids: Iterable[str]) -> dict[str, Product]:
-        """Look products up by SKU; unknown SKUs are left out of the result."""
+    async def _fetch(self, ids: Iterable[str], include_vector: bool) -> dict[str, ProductHit]:
+        """Products by SKU in the order asked, as hits (score 0) with or without vectors."""
         wanted = list(dict.fromkeys(ids))
         if not wanted:
             return {}
         result = await self._collection.query.fetch_objects(
             filters=Filter.by_id().contains_any([product_uuid(i) for i in wanted]),
             limit=len(wanted),
+            include_vector=include_vector,
         )
-        found = {p.id: p for p in (_product(dict(o.properties)) for o in result.objects)}
+        found: dict[str, ProductHit] = {}
+        for obj in result.objects:
+            product = _product(dict(obj.properties))
+            found[product.id] = ProductHit(
+                product=product,
+                score=0.0,
+                vector=_vector_of(obj.vector) if include_vector else None,
+            )
         return {i: found[i] for i in wanted if i in found}
+
+    async def get_many(self, ids: Iterable[str]) -> dict[str, Product]:
+        """Look products up by SKU; unknown SKUs are left out of the result."""
+        return {i: hit.product for i, hit in (await self._fetch(ids, False)).items()}
+
+    async def get_many_with_vectors(self, ids: Iterable[str]) -> dict[str, ProductHit]:
+        """Look products up by SKU with their stored embeddings; unknown SKUs are left out."""
+        return await self._fetch(ids, True)
+
+    async def vectors_for(self, ids: Iterable[str]) -> dict[str, np.ndarray]:
+        """The stored embeddings of products by SKU; unknown SKUs are left out."""
+        return {
+            i: np.asarray(hit.vector, dtype=np.float32)
+            for i, hit in (await self._fetch(ids, True)).items()
+            if hit.vector is not None
+        }
 
     async def count(self) -> int:
         """Count the products in the collection (0 when it does not exist)."""
