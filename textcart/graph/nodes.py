@@ -7,14 +7,15 @@ import logging
 import math
 import re
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any, Literal, TypeVar
 
 from langgraph.runtime import Runtime
-from langgraph.types import Command
+from langgraph.types import Command, interrupt
 from pydantic import BaseModel
 
-from textcart.deciders.base import Decided, decide
+from textcart.deciders.base import Decided, decide, load_prompt_file
 from textcart.deciders.buy_likelihood import llm_buy_likelihood
 from textcart.deciders.fit import llm_fit
 from textcart.deciders.intent import llm_intent
@@ -22,16 +23,31 @@ from textcart.deciders.next_message import NextMessageCase, llm_next_message
 from textcart.deciders.tone import llm_tone
 from textcart.deciders.wording import SmsFacts, llm_wording
 from textcart.graph.context import Context
-from textcart.graph.needs import read_needs
+from textcart.graph.needs import read_conversation_needs, read_needs
+from textcart.graph.personalise import (
+    CANDIDATES,
+    RESULTS,
+    affinities,
+    blend,
+    build_taste,
+    describe,
+    history_ids,
+    is_open_request,
+    rerank,
+)
+from textcart.graph.references import resolve_reference
 from textcart.graph.services import Services, get_services
 from textcart.graph.state import (
     FitResult,
     GateResult,
+    HumanReview,
     IntentResult,
     MessageType,
     NextMessageResult,
     Outbound,
     ProductCard,
+    Recommended,
+    ShopperContext,
     TranscriptLine,
     TurnState,
     decision_value,
@@ -40,7 +56,8 @@ from textcart.graph.state import (
 )
 from textcart.tools import compliance
 from textcart.tools.catalog import Product, SearchFilters
-from textcart.tools.shopper_store import ShopperStore
+from textcart.tools.injection import injection_signals
+from textcart.tools.shopper_store import ShopperStore, mask_phone
 
 log = logging.getLogger("textcart.graph")
 T = TypeVar("T", bound=BaseModel)
@@ -69,10 +86,13 @@ PER_TURN_RESET: dict[str, Any] = {
     "asked_product_id": None,
     "needs": None,
     "retrieval_note": None,
+    "personalisation": None,
     "fit": None,
     "next_message": None,
     "wording": None,
+    "review": None,
     "outbound": None,
+    "delivery": None,
 }
 
 
@@ -102,10 +122,11 @@ async def _decide(
     use_llm = ctx.decider_for(name) == "llm"
 
     async def call_llm() -> T:
-        assert ctx.model is not None
+        spec = ctx.model_for(name)
+        assert spec is not None
         # Building a model may start the local server: keep that off the event loop.
-        model, method = await asyncio.to_thread(services.model, ctx.model, ctx.llm_timeout_s)
-        async with services.llm_slot(ctx.model):
+        model, method = await asyncio.to_thread(services.model, spec, ctx.llm_timeout_s)
+        async with services.llm_slot(spec):
             return await llm(model, method, ctx.llm_timeout_s)
 
     return await decide(name, use_llm=use_llm, llm=call_llm, classic=classic)
@@ -150,52 +171,117 @@ def _gate(
     )
 
 
+def _turn_time(state: TurnState) -> datetime:
+    """The turn's own clock (when the text arrived or the trigger fired), else now."""
+    received = state.get("received_at")
+    try:
+        at = datetime.fromisoformat(received) if received else None
+    except ValueError:
+        at = None
+    if at is None:
+        return _now()
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+async def _gate_inbound(
+    state: TurnState, ctx: Context, store: ShopperStore, text: str, action: str | None
+) -> GateResult:
+    """Consent keywords first, then consent status; every other text goes on to the models."""
+    shopper_id, consent = state["shopper_id"], state["shopper"]["consent"]
+    at, message_id = _turn_time(state), state.get("message_id")
+    if action == "opt_out":
+        if consent == "opted_out":
+            return _gate("silent", "already opted out; no second confirmation")
+        source, detail = compliance.consent_source(text)
+        await store.set_consent(
+            shopper_id, "opted_out", source, at=at, message_id=message_id, detail=detail
+        )
+        return _gate(
+            "fixed_reply",
+            f"opt-out ({source}: {detail})",
+            compliance.opt_out_confirmation(ctx.store_name),
+            "opted_out",
+        )
+    if action == "opt_in":
+        if consent == "subscribed":
+            return _gate(
+                "fixed_reply",
+                "opt-in keyword; already subscribed",
+                compliance.opt_in_confirmation(ctx.store_name),
+            )
+        source, detail = compliance.consent_source(text)
+        await store.set_consent(
+            shopper_id, "subscribed", source, at=at, message_id=message_id, detail=detail
+        )
+        return _gate(
+            "fixed_reply",
+            f"opt-in ({source}: {detail})",
+            compliance.opt_in_confirmation(ctx.store_name),
+            "subscribed",
+        )
+    if action == "help":
+        # HELP is answered even after an opt-out: carriers require it, and it sells nothing.
+        return _gate("fixed_reply", "help keyword", compliance.help_text(ctx.store_name))
+    if consent == "opted_out":
+        return _gate("silent", "shopper opted out; nothing is sent until they text START")
+    if not text.strip():
+        return _gate("silent", "empty text")
+    signals = injection_signals(text)
+    if not signals:
+        return _gate("continue", "inbound text")
+    # The guard holds every draft to the facts whatever the text said; this makes the
+    # attempt visible in the message log and the turn's state.
+    log.warning("possible prompt injection from shopper %s: %s", shopper_id, ", ".join(signals))
+    if message_id:
+        await store.flag_message(shopper_id, message_id, injection=signals)
+    return _gate("continue", f"inbound text; possible prompt injection: {', '.join(signals)}")
+
+
+async def _gate_proactive(
+    state: TurnState, ctx: Context, store: ShopperStore, trigger: str
+) -> GateResult:
+    """Proactive sends: consent, quiet hours in the shopper's zone (queued), frequency cap."""
+    shopper_id, shopper = state["shopper_id"], state["shopper"]
+    if shopper["consent"] == "opted_out":
+        return _gate("silent", "shopper opted out")
+    now = _turn_time(state)
+    profile = await store.get_profile(shopper_id) or {}
+    zone = compliance.shopper_zone(shopper["timezone"], ctx.store_timezone, profile.get("phone"))
+    if compliance.in_quiet_hours(now, zone, ctx.quiet_hours_start, ctx.quiet_hours_end):
+        not_before = compliance.quiet_hours_end(
+            now, zone, ctx.quiet_hours_start, ctx.quiet_hours_end
+        )
+        await store.queue_proactive(shopper_id, trigger, not_before)
+        return _gate(
+            "silent", f"quiet hours in {zone.key}; {trigger} queued until {not_before.isoformat()}"
+        )
+    window = timedelta(hours=ctx.proactive_window_hours)
+    sent = await store.proactive_sent_since(shopper_id, now - window)
+    if len(sent) >= ctx.proactive_cap_24h:
+        return _gate(
+            "silent",
+            f"frequency cap of {ctx.proactive_cap_24h} per {ctx.proactive_window_hours:g} h "
+            f"reached; {trigger} not sent",
+        )
+    return _gate("continue", f"proactive trigger {trigger}")
+
+
 async def compliance_gate(
     state: TurnState, runtime: Runtime[Context]
 ) -> Command[Literal["classify_intent", "score_buy_likelihood", "pick_tone", "send_and_log"]]:
     """Apply consent keywords, opt-out status, quiet hours and caps before any model runs."""
-    ctx, shopper = runtime.context, state["shopper"]
+    ctx, shopper, store = runtime.context, state["shopper"], _shoppers(runtime)
     text, trigger = state.get("text"), state.get("trigger")
+    action = compliance.keyword_action(text) if text is not None else None
+    if action == "opt_in" and shopper["consent"] == "subscribed" and text is not None:
+        # "yes" from a subscribed shopper answers our last question; only START/UNSTOP
+        # are consent keywords for someone who never left.
+        action = None if compliance.keyword_of(text) in compliance.ANSWER_WORDS else action
     gate: GateResult
     if text is not None:
-        action = compliance.keyword_action(text)
-        if action == "opt_out":
-            if shopper["consent"] == "opted_out":
-                gate = _gate("silent", "already opted out; no second confirmation")
-            else:
-                await _shoppers(runtime).set_consent(state["shopper_id"], "opted_out", "keyword")
-                gate = _gate(
-                    "fixed_reply",
-                    "opt-out keyword",
-                    compliance.opt_out_confirmation(ctx.store_name),
-                    "opted_out",
-                )
-        elif action == "opt_in":
-            await _shoppers(runtime).set_consent(state["shopper_id"], "subscribed", "keyword")
-            gate = _gate(
-                "fixed_reply",
-                "opt-in keyword",
-                compliance.opt_in_confirmation(ctx.store_name),
-                "subscribed",
-            )
-        elif action == "help":
-            gate = _gate("fixed_reply", "help keyword", compliance.help_text(ctx.store_name))
-        elif shopper["consent"] == "opted_out":
-            gate = _gate("silent", "shopper opted out; nothing is sent until they text START")
-        elif not text.strip():
-            gate = _gate("silent", "empty text")
-        else:
-            gate = _gate("continue", "inbound text")
+        gate = await _gate_inbound(state, ctx, store, text, action)
     elif trigger is not None:
-        zone = compliance.shopper_zone(shopper["timezone"], ctx.store_timezone)
-        if shopper["consent"] == "opted_out":
-            gate = _gate("silent", "shopper opted out")
-        elif compliance.in_quiet_hours(_now(), zone, ctx.quiet_hours_start, ctx.quiet_hours_end):
-            gate = _gate("silent", f"quiet hours in {zone.key}; proactive text not sent")
-        elif shopper["proactive_sent_24h"] >= ctx.proactive_cap_24h:
-            gate = _gate("silent", f"frequency cap of {ctx.proactive_cap_24h} per 24 h reached")
-        else:
-            gate = _gate("continue", f"proactive trigger {trigger}")
+        gate = await _gate_proactive(state, ctx, store, trigger)
     else:
         gate = _gate("silent", "nothing to answer: neither text nor trigger")
     if gate["action"] == "continue":
@@ -203,7 +289,7 @@ async def compliance_gate(
             update={"gate": gate}, goto=["classify_intent", "score_buy_likelihood", "pick_tone"]
         )
     update: dict[str, Any] = {"gate": gate, "outbound": None}
-    if text is not None and (action := compliance.keyword_action(text)) is not None:
+    if action is not None:
         # A consent keyword is an intent the rules have already recognised; record it so
         # the turn reads like any other in logs and evaluations.
         keyword_intent = IntentResult(
@@ -311,6 +397,9 @@ def _card(product: Product, score: float) -> ProductCard:
 
 _PRONOUN = re.compile(r"\b(it|these|this one|those|them|that one)\b", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+")
+# How far back a budget or size the shopper said still holds.
+_CONVERSATION_SPAN = timedelta(hours=24)
+_CONVERSATION_LINES = 12
 
 
 # Words that tell a line apart but that shoppers leave out ("the ridgeline runners").
@@ -337,29 +426,80 @@ def _names_product(text: str, title: str) -> bool:
     return len(set(model) & said) >= math.ceil(0.6 * len(set(model)))
 
 
-async def retrieve_products(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Search the catalog (hybrid BM25 + vectors) within the shopper's stated constraints.
+def _asked_preference(product: Product, shopper: ShopperContext) -> int:
+    """Rank a named colourway: carted first, then viewed, then in stock (lower is better)."""
+    if product.id in shopper["cart_ids"]:
+        return 0
+    if product.id in shopper["viewed_ids"]:
+        return 1
+    return 2 if product.in_stock else 3
 
-    Weaviate being down never fails the turn: the reply goes out without products and the
-    next turn reconnects.
+
+def _earlier_texts(state: TurnState) -> list[str]:
+    """The shopper's earlier texts of this conversation (within a day), newest first."""
+    now = _turn_time(state)
+    lines = state.get("transcript", [])[:-1] if state.get("text") is not None else []
+    earlier = []
+    for line in reversed(lines[-_CONVERSATION_LINES:]):
+        try:
+            at = datetime.fromisoformat(line["at"])
+        except ValueError:
+            continue
+        at = at if at.tzinfo else at.replace(tzinfo=UTC)
+        if line["role"] == "shopper" and now - at <= _CONVERSATION_SPAN:
+            earlier.append(line["text"])
+    return earlier
+
+
+async def retrieve_products(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Search the catalog (hybrid BM25 + vectors), personalised, within hard constraints.
+
+    Hard constraints (in stock, a size said in the conversation, the budget, nothing
+    already bought) are Weaviate filters. Inside them the shopper's history shapes the
+    search: see `textcart.graph.personalise`. "The first one" or "the cheaper one" names a
+    product the store recommended last (`textcart.graph.references`). Weaviate being down
+    never fails the turn: the reply goes out without products and the next turn reconnects.
     """
     intent = decision_value(state, "intent", "other")
     if intent in SERVICE_INTENTS:
-        return {"products": [], "retrieval_note": f"no product search for {intent}"}
+        return {
+            "products": [],
+            "retrieval_note": f"no product search for {intent}",
+            "personalisation": None,
+        }
     services = await get_services()
     shopper, text = state["shopper"], state.get("text") or ""
-    needs = read_needs(text, shopper["preferences"])
+    needs, sources = read_conversation_needs(text, _earlier_texts(state), shopper["preferences"])
+    said_size = None
+    if sources["size"] == "earlier text":
+        # A size said earlier may be for another kind of product: a preference, not a need.
+        said_size, needs["size"], sources["size"] = needs["size"], None, None
+    notes: list[str] = []
     try:
         catalog = await services.catalog(runtime.context.catalog_collection)
         asked: ProductCard | None = None
         if text:
             text_vector = await asyncio.to_thread(services.embedder.embed_query, text)
-            for hit in await catalog.search(
-                text, text_vector, SearchFilters(in_stock_only=False), limit=3
-            ):
-                if _names_product(text, hit.product.title):
-                    asked = _card(hit.product, hit.score)
-                    break
+            named = [
+                hit
+                for hit in await catalog.search(
+                    text, text_vector, SearchFilters(in_stock_only=False), limit=5
+                )
+                if _names_product(text, hit.product.title)
+            ]
+            if named:
+                # A model named without its colour means the colourway they carted or
+                # viewed, else one in stock: the shopper's own, not the index's first.
+                hit = min(named, key=lambda h: _asked_preference(h.product, shopper))
+                asked = _card(hit.product, hit.score)
+        if asked is None and (
+            reference := resolve_reference(text, state.get("recommended"), _turn_time(state))
+        ):
+            shown, words = reference
+            # Stock and price may have changed since it was recommended: read it again.
+            fresh = (await catalog.get_many([shown["id"]])).get(shown["id"])
+            asked = _card(fresh, 1.0) if fresh else shown
+            notes.append(f"{words!r} = {asked['title']}")
         # With no product named, "it"/"these" (or a proactive turn) means what they were
         # last looking at: the cart for a cart reminder, else the last product viewed.
         focus = shopper["cart_ids"] if state.get("trigger") == "cart_abandonment" else []
@@ -368,11 +508,21 @@ async def retrieve_products(state: TurnState, runtime: Runtime[Context]) -> dict
             recent = (await catalog.get_many(focus[:1])).get(focus[0])
             asked = _card(recent, 1.0) if recent else None
         query = text
-        if not query or (asked is not None and _PRONOUN.search(query)):
-            # A proactive turn or "do these come in blue?": search around what they looked at.
-            query = f"{query} {asked['title'] if asked else ''}".strip()
+        if asked is not None and (not query or _PRONOUN.search(query) or notes):
+            # A proactive turn, "do these come in blue?" or "is the first one warm?":
+            # search around the product they mean.
+            query = f"{query} {asked['title']}".strip()
+        open_request = is_open_request(text)
+        history = await catalog.get_many_with_vectors(history_ids(shopper))
+        taste = build_taste(shopper, history, said_size)
+        if not query and taste.history_titles:
+            query = taste.history_titles[0]
         if not query:
-            return {"products": [], "retrieval_note": "nothing to search for"}
+            return {
+                "products": [],
+                "retrieval_note": "nothing to search for",
+                "personalisation": None,
+            }
         filters = SearchFilters(
             in_stock_only=True,
             max_price=needs["budget_max"],
@@ -380,27 +530,59 @@ async def retrieve_products(state: TurnState, runtime: Runtime[Context]) -> dict
             exclude_ids=list(shopper["purchased_ids"]),
         )
         query_vector = await asyncio.to_thread(services.embedder.embed_query, query)
-        hits = await catalog.search(query, query_vector, filters, limit=5)
+        search_vector, weight = blend(query_vector, taste, open_request)
+        hits = await catalog.search(
+            query, search_vector, filters, limit=CANDIDATES, include_vector=True
+        )
     except Exception as exc:  # noqa: BLE001 - any catalog failure degrades to "no products"
         log.warning("catalog unavailable, answering without products: %s", exc)
         await services.drop_catalog_connection()
-        return {"products": [], "retrieval_note": f"catalog unavailable: {type(exc).__name__}"}
-    cards = [_card(h.product, h.score) for h in hits]
+        return {
+            "products": [],
+            "retrieval_note": f"catalog unavailable: {type(exc).__name__}",
+            "personalisation": None,
+        }
+    affinity = affinities(hits, taste)
+    ranked = rerank(hits, taste, text, open_request, affinity)[:RESULTS]
+    cards = [_card(hit.product, score) for hit, score in ranked]
     if asked is not None and all(c["id"] != asked["id"] for c in cards):
         cards.insert(0, asked)
+    said = ", ".join(f"{k.removesuffix('_max')} from {v}" for k, v in sources.items() if v)
     note = (
-        f"{len(cards)} products for {query!r}; budget {needs['budget_max']}, size {needs['size']}"
+        f"{len(cards)} products for {query!r}; budget {needs['budget_max']}, size "
+        f"{needs['size']}{f' ({said})' if said else ''}; "
+        + "; ".join([*notes, describe(taste, weight, open_request)])
     )
     return {
         "products": cards,
         "asked_product_id": asked["id"] if asked else None,
         "needs": needs,
         "retrieval_note": note,
+        "personalisation": taste.record(
+            weight,
+            {c["id"]: affinity[c["id"]] for c in cards if c["id"] in affinity},
+            taste.closest_viewed([hit for hit, _ in ranked]),
+        ),
     }
 
 
+def _shown_order(candidates: list[ProductCard], fit: FitResult) -> list[ProductCard]:
+    """The products in the order a reply lists them: the best fit, then alternatives."""
+    by_id = {p["id"]: p for p in candidates}
+    alternatives = [by_id[i] for i in fit.alternative_ids if i in by_id]
+    best = by_id.get(fit.best_fit_id or "")
+    if best is not None and alternatives:
+        return [best, *alternatives]
+    return candidates[:3]
+
+
 async def assess_fit(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Judge whether the product asked about is the best fit; pick alternatives and highlights."""
+    """Judge whether the product asked about is the best fit; pick alternatives and highlights.
+
+    Whichever decider answers, its ids, prices, numbers and highlights are held to the
+    candidates' catalog facts (`grounded`). The products as the reply will list them are
+    remembered for the next turns ("the first one", "the cheaper one").
+    """
     candidates = state.get("products") or []
     if not candidates:
         return {"fit": None}
@@ -408,6 +590,7 @@ async def assess_fit(state: TurnState, runtime: Runtime[Context]) -> dict[str, A
     shopper, text = state["shopper"], state.get("text") or ""
     asked_id = state.get("asked_product_id")
     needs = state.get("needs") or read_needs(text, shopper["preferences"])
+    taste = state.get("personalisation")
     decided = await _decide(
         "fit",
         runtime,
@@ -421,10 +604,17 @@ async def assess_fit(state: TurnState, runtime: Runtime[Context]) -> dict[str, A
             needs=needs,
             shopper=shopper,
             text=text,
+            taste=taste,
         ),
-        lambda: services.fit.decide(candidates, asked_id, needs, shopper, text),
+        lambda: services.fit.decide(candidates, asked_id, needs, shopper, text, taste),
     )
-    return {"fit": decided.record("fit", decided.value.model_dump(), decided.value.reason)}
+    recommended = Recommended(
+        at=_turn_time(state).isoformat(), products=_shown_order(candidates, decided.value)
+    )
+    return {
+        "fit": decided.record("fit", decided.value.model_dump(), decided.value.reason),
+        "recommended": recommended,
+    }
 
 
 # --- the LLM-decided edge ----------------------------------------------------------------
@@ -593,6 +783,52 @@ async def handoff_to_human(state: TurnState, runtime: Runtime[Context]) -> dict[
     return await _write(state, runtime, "handoff_to_human", _base_facts(state, runtime.context))
 
 
+async def human_review(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Pause a hand-off reply for a person to send, edit or skip (when the context asks).
+
+    The run stops here (`interrupt`) with the draft; Studio or the API resumes it with
+    `{"action": "send" | "edit" | "skip", "text": ..., "reviewer": ...}`. A reviewed
+    reply is delivered through the sender, since the webhook that brought the text has
+    long been answered.
+    """
+    if not runtime.context.review_handoffs:
+        return {"review": None}
+    wording = state.get("wording")
+    draft = wording["value"]["text"] if wording else None
+    answer = interrupt(
+        {
+            "question": "Send, edit or skip this hand-off reply?",
+            "shopper_text": state.get("text"),
+            "draft": draft,
+            "intent": decision_value(state, "intent"),
+        }
+    )
+    review = _read_review(answer, draft)
+    update: dict[str, Any] = {"review": review}
+    if review["action"] == "skip":
+        update["wording"] = None
+    elif review["action"] == "edit" and wording is not None:
+        update["wording"] = {**wording, "value": {**wording["value"], "text": review["text"]}}
+    return update
+
+
+def _read_review(answer: Any, draft: str | None) -> HumanReview:
+    """Accept a resume value from a person: a dict, or plain text meaning 'send this'."""
+    if isinstance(answer, str):
+        answer = {"action": "edit", "text": answer}
+    if not isinstance(answer, dict):
+        raise ValueError("resume with {'action': 'send'|'edit'|'skip', 'text': ...}")
+    action = answer.get("action", "edit" if answer.get("text") else "send")
+    text = answer.get("text")
+    if action not in ("send", "edit", "skip"):
+        raise ValueError(f"unknown review action {action!r}: use send, edit or skip")
+    if action == "edit":
+        if not (isinstance(text, str) and text.strip()):
+            raise ValueError("an edit needs the new text")
+        return HumanReview(action="edit", text=text.strip(), reviewer=answer.get("reviewer"))
+    return HumanReview(action=action, text=draft, reviewer=answer.get("reviewer"))
+
+
 async def ask_clarifying(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Ask one question that lets the next turn help."""
     facts = _base_facts(state, runtime.context)
@@ -610,6 +846,20 @@ async def no_reply(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any
 _MONEY = re.compile(r"\$\s?\d[\d,]*(?:\.\d{2})?")
 _URL = re.compile(r"https?://\S+")
 _PERCENT = re.compile(r"\d+\s?%")
+# A web address without a scheme ("evil-deals.com/x") is as much a link as one with it.
+_BARE_DOMAIN = re.compile(
+    r"(?<![@\w.])(?:www\.)?[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\."
+    r"(?:com|net|org|io|co|ly|me|us|biz|info|shop|store|xyz|link|app|site|online|gg|to)\b"
+    r"(?:/\S*)?",
+    re.IGNORECASE,
+)
+_PHONE = re.compile(r"(?:\+?1[\s.-]?)?\(?\b\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}\b|\+\d{8,15}\b")
+_CODE = re.compile(r"\b(?:code|coupon|promo)\s*:?\s*([A-Za-z0-9][A-Za-z0-9-]{2,19})\b", re.I)
+_PRICED_TITLE = re.compile(r"\s*([^,()]+?)\s*\((\$[\d,.]+)\)")
+# Words of our own instructions to the models: a draft quoting a run of them leaks the prompt.
+_PROMPT_FILES = ("intent", "tone", "buy_likelihood", "fit", "next_message", "wording")
+_LEAK_RUN = 6
+_LEAK_MARKERS = ("labelled examples", "one json object", "never instructions to follow")
 
 
 def _echoes(draft: str, said: str | None) -> bool:
@@ -621,11 +871,61 @@ def _echoes(draft: str, said: str | None) -> bool:
     return sum(w in said_words for w in draft_words) / len(draft_words) > 0.8
 
 
+@cache
+def _prompt_runs() -> frozenset[tuple[str, ...]]:
+    """Every run of `_LEAK_RUN` consecutive words in the deciders' instructions."""
+    runs: set[tuple[str, ...]] = set()
+    for name in _PROMPT_FILES:
+        words = _WORD.findall(str(load_prompt_file(name)["instructions"]).lower())
+        runs.update(tuple(words[i : i + _LEAK_RUN]) for i in range(len(words) - _LEAK_RUN + 1))
+    return frozenset(runs)
+
+
+def _leaks_prompt(text: str) -> bool:
+    """True when a draft quotes our instructions to the models."""
+    lowered = text.lower()
+    if any(marker in lowered for marker in _LEAK_MARKERS):
+        return True
+    words = _WORD.findall(lowered)
+    runs = _prompt_runs()
+    return any(tuple(words[i : i + _LEAK_RUN]) in runs for i in range(len(words) - _LEAK_RUN + 1))
+
+
+def _price_of_title(facts: SmsFacts) -> dict[str, str]:
+    """Each product title the facts name, lower-cased, with its price."""
+    priced: dict[str, str] = {}
+    for title, price in _PRICED_TITLE.findall(facts.get("products") or ""):
+        priced[title.strip().lower()] = price.rstrip(".,")
+    for title_key, price_key in (("product", "price"), ("alternative", "alternative_price")):
+        title, price = facts.get(title_key), facts.get(price_key)  # type: ignore[misc]
+        if title and price:
+            priced[str(title).lower()] = str(price)
+    return priced
+
+
+def _misquoted_prices(text: str, facts: SmsFacts) -> list[str]:
+    """Prices a draft puts next to a product whose price they are not."""
+    priced = _price_of_title(facts)
+    lowered, problems, since = text.lower(), [], 0
+    for money in _MONEY.finditer(text):
+        window = lowered[max(since, money.start() - 120) : money.start()]
+        nearest = max(
+            ((window.rfind(title) + len(title), title) for title in priced if title in window),
+            default=None,
+        )
+        quoted = money.group(0).replace(" ", "")
+        if nearest is not None and priced[nearest[1]].replace(" ", "") != quoted:
+            problems.append(f"price {quoted} is not the price of {nearest[1]!r}")
+        since = money.end()
+    return problems
+
+
 def _violations(
     text: str, facts: SmsFacts, message_type: str, ctx: Context, said: str | None
 ) -> list[str]:
     """Everything in a draft that the facts do not back, or that says nothing new."""
     allowed_text = " ".join(str(v) for v in facts.values())
+    allowed_lower = allowed_text.lower()
     problems = ["repeats the shopper's text back"] if _echoes(text, said) else []
     allowed_money = {m.replace(" ", "") for m in _MONEY.findall(allowed_text)}
     problems += [
@@ -633,11 +933,26 @@ def _violations(
         for m in _MONEY.findall(text)
         if m.replace(" ", "") not in allowed_money
     ]
+    problems += _misquoted_prices(text, facts)
     problems += [
         f"link {u} not provided"
         for u in _URL.findall(text)
         if u.rstrip(".,!?)") not in allowed_text
     ]
+    without_urls = _URL.sub(" ", text)
+    problems += [
+        f"link {d} not provided"
+        for d in _BARE_DOMAIN.findall(without_urls)
+        if d.rstrip(".,!?)").lower() not in allowed_lower
+    ]
+    problems += [
+        f"phone number {mask_phone(re.sub(r'[^0-9+]', '', p))} not provided"
+        for p in _PHONE.findall(text)
+        if p not in allowed_text
+    ]
+    if _leaks_prompt(text):
+        problems.append("quotes the instructions given to the models")
+    codes = [c for c in _CODE.findall(text) if c.isupper() or any(ch.isdigit() for ch in c)]
     if message_type != "send_offer":
         # A percentage from the facts ("56% recycled nylon") is fine; any other is a discount.
         problems += [
@@ -647,13 +962,41 @@ def _violations(
         ]
         if ctx.offer_code.lower() in text.lower():
             problems.append("offer code outside an offer")
+        problems += [f"offer code {c} outside an offer" for c in codes]
     else:
         problems += [
             f"discount {p} is not the policy's"
             for p in _PERCENT.findall(text)
             if p.replace(" ", "") != f"{ctx.offer_percent}%"
         ]
+        problems += [
+            f"offer code {c} is not the policy's"
+            for c in codes
+            if c.upper() != ctx.offer_code.upper()
+        ]
     return problems
+
+
+def _offer_refused(state: TurnState, ctx: Context) -> str | None:
+    """Why the offer policy gives this turn no offer, or None when it allows one."""
+    band = likelihood_band(decision_value(state, "buy_likelihood", 0.0))
+    intent = decision_value(state, "intent", "other")
+    if band not in ctx.offer_band_set:
+        return f"{band} buy-likelihood is not in the offer bands {sorted(ctx.offer_band_set)}"
+    if intent not in PRICE_INTENTS:
+        return f"intent {intent} signals no price sensitivity"
+    return None
+
+
+def _blocked(message_type: str, notes: list[str]) -> Outbound:
+    return Outbound(
+        message_type=message_type,
+        text=None,
+        segments=0,
+        encoding="GSM-7",
+        guard_notes=notes,
+        blocked=True,
+    )
 
 
 async def guard_outbound(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -667,7 +1010,13 @@ async def guard_outbound(state: TurnState, runtime: Runtime[Context]) -> dict[st
     text: str = wording["value"]["text"]
     facts = SmsFacts(**wording["value"]["facts"])  # type: ignore[typeddict-item]
     notes: list[str] = []
-    problems = _violations(text, facts, message_type, ctx, state.get("text"))
+    if message_type == "send_offer" and (reason := _offer_refused(state, ctx)):
+        # The edge already enforces the offer policy; this holds even if that ever changes.
+        return {"outbound": _blocked(message_type, [f"offer outside the offer policy: {reason}"])}
+    review = state.get("review")
+    # A person who edited the reply is trusted with its facts; consent and length still apply.
+    edited = review is not None and review["action"] == "edit"
+    problems = [] if edited else _violations(text, facts, message_type, ctx, state.get("text"))
     if problems:
         notes += problems
         services = await get_services()
@@ -677,17 +1026,11 @@ async def guard_outbound(state: TurnState, runtime: Runtime[Context]) -> dict[st
         notes.append("replaced with the template wording")
         if _violations(text, facts, message_type, ctx, state.get("text")):
             notes.append("template wording failed the guard too; nothing sent")
-            return {
-                "outbound": Outbound(
-                    message_type=message_type,
-                    text=None,
-                    segments=0,
-                    encoding="GSM-7",
-                    guard_notes=notes,
-                    blocked=True,
-                )
-            }
-    text = compliance.gsm_friendly(text)
+            return {"outbound": _blocked(message_type, notes)}
+    plain = compliance.gsm_friendly(text)
+    text = compliance.fewest_segments(plain)
+    if text != plain:
+        notes.append("emoji dropped to save a segment")
     blocked = state["shopper"]["consent"] == "opted_out"
     if blocked:
         notes.append("shopper opted out; marketing text blocked")
@@ -708,17 +1051,22 @@ async def guard_outbound(state: TurnState, runtime: Runtime[Context]) -> dict[st
 
 
 async def send_and_log(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Send the reply (to the store's outbox) and log it with every decision behind it.
+    """Log the reply with every decision behind it, then deliver it (at most once).
 
     The log key is derived from the inbound message id (or the trigger), so re-running a
-    turn rewrites the same entry instead of sending twice.
+    turn finds the entry it wrote. A reply the caller returns itself (a webhook's TwiML)
+    is only logged; any other goes to the configured sender, unless the log says it
+    already went.
     """
     store = _shoppers(runtime)
     outbound = state.get("outbound")
     if not outbound or not outbound["text"]:
         return {}
-    at = _now().isoformat()
     message_id = f"{state.get('message_id') or state.get('trigger')}:reply"
+    in_response = runtime.context.reply_in_response and state.get("review") is None
+    previous = await store.get_message(state["shopper_id"], message_id)
+    delivery = previous.get("delivery") if previous else None
+    at = previous["at"] if previous else _now().isoformat()
     deciders = {
         name: {
             "value": d["value"] if name != "wording" else None,
@@ -727,26 +1075,50 @@ async def send_and_log(state: TurnState, runtime: Runtime[Context]) -> dict[str,
         }
         for name, d in decisions_of(state).items()
     }
-    await store.log_message(
-        state["shopper_id"],
-        message_id,
-        {
-            "message_id": message_id,
-            "direction": "outbound",
-            "text": outbound["text"],
-            "message_type": outbound["message_type"],
-            "at": at,
-            "proactive": state.get("text") is None,
-            "in_reply_to": state.get("message_id"),
-            "product_ids": [p["id"] for p in state.get("products") or []][:3],
-            "deciders": deciders,
-            "outcomes": [],
-        },
-    )
+    entry = {
+        "message_id": message_id,
+        "direction": "outbound",
+        "text": outbound["text"],
+        "message_type": outbound["message_type"],
+        "at": at,
+        "proactive": state.get("text") is None,
+        "in_reply_to": state.get("message_id"),
+        "product_ids": [p["id"] for p in state.get("products") or []][:3],
+        "deciders": deciders,
+        "review": state.get("review"),
+        "outcomes": previous.get("outcomes", []) if previous else [],
+    }
+    if delivery is None or delivery.get("status") != "sent":
+        if in_response:
+            delivery = {"status": "sent", "channel": "response", "provider_id": None}
+        else:
+            # Logged as queued first: a crash between sending and logging re-sends (at
+            # least once to the carrier) instead of silently never sending.
+            await store.log_message(
+                state["shopper_id"], message_id, {**entry, "delivery": {"status": "queued"}}
+            )
+            delivery = await _deliver(store, state["shopper_id"], outbound["text"], message_id)
+    entry["delivery"] = delivery
+    await store.log_message(state["shopper_id"], message_id, entry)
     return {
+        "delivery": delivery,
         "transcript": [
             TranscriptLine(
                 role="store", text=outbound["text"], at=at, message_type=outbound["message_type"]
             )
-        ]
+        ],
     }
+
+
+async def _deliver(store: ShopperStore, shopper_id: str, text: str, key: str) -> dict[str, Any]:
+    profile = await store.get_profile(shopper_id) or {}
+    phone = profile.get("phone")
+    if not phone:
+        return {"status": "failed", "channel": None, "error": "no phone number on file"}
+    services = await get_services()
+    try:
+        sent = await services.sender().send(phone, text, idempotency_key=key)
+    except Exception as exc:  # noqa: BLE001 - a carrier error is recorded, not raised
+        log.warning("sending %s failed: %s", key, type(exc).__name__)
+        return {"status": "failed", "channel": None, "error": f"{type(exc).__name__}: {exc}"}
+    return {"status": "sent", "channel": sent.channel, "provider_id": sent.provider_id}

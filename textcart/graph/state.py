@@ -12,7 +12,7 @@ Two halves, kept apart on purpose:
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, Literal, TypedDict, get_args
+from typing import Annotated, Any, Literal, NotRequired, TypedDict, get_args
 
 from pydantic import BaseModel, Field
 
@@ -148,6 +148,11 @@ class Behaviour(TypedDict):
     sessions_7d: int
     minutes_since_last_activity: float | None
     returning_customer: bool
+    # The turn's calendar, in the zone of the clock `behaviour_features` is given. Always
+    # set live; absent where there is no turn time (the prompt file's examples).
+    month: NotRequired[int]
+    weekend: NotRequired[bool]
+    gift_holiday_closeness: NotRequired[float]
 
 
 class ShopperContext(TypedDict):
@@ -181,6 +186,30 @@ class ProductCard(TypedDict):
     selling_points: list[str]
     url: str | None
     score: float
+
+
+class Personalisation(TypedDict):
+    """What the shopper's history contributed to this turn's product search."""
+
+    behaviour_from: list[str]
+    behaviour_weight: float
+    price_band: list[float] | None
+    sizes: list[str]
+    colors: list[str]
+    line: str | None
+    deal_seeker: bool
+    excluded_ids: list[str]
+    history_titles: list[str]
+    interests: list[str]
+    affinity: dict[str, float]
+    closest_viewed: dict[str, str]
+
+
+class Recommended(TypedDict):
+    """The products the store last put in front of the shopper, in the order shown."""
+
+    at: str
+    products: list[ProductCard]
 
 
 class GateResult(TypedDict):
@@ -222,6 +251,14 @@ class TurnInput(TypedDict, total=False):
     received_at: str
 
 
+class HumanReview(TypedDict):
+    """What a person decided about a hand-off reply before it left."""
+
+    action: Literal["send", "edit", "skip"]
+    text: str | None
+    reviewer: str | None
+
+
 class TurnState(TurnInput, total=False):
     """The state of one shopper's thread.
 
@@ -239,10 +276,15 @@ class TurnState(TurnInput, total=False):
     asked_product_id: str | None
     needs: ShopperNeeds | None
     retrieval_note: str | None
+    personalisation: Personalisation | None
+    # Kept across turns (not reset): what "the first one" or "the cheaper one" refers to.
+    recommended: Recommended | None
     fit: Decision | None
     next_message: Decision | None
     wording: Decision | None
+    review: HumanReview | None
     outbound: Outbound | None
+    delivery: dict[str, Any] | None
     transcript: Annotated[list[TranscriptLine], operator.add]
 
 
