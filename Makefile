@@ -10,7 +10,7 @@ export LANGGRAPH_NO_VERSION_CHECK := true
 export LANGSMITH_TRACING := false
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install weaviate local-model demo serve load test unit integration e2e lint bench stop clean
+.PHONY: install weaviate local-model postgres demo serve load simulate report bench-scale test unit integration e2e lint bench stop clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ local-model: install
 	CMAKE_ARGS=-DGGML_NATIVE=OFF $(BIN)/pip install -q --no-binary llama-cpp-python -e '.[dev,server,local]'
 	$(BIN)/pip check
 	PYTHON=$(BIN)/python bash scripts/install_local_model.sh
+
+# PostgreSQL 15 for the persistence tests: installs the Debian package if it is missing and
+# proves a private server starts (the tests start their own on a free port).
+postgres:
+	bash scripts/postgres.sh start /tmp/textcart-pg-check 54329 >/dev/null
+	bash scripts/postgres.sh stop /tmp/textcart-pg-check 54329
 
 demo: install weaviate
 	$(BIN)/textcart demo
@@ -54,11 +60,21 @@ integration: install weaviate local-model
 e2e: install weaviate
 	$(BIN)/pytest -q tests/e2e
 
-test: install weaviate local-model lint
+simulate: install weaviate
+	$(BIN)/textcart simulate textcart/simulation/scripts
+
+report: install weaviate
+	$(BIN)/textcart report --out var/report $(if $(MODEL),--model $(MODEL))
+
+test: install weaviate local-model postgres lint
 	$(BIN)/pytest -q tests
 
 bench: install weaviate
 	$(BIN)/python benchmarks/turn_latency.py
+
+# 1k and 10k products (about 10 minutes); add 50000 to --sizes for the full table (25 min).
+bench-scale: install weaviate
+	$(BIN)/python benchmarks/scale.py --sizes 1000,10000
 
 stop:
 	$(BIN)/textcart stop

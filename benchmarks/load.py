@@ -37,6 +37,7 @@ from pathlib import Path
 import httpx
 from langgraph_sdk import get_client
 
+from textcart.evaluation.retrieval import percentile
 from textcart.tools import sms
 from textcart.tools.shopper_store import shopper_id_for_phone, thread_id_for
 
@@ -73,15 +74,6 @@ class Shopper:
 
     phone: str
     turns: list[Turn] = field(default_factory=list)
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0..100) by linear interpolation."""
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q / 100
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 def reply_text(twiml: str) -> str | None:

@@ -22,18 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from textcart.evaluation.retrieval import percentile
+
 SHARED_FLIPKART = (
     Path(__file__).resolve().parents[1].parent / "shared/data/catalog/flipkart_products.csv"
 )
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0..100) by linear interpolation."""
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q / 100
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 async def ingest_rate(path: Path, collection: str) -> tuple[int, float]:

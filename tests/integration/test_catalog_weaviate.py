@@ -37,57 +37,102 @@ def _product(pid: str, title: str, category: str, price: float, **extra: object)
 # A small outdoor shop, written for these tests.
 PRODUCTS = [
     _product(
-        "RUN-ROAD-1", "Tempo Road Running Shoe", "footwear/running shoes", 120.0,
-        brand="Stride", description="A cushioned daily trainer for pavement miles and tempo days.",
-        sizes=["8", "9", "10", "10.5", "11"], sizes_in_stock=["9", "10", "10.5"],
-        selling_points=["springy foam midsole", "breathable knit upper"], colors=["red"],
-        rating=4.4, review_count=210,
+        "RUN-ROAD-1",
+        "Tempo Road Running Shoe",
+        "footwear/running shoes",
+        120.0,
+        brand="Stride",
+        description="A cushioned daily trainer for pavement miles and tempo days.",
+        sizes=["8", "9", "10", "10.5", "11"],
+        sizes_in_stock=["9", "10", "10.5"],
+        selling_points=["springy foam midsole", "breathable knit upper"],
+        colors=["red"],
+        rating=4.4,
+        review_count=210,
     ),
     _product(
-        "RUN-TRAIL-1", "Ridgeback Trail Runner", "footwear/trail running shoes", 135.0,
-        brand="Stride", description="Aggressive lugs bite into mud and loose rock on steep "
+        "RUN-TRAIL-1",
+        "Ridgeback Trail Runner",
+        "footwear/trail running shoes",
+        135.0,
+        brand="Stride",
+        description="Aggressive lugs bite into mud and loose rock on steep "
         "mountain trails; a rock plate protects the forefoot.",
-        sizes=["9", "10", "11"], sizes_in_stock=["11"],
-        selling_points=["5 mm lugs for mud", "rock plate"], colors=["green"],
+        sizes=["9", "10", "11"],
+        sizes_in_stock=["11"],
+        selling_points=["5 mm lugs for mud", "rock plate"],
+        colors=["green"],
     ),
     _product(
-        "BOOT-1", "Granite Leather Hiking Boot", "footwear/hiking boots", 189.0,
-        brand="Ridge & Co", description="Full-grain leather boot with ankle support for "
-        "multi-day backpacking.", sizes=["9", "10", "10.5"], sizes_in_stock=["10.5"],
+        "BOOT-1",
+        "Granite Leather Hiking Boot",
+        "footwear/hiking boots",
+        189.0,
+        brand="Ridge & Co",
+        description="Full-grain leather boot with ankle support for multi-day backpacking.",
+        sizes=["9", "10", "10.5"],
+        sizes_in_stock=["10.5"],
         selling_points=["waterproof membrane", "ankle support"],
     ),
     _product(
-        "SANDAL-1", "Riverbed Sport Sandal", "footwear/sandals", 55.0,
+        "SANDAL-1",
+        "Riverbed Sport Sandal",
+        "footwear/sandals",
+        55.0,
         description="Quick-drying straps for river crossings and summer walks.",
-        sizes=["S", "M", "L"], sizes_in_stock=["M"],
+        sizes=["S", "M", "L"],
+        sizes_in_stock=["M"],
     ),
     _product(
-        "JKT-RAIN-1", "Downpour 3L Rain Jacket", "outerwear/rain jackets", 229.0,
-        brand="Northfold", description="A fully seam-taped three-layer shell that keeps you "
-        "dry in heavy, sideways rain.", sizes=["S", "M", "L"], sizes_in_stock=["S", "M", "L"],
+        "JKT-RAIN-1",
+        "Downpour 3L Rain Jacket",
+        "outerwear/rain jackets",
+        229.0,
+        brand="Northfold",
+        description="A fully seam-taped three-layer shell that keeps you "
+        "dry in heavy, sideways rain.",
+        sizes=["S", "M", "L"],
+        sizes_in_stock=["S", "M", "L"],
         selling_points=["20k waterproof rating", "pit zips for venting"],
     ),
     _product(
-        "JKT-DOWN-1", "Loft 800 Down Jacket", "outerwear/insulated jackets", 279.0,
-        brand="Northfold", description="800-fill goose down puffer, very warm for its weight, "
-        "for cold, dry days.", sizes=["M", "L"], sizes_in_stock=["L"],
+        "JKT-DOWN-1",
+        "Loft 800 Down Jacket",
+        "outerwear/insulated jackets",
+        279.0,
+        brand="Northfold",
+        description="800-fill goose down puffer, very warm for its weight, for cold, dry days.",
+        sizes=["M", "L"],
+        sizes_in_stock=["L"],
     ),
     _product(
-        "BAG-SLEEP-1", "Polar -15C Sleeping Bag", "camping/sleeping bags", 349.0,
+        "BAG-SLEEP-1",
+        "Polar -15C Sleeping Bag",
+        "camping/sleeping bags",
+        349.0,
         description="A mummy bag rated to minus fifteen for winter camping and snow trips.",
         selling_points=["hydrophobic down", "draft collar"],
     ),
     _product(
-        "TENT-1", "Trailhead 2-Person Tent", "camping/tents", 299.0,
+        "TENT-1",
+        "Trailhead 2-Person Tent",
+        "camping/tents",
+        299.0,
         description="A light freestanding backpacking tent for two, sets up in minutes.",
         in_stock=False,
     ),
     _product(
-        "STOVE-1", "Jetflame Camp Stove", "camping/cooking", 89.0,
+        "STOVE-1",
+        "Jetflame Camp Stove",
+        "camping/cooking",
+        89.0,
         description="Boils a litre of water in three minutes on a small gas canister.",
     ),
     _product(
-        "BOTTLE-1", "Insulated Steel Water Bottle 750 ml", "accessories/bottles", 35.0,
+        "BOTTLE-1",
+        "Insulated Steel Water Bottle 750 ml",
+        "accessories/bottles",
+        35.0,
         description="Double-wall vacuum bottle that keeps drinks cold for 24 hours.",
         compare_at_price=45.0,
     ),
@@ -134,10 +179,19 @@ async def shop(client: weaviate.WeaviateAsyncClient, embedder: Embedder) -> Cata
     return catalog
 
 
-async def _search(catalog: Catalog, embedder: Embedder, query: str,
-                  filters: SearchFilters | None = None, limit: int = 10) -> list[str]:
-    hits = await catalog.search(query, embedder.embed_query(query),
-                                filters or SearchFilters(in_stock_only=False), limit=limit)
+async def _search(
+    catalog: Catalog,
+    embedder: Embedder,
+    query: str,
+    filters: SearchFilters | None = None,
+    limit: int = 10,
+) -> list[str]:
+    hits = await catalog.search(
+        query,
+        embedder.embed_query(query),
+        filters or SearchFilters(in_stock_only=False),
+        limit=limit,
+    )
     return [h.product.id for h in hits]
 
 
@@ -145,13 +199,16 @@ async def test_ingest_counts(shop: Catalog) -> None:
     assert await shop.count() == len(PRODUCTS)
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("something to keep me dry when it pours", "JKT-RAIN-1"),
-    ("shoes for running on muddy mountain paths", "RUN-TRAIL-1"),
-    ("warm bag for sleeping outside in the snow", "BAG-SLEEP-1"),
-    ("a flask that keeps my water cold all day", "BOTTLE-1"),
-    ("boil water at the campsite", "STOVE-1"),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("something to keep me dry when it pours", "JKT-RAIN-1"),
+        ("shoes for running on muddy mountain paths", "RUN-TRAIL-1"),
+        ("warm bag for sleeping outside in the snow", "BAG-SLEEP-1"),
+        ("a flask that keeps my water cold all day", "BOTTLE-1"),
+        ("boil water at the campsite", "STOVE-1"),
+    ],
+)
 async def test_hybrid_search_understands_paraphrases(
     shop: Catalog, embedder: Embedder, query: str, expected: str
 ) -> None:
@@ -162,8 +219,12 @@ async def test_hybrid_search_understands_paraphrases(
 async def test_scores_are_ordered_and_products_round_trip(
     shop: Catalog, embedder: Embedder
 ) -> None:
-    hits = await shop.search("rain jacket", embedder.embed_query("rain jacket"),
-                             SearchFilters(in_stock_only=False), limit=5)
+    hits = await shop.search(
+        "rain jacket",
+        embedder.embed_query("rain jacket"),
+        SearchFilters(in_stock_only=False),
+        limit=5,
+    )
     scores = [h.score for h in hits]
     assert scores == sorted(scores, reverse=True) and scores[0] > 0
     assert hits[0].product == next(p for p in PRODUCTS if p.id == "JKT-RAIN-1")
@@ -172,8 +233,9 @@ async def test_scores_are_ordered_and_products_round_trip(
 async def test_keyword_only_and_vector_only_search(shop: Catalog, embedder: Embedder) -> None:
     keyword = await shop.search("Granite", None, SearchFilters(), limit=3)
     assert [h.product.id for h in keyword][:1] == ["BOOT-1"]
-    vector = await shop.search("", embedder.embed_query("puffy coat for freezing weather"),
-                               SearchFilters(), limit=2)
+    vector = await shop.search(
+        "", embedder.embed_query("puffy coat for freezing weather"), SearchFilters(), limit=2
+    )
     assert vector[0].product.id == "JKT-DOWN-1"
     assert await shop.search("", None, SearchFilters()) == []
 
@@ -187,20 +249,23 @@ async def test_in_stock_filter(shop: Catalog, embedder: Embedder) -> None:
 
 
 async def test_price_range_filter(shop: Catalog, embedder: Embedder) -> None:
-    hits = await shop.search("gear", embedder.embed_query("gear"),
-                             SearchFilters(min_price=50, max_price=135), limit=20)
+    hits = await shop.search(
+        "gear", embedder.embed_query("gear"), SearchFilters(min_price=50, max_price=135), limit=20
+    )
     ids = {h.product.id for h in hits}
     assert ids == {"RUN-ROAD-1", "RUN-TRAIL-1", "SANDAL-1", "STOVE-1"}
     assert all(50 <= h.product.price <= 135 for h in hits)
 
 
 async def test_category_prefix_filter(shop: Catalog, embedder: Embedder) -> None:
-    footwear = await _search(shop, embedder, "something for my feet",
-                             SearchFilters(category="footwear"))
+    footwear = await _search(
+        shop, embedder, "something for my feet", SearchFilters(category="footwear")
+    )
     assert set(footwear) == {"RUN-ROAD-1", "RUN-TRAIL-1", "BOOT-1", "SANDAL-1"}
     # Whole path segments only: "Footwear/Running Shoes" is not "footwear/trail running shoes".
-    running = await _search(shop, embedder, "shoes",
-                            SearchFilters(category="Footwear/Running Shoes"))
+    running = await _search(
+        shop, embedder, "shoes", SearchFilters(category="Footwear/Running Shoes")
+    )
     assert running == ["RUN-ROAD-1"]
     assert await _search(shop, embedder, "shoes", SearchFilters(category="foot")) == []
 
@@ -214,15 +279,20 @@ async def test_size_filter_uses_sizes_in_stock(shop: Catalog, embedder: Embedder
 
 async def test_exclude_ids(shop: Catalog, embedder: Embedder) -> None:
     query = "rain jacket"
-    ids = await _search(shop, embedder, query,
-                        SearchFilters(in_stock_only=False, exclude_ids=["JKT-RAIN-1", "TENT-1"]))
+    ids = await _search(
+        shop,
+        embedder,
+        query,
+        SearchFilters(in_stock_only=False, exclude_ids=["JKT-RAIN-1", "TENT-1"]),
+    )
     assert "JKT-RAIN-1" not in ids and "TENT-1" not in ids
     assert len(ids) == len(PRODUCTS) - 2
 
 
 async def test_filters_combine(shop: Catalog, embedder: Embedder) -> None:
-    filters = SearchFilters(category="footwear", max_price=150, size="11",
-                            exclude_ids=["RUN-ROAD-1"])
+    filters = SearchFilters(
+        category="footwear", max_price=150, size="11", exclude_ids=["RUN-ROAD-1"]
+    )
     assert await _search(shop, embedder, "running shoes", filters) == ["RUN-TRAIL-1"]
 
 
@@ -240,8 +310,12 @@ async def test_reload_replaces_instead_of_duplicating(
     catalog = Catalog(client, "ReloadTest")
     await catalog.delete_all()
     assert await catalog.ingest(PRODUCTS, embedder) == len(PRODUCTS)
-    edited = [p.model_copy(update={"price": 99.0, "title": "Tempo Road Running Shoe v2"})
-              if p.id == "RUN-ROAD-1" else p for p in PRODUCTS]
+    edited = [
+        p.model_copy(update={"price": 99.0, "title": "Tempo Road Running Shoe v2"})
+        if p.id == "RUN-ROAD-1"
+        else p
+        for p in PRODUCTS
+    ]
     assert await catalog.ingest(edited, embedder) == len(PRODUCTS)
     assert await catalog.count() == len(PRODUCTS)
     shoe = (await catalog.get_many(["RUN-ROAD-1"]))["RUN-ROAD-1"]
@@ -276,8 +350,10 @@ async def test_flipkart_catalog_loads_and_answers(
     began = time.monotonic()
     loaded = await catalog.ingest(report, embedder)
     seconds = time.monotonic() - began
-    print(f"\nFlipkart: {loaded} products in {seconds:.1f} s ({loaded / seconds:.0f}/s), "
-          f"{report.skipped} rows skipped")
+    print(
+        f"\nFlipkart: {loaded} products in {seconds:.1f} s ({loaded / seconds:.0f}/s), "
+        f"{report.skipped} rows skipped"
+    )
     assert loaded == report.read == 1002 - report.skipped
     assert await catalog.count() == loaded
 
@@ -289,8 +365,12 @@ async def test_flipkart_catalog_loads_and_answers(
     assert sum(c.startswith("watches") for c in watches) >= 4, watches
     sandals = await categories("comfortable casual sandals for women")
     assert sum(c.startswith("footwear") for c in sandals) >= 4, sandals
-    cheap = await catalog.search("watch", embedder.embed_query("watch"),
-                                 SearchFilters(category="watches", max_price=500), limit=10)
+    cheap = await catalog.search(
+        "watch",
+        embedder.embed_query("watch"),
+        SearchFilters(category="watches", max_price=500),
+        limit=10,
+    )
     assert cheap and all(h.product.price <= 500 and h.product.currency == "INR" for h in cheap)
 
 
@@ -366,19 +446,43 @@ def test_connect_sync_by_url(
         client.close()
 
 
-@pytest.mark.parametrize(("url", "grpc_url", "expected"), [
-    ("http://weaviate.internal:8080", "",
-     ("weaviate.internal", 8080, False, "weaviate.internal", 50051, False, False)),
-    ("https://abc123.c0.europe-west3.gcp.weaviate.cloud", "",
-     ("abc123.c0.europe-west3.gcp.weaviate.cloud", 443, True,
-      "abc123.c0.europe-west3.gcp.weaviate.cloud", 443, True, True)),
-    ("https://search.shop.example", "grpc.shop.example:443",
-     ("search.shop.example", 443, True, "grpc.shop.example", 443, True, False)),
-    ("db.shop.example:8080", "http://db.shop.example:50052",
-     ("db.shop.example", 8080, True, "db.shop.example", 50052, False, False)),
-])
+@pytest.mark.parametrize(
+    ("url", "grpc_url", "expected"),
+    [
+        (
+            "http://weaviate.internal:8080",
+            "",
+            ("weaviate.internal", 8080, False, "weaviate.internal", 50051, False, False),
+        ),
+        (
+            "https://abc123.c0.europe-west3.gcp.weaviate.cloud",
+            "",
+            (
+                "abc123.c0.europe-west3.gcp.weaviate.cloud",
+                443,
+                True,
+                "abc123.c0.europe-west3.gcp.weaviate.cloud",
+                443,
+                True,
+                True,
+            ),
+        ),
+        (
+            "https://search.shop.example",
+            "grpc.shop.example:443",
+            ("search.shop.example", 443, True, "grpc.shop.example", 443, True, False),
+        ),
+        (
+            "db.shop.example:8080",
+            "http://db.shop.example:50052",
+            ("db.shop.example", 8080, True, "db.shop.example", 50052, False, False),
+        ),
+    ],
+)
 def test_weaviate_url_settings(
-    monkeypatch: pytest.MonkeyPatch, url: str, grpc_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+    grpc_url: str,
     expected: tuple[str, int, bool, str, int, bool, bool],
 ) -> None:
     monkeypatch.setenv("WEAVIATE_URL", url)
@@ -386,5 +490,12 @@ def test_weaviate_url_settings(
     monkeypatch.setenv("WEAVIATE_API_KEY", "k")
     remote = _Remote.from_env()
     assert remote is not None and remote.api_key == "k"
-    assert (remote.http_host, remote.http_port, remote.http_secure, remote.grpc_host,
-            remote.grpc_port, remote.grpc_secure, remote.cloud) == expected
+    assert (
+        remote.http_host,
+        remote.http_port,
+        remote.http_secure,
+        remote.grpc_host,
+        remote.grpc_port,
+        remote.grpc_secure,
+        remote.cloud,
+    ) == expected

@@ -21,9 +21,21 @@ REPO = Path(__file__).resolve().parents[2]
 FLIPKART = REPO.parent / "shared" / "data" / "catalog" / "flipkart_products.csv"
 
 FLIPKART_HEADER = [
-    "uniq_id", "crawl_timestamp", "product_url", "product_name", "product_category_tree",
-    "pid", "retail_price", "discounted_price", "image", "is_FK_Advantage_product",
-    "description", "product_rating", "overall_rating", "brand", "product_specifications",
+    "uniq_id",
+    "crawl_timestamp",
+    "product_url",
+    "product_name",
+    "product_category_tree",
+    "pid",
+    "retail_price",
+    "discounted_price",
+    "image",
+    "is_FK_Advantage_product",
+    "description",
+    "product_rating",
+    "overall_rating",
+    "brand",
+    "product_specifications",
     "formatted_specifications",
 ]
 
@@ -106,13 +118,39 @@ def test_report_products_is_the_same_single_pass_iterator(tmp_path: Path) -> Non
 
 
 def test_csv_splits_lists_and_parses_types(tmp_path: Path) -> None:
-    header = ["id", "title", "price", "category", "sizes", "sizes_in_stock", "in_stock",
-              "rating", "compare_at_price", "selling_points", "tags"]
-    path = _write_csv(tmp_path / "p.csv", header, [
-        ["S-1", "Trail Sock", "14.5", "accessories/socks", "S|M|L", "M | L", "yes", "4.2", "",
-         "merino blend|cushioned heel", ""],
-        ["S-2", "Liner Sock", "9", "accessories/socks", "", "", "false", "", "12", "", "sale"],
-    ])
+    header = [
+        "id",
+        "title",
+        "price",
+        "category",
+        "sizes",
+        "sizes_in_stock",
+        "in_stock",
+        "rating",
+        "compare_at_price",
+        "selling_points",
+        "tags",
+    ]
+    path = _write_csv(
+        tmp_path / "p.csv",
+        header,
+        [
+            [
+                "S-1",
+                "Trail Sock",
+                "14.5",
+                "accessories/socks",
+                "S|M|L",
+                "M | L",
+                "yes",
+                "4.2",
+                "",
+                "merino blend|cushioned heel",
+                "",
+            ],
+            ["S-2", "Liner Sock", "9", "accessories/socks", "", "", "false", "", "12", "", "sale"],
+        ],
+    )
 
     report = read_products(path)
     first, second = list(report)
@@ -127,14 +165,18 @@ def test_csv_splits_lists_and_parses_types(tmp_path: Path) -> None:
 
 
 def test_csv_bad_rows_are_skipped_not_fatal(tmp_path: Path) -> None:
-    path = _write_csv(tmp_path / "p.csv", ["id", "title", "price", "in_stock"], [
-        ["A", "Good", "10", "true"],
-        ["B", "No price", "", "true"],
-        ["C", "Odd stock", "5", "maybe"],
-        ["D", "Too many", "5", "true", "extra"],
-        ["", "No id", "5", "true"],
-        ["E", "Also good", "0", ""],
-    ])
+    path = _write_csv(
+        tmp_path / "p.csv",
+        ["id", "title", "price", "in_stock"],
+        [
+            ["A", "Good", "10", "true"],
+            ["B", "No price", "", "true"],
+            ["C", "Odd stock", "5", "maybe"],
+            ["D", "Too many", "5", "true", "extra"],
+            ["", "No id", "5", "true"],
+            ["E", "Also good", "0", ""],
+        ],
+    )
     report = read_products(path)
     assert [p.id for p in report] == ["A", "E"]
     assert report.skipped == 4
@@ -159,30 +201,52 @@ def test_unknown_extension_is_rejected(tmp_path: Path) -> None:
 
 
 def test_flipkart_rows_are_mapped(tmp_path: Path) -> None:
-    specs = ("[{'key': 'Ideal For', 'value': 'Men'}, {'key': 'Color', 'value': 'Blue, Grey'}, "
-             "{'key': 'Model Number', 'value': 'X1'}, {'value': 'One pair'}, "
-             "{'key': 'Sole Material', 'value': 'Rubber'}]")
-    path = _write_csv(tmp_path / "fk.csv", FLIPKART_HEADER, [
-        _flipkart_row(
-            uniq_id="u1", pid="PID1", product_name="zoomfast  mens running shoes",
-            product_category_tree="['footwear', 'mens footwear', 'sports shoes', "
-                                  "'zoomfast mens running shoes']",
-            retail_price="2499.0", discounted_price="1299.0", description="Light and fast.",
-            product_rating="4.3", brand="zoomfast", product_specifications=specs,
-            product_url="http://shop.example/p/1",
-        ),
-        _flipkart_row(
-            uniq_id="u2", pid="", product_name="terracotta coffee mug",
-            product_category_tree='["Kitchen & Dining >> Mugs >> Clay Mugs"]',
-            retail_price="300", discounted_price="", product_rating="No rating available",
-            product_specifications='{"product_specification"=>[{"key"=>"Material", '
-                                   '"value"=>"Terracotta"}]}',
-        ),
-        _flipkart_row(uniq_id="u3", pid="PID3", product_name="priceless thing"),
-        _flipkart_row(uniq_id="u4", pid="PID4", product_name="", retail_price="10"),
-        _flipkart_row(uniq_id="u5", pid="PID5", product_name="free sample", retail_price="5",
-                      discounted_price="5", product_rating="0.0"),
-    ])
+    specs = (
+        "[{'key': 'Ideal For', 'value': 'Men'}, {'key': 'Color', 'value': 'Blue, Grey'}, "
+        "{'key': 'Model Number', 'value': 'X1'}, {'value': 'One pair'}, "
+        "{'key': 'Sole Material', 'value': 'Rubber'}]"
+    )
+    path = _write_csv(
+        tmp_path / "fk.csv",
+        FLIPKART_HEADER,
+        [
+            _flipkart_row(
+                uniq_id="u1",
+                pid="PID1",
+                product_name="zoomfast  mens running shoes",
+                product_category_tree="['footwear', 'mens footwear', 'sports shoes', "
+                "'zoomfast mens running shoes']",
+                retail_price="2499.0",
+                discounted_price="1299.0",
+                description="Light and fast.",
+                product_rating="4.3",
+                brand="zoomfast",
+                product_specifications=specs,
+                product_url="http://shop.example/p/1",
+            ),
+            _flipkart_row(
+                uniq_id="u2",
+                pid="",
+                product_name="terracotta coffee mug",
+                product_category_tree='["Kitchen & Dining >> Mugs >> Clay Mugs"]',
+                retail_price="300",
+                discounted_price="",
+                product_rating="No rating available",
+                product_specifications='{"product_specification"=>[{"key"=>"Material", '
+                '"value"=>"Terracotta"}]}',
+            ),
+            _flipkart_row(uniq_id="u3", pid="PID3", product_name="priceless thing"),
+            _flipkart_row(uniq_id="u4", pid="PID4", product_name="", retail_price="10"),
+            _flipkart_row(
+                uniq_id="u5",
+                pid="PID5",
+                product_name="free sample",
+                retail_price="5",
+                discounted_price="5",
+                product_rating="0.0",
+            ),
+        ],
+    )
 
     report = read_products(path)
     products = {p.id: p for p in report}
@@ -204,17 +268,32 @@ def test_flipkart_rows_are_mapped(tmp_path: Path) -> None:
     assert sample.rating is None and sample.compare_at_price is None
 
 
-@pytest.mark.parametrize(("tree", "title", "brand", "expected"), [
-    ("['watches', 'wrist watches', 'titan wrist watches']", "titan 1639 analog watch", "titan",
-     "watches/wrist watches"),
-    ("['watches', 'wrist watches', 'titan wrist watches']", "an analog watch", "",
-     "watches/wrist watches/titan wrist watches"),
-    ("['clothing', 'womens clothing', 'kurtas', 'amber cotton kurta']", "amber cotton kurta", "",
-     "clothing/womens clothing/kurtas"),
-    ("['just the product name']", "just the product name", "", "just the product name"),
-    ('["Tools >> Hand/Power Tools >> Drills"]', "x", "", "tools/hand power tools/drills"),
-    ("", "x", "", "other"),
-])
+@pytest.mark.parametrize(
+    ("tree", "title", "brand", "expected"),
+    [
+        (
+            "['watches', 'wrist watches', 'titan wrist watches']",
+            "titan 1639 analog watch",
+            "titan",
+            "watches/wrist watches",
+        ),
+        (
+            "['watches', 'wrist watches', 'titan wrist watches']",
+            "an analog watch",
+            "",
+            "watches/wrist watches/titan wrist watches",
+        ),
+        (
+            "['clothing', 'womens clothing', 'kurtas', 'amber cotton kurta']",
+            "amber cotton kurta",
+            "",
+            "clothing/womens clothing/kurtas",
+        ),
+        ("['just the product name']", "just the product name", "", "just the product name"),
+        ('["Tools >> Hand/Power Tools >> Drills"]', "x", "", "tools/hand power tools/drills"),
+        ("", "x", "", "other"),
+    ],
+)
 def test_flipkart_category(tree: str, title: str, brand: str, expected: str) -> None:
     assert flipkart_category(tree, title, brand) == expected
 
@@ -246,8 +325,12 @@ def test_real_flipkart_file_loads_without_losses() -> None:
 def test_embedding_text_covers_the_buying_facts_and_trims_description() -> None:
     product = Product.model_validate({**BOOT, "description": "word " * 500})
     text = product.embedding_text()
-    for part in ("Summit Hiking Boot", "Ridge & Co", "footwear, hiking boots",
-                 "waterproof membrane; grippy lugged sole"):
+    for part in (
+        "Summit Hiking Boot",
+        "Ridge & Co",
+        "footwear, hiking boots",
+        "waterproof membrane; grippy lugged sole",
+    ):
         assert part in text
     assert len(text) < 800
 

@@ -155,8 +155,11 @@ def test_orders_load_and_match_the_stories(by_id: dict[str, dict[str, Any]]) -> 
     open_orders = [o for o in orders if o.status in ("processing", "shipped")]
     assert any(o.phone == phone_of["luis"] and o.status == "shipped" for o in open_orders)
     dev_orders = [o for o in orders if o.phone == phone_of["dev"]]
-    assert any(by_id[i.product_id]["category"] == "apparel/insulated jackets"
-               for o in dev_orders for i in o.items)
+    assert any(
+        by_id[i.product_id]["category"] == "apparel/insulated jackets"
+        for o in dev_orders
+        for i in o.items
+    )
 
 
 def test_conversations_load_and_cover_the_demo(by_id: dict[str, dict[str, Any]]) -> None:

@@ -134,8 +134,9 @@ class Context:
         },
     )
     review_handoffs: bool = field(
-        default_factory=lambda: _env("TEXTCART_REVIEW_HANDOFFS", "false").lower()
-        in ("1", "true", "yes"),
+        default_factory=lambda: (
+            _env("TEXTCART_REVIEW_HANDOFFS", "false").lower() in ("1", "true", "yes")
+        ),
         metadata={
             "description": "Pause every hand-off reply for a person to send, edit or skip "
             "(resume the run with {'action': 'send'|'edit'|'skip', 'text': ...}). "

@@ -29,14 +29,31 @@ log = logging.getLogger("textcart.catalog_files")
 LIST_SEPARATOR = "|"
 _LIST_FIELDS = {"colors", "sizes", "sizes_in_stock", "selling_points", "tags"}
 _FLIPKART_COLUMNS = {
-    "uniq_id", "product_name", "product_category_tree", "retail_price", "discounted_price",
-    "description", "product_rating", "brand", "product_specifications",
+    "uniq_id",
+    "product_name",
+    "product_category_tree",
+    "retail_price",
+    "discounted_price",
+    "description",
+    "product_rating",
+    "brand",
+    "product_specifications",
 }
 # Specification rows that describe the parcel or the listing, not why anyone would buy it.
 _BORING_SPECS = {
-    "brand", "model number", "model name", "model id", "sales package", "in the box",
-    "number of contents in sales package", "warranty summary", "warranty service type",
-    "covered in warranty", "not covered in warranty", "domestic warranty", "style code",
+    "brand",
+    "model number",
+    "model name",
+    "model id",
+    "sales package",
+    "in the box",
+    "number of contents in sales package",
+    "warranty summary",
+    "warranty service type",
+    "covered in warranty",
+    "not covered in warranty",
+    "domestic warranty",
+    "style code",
 }
 _MAX_SELLING_POINTS = 8
 _MAX_LOGGED = 20

@@ -75,8 +75,10 @@ def locate_binary() -> Path:
     Raises WeaviateUnavailable, naming the install command, when it is not there.
     """
     override = os.environ.get("TEXTCART_WEAVIATE_BIN")
-    binary = Path(override) if override else (
-        paths.textcart_home() / "bin" / f"weaviate-server-{WEAVIATE_VERSION}"
+    binary = (
+        Path(override)
+        if override
+        else (paths.textcart_home() / "bin" / f"weaviate-server-{WEAVIATE_VERSION}")
     )
     if not (binary.is_file() and os.access(binary, os.X_OK)):
         source = "TEXTCART_WEAVIATE_BIN" if override else "the pinned build"
@@ -232,18 +234,33 @@ class EmbeddedWeaviate(processes.OwnedServer):
         if not self.detached:
             with self.log_path.open("ab") as log_file:
                 self._process = subprocess.Popen(
-                    args, env=env, cwd=self.data_dir, stdin=subprocess.DEVNULL,
-                    stdout=log_file, stderr=subprocess.STDOUT,
+                    args,
+                    env=env,
+                    cwd=self.data_dir,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
                 )
             self._pid = self._process.pid
             return
         # A shell in a new session starts the server in the background and exits, so the
         # server is nobody's child here: no zombie, no Popen to keep, and it outlives us.
         launcher = subprocess.run(
-            ["/bin/sh", "-c", 'log=$1; shift; "$@" >>"$log" 2>&1 </dev/null & echo $!',
-             "sh", str(self.log_path), *args],
-            env=env, cwd=self.data_dir, stdin=subprocess.DEVNULL, capture_output=True,
-            start_new_session=True, check=True, timeout=10,
+            [
+                "/bin/sh",
+                "-c",
+                'log=$1; shift; "$@" >>"$log" 2>&1 </dev/null & echo $!',
+                "sh",
+                str(self.log_path),
+                *args,
+            ],
+            env=env,
+            cwd=self.data_dir,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            start_new_session=True,
+            check=True,
+            timeout=10,
         )
         self._process, self._pid = None, int(launcher.stdout.split()[-1])
 
@@ -277,8 +294,12 @@ class EmbeddedWeaviate(processes.OwnedServer):
                 self.stop()
                 raise
             self.startup_seconds = time.monotonic() - began
-            log.info("Weaviate ready on 127.0.0.1:%d (gRPC %d) in %.1f s",
-                     ports.http, ports.grpc, self.startup_seconds)
+            log.info(
+                "Weaviate ready on 127.0.0.1:%d (gRPC %d) in %.1f s",
+                ports.http,
+                ports.grpc,
+                self.startup_seconds,
+            )
             return self
         raise AssertionError("unreachable")
 
@@ -312,6 +333,7 @@ class _ExitedEarly(Exception):
 
 # --- one shared server per data directory -------------------------------------------------
 
+
 def _is_weaviate(pid: int) -> bool:
     """Tell whether pid is a live, non-zombie process that looks like a Weaviate server."""
     return processes.runs(pid, b"weaviate")
@@ -343,8 +365,9 @@ def ensure_embedded(data_dir: Path) -> tuple[int, int]:
                     return http_port, grpc_port
                 time.sleep(0.5)
             if _is_weaviate(pid):
-                log.warning("Weaviate pid %d has not answered for %.0f s; restarting it",
-                            pid, HUNG_AFTER_S)
+                log.warning(
+                    "Weaviate pid %d has not answered for %.0f s; restarting it", pid, HUNG_AFTER_S
+                )
                 processes.terminate(pid, STOP_TIMEOUT_S, exited=lambda: not _is_weaviate(pid))
         server = EmbeddedWeaviate(data_dir, detached=True).start()
         state = {
@@ -420,7 +443,8 @@ class _Remote:
             grpc_port=grpc_port,
             grpc_secure=grpc_secure,
             api_key=os.environ.get("WEAVIATE_API_KEY") or None,
-            cloud=not grpc_raw and secure
+            cloud=not grpc_raw
+            and secure
             and host.endswith((".weaviate.cloud", ".weaviate.network", ".wcs.api.weaviate.io")),
         )
 
@@ -440,20 +464,30 @@ async def connect_async() -> weaviate.WeaviateAsyncClient:
     if remote is None:
         http_port, grpc_port = await asyncio.to_thread(ensure_embedded, embedded_data_dir())
         client = weaviate.use_async_with_local(
-            host="127.0.0.1", port=http_port, grpc_port=grpc_port,
-            additional_config=_config(), skip_init_checks=False,
+            host="127.0.0.1",
+            port=http_port,
+            grpc_port=grpc_port,
+            additional_config=_config(),
+            skip_init_checks=False,
         )
     elif remote.cloud:
         client = weaviate.use_async_with_weaviate_cloud(
-            cluster_url=f"https://{remote.http_host}", auth_credentials=remote.auth,
-            additional_config=_config(), skip_init_checks=False,
+            cluster_url=f"https://{remote.http_host}",
+            auth_credentials=remote.auth,
+            additional_config=_config(),
+            skip_init_checks=False,
         )
     else:
         client = weaviate.use_async_with_custom(
-            http_host=remote.http_host, http_port=remote.http_port,
-            http_secure=remote.http_secure, grpc_host=remote.grpc_host,
-            grpc_port=remote.grpc_port, grpc_secure=remote.grpc_secure,
-            auth_credentials=remote.auth, additional_config=_config(), skip_init_checks=False,
+            http_host=remote.http_host,
+            http_port=remote.http_port,
+            http_secure=remote.http_secure,
+            grpc_host=remote.grpc_host,
+            grpc_port=remote.grpc_port,
+            grpc_secure=remote.grpc_secure,
+            auth_credentials=remote.auth,
+            additional_config=_config(),
+            skip_init_checks=False,
         )
     await client.connect()
     return client
@@ -465,18 +499,29 @@ def connect() -> weaviate.WeaviateClient:
     if remote is None:
         http_port, grpc_port = ensure_embedded(embedded_data_dir())
         return weaviate.connect_to_local(
-            host="127.0.0.1", port=http_port, grpc_port=grpc_port,
-            additional_config=_config(), skip_init_checks=False,
+            host="127.0.0.1",
+            port=http_port,
+            grpc_port=grpc_port,
+            additional_config=_config(),
+            skip_init_checks=False,
         )
     if remote.cloud:
         return weaviate.connect_to_weaviate_cloud(
-            cluster_url=f"https://{remote.http_host}", auth_credentials=remote.auth,
-            additional_config=_config(), skip_init_checks=False,
+            cluster_url=f"https://{remote.http_host}",
+            auth_credentials=remote.auth,
+            additional_config=_config(),
+            skip_init_checks=False,
         )
     return weaviate.connect_to_custom(
-        http_host=remote.http_host, http_port=remote.http_port, http_secure=remote.http_secure,
-        grpc_host=remote.grpc_host, grpc_port=remote.grpc_port, grpc_secure=remote.grpc_secure,
-        auth_credentials=remote.auth, additional_config=_config(), skip_init_checks=False,
+        http_host=remote.http_host,
+        http_port=remote.http_port,
+        http_secure=remote.http_secure,
+        grpc_host=remote.grpc_host,
+        grpc_port=remote.grpc_port,
+        grpc_secure=remote.grpc_secure,
+        auth_credentials=remote.auth,
+        additional_config=_config(),
+        skip_init_checks=False,
     )
 
 
