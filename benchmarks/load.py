@@ -36,6 +36,7 @@ from pathlib import Path
 
 import httpx
 from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
 
 from textcart.evaluation.retrieval import percentile
 from textcart.tools import sms
@@ -104,7 +105,11 @@ async def converse(
 
 async def account(base_url: str, shoppers: list[Shopper]) -> tuple[int, int, int]:
     """(lost, duplicated, silent by decision) from the logs and runs the server kept."""
-    client = get_client(url=base_url)
+    async with get_client(url=base_url) as client:
+        return await _account(client, shoppers)
+
+
+async def _account(client: LangGraphClient, shoppers: list[Shopper]) -> tuple[int, int, int]:
     lost = duplicated = silent = 0
     for shopper in shoppers:
         shopper_id = shopper_id_for_phone(shopper.phone)
