@@ -116,3 +116,17 @@ async def test_first_second_and_cheaper_one_mean_what_the_store_just_recommended
     cheaper = await agent.receive(phone("maya"), "hmm, is the cheaper one any good?")
     cheapest = min(shown, key=lambda p: p["price"])
     assert cheaper["asked_product_id"] == cheapest["id"]
+
+
+async def test_a_colour_about_the_product_discussed_means_that_model_in_that_colour(
+    agent: Agent,
+) -> None:
+    # Dev asks about one base layer; "the charcoal one" is that model in charcoal, even
+    # though charcoal was never shown (a charcoal sock was, and must not be picked).
+    first = await agent.receive(phone("dev"), "does the merino 150 crew run small? I'm an L")
+    discussed = first["recommended"]["products"][0]["title"]
+    assert "Merino 150 Crew" in discussed
+    second = await agent.receive(phone("dev"), "ok cool, the charcoal one in L then")
+    asked = next(p for p in second["products"] if p["id"] == second["asked_product_id"])
+    assert asked["title"] == discussed.rsplit("—", 1)[0].strip() + " — Charcoal"
+    assert "'the charcoal one'" in second["retrieval_note"]

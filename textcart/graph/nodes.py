@@ -35,7 +35,7 @@ from textcart.graph.personalise import (
     is_open_request,
     rerank,
 )
-from textcart.graph.references import resolve_reference
+from textcart.graph.references import colourway_reference, model_name, resolve_reference
 from textcart.graph.services import Services, get_services
 from textcart.graph.state import (
     FitResult,
@@ -55,7 +55,7 @@ from textcart.graph.state import (
     likelihood_band,
 )
 from textcart.tools import compliance
-from textcart.tools.catalog import Product, SearchFilters
+from textcart.tools.catalog import Catalog, Product, SearchFilters
 from textcart.tools.injection import injection_signals
 from textcart.tools.shopper_store import ShopperStore, mask_phone
 
@@ -451,6 +451,19 @@ def _earlier_texts(state: TurnState) -> list[str]:
     return earlier
 
 
+async def _same_model_in(
+    catalog: Catalog, services: Services, colour: str, model: str
+) -> ProductCard | None:
+    """The colourway of `model` named `colour`, from the catalog (in stock or not)."""
+    query = f"{model} {colour}"
+    vector = await asyncio.to_thread(services.embedder.embed_query, query)
+    for hit in await catalog.search(query, vector, SearchFilters(in_stock_only=False), limit=10):
+        title = hit.product.title
+        if model_name(title) == model and colour in title.rsplit("—", 1)[-1].lower().split():
+            return _card(hit.product, hit.score)
+    return None
+
+
 async def retrieve_products(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Search the catalog (hybrid BM25 + vectors), personalised, within hard constraints.
 
@@ -492,6 +505,12 @@ async def retrieve_products(state: TurnState, runtime: Runtime[Context]) -> dict
                 # viewed, else one in stock: the shopper's own, not the index's first.
                 hit = min(named, key=lambda h: _asked_preference(h.product, shopper))
                 asked = _card(hit.product, hit.score)
+        if asked is None and (
+            colourway := colourway_reference(text, state.get("recommended"), _turn_time(state))
+        ):
+            asked = await _same_model_in(catalog, services, *colourway[1:])
+            if asked is not None:
+                notes.append(f"{colourway[0]!r} = {asked['title']}")
         if asked is None and (
             reference := resolve_reference(text, state.get("recommended"), _turn_time(state))
         ):

@@ -96,3 +96,26 @@ def resolve_reference(
         if len(named) == 1:
             return named[0], match.group(0).strip()
     return None
+
+
+def model_name(title: str) -> str:
+    """The model part of a title, before the colourway: "Trail Runner — Lake Blue"."""
+    return title.rsplit("—", 1)[0].strip()
+
+
+def colourway_reference(
+    text: str | None, recommended: Recommended | None, now: datetime
+) -> tuple[str, str, str] | None:
+    """("the charcoal one", the colour, the model under discussion) for a colour reference.
+
+    The store's first recommendation is the product being discussed; "the charcoal one"
+    about it means that model in charcoal, even if charcoal was never shown.
+    """
+    products = _fresh(recommended, now)
+    if not text or not products:
+        return None
+    for match in _COLOUR_ONE.finditer(text):
+        colour = match.group(1).lower()
+        if colour in COLOURS:
+            return match.group(0).strip(), colour, model_name(products[0]["title"])
+    return None
