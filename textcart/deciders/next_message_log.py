@@ -34,7 +34,8 @@ def decisions_from_log(log: list[dict[str, Any]]) -> list[LoggedDecision]:
 
     Proactive sends and compliance replies are left out: rules chose them, not the policy.
     A purchase credits the message it answered in full and earlier replies in the same
-    conversation by half per step back.
+    conversation by half per step back; the message a shopper opted out after costs what a
+    purchase earns.
     """
     texts = {m["message_id"]: m.get("text") for m in log if m.get("direction") == "inbound"}
     inbound_seen, last_type = 0, None

@@ -4,13 +4,15 @@ State: what the shopper wants (intent), their buy-likelihood band, the type of o
 message, how many turns the conversation has had (bucketed), and whether we found products.
 For each state and message type the log gives an outcome rate: the mean reward of the
 messages of that type sent in that state (a purchase is worth most, a click or a reply less,
-an opt-out nothing). Rates are smoothed through coarser and coarser states down to a prior
-taken from the labelled examples in `prompts/next_message.yaml`, so an unseen state
-answers as the examples do, and a well-seen one answers as the log says.
+and an opt-out costs as much as a purchase earns). Rates are smoothed through coarser and
+coarser states down to a prior taken from the labelled examples in
+`prompts/next_message.yaml`, so an unseen state answers as the examples do, and a well-seen
+one answers as the log says.
 
 With exploration off the policy sends the type with the best smoothed rate
-(deterministic); with exploration on it draws each rate from its Beta posterior and sends
-the best draw (Thompson sampling, seeded), so types with little evidence still get tried.
+(deterministic); with exploration on it draws each rate from its Beta posterior (on the
+reward range rescaled to [0, 1]) and sends the best draw (Thompson sampling, seeded), so
+types with little evidence still get tried.
 """
 
 from __future__ import annotations
@@ -28,14 +30,19 @@ from typing import Any, Protocol
 from textcart.graph.state import MESSAGE_TYPES
 from textcart.paths import data_dir
 
-# What each logged outcome is worth; a message keeps the best of its own outcomes.
+# What each logged outcome is worth; a message keeps the best of its own outcomes, except
+# that an opt-out outweighs anything else the message earned. The opt-out's cost is a
+# business judgment, not a fitted number: a lost subscriber can never be texted again, and
+# that future is taken to be worth about one sale, so an opt-out costs what a purchase earns.
 OUTCOME_REWARD: dict[str, float] = {
     "purchased": 1.0,
     "clicked": 0.4,
     "replied": 0.2,
     "no_response": 0.05,
-    "opted_out": 0.0,
+    "opted_out": -1.0,
 }
+# The range rewards live in, for drawing them from a Beta posterior on [0, 1].
+REWARD_LOW, REWARD_HIGH = min(OUTCOME_REWARD.values()), max(OUTCOME_REWARD.values())
 # A purchase also credits the messages that led up to it, halving per message back.
 PURCHASE_CREDIT_DECAY = 0.5
 # Pseudo-observations each coarser estimate is worth when smoothing a finer one.
@@ -248,10 +255,12 @@ class LearnedPolicy:
             scores = dict(rates)
             how = "best smoothed outcome rate"
         else:
-            scores = {
-                t: rng.betavariate(max(m * w, 1e-3), max((1 - m) * w, 1e-3))
-                for t, (m, w) in post.items()
-            }
+            scores = {}
+            for t, (m, w) in post.items():
+                # Rewards can be negative (opt-outs): draw on the range mapped onto [0, 1];
+                # the map keeps the order, and only the order of the draws matters.
+                unit = (m - REWARD_LOW) / (REWARD_HIGH - REWARD_LOW)
+                scores[t] = rng.betavariate(max(unit * w, 1e-3), max((1 - unit) * w, 1e-3))
             how = "Thompson draw"
         # Ties go to the vocabulary's order, so the answer never depends on dict order.
         best = max(post, key=lambda t: (scores[t], -MESSAGE_TYPES.index(t)))
