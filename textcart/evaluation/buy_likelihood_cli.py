@@ -10,10 +10,10 @@ from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from textcart.deciders.buy_likelihood import llm_buy_likelihood
+from textcart.evaluation import cli_output
 from textcart.evaluation.buy_likelihood import (
     BuyLikelihoodScores,
     LabelledSessions,
@@ -31,27 +31,7 @@ from textcart.progress import progress_bar
 from textcart.tools.llm import chat_model, structured_method
 from textcart.tools.local_llm import LocalModelError
 
-# Progress and notes go to stderr so that `--json` leaves exactly one JSON object on stdout.
-_console = Console(stderr=True)
-_out = Console()
-# The bundled local model needs several seconds per answer on two cores.
-LOCAL_TIMEOUT_S = 60.0
-REMOTE_TIMEOUT_S = 20.0
-
-
-def _fail(message: str) -> typer.Exit:
-    _console.print(f"[red]error:[/] {escape(message)}", soft_wrap=True, highlight=False)
-    return typer.Exit(2)
-
-
-def llm_timeout_s(spec: str, timeout: float | None) -> float:
-    """The per-call budget: the option, else $TEXTCART_LLM_TIMEOUT_S, else per kind of model."""
-    if timeout is not None:
-        return timeout
-    env_timeout = os.environ.get("TEXTCART_LLM_TIMEOUT_S")
-    if env_timeout:
-        return float(env_timeout)
-    return LOCAL_TIMEOUT_S if spec == "local" else REMOTE_TIMEOUT_S
+_console, _out, _fail = cli_output.console, cli_output.out, cli_output.fail
 
 
 def classic_run(
@@ -192,7 +172,7 @@ def buy_likelihood(
             mapped = behaviours(sessions, page_values=page_values)
             try:
                 probabilities, failures = llm_run(
-                    mapped, spec, llm_timeout_s(spec, timeout), _console
+                    mapped, spec, cli_output.llm_timeout_s(spec, timeout), _console
                 )
             except (ValueError, LocalModelError) as exc:
                 raise _fail(str(exc)) from exc
@@ -201,12 +181,7 @@ def buy_likelihood(
     except SessionDataError as exc:
         raise _fail(str(exc)) from exc
 
-    if failures:
-        _console.print(f"[yellow]{len(failures)} session(s) got no answer from the model:[/]")
-        for line in failures[:10]:
-            _console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
-        if len(failures) > 10:
-            _console.print(f"  … and {len(failures) - 10} more")
+    cli_output.report_failures(failures, "session(s)")
     if as_json:
         mapping = "page values as cart/checkout proxy" if page_values else "observed columns only"
         print(json.dumps({"decider": description, "mapping": mapping, **scores.summary()}))

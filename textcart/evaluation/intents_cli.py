@@ -10,11 +10,10 @@ from typing import Annotated, Literal
 
 import typer
 from rich import box
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from textcart.deciders.intent import llm_intent
+from textcart.evaluation import cli_output
 from textcart.evaluation.intents import (
     FAILED,
     IntentDataError,
@@ -31,17 +30,7 @@ from textcart.progress import progress_bar
 from textcart.tools.embeddings import get_embedder
 from textcart.tools.llm import chat_model, structured_method
 
-# Progress and notes go to stderr so that `--json` leaves exactly one JSON object on stdout.
-_console = Console(stderr=True)
-_out = Console()
-# The bundled local model needs several seconds per answer on two cores.
-_LOCAL_TIMEOUT_S = 60.0
-_REMOTE_TIMEOUT_S = 20.0
-
-
-def _fail(message: str) -> typer.Exit:
-    _console.print(f"[red]error:[/] {escape(message)}", soft_wrap=True, highlight=False)
-    return typer.Exit(2)
+_console, _out, _fail = cli_output.console, cli_output.out, cli_output.fail
 
 
 def _classic(data: LabelledTexts, fit: Path | None) -> tuple[list[str], str]:
@@ -182,14 +171,7 @@ def intents(
                 "--decider llm needs a chat model: pass --model 'provider:model' (or 'local') "
                 "or set TEXTCART_MODEL"
             )
-        env_timeout = os.environ.get("TEXTCART_LLM_TIMEOUT_S")
-        timeout_s = timeout or (
-            float(env_timeout)
-            if env_timeout
-            else _LOCAL_TIMEOUT_S
-            if spec == "local"
-            else _REMOTE_TIMEOUT_S
-        )
+        timeout_s = cli_output.llm_timeout_s(spec, timeout)
         try:
             predicted, failures = _llm(labelled, spec, timeout_s)
         except ValueError as exc:
@@ -197,12 +179,7 @@ def intents(
         description = f"llm ({spec})"
 
     scores = score(labelled.labels, predicted)
-    if failures:
-        _console.print(f"[yellow]{len(failures)} text(s) got no answer from the model:[/]")
-        for line in failures[:10]:
-            _console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
-        if len(failures) > 10:
-            _console.print(f"  … and {len(failures) - 10} more")
+    cli_output.report_failures(failures, "text(s)")
     if as_json:
         report = {"decider": description, **scores.summary()}
         print(json.dumps(report))

@@ -45,7 +45,7 @@ from textcart.evaluation.buy_likelihood import (
     read_sessions,
 )
 from textcart.evaluation.buy_likelihood import score as score_sessions
-from textcart.evaluation.buy_likelihood_cli import llm_timeout_s
+from textcart.evaluation.cli_output import llm_timeout_s
 from textcart.evaluation.intents import (
     IntentScores,
     LabelledTexts,

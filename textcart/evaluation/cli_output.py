@@ -1,0 +1,46 @@
+"""What every `textcart eval` command shares: where output goes, errors, model budgets.
+
+Progress, notes and errors go to stderr so that `--json` leaves exactly one JSON object
+on stdout.
+"""
+
+from __future__ import annotations
+
+import os
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+console = Console(stderr=True)
+out = Console()
+# The bundled local model needs several seconds per answer on two cores.
+LOCAL_TIMEOUT_S = 60.0
+REMOTE_TIMEOUT_S = 20.0
+
+
+def fail(message: str) -> typer.Exit:
+    """Print an error and return the exit to raise (code 2)."""
+    console.print(f"[red]error:[/] {escape(message)}", soft_wrap=True, highlight=False)
+    return typer.Exit(2)
+
+
+def llm_timeout_s(spec: str, timeout: float | None) -> float:
+    """The per-call budget: the option, else $TEXTCART_LLM_TIMEOUT_S, else per kind of model."""
+    if timeout is not None:
+        return timeout
+    env_timeout = os.environ.get("TEXTCART_LLM_TIMEOUT_S")
+    if env_timeout:
+        return float(env_timeout)
+    return LOCAL_TIMEOUT_S if spec == "local" else REMOTE_TIMEOUT_S
+
+
+def report_failures(failures: list[str], what: str) -> None:
+    """List (the first ten) items the model gave no answer for."""
+    if not failures:
+        return
+    console.print(f"[yellow]{len(failures)} {what} got no answer from the model:[/]")
+    for line in failures[:10]:
+        console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
+    if len(failures) > 10:
+        console.print(f"  … and {len(failures) - 10} more")
