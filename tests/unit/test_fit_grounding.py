@@ -10,43 +10,12 @@ import json
 from typing import Any
 
 import pytest
-from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from scripted_model import ScriptedModel
 
 from textcart.deciders.base import decide
 from textcart.deciders.fit import ClassicFit, grounded, llm_fit, pick_highlights
 from textcart.graph.needs import ShopperNeeds
 from textcart.graph.state import FitResult, Personalisation, ProductCard, ShopperContext
-
-
-class ScriptedFit(BaseChatModel):
-    """Always answers with the same JSON."""
-
-    reply: str
-
-    @property
-    def _llm_type(self) -> str:
-        return "scripted-fit"
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(self.reply))])
-
-    async def _agenerate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return self._generate(messages)
 
 
 def card(pid: str, title: str, price: float, sizes: list[str], points: list[str]) -> ProductCard:
@@ -95,7 +64,7 @@ INVENTED = {
 
 async def ask(answer: dict[str, Any]) -> FitResult:
     return await llm_fit(
-        ScriptedFit(reply=json.dumps(answer)),
+        ScriptedModel(answer=lambda _title, _prompt: json.dumps(answer)),
         method="json_object",
         timeout_s=5.0,
         candidates=CANDIDATES,
