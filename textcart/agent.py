@@ -181,15 +181,18 @@ class Agent:
 async def run_due_proactive(agent: Agent, now: datetime | None = None) -> list[TurnState]:
     """Run every queued proactive send that is due, once each; returns the turns run.
 
-    Each send runs under a message id derived from its queue entry, so a crash between
-    running and clearing it only rewrites the same log entry when it runs again. An entry
-    is cleared only if it was not re-queued meanwhile (e.g. quiet hours again); a shopper
-    without a profile any more is dropped from the queue.
+    Each entry is taken off the queue before its turn runs, as the server's scheduler
+    does: the gate may queue the same trigger again (quiet hours again), and that new entry
+    must survive; queuing keeps the earlier time, so clearing afterwards would drop it.
+    Each send runs under a message id derived from its queue entry. A shopper without a
+    profile any more is dropped from the queue.
     """
     now = now or now_utc()
     turns: list[TurnState] = []
     for entry in await agent.shoppers.due_proactive(now):
         shopper_id, trigger, not_before = entry["shopper_id"], entry["trigger"], entry["not_before"]
+        if not await agent.shoppers.clear_proactive(shopper_id, trigger, not_before):
+            continue
         profile = await agent.shoppers.get_profile(shopper_id)
         if profile and profile.get("phone"):
             key = hashlib.sha256(f"{shopper_id}:{trigger}:{not_before}".encode()).hexdigest()
@@ -202,5 +205,4 @@ async def run_due_proactive(agent: Agent, now: datetime | None = None) -> list[T
             except InvalidInput as exc:
                 # An entry that can never run (unknown trigger) must not block the queue.
                 log.warning("dropping queued %s for shopper %s: %s", trigger, shopper_id, exc)
-        await agent.shoppers.clear_proactive(shopper_id, trigger, not_before)
     return turns

@@ -20,6 +20,7 @@ from scripted_model import SPEC, ScriptedModel, install, uninstall
 from textcart.agent import Agent, run_due_proactive
 from textcart.graph.context import Context
 from textcart.tools.compliance import opt_out_confirmation
+from textcart.tools.shopper_store import shopper_id_for_phone
 
 pytestmark = pytest.mark.usefixtures("demo_catalog")
 VIEWED = [{"type": "viewed", "product_id": "TH-RIDGE-TR-M-BLU", "minutes_ago": 40}]
@@ -116,6 +117,21 @@ async def test_quiet_hours_queue_the_nudge_until_morning(agent: Agent) -> None:
     assert await run_due_proactive(agent, morning + timedelta(hours=1)) == []
     sent = await outbound(agent, phone)
     assert len(sent) == 1 and sent[0]["proactive"]
+
+
+async def test_a_queued_nudge_that_falls_due_in_quiet_hours_is_queued_again(agent: Agent) -> None:
+    phone = "+13035550151"
+    await agent.seed_shopper(phone, timezone="America/Denver", events=VIEWED)
+    evening = datetime(2026, 6, 3, 2, 30, tzinfo=UTC)  # 20:30 in Denver, not quiet yet
+    await agent.shoppers.queue_proactive(shopper_id_for_phone(phone), "browse_abandonment", evening)
+    agent.context.quiet_hours_start, agent.context.quiet_hours_end = 21, 9
+    late = datetime(2026, 6, 3, 4, 0, tzinfo=UTC)  # the poller comes by at 22:00 Denver
+    turns = await run_due_proactive(agent, late)
+    assert len(turns) == 1 and turns[0]["outbound"] is None
+    morning = datetime(2026, 6, 3, 15, 0, tzinfo=UTC)  # 09:00 in Denver
+    assert [e["not_before"] for e in await agent.shoppers.queued_proactive()] == [
+        morning.isoformat()
+    ]
 
 
 @pytest.mark.parametrize(
