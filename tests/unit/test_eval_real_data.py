@@ -5,8 +5,9 @@ are the measured figures rounded down, so a regression fails here:
 
 - intent, held-out half of intents/dev.csv (`intent_halves`): the classic decider fit on
   the other half meets the goal of 0.97 macro-F1 (0.995). From the prompt examples alone
-  it measures 0.8497 (0.845 on the whole file), a hair under the goal of 0.85: the floor
-  here is 0.84 so that the test guards the figure rather than fail on the goal.
+  it meets the goal of 0.85 with 0.913. (The examples added for that were written from
+  the mistakes on the other half; the held-out half was only scored, after each of three
+  small batches, never read.)
 - buy-likelihood, 5-fold cross-validation on the UCI sessions. The issue's goal is 0.92
   ROC AUC; the classic decider only sees what the live graph computes (shopper activity
   and the turn's calendar), and on that mapping it measures 0.9255 (with page values read
@@ -52,7 +53,7 @@ def test_intent_deciders_on_the_held_out_half() -> None:
     prompt_only = macro_f1(held_out.labels, classic_predictions(embedder, held_out.texts))
     classifier = fit_classifier(embedder, fit_half)
     fitted = macro_f1(held_out.labels, classic_predictions(embedder, held_out.texts, classifier))
-    assert prompt_only >= 0.84, f"prompt examples only: macro-F1 {prompt_only:.4f}"
+    assert prompt_only >= 0.90, f"prompt examples only: macro-F1 {prompt_only:.4f}"
     assert fitted >= 0.97, f"fit on the other half: macro-F1 {fitted:.3f}"
 
 
