@@ -10,7 +10,7 @@ export LANGGRAPH_NO_VERSION_CHECK := true
 export LANGSMITH_TRACING := false
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install weaviate local-model postgres demo serve load simulate report bench-scale test unit integration e2e lint bench stop clean
+.PHONY: install weaviate local-model postgres demo serve load simulate policy report bench-scale test unit integration e2e lint bench stop clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,17 @@ e2e: install weaviate
 
 simulate: install weaviate
 	$(BIN)/textcart simulate textcart/simulation/scripts
+
+# Learn the next-message policy on 200 exploring shoppers (seed 2, starting from the
+# prompt's prior: the policy file named there does not exist), then compare it with random
+# and fixed on 150 others (seed 1). The live policy file is left alone.
+policy: install weaviate
+	rm -rf var/simlog
+	$(BIN)/textcart simulate --shoppers 200 --policy learned --explore --seed 2 \
+		--policy-file var/simlog/none.json --log-dir var/simlog
+	$(BIN)/textcart policy fit --data-dir var/simlog/learned --out var/simlog/policy.json
+	$(BIN)/textcart simulate --shoppers 150 --policy learned,random,fixed --seed 1 \
+		--policy-file var/simlog/policy.json --json-out var/simlog/comparison.json
 
 report: install weaviate
 	$(BIN)/textcart report --out var/report $(if $(MODEL),--model $(MODEL))

@@ -206,6 +206,23 @@ def test_opt_out_is_the_worst_outcome() -> None:
     assert row.reward == OUTCOME_REWARD["opted_out"] == -OUTCOME_REWARD["purchased"]
 
 
+def test_the_texts_before_an_opt_out_share_the_blame() -> None:
+    log = [
+        {"message_id": "in-1", "direction": "inbound", "text": "a", "at": "2026-01-01T00:01"},
+        _reply(1, "nudge_checkout", "product_question", 0.4, ["replied"]),
+        {"message_id": "in-2", "direction": "inbound", "text": "b", "at": "2026-01-01T00:02"},
+        _reply(2, "nudge_checkout", "product_question", 0.4, ["replied"]),
+        {"message_id": "in-3", "direction": "inbound", "text": "c", "at": "2026-01-01T00:03"},
+        _reply(3, "nudge_checkout", "product_question", 0.4, ["opted_out"]),
+    ]
+    first, second, last = decisions_from_log(log)
+    replied, opted_out = OUTCOME_REWARD["replied"], OUTCOME_REWARD["opted_out"]
+    assert last.reward == opted_out
+    assert second.reward == pytest.approx(replied + opted_out / 2)
+    assert first.reward == pytest.approx(replied + opted_out / 4)
+    assert first.reward > second.reward > last.reward
+
+
 def test_a_type_that_loses_subscribers_is_avoided_even_when_it_sells() -> None:
     state = case(intent="purchase_intent", buy_likelihood_band="medium")
     # Sells one time in three but loses a subscriber one time in two: a net loss.

@@ -13,6 +13,7 @@ from typing import Any
 from langgraph.store.base import BaseStore
 
 from textcart.deciders.next_message_policy import (
+    OPT_OUT_BLAME_DECAY,
     OUTCOME_REWARD,
     PURCHASE_CREDIT_DECAY,
     LoggedDecision,
@@ -35,7 +36,8 @@ def decisions_from_log(log: list[dict[str, Any]]) -> list[LoggedDecision]:
     Proactive sends and compliance replies are left out: rules chose them, not the policy.
     A purchase credits the message it answered in full and earlier replies in the same
     conversation by half per step back; the message a shopper opted out after costs what a
-    purchase earns.
+    purchase earns, and the replies before it share the blame, halving per step back:
+    shoppers rarely leave over one text, they leave over the pushing that built up.
     """
     texts = {m["message_id"]: m.get("text") for m in log if m.get("direction") == "inbound"}
     inbound_seen, last_type = 0, None
@@ -67,10 +69,14 @@ def decisions_from_log(log: list[dict[str, Any]]) -> list[LoggedDecision]:
         last_type = message_type
     rewards = [OUTCOME_REWARD[outcome] for *_, outcome in rows]
     bought = [i for i, (*_, outcome) in enumerate(rows) if outcome == "purchased"]
+    left = [i for i, (*_, outcome) in enumerate(rows) if outcome == "opted_out"]
     for i in range(len(rows)):
         later = [j - i for j in bought if j > i]
         if later:
             rewards[i] = max(rewards[i], PURCHASE_CREDIT_DECAY ** min(later))
+        before_leaving = [j - i for j in left if j > i]
+        if before_leaving:
+            rewards[i] += OUTCOME_REWARD["opted_out"] * OPT_OUT_BLAME_DECAY ** min(before_leaving)
     return [
         LoggedDecision(case, message_type, reward, said, outcome)
         for (case, message_type, said, outcome), reward in zip(rows, rewards, strict=True)

@@ -43,8 +43,10 @@ OUTCOME_REWARD: dict[str, float] = {
 }
 # The range rewards live in, for drawing them from a Beta posterior on [0, 1].
 REWARD_LOW, REWARD_HIGH = min(OUTCOME_REWARD.values()), max(OUTCOME_REWARD.values())
-# A purchase also credits the messages that led up to it, halving per message back.
+# A purchase also credits the messages that led up to it, halving per message back; an
+# opt-out blames them the same way.
 PURCHASE_CREDIT_DECAY = 0.5
+OPT_OUT_BLAME_DECAY = 0.5
 # Pseudo-observations each coarser estimate is worth when smoothing a finer one.
 SMOOTHING = 4.0
 # Without a log, the share of the examples' votes moves the prior rate between these
