@@ -80,6 +80,11 @@ POLICIES: list[dict[str, Any]] = [
     }
     for name, conversions in (("llm", 30), ("learned", 44), ("random", 20), ("fixed", 0))
 ]
+# `textcart simulate` adds, to every policy after the first, the first minus it per shopper.
+POLICIES[1]["paired"] = {
+    "first": "llm", "shoppers": 200, "conversion_diff": -0.07,
+    "conversion_diff_ci": [-0.12, -0.02], "opt_out_diff": 0.0, "opt_out_diff_ci": [-0.02, 0.02],
+}  # fmt: skip
 
 
 def write_sessions(path: Path, n: int) -> Path:
@@ -172,6 +177,10 @@ def test_report_without_a_model_has_every_classic_plot(
     assert "| intent | macro-F1 |  | not run |" in text
     assert "| next message | conversion | 22.0% | 15.0% | -7.0 points | 200 simulated" in text
     assert "| fixed | 200 | 0.0% [-4.0%, 4.0%]" in text and "| n/a |" in text
+    assert (
+        "- llm minus learned (200 shoppers): conversion -7.0 points [-12.0, -2.0], "
+        "opt-out +0.0 points [-2.0, +2.0]" in text
+    )
     assert "    textcart report --out report" in text
 
 
@@ -211,11 +220,15 @@ def test_policy_results_are_checked(tmp_path: Path) -> None:
     path.write_text(json.dumps(POLICIES))
     results = read_policy_results(path)
     assert [r.policy for r in results] == ["llm", "learned", "random", "fixed"]
+    assert results[0].paired is None and results[1].paired is not None
+    assert results[1].paired.conversion_diff_ci == (-0.12, -0.02)
     assert results[3].messages_per_conversion is None
     for broken, message in (
         ([{k: v for k, v in POLICIES[0].items() if k != "reply_ci"}], "lacks reply_ci"),
         ([{**POLICIES[0], "opt_out_ci": [0.1]}], "opt_out_ci must be \\[low, high\\]"),
         ({"policy": "llm"}, "non-empty JSON list"),
+        ([{**POLICIES[1], "paired": {"first": "llm"}}], "item 1: 'shoppers'"),
+        ([{**POLICIES[1], "paired": [1]}], "paired must be an object"),
     ):
         path.write_text(json.dumps(broken))
         with pytest.raises(PolicyResultsError, match=message):

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from textcart.simulation.population import ConversationResult
-from textcart.simulation.stats import bootstrap_ratio_ci, policy_row, ratio, wilson
+from textcart.simulation.stats import (
+    bootstrap_ratio_ci,
+    paired_difference,
+    policy_row,
+    ratio,
+    wilson,
+)
 
 REPORT_KEYS = [
     "policy", "conversations", "conversions", "conversion_rate", "conversion_ci", "reply_rate",
@@ -62,3 +68,29 @@ def test_policy_row_has_exactly_the_report_keys() -> None:
     empty = policy_row("random", [ConversationResult("a", False, False, 0, 0, 1)])
     assert empty["messages_per_conversion"] is None
     assert empty["messages_per_conversion_ci"] is None
+
+
+def _run(outcomes: str) -> list[ConversationResult]:
+    """One result per character: c = converted, o = opted out, . = neither."""
+    return [
+        ConversationResult(f"p{i}", c == "c", c == "o", 3, 1, 3) for i, c in enumerate(outcomes)
+    ]
+
+
+def test_paired_difference_matches_shoppers_and_sees_what_separate_intervals_hide() -> None:
+    # The same 60 shoppers: the first policy converts 6 more of them and loses 3 fewer.
+    first = _run("c" * 30 + "." * 27 + "o" * 3)
+    other = _run("c" * 24 + "." * 30 + "o" * 6)
+    paired = paired_difference(first, other, seed=3)
+    assert paired["shoppers"] == 60
+    assert paired["conversion_diff"] == pytest.approx(6 / 60)
+    assert paired["opt_out_diff"] == pytest.approx(-3 / 60)
+    low, high = paired["conversion_diff_ci"]
+    assert 0 < low < 0.1 < high, "every change goes one way: the paired interval excludes 0"
+    assert wilson(30, 60)[0] < wilson(24, 60)[1], "while the two separate intervals overlap"
+    assert paired == paired_difference(first, other, seed=3)
+    # Matched by persona, not by position; shoppers only one run met are left out.
+    extra = ConversationResult("only-here", True, False, 1, 1, 1)
+    assert paired_difference(first, [*reversed(other), extra], seed=3) == paired
+    with pytest.raises(ValueError, match="no shopper"):
+        paired_difference(first, [ConversationResult("zz", True, False, 1, 1, 1)])

@@ -341,9 +341,38 @@ class PolicyResult:
     messages: int
     messages_per_conversion: float | None
     messages_per_conversion_ci: tuple[float, float] | None
+    paired: PairedDifference | None = None
 
 
-POLICY_KEYS = tuple(f.name for f in fields(PolicyResult))
+@dataclass(frozen=True)
+class PairedDifference:
+    """The first policy of the run minus this one, shopper by shopper (shares, 0..1)."""
+
+    first: str
+    shoppers: int
+    conversion_diff: float
+    conversion_diff_ci: tuple[float, float]
+    opt_out_diff: float
+    opt_out_diff_ci: tuple[float, float]
+
+
+POLICY_KEYS = tuple(f.name for f in fields(PolicyResult) if f.name != "paired")
+
+
+def _paired(value: Any, where: str) -> PairedDifference | None:
+    """The optional `paired` entry `textcart simulate` adds to every policy after the first."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise PolicyResultsError(f"{where}: paired must be an object")
+    return PairedDifference(
+        first=str(value["first"]),
+        shoppers=int(value["shoppers"]),
+        conversion_diff=float(value["conversion_diff"]),
+        conversion_diff_ci=_interval(value["conversion_diff_ci"], "conversion_diff_ci", where),
+        opt_out_diff=float(value["opt_out_diff"]),
+        opt_out_diff_ci=_interval(value["opt_out_diff_ci"], "opt_out_diff_ci", where),
+    )
 
 
 def _interval(value: Any, key: str, where: str) -> tuple[float, float]:
@@ -392,10 +421,11 @@ def read_policy_results(path: Path) -> list[PolicyResult]:
                 else _interval(
                     item["messages_per_conversion_ci"], "messages_per_conversion_ci", where
                 ),
+                paired=_paired(item.get("paired"), where),
             )
         except PolicyResultsError:
             raise
-        except (TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError) as exc:
             raise PolicyResultsError(f"{where}: {exc}") from exc
         results.append(result)
     return results
@@ -403,6 +433,10 @@ def read_policy_results(path: Path) -> list[PolicyResult]:
 
 def _rate(value: float, ci: tuple[float, float]) -> str:
     return f"{value:.1%} [{ci[0]:.1%}, {ci[1]:.1%}]"
+
+
+def _points(value: float, ci: tuple[float, float]) -> str:
+    return f"{value * 100:+.1f} points [{ci[0] * 100:+.1f}, {ci[1] * 100:+.1f}]"
 
 
 def _bars(results: Sequence[PolicyResult], value: str, ci: str, scale: float) -> list[PolicyBar]:
@@ -472,6 +506,20 @@ def policy_section(path: Path | None, out: Path, reproduce: str) -> Section:
             f"{r.messages} | {per} |"
         )
     lines += ["", "![policy comparison](policy_comparison.png)", ""]
+    paired = [(r.policy, r.paired) for r in results if r.paired is not None]
+    if paired:
+        lines += [
+            "Shopper by shopper (every policy met the same seeded shoppers), with bootstrap "
+            "intervals; a difference whose interval leaves out 0 is one this population shows:",
+            "",
+        ]
+        for name, d in paired:
+            lines.append(
+                f"- {d.first} minus {name} ({d.shoppers} shoppers): conversion "
+                f"{_points(d.conversion_diff, d.conversion_diff_ci)}, opt-out "
+                f"{_points(d.opt_out_diff, d.opt_out_diff_ci)}"
+            )
+        lines.append("")
     by_name = {r.policy: r for r in results}
     llm, learned = by_name.get("llm"), by_name.get("learned")
     if llm is None or learned is None:

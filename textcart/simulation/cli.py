@@ -42,7 +42,7 @@ from textcart.simulation.scripted import (
     simulation_context,
     summarise,
 )
-from textcart.simulation.stats import policy_row
+from textcart.simulation.stats import paired_difference, policy_row
 from textcart.tools.llm import chat_model, structured_method
 
 # Progress and notes go to stderr so that `--json` leaves exactly one JSON document on stdout.
@@ -177,6 +177,26 @@ def _print_policies(rows: list[dict[str, Any]]) -> None:
         )
     _out.print(table)
 
+    def diff(paired: dict[str, Any], key: str) -> str:
+        ci = paired[f"{key}_diff_ci"]
+        return f"{paired[f'{key}_diff']:+.3f}" + (f" [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else "")
+
+    for row in rows:
+        if "shopper_model" in row:
+            moves = row["shopper_model"]
+            _out.print(
+                f"{row['policy']}: the shopper model made {moves['answered']} moves; the rules "
+                f"made {moves['failed']} it failed and {moves['out_of_character']} out of "
+                "character (a purchase the persona would not make)"
+            )
+        if "paired" in row:
+            paired = row["paired"]
+            _out.print(
+                f"{paired['first']} minus {row['policy']}, shopper by shopper "
+                f"({paired['shoppers']}): conversion {diff(paired, 'conversion')}, "
+                f"opt-out {diff(paired, 'opt_out')}"
+            )
+
 
 def _run_population(
     n: int,
@@ -197,7 +217,8 @@ def _run_population(
 
     async def main(root: Path) -> list[dict[str, Any]]:
         await ensure_demo_catalog(Context().catalog_collection)
-        rows = []
+        rows: list[dict[str, Any]] = []
+        runs: list[list[ConversationResult]] = []
         with progress_bar(_console, disable=quiet) as bar:
 
             def advance(task: TaskID) -> Callable[[ConversationResult], None]:
@@ -219,6 +240,18 @@ def _run_population(
                     on_done=advance(task),
                 )
                 rows.append(policy_row(name, results, seed))
+                runs.append(results)
+                played = [s for s in shoppers if isinstance(s, LlmShopper)]
+                if played:
+                    # How much of the run the model really played.
+                    rows[-1]["shopper_model"] = {
+                        "answered": sum(s.answered for s in played),
+                        "failed": sum(s.fallbacks for s in played),
+                        "out_of_character": sum(s.out_of_character for s in played),
+                    }
+        # Every policy after the first, compared with the first shopper by shopper.
+        for row, results in zip(rows[1:], runs[1:], strict=True):
+            row["paired"] = {"first": rows[0]["policy"]} | paired_difference(runs[0], results, seed)
         return rows
 
     try:

@@ -1,9 +1,10 @@
 """A simulated shopper played by a chat model: the persona's hidden goals in its prompt.
 
 The model reads the conversation so far and answers as the persona would: a reply text,
-a purchase, silence or STOP. When it fails (timeout, invalid output) the rule-based
-shopper answers that turn instead, so a run never stops on a bad model answer; how often
-that happened is counted.
+a purchase, silence or STOP. When it fails (timeout, invalid output) or breaks character
+(buys when the store's text showed nothing in the persona's category and budget) the
+rule-based shopper answers that turn instead, so a run never stops on a bad model answer
+and a model cannot buy what the persona would never buy; both are counted.
 """
 
 from __future__ import annotations
@@ -50,7 +51,9 @@ class LlmShopper:
     method: Any
     timeout_s: float = 30.0
     seed: int = 0
+    answered: int = 0
     fallbacks: int = 0
+    out_of_character: int = 0
     transcript: list[str] = field(default_factory=list)
     slot: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
 
@@ -99,15 +102,17 @@ class LlmShopper:
         except StructuredOutputError:
             self.fallbacks += 1
             return self.rules.react(record)
-        product = next(
-            (x["id"] for x in record.products if self.persona.wants(x)),
-            products[0]["id"] if products else None,
-        )
+        fitting = next((x["id"] for x in record.products if self.persona.wants(x)), None)
+        if move.action == "buy" and fitting is None:
+            self.out_of_character += 1
+            return self.rules.react(record)
+        self.answered += 1
+        product = fitting or (products[0]["id"] if products else None)
         if move.action == "reply" and move.text.strip():
             self.transcript.append(f"you: {move.text}")
             return Reaction("reply", move.text.strip()[:300], move.clicked, product)
-        if move.action == "buy" and product is not None:
-            return Reaction("buy", None, True, product)
+        if move.action == "buy":
+            return Reaction("buy", None, True, fitting)
         if move.action == "stop":
             return Reaction("stop", "STOP", move.clicked, product)
         return Reaction("silent", None, move.clicked, product)
