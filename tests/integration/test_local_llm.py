@@ -7,6 +7,8 @@ is part of what the suite proves. Each call costs about a second on 2 cores, so 
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
@@ -94,3 +96,39 @@ async def test_chat_model_local_starts_and_reuses_a_shared_server(
     finally:
         stopped = stop_local_server(tmp_path / "llm")
     assert stopped, "the shared server was not running at the end"
+
+
+async def test_a_busy_shared_server_is_reused_not_restarted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the server generates it answers nothing else for seconds; that is not hung.
+
+    Found running simulations: a second conversation's check timed out on the server busy
+    with the first one's request, killed it, and every call after failed to connect.
+    """
+    monkeypatch.setenv("TEXTCART_DATA_DIR", str(tmp_path))
+    state = tmp_path / "llm" / "local_llm.json"
+    try:
+        model = await asyncio.to_thread(chat_model, "local", timeout_s=60)
+        base_url = model.openai_api_base  # type: ignore[attr-defined]
+        pid = json.loads(state.read_text())["pid"]
+
+        def long_answer() -> int:
+            body = {
+                "model": "qwen2.5-coder-0.5b-instruct",
+                "messages": [{"role": "user", "content": "Write a long story about boots."}],
+                "max_tokens": 200,
+            }
+            return httpx.post(f"{base_url}/chat/completions", json=body, timeout=120).status_code
+
+        busy = asyncio.create_task(asyncio.to_thread(long_answer))
+        await asyncio.sleep(1.0)  # generating now
+        started = time.monotonic()
+        again = await asyncio.to_thread(chat_model, "local", timeout_s=60)
+        waited = time.monotonic() - started
+        assert again.openai_api_base == base_url  # type: ignore[attr-defined]
+        assert json.loads(state.read_text())["pid"] == pid, "the busy server was replaced"
+        assert await busy == 200, "the request it was busy with was cut off"
+        print(f"the check waited {waited:.1f} s for the busy server")
+    finally:
+        stop_local_server(tmp_path / "llm")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 import pytest
@@ -155,3 +156,26 @@ async def test_a_model_for_one_decision_leaves_the_others_classic() -> None:
     assert state["intent"]["decider"] == "llm"
     for name in ("buy_likelihood", "tone", "next_message", "wording"):
         assert state[name]["decider"] == "classic", name
+
+
+async def test_concurrent_turns_build_one_model_per_spec(monkeypatch: pytest.MonkeyPatch) -> None:
+    import textcart.graph.services as services_module
+
+    built: list[str] = []
+
+    def slow_build(spec: str, *, timeout_s: float) -> ScriptedModel:
+        built.append(spec)
+        time.sleep(0.2)  # "local" checks or starts the shared server meanwhile
+        return ScriptedModel()
+
+    monkeypatch.setattr(services_module, "chat_model", slow_build)
+    svc = await get_services()
+    svc._models.pop("openai:concurrent", None)
+    try:
+        got = await asyncio.gather(
+            *(asyncio.to_thread(svc.model, "openai:concurrent", 5.0) for _ in range(4))
+        )
+        assert built == ["openai:concurrent"]
+        assert len({id(model) for model, _ in got}) == 1
+    finally:
+        svc._models.pop("openai:concurrent", None)

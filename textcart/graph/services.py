@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,12 +52,19 @@ class Services:
     _client: Any = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _local_slot: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
+    _models_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def model(self, spec: str, timeout_s: float) -> tuple[BaseChatModel, Any]:
-        """The chat model for a spec (built once) and the structured-output method it needs."""
-        if spec not in self._models:
-            self._models[spec] = chat_model(spec, timeout_s=timeout_s)
-        return self._models[spec], structured_method(spec)
+        """The chat model for a spec (built once) and the structured-output method it needs.
+
+        Conversations ask for it from worker threads at once; building one ("local" starts
+        or checks the shared server) must happen once, or a second check could take the
+        server busy with the first one's request for a hung one.
+        """
+        with self._models_lock:
+            if spec not in self._models:
+                self._models[spec] = chat_model(spec, timeout_s=timeout_s)
+            return self._models[spec], structured_method(spec)
 
     def sender(self) -> Sender:
         """Where texts outside a webhook response go: Twilio if configured, else the outbox."""

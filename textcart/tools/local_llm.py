@@ -191,12 +191,18 @@ def _running_server(state_dir: Path, model_path: Path) -> str | None:
     state = processes.read_state(state_dir / _STATE_FILE)
     if state is None:
         return None
-    pid, base_url = state.get("pid"), state.get("base_url")
+    pid, base_url, port = state.get("pid"), state.get("base_url"), state.get("port")
     if not isinstance(pid, int) or not isinstance(base_url, str) or not _is_our_server(pid):
         return None
-    if state.get("model_path") == str(model_path) and _answers(base_url):
+    # The server answers one request at a time, /models included: while it generates (up
+    # to a minute on two cores with another server running) it lists nothing. Busy is not
+    # hung, so a server that is alive and listening is kept; restarting it would cut off
+    # the request it is working on and leave every client of the old port failing.
+    if state.get("model_path") == str(model_path) and (
+        _answers(base_url) or (isinstance(port, int) and processes.listening(port))
+    ):
         return base_url
-    # Serving another model, or hung: make way for a fresh server.
+    # Serving another model, or not listening: make way for a fresh server.
     _terminate(pid)
     return None
 

@@ -33,6 +33,15 @@ def free_port() -> int:
         return port
 
 
+def listening(port: int, timeout_s: float = 1.0) -> bool:
+    """Whether something accepts TCP connections on 127.0.0.1:`port` (busy or not)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
 @contextlib.contextmanager
 def locked(directory: Path, lock_name: str) -> Iterator[None]:
     """Hold an exclusive lock on `directory/lock_name`: one process at a time starts or stops."""
