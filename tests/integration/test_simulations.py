@@ -3,11 +3,13 @@ embedded Weaviate, held to the floors recorded in simulation_floors.yaml."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from scripted_model import SPEC, ScriptedModel, install, uninstall
 
 from textcart.deciders.next_message import prior_examples
 from textcart.deciders.next_message_policy import LearnedPolicy
@@ -99,3 +101,32 @@ async def test_outcomes_are_written_into_the_message_log(comparison: Any) -> Non
                     outcomes[outcome["outcome"]] = outcomes.get(outcome["outcome"], 0) + 1
     assert outcomes.get("purchased", 0) == rows["learned"]["conversions"]
     assert outcomes.get("replied", 0) > 0 and outcomes.get("clicked", 0) > 0
+
+
+async def test_the_llm_policy_run_counts_what_the_model_decided(
+    demo_catalog: int, tmp_path: Path
+) -> None:
+    """Every next message is asked of the model; a bad answer falls back and is counted."""
+    answers = iter(range(10_000))
+
+    def answer(title: str, prompt: str) -> str:
+        # Calls run one at a time: two good answers, then two bad ones (a decision's try
+        # and its retry), so every third decision falls back.
+        if next(answers) % 4 >= 2:
+            return "not json"
+        return json.dumps({"message_type": "answer_question", "rationale": "scripted"})
+
+    await install(ScriptedModel(answer=answer, calls=[]))
+    try:
+        results = await run_population(
+            _shoppers(6, 4), "llm", tmp_path / "llm", seed=4, model=SPEC, concurrency=1
+        )
+    finally:
+        await uninstall()
+    answered = sum(r.model_answered for r in results)
+    fell_back = sum(r.model_fell_back for r in results)
+    turns = sum(r.turns for r in results)
+    assert answered > 0 and fell_back > 0
+    assert abs(answered - 2 * fell_back) <= 2, (answered, fell_back)
+    # Only the next message is asked of the model; a compliance reply asks nothing.
+    assert answered + fell_back <= turns

@@ -19,6 +19,7 @@ from rich.table import Table
 from textcart.deciders.next_message import prior_examples
 from textcart.deciders.next_message_policy import LearnedPolicy, policy_path
 from textcart.demo_store.loader import load_scripts
+from textcart.evaluation.cli_output import llm_timeout_s
 from textcart.graph.context import Context
 from textcart.graph.services import get_services
 from textcart.paths import data_dir
@@ -182,6 +183,12 @@ def _print_policies(rows: list[dict[str, Any]]) -> None:
         return f"{paired[f'{key}_diff']:+.3f}" + (f" [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else "")
 
     for row in rows:
+        if "decider_model" in row:
+            asked = row["decider_model"]
+            _out.print(
+                f"{row['policy']}: the model made {asked['answered']} decisions; "
+                f"{asked['fell_back']} fell back to the classic decider (timeout or bad answer)"
+            )
         if "shopper_model" in row:
             moves = row["shopper_model"]
             _out.print(
@@ -225,7 +232,7 @@ def _run_population(
                 return lambda _: bar.advance(task)
 
             for name in policies:
-                shoppers = _shoppers(n, seed, personas, model, 60.0 if model == "local" else 20.0)
+                shoppers = _shoppers(n, seed, personas, model, llm_timeout_s(model or "", None))
                 check_unique_phones(shoppers)
                 task = bar.add_task(f"policy {name}", total=n)
                 results = await run_population(
@@ -241,6 +248,13 @@ def _run_population(
                 )
                 rows.append(policy_row(name, results, seed))
                 runs.append(results)
+                asked = sum(r.model_answered + r.model_fell_back for r in results)
+                if asked:
+                    # How many of the decisions asked of the model it made in time.
+                    rows[-1]["decider_model"] = {
+                        "answered": sum(r.model_answered for r in results),
+                        "fell_back": sum(r.model_fell_back for r in results),
+                    }
                 played = [s for s in shoppers if isinstance(s, LlmShopper)]
                 if played:
                     # How much of the run the model really played.

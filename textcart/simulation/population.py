@@ -27,6 +27,7 @@ from textcart.deciders.next_message_policy import (
     RandomPolicy,
     conversation_rng,
 )
+from textcart.evaluation.cli_output import llm_timeout_s
 from textcart.graph.context import Context
 from textcart.graph.services import get_services
 from textcart.simulation.personas import Persona, Reaction
@@ -62,6 +63,9 @@ class ConversationResult:
     messages: int
     replies: int
     turns: int
+    # Decisions a model made, and decisions it was asked for but the classic decider made.
+    model_answered: int = 0
+    model_fell_back: int = 0
 
 
 @asynccontextmanager
@@ -98,6 +102,7 @@ def policy_context(name: PolicyName, model: str | None) -> Context:
     return replace(
         base,
         model=model,
+        llm_timeout_s=llm_timeout_s(model, None),
         intent_decider="classic",
         buy_likelihood_decider="classic",
         tone_decider="classic",
@@ -130,7 +135,7 @@ async def converse(agent: Agent, shopper: Shopper, seed: int) -> ConversationRes
     shopper_id = await _seed(agent, persona)
     store = agent.shoppers
     text: str | None = shopper.opening()
-    messages = replies = turns = 0
+    messages = replies = turns = answered = fell_back = 0
     converted = opted_out = False
     while text is not None and turns < MAX_TURNS:
         message_id = f"in-{persona.key}-{turns}"
@@ -138,6 +143,8 @@ async def converse(agent: Agent, shopper: Shopper, seed: int) -> ConversationRes
         state = await agent.receive(persona.phone, text, message_id)
         record = record_turn(persona.key, text, None, state, time.perf_counter() - start)
         turns += 1
+        answered += sum(who == "llm" for who in record.deciders.values())
+        fell_back += sum(who.endswith("(fallback)") for who in record.deciders.values())
         reply_id = f"{message_id}:reply"
         reaction = await shopper.respond(record)
         text = None
@@ -161,7 +168,9 @@ async def converse(agent: Agent, shopper: Shopper, seed: int) -> ConversationRes
                 replies += 1
                 await store.record_outcome(shopper_id, reply_id, "replied")
             text = reaction.text
-    return ConversationResult(persona.key, converted, opted_out, messages, replies, turns)
+    return ConversationResult(
+        persona.key, converted, opted_out, messages, replies, turns, answered, fell_back
+    )
 
 
 async def run_population(
