@@ -20,7 +20,7 @@ from rich.table import Table
 from textcart.agent import Agent, InvalidInput
 from textcart.conversations import TurnRecord, play, record_turn, seed_demo_shoppers
 from textcart.demo_store.loader import catalog_path, load_conversations, load_shoppers
-from textcart.evaluation import buy_likelihood_cli, intents_cli, retrieval_cli
+from textcart.evaluation import buy_likelihood_cli, fit_cli, intents_cli, retrieval_cli
 from textcart.evaluation import report as comparison_report
 from textcart.graph.context import Context
 from textcart.graph.services import get_services
@@ -45,6 +45,7 @@ buy_likelihood_cli.register(eval_app)
 comparison_report.register(app)
 app.add_typer(eval_app, name="eval")
 simulation_cli.register(app)
+fit_cli.register(app)
 console = Console()
 T = TypeVar("T")
 

@@ -29,6 +29,10 @@ class EmbeddingClassifier:
         self._centroids: np.ndarray | None = None
         self._logreg: LogisticRegression | None = None
 
+    def __getstate__(self) -> dict[str, object]:
+        """Pickle the fitted parts only: the embedder is a model of its own, loaded apart."""
+        return {**self.__dict__, "embedder": None}
+
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> EmbeddingClassifier:
         """Fit from labelled texts; returns self."""
         if len(texts) != len(labels) or not texts:

@@ -19,6 +19,7 @@ from langchain_core.language_models import BaseChatModel
 from textcart.deciders.buy_likelihood import ClassicBuyLikelihood
 from textcart.deciders.fit import ClassicFit
 from textcart.deciders.intent import ClassicIntent
+from textcart.deciders.model_files import load_buy_likelihood_pipeline, load_intent_classifier
 from textcart.deciders.next_message import ClassicNextMessage
 from textcart.deciders.tone import ClassicTone
 from textcart.deciders.wording import ClassicWording
@@ -105,13 +106,14 @@ class Services:
 
 
 def build_services(embedder: Embedder | None = None, orders: OrderBook | None = None) -> Services:
-    """Load the embedder and fit every classic decider from the prompt files (≈1 s)."""
+    """Load the embedder and every classic decider: fit on real data or from the prompts."""
     embedder = embedder or get_embedder()
     return Services(
         embedder=embedder,
-        intent=ClassicIntent(embedder),
+        # Fit on real data with `textcart fit` if there is such a file, else the examples.
+        intent=ClassicIntent(embedder, load_intent_classifier(embedder)),
         tone=ClassicTone(embedder),
-        buy_likelihood=ClassicBuyLikelihood(),
+        buy_likelihood=ClassicBuyLikelihood(load_buy_likelihood_pipeline()),
         next_message=ClassicNextMessage.from_file(),
         fit=ClassicFit(),
         wording=ClassicWording(),
