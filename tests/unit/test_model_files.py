@@ -62,7 +62,7 @@ def test_a_fitted_intent_model_is_what_the_live_decider_uses(
     assert loaded is not None and loaded.labels == ["complaint", "order_status"]
     assert loaded.predict_one("where's my package?")[0] == "order_status"
     # The live graph: the classic intent decider knows only the two fitted labels now.
-    monkeypatch.setenv("TEXTCART_INTENT_MODEL", str(out))
+    monkeypatch.setenv("TEXTCART_INTENT_MODEL_FILE", str(out))
     services = build_services(get_embedder())
     assert services.intent.classifier.labels == ["complaint", "order_status"]
     # By default the prompt's examples join the data: every intent stays known.
@@ -71,7 +71,7 @@ def test_a_fitted_intent_model_is_what_the_live_decider_uses(
     assert "only the prompt's examples cover: billing_or_payment, cancel_or_change_order, " in said
     assert "complaint" not in said.split("cover:")[1].split(" fit ")[0]
     assert len(build_services(get_embedder()).intent.classifier.labels) == 14
-    monkeypatch.delenv("TEXTCART_INTENT_MODEL")
+    monkeypatch.delenv("TEXTCART_INTENT_MODEL_FILE")
     assert len(build_services(get_embedder()).intent.classifier.labels) == 14
 
 
@@ -86,7 +86,7 @@ def test_a_fitted_buy_likelihood_model_is_what_the_live_decider_uses(
     assert result.exit_code == 0, result.output
     pipeline = load_buy_likelihood_pipeline(out)
     assert isinstance(pipeline, Pipeline)
-    monkeypatch.setenv("TEXTCART_BUY_LIKELIHOOD_MODEL", str(out))
+    monkeypatch.setenv("TEXTCART_BUY_LIKELIHOOD_MODEL_FILE", str(out))
     live = build_services(get_embedder()).buy_likelihood
     assert live.model is not ClassicBuyLikelihood().model
     assert live.model[-1].coef_.tolist() == pipeline[-1].coef_.tolist()
@@ -129,7 +129,7 @@ def test_an_unusable_file_is_ignored_with_a_warning(
         save_model(path, "intent", "a str, not a classifier", "x.csv", 1)
     else:
         path.write_bytes(payload)
-    monkeypatch.setenv("TEXTCART_INTENT_MODEL", str(path))
+    monkeypatch.setenv("TEXTCART_INTENT_MODEL_FILE", str(path))
     with caplog.at_level(logging.WARNING, logger="textcart.deciders"):
         assert load_intent_classifier(get_embedder()) is None
         services = build_services(get_embedder())

@@ -29,7 +29,10 @@ log = logging.getLogger("textcart.deciders")
 
 FORMAT = 1
 Decision = Literal["intent", "buy_likelihood"]
-_ENV = {"intent": "TEXTCART_INTENT_MODEL", "buy_likelihood": "TEXTCART_BUY_LIKELIHOOD_MODEL"}
+_ENV = {
+    "intent": "TEXTCART_INTENT_MODEL_FILE",
+    "buy_likelihood": "TEXTCART_BUY_LIKELIHOOD_MODEL_FILE",
+}
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ class ModelFile:
 
 
 def model_path(decision: Decision) -> Path:
-    """`$TEXTCART_INTENT_MODEL` / `$TEXTCART_BUY_LIKELIHOOD_MODEL`, else the data dir's."""
+    """`$TEXTCART_<DECISION>_MODEL_FILE` if set, else `models/<decision>.pkl` in the data dir."""
     configured = os.environ.get(_ENV[decision])
     return Path(configured) if configured else data_dir() / "models" / f"{decision}.pkl"
 
