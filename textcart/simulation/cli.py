@@ -192,9 +192,9 @@ def _print_policies(rows: list[dict[str, Any]]) -> None:
         if "shopper_model" in row:
             moves = row["shopper_model"]
             _out.print(
-                f"{row['policy']}: the shopper model made {moves['answered']} moves; the rules "
-                f"made {moves['failed']} it failed and {moves['out_of_character']} out of "
-                "character (a purchase the persona would not make)"
+                f"{row['policy']}: the model played {moves['answered']} shopper moves; "
+                f"{moves['failed']} failed and {moves['out_of_character']} were out of character "
+                "(a purchase the persona would not make), so the rules played those"
             )
         if "paired" in row:
             paired = row["paired"]
