@@ -128,5 +128,8 @@ async def test_the_llm_policy_run_counts_what_the_model_decided(
     turns = sum(r.turns for r in results)
     assert answered > 0 and fell_back > 0
     assert abs(answered - 2 * fell_back) <= 2, (answered, fell_back)
+    # Every text sent is listed with its type; the model's answer is among them.
+    assert sum(len(r.sent) for r in results) == sum(r.messages for r in results)
+    assert "answer_question" in {t for r in results for t in r.sent}
     # Only the next message is asked of the model; a compliance reply asks nothing.
     assert answered + fell_back <= turns

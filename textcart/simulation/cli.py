@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import tempfile
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -183,6 +184,9 @@ def _print_policies(rows: list[dict[str, Any]]) -> None:
         return f"{paired[f'{key}_diff']:+.3f}" + (f" [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else "")
 
     for row in rows:
+        if row.get("sent"):
+            kinds = ", ".join(f"{kind} {n}" for kind, n in row["sent"].items())
+            _out.print(f"{row['policy']} sent: {kinds}")
         if "decider_model" in row:
             asked = row["decider_model"]
             _out.print(
@@ -248,6 +252,8 @@ def _run_population(
                 )
                 rows.append(policy_row(name, results, seed))
                 runs.append(results)
+                # What the policy sent, most used first: why its figures are what they are.
+                rows[-1]["sent"] = dict(Counter(t for r in results for t in r.sent).most_common())
                 asked = sum(r.model_answered + r.model_fell_back for r in results)
                 if asked:
                     # How many of the decisions asked of the model it made in time.

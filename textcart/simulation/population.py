@@ -66,6 +66,8 @@ class ConversationResult:
     # Decisions a model made, and decisions it was asked for but the classic decider made.
     model_answered: int = 0
     model_fell_back: int = 0
+    # The type of every text the agent sent, in order.
+    sent: tuple[str, ...] = ()
 
 
 @asynccontextmanager
@@ -136,6 +138,7 @@ async def converse(agent: Agent, shopper: Shopper, seed: int) -> ConversationRes
     store = agent.shoppers
     text: str | None = shopper.opening()
     messages = replies = turns = answered = fell_back = 0
+    sent: list[str] = []
     converted = opted_out = False
     while text is not None and turns < MAX_TURNS:
         message_id = f"in-{persona.key}-{turns}"
@@ -145,6 +148,8 @@ async def converse(agent: Agent, shopper: Shopper, seed: int) -> ConversationRes
         turns += 1
         answered += sum(who == "llm" for who in record.deciders.values())
         fell_back += sum(who.endswith("(fallback)") for who in record.deciders.values())
+        if record.reply and record.next_message:
+            sent.append(record.next_message)
         reply_id = f"{message_id}:reply"
         reaction = await shopper.respond(record)
         text = None
@@ -169,8 +174,9 @@ async def converse(agent: Agent, shopper: Shopper, seed: int) -> ConversationRes
                 await store.record_outcome(shopper_id, reply_id, "replied")
             text = reaction.text
     return ConversationResult(
-        persona.key, converted, opted_out, messages, replies, turns, answered, fell_back
-    )
+        persona.key, converted, opted_out, messages, replies, turns, answered, fell_back,
+        tuple(sent),
+    )  # fmt: skip
 
 
 async def run_population(
