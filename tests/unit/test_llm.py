@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Iterator
 from typing import Any, Literal
 
 import pytest
-from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
+from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.outputs import ChatResult
 from langchain_core.runnables import Runnable, RunnableLambda
 from pydantic import BaseModel, Field
+from scripted_model import ScriptedModel as SlowModel
 
 from textcart.tools.llm import (
     InvalidModelOutput,
@@ -49,35 +48,6 @@ class ScriptedModel(GenericFakeChatModel):
     ) -> ChatResult:
         self.calls.append({"messages": list(messages), **kwargs})
         return super()._generate(messages, stop, run_manager, **kwargs)
-
-
-class SlowModel(BaseChatModel):
-    """Answers correctly, but only after `delay_s`."""
-
-    delay_s: float
-
-    @property
-    def _llm_type(self) -> str:
-        return "slow-fake"
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        raise NotImplementedError("async only")
-
-    async def _agenerate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        await asyncio.sleep(self.delay_s)
-        return ChatResult(generations=[ChatGeneration(message=AIMessage('{"label": "x"}'))])
 
 
 class SchemaModel(GenericFakeChatModel):
@@ -153,7 +123,12 @@ async def test_label_outside_the_vocabulary_is_retried() -> None:
 async def test_a_slow_model_times_out() -> None:
     with pytest.raises(ModelTimeout) as caught:
         await ainvoke_structured(
-            SlowModel(delay_s=2), Label, ask(), method="json_object", timeout_s=0.2
+            # Answers correctly, but only after 2 s.
+            SlowModel(answer=lambda _title, _prompt: '{"label": "x"}', delay_s=2, calls=[]),
+            Label,
+            ask(),
+            method="json_object",
+            timeout_s=0.2,
         )
     assert isinstance(caught.value, StructuredOutputError)
     assert "0.2 s" in caught.value.reason

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -163,12 +162,7 @@ def buy_likelihood(
         else:
             if fit is not None:
                 raise _fail("--fit is for --decider classic; the LLM decider is not trained")
-            spec = (model or os.environ.get("TEXTCART_MODEL", "")).strip()
-            if not spec:
-                raise _fail(
-                    "--decider llm needs a chat model: pass --model 'provider:model' (or "
-                    "'local') or set TEXTCART_MODEL"
-                )
+            spec = cli_output.required_model(model)
             mapped = behaviours(sessions, page_values=page_values)
             try:
                 probabilities, failures = llm_run(

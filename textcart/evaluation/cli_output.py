@@ -25,6 +25,17 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
+def required_model(model: str | None) -> str:
+    """The chat model `--decider llm` runs on: the option, else $TEXTCART_MODEL, else exit 2."""
+    spec = (model or os.environ.get("TEXTCART_MODEL", "")).strip()
+    if not spec:
+        raise fail(
+            "--decider llm needs a chat model: pass --model 'provider:model' (or 'local') "
+            "or set TEXTCART_MODEL"
+        )
+    return spec
+
+
 def llm_timeout_s(spec: str, timeout: float | None) -> float:
     """The per-call budget: the option, else $TEXTCART_LLM_TIMEOUT_S, else per kind of model."""
     if timeout is not None:

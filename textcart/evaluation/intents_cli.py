@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -165,12 +164,7 @@ def intents(
     else:
         if fit is not None:
             raise _fail("--fit is for --decider classic; the LLM decider is not trained")
-        spec = (model or os.environ.get("TEXTCART_MODEL", "")).strip()
-        if not spec:
-            raise _fail(
-                "--decider llm needs a chat model: pass --model 'provider:model' (or 'local') "
-                "or set TEXTCART_MODEL"
-            )
+        spec = cli_output.required_model(model)
         timeout_s = cli_output.llm_timeout_s(spec, timeout)
         try:
             predicted, failures = _llm(labelled, spec, timeout_s)
