@@ -152,6 +152,12 @@ def _matches_colour(product: Product, colour: str) -> bool:
     return colour in name.split() or family in product.colors or colour in product.colors
 
 
+def _in_colour(variants: Sequence[Product], colour: str) -> list[Product]:
+    """The colourways named with that colour ("Lavender"), else those of its family."""
+    named = [v for v in variants if colour in re.findall(r"[a-z]+", colourway(v).lower())]
+    return named or [v for v in variants if _matches_colour(v, colour)]
+
+
 def _availability(ev: Evidence, q: AskedQuestion, b: _Builder) -> None:
     product = ev.product
     assert product is not None
@@ -160,7 +166,7 @@ def _availability(ev: Evidence, q: AskedQuestion, b: _Builder) -> None:
     size, colour = q["size"], q["colour"]
     for v in variants:
         b.use(v)
-    chosen = [v for v in variants if _matches_colour(v, colour)] if colour else variants
+    chosen = _in_colour(variants, colour) if colour else variants
     if colour and not chosen:
         b.say(
             f"The {model} doesn't come in {colour}; it comes in "
@@ -176,13 +182,18 @@ def _availability(ev: Evidence, q: AskedQuestion, b: _Builder) -> None:
         if have:
             b.product = have[0]
             colours = _join([colourway(v) for v in have])
-            b.say(f"Yes, the {model} comes in {size} in {colours}.", "yes")
+            b.say(f"Yes, the {model} is in stock in {size} in {colours}.", "yes")
             if len(have) == 1 or colour:
                 b.say(f"It's {money(have[0].price)}.")
             return
         if not made:
             run = chosen[0].sizes
             b.say(f"The {model}{where} isn't made in {size}; it comes in {_sizes(run)}.", "no")
+            advice = _pick(_sentences(product), _FIT_SENTENCE, 1)
+            if advice:
+                b.facts.extend(advice)
+                b.say(_sentence(advice[0]))
+                _say_suggestion(ev, b, product, advice)
             return
         b.say(f"Sorry, the {model}{where} is sold out in {size} right now.", "no")
         elsewhere = [v for v in variants if size in v.sizes_in_stock and v not in chosen]
@@ -279,6 +290,11 @@ def _pick(sentences: Sequence[str], pattern: re.Pattern[str], most: int = 2) -> 
     return [s for s in sentences if pattern.search(s)][:most]
 
 
+def _sentence(text: str) -> str:
+    text = text.strip().rstrip(".")
+    return f"{text[:1].upper()}{text[1:]}."
+
+
 def _claim(product: Product, sentences: Sequence[str]) -> str:
     """The model, then each piece of evidence as it was written, one sentence each."""
     first, *rest = [s.strip().rstrip(".") for s in sentences]
@@ -299,12 +315,69 @@ def _ranked(ev: Evidence, candidates: Sequence[str], most: int = 1) -> list[tupl
     return sorted(zip(candidates, scores, strict=True), key=lambda p: -p[1])[:most]
 
 
+def suggested_size(product: Product, text: str, notes: Sequence[str]) -> str | None:
+    """The size the product's own sizing note points to for the sizes the shopper said.
+
+    "between a 9 and 9.5" with "go up half a size" -> 9.5; a 9.5 with "whole sizes only;
+    size up" -> 10; a women's 8.5 with "women usually order 1.5 sizes down" -> 7. Only a
+    size in the product's size run is suggested.
+    """
+    said = re.findall(r"(?<![\d.$])(\d{1,2}(?:\.5)?)(?![\d%])", text)
+    advice = " ".join(notes).lower()
+
+    def in_run(value: float) -> str | None:
+        size = f"{value:g}"
+        return size if size in product.sizes else None
+
+    if len(said) >= 2 and re.search(r"between", text, re.IGNORECASE):
+        low, high = sorted(float(x) for x in said[:2])
+        if re.search(r"go up|size up", advice):
+            return in_run(high)
+        if re.search(r"go down|size down", advice):
+            return in_run(low)
+    if not said:
+        return None
+    size = float(said[0])
+    shift = re.search(r"women usually order (\d(?:\.5)?) sizes? (down|up)", advice)
+    if shift and re.search(r"\bwom[ae]n", text, re.IGNORECASE):
+        step = float(shift.group(1))
+        return in_run(size - step if shift.group(2) == "down" else size + step)
+    if size % 1 and re.search(r"half size, size up|whole sizes only", advice):
+        return in_run(size + 0.5)
+    return None
+
+
+def _say_suggestion(ev: Evidence, b: _Builder, product: Product, notes: Sequence[str]) -> bool:
+    """Say the size the notes point to and whether it is in stock; False when none."""
+    size = suggested_size(product, ev.text, notes)
+    if size is None:
+        return False
+    in_size = [v for v in (ev.variants or [product]) if size in v.sizes_in_stock]
+    for v in in_size:
+        b.use(v)
+    stock = (
+        f" It's in stock in {_join([colourway(v) for v in in_size])}."
+        if in_size
+        else " It's sold out in every colour right now."
+    )
+    b.say(f"So go with a {size}.{stock}")
+    return True
+
+
 def _fit(ev: Evidence, q: AskedQuestion, b: _Builder) -> None:
     product = b.use(ev.product)  # type: ignore[arg-type]
     notes = _pick(_sentences(product), _FIT_SENTENCE)
+    width = re.search(r"\b(wide|narrow)\b", ev.text, re.IGNORECASE)
+    if width and not any(width.group(1).lower() in n.lower() for n in notes):
+        # Asked about a width the product text never mentions: say so, then what it does say.
+        b.say(
+            f"The {model_of(product.title)} isn't listed in a {width.group(1).lower()} fit.", "no"
+        )
     if notes:
         b.facts.extend(notes)
         b.say(_claim(product, notes), "info")
+        if _say_suggestion(ev, b, product, notes):
+            return
     else:
         guide = _kb(ev, "sizing", f"{product.category} sizing fit")
         if guide is None:
@@ -345,7 +418,7 @@ def _waterproof(ev: Evidence, b: _Builder) -> None:
         re.search(r"(?<!not )(?<!not fully )waterproof|gore-?tex", said)
         and "not waterproof" not in said
     ):
-        b.say(f"Yes, the {model} is waterproof: {'; '.join(s.rstrip('.') for s in found)}.", "yes")
+        b.say(f"Yes, it's waterproof. {_claim(product, found)}", "yes")
     elif re.search(r"water[- ]resistant|water repellent|dwr|splash", said):
         b.say(f"It's water-resistant rather than waterproof: {_claim(product, found)}", "partly")
     elif found:
@@ -356,11 +429,7 @@ def _waterproof(ev: Evidence, b: _Builder) -> None:
 
 def _suitability(ev: Evidence, q: AskedQuestion, b: _Builder) -> None:
     product = b.use(ev.product)  # type: ignore[arg-type]
-    sentences = _sentences(product)
-    named = set(re.findall(r"[a-z]{3,}", product.title.lower()))
-    words = {w for w in re.findall(r"[a-z]{3,}", ev.text.lower())} - _STOP - named
-    keyed = [s for s in sentences if words & set(re.findall(r"[a-z]{3,}", s.lower()))]
-    ranked = _ranked(ev, keyed or sentences, most=2)
+    keyed, ranked = _relevant(ev, _sentences(product), [product.title], most=2)
     best = [s for s, score in ranked if score >= 0.25 or keyed][:2]
     if not best:
         _unknown(b, "that detail")
@@ -370,10 +439,28 @@ def _suitability(ev: Evidence, q: AskedQuestion, b: _Builder) -> None:
     b.say(_claim(product, best), "no" if negative else "info")
 
 
+def _shares_word(asked: set[str], sentence: str) -> bool:
+    """A word of the question in the sentence, allowing endings ("muddy" and "mud")."""
+    said = set(re.findall(r"[a-z]{3,}", sentence.lower()))
+    return any(a.startswith(w) or w.startswith(a) for a in asked for w in said)
+
+
+def _relevant(
+    ev: Evidence, sentences: Sequence[str], names: Sequence[str], most: int
+) -> tuple[list[str], list[tuple[str, float]]]:
+    """Sentences sharing a telling word with the question, ranked by meaning (else all)."""
+    named = {w for title in names for w in re.findall(r"[a-z]{3,}", title.lower())}
+    asked = {w for w in re.findall(r"[a-z]{3,}", ev.text.lower())} - _STOP - named
+    keyed = [s for s in sentences if asked and _shares_word(asked, s)]
+    return keyed, _ranked(ev, keyed or sentences, most=most)
+
+
 _STOP = frozenset(
     "the and for are you your does this that with will would can could have has what how "
     "good okay work enough them they these those its it's about just really very any some "
-    "shoe shoes boot boots jacket pair one ones get got need want like".split()
+    "shoe shoes boot boots jacket pair one ones get got need want like difference "
+    "thinking pick choice mens womens men women worth paying more super whats which "
+    "should order size".split()
 )
 
 
@@ -400,9 +487,18 @@ def _comparison(ev: Evidence, q: AskedQuestion, b: _Builder) -> None:
             _spec(ev, q, b, _SPEC_WORDS.get(q["topic"] or "", re.compile(".")), "details")
         return
     pattern = _SPEC_WORDS.get(q["topic"] or "")
-    for product in unique:
+    titles = [p.title for p in unique]
+    for product, other in ((unique[0], unique[1]), (unique[1], unique[0])):
         b.use(product)
-        points = _pick(_sentences(product), pattern, 1) if pattern else product.selling_points[:1]
+        keyed, ranked = _relevant(ev, _sentences(product), titles, most=1)
+        if pattern:
+            points = _pick(_sentences(product), pattern, 1)
+        elif keyed:
+            # "mudlark or ridgeline for muddy trails": each one's line about mud.
+            points = [s for s, _ in ranked]
+        else:
+            # "what's the difference?": what one has that the other does not.
+            points = [p for p in product.selling_points if p not in other.selling_points][:1]
         b.facts.extend(points)
         detail = f": {points[0].rstrip('.')}" if points else ""
         b.say(f"The {model_of(product.title)} is {money(product.price)}{detail}.")
@@ -485,10 +581,15 @@ def _order_return(ev: Evidence, q: AskedQuestion, b: _Builder) -> None:
         return
     b.facts.append(f"returns: {policies.returns_url}")
     topic = "exchanges" if q["topic"] == "exchanges" else "returns"
-    _cite(ev, b, topic)
-    b.say(
-        f"Start the {'exchange' if topic == 'exchanges' else 'return'} at {policies.returns_url}."
-    )
+    found = _kb(ev, topic, ev.text)
+    how = [s for s in found[0].sentences() if policies.returns_url in s] if found else []
+    if found and how:
+        # How to start it, in the store's own words ("free within 60 days", the link).
+        b.chunk(found[0], how[:1])
+    else:
+        _cite(ev, b, topic)
+        verb = "exchange" if topic == "exchanges" else "return"
+        b.say(f"Start the {verb} at {policies.returns_url}.")
 
 
 def _cite(ev: Evidence, b: _Builder, topic: str) -> None:

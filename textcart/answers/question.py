@@ -66,7 +66,21 @@ _TOPICS: list[tuple[str, re.Pattern[str]]] = [
             r"worn (it|them) (once|outside)",
         ),
     ),
-    ("price_match", _any(r"price[- ]?match")),
+    (
+        "price_match",
+        _any(r"price[- ]?match", r"\bmatch (it|the price|their price|that|a price)\b"),
+    ),
+    (
+        "worn",
+        _any(
+            r"\bwore\b",
+            r"\bworn\b(?! once)",
+            r"\bused (it|them)\b",
+            r"\b(ran|run|hiked|walked) in\b",
+            r"\bafter (wearing|running|a run)\b",
+            r"\bon (one|a) (trail )?(run|hike)\b",
+        ),
+    ),
     (
         "warranty",
         _any(
@@ -121,7 +135,7 @@ _TOPICS: list[tuple[str, re.Pattern[str]]] = [
         _any(
             r"\breturns?\b",
             r"returning",
-            r"send (it|them|\w+) back",
+            r"send (it |them |\w+ )?back",
             r"\brefund",
             r"money back",
             r"ship (it|them) back",
@@ -136,6 +150,8 @@ _TOPICS: list[tuple[str, re.Pattern[str]]] = [
             r"(cost|charge|much).{0,25}\b(ship|shipp?ing|delivery)\b",
             r"\bshipp?ing\b.{0,25}\b(cost|much)\b",
             r"\bship(ping)? (is )?free",
+            r"\bpay (for )?shipp?ing\b",
+            r"shipp?ing (is )?(extra|included)",
         ),
     ),
     (
@@ -149,6 +165,21 @@ _TOPICS: list[tuple[str, re.Pattern[str]]] = [
             r"business days",
             r"how long .{0,25}\bta?ke?\b",
         ),
+    ),
+    (
+        "billing",
+        _any(
+            r"charged twice",
+            r"double[- ]charged",
+            r"two charges",
+            r"overcharged",
+            r"charged (me )?(2|two) times",
+            r"\bbilled twice\b",
+        ),
+    ),
+    (
+        "discounts",
+        _any(r"coupon", r"promo", r"discount code", r"\bany codes?\b", r"\bcodes?\?"),
     ),
     (
         "payment",
@@ -191,7 +222,9 @@ _COMPARE = _any(
     r"which (one |is )?(is )?(better|warmer|lighter|cheaper|more|less)",
     r"\bor the\b.{0,40}\?",
 )
+_WIDTH = _any(r"\bwide\b", r"\bnarrow\b", r"\bwidth\b")
 _FIT = _any(
+    r"\bin an? (wide|narrow)\b",
     r"\bruns? (small|big|large|true|narrow|wide|short|long)\b",
     r"true to size",
     r"\btts\b",
@@ -202,6 +235,12 @@ _FIT = _any(
     r"sizing",
     r"(what|which) size",
     r"between sizes",
+    r"\bin between\b",
+    r"\bbetween (a |an )?(\d|xs|s|m|l|xl|small|medium|large)",
+    r"\bsize\?",
+    r"\bwhat size\b",
+    r"\b(normally|usually) (a|an|wear|take)\b",
+    r"\b(wear|layer) (it|them) over\b",
     r"\bnarrow\b",
     r"wide (feet|foot|fit)",
     r"\bin wide\b",
@@ -209,7 +248,6 @@ _FIT = _any(
     r"\broomy\b",
     r"\btight\b",
     r"\bbaggy\b",
-    r"usually (a|an|wear|take)\b",
     r"\bi'?m (usually )?(a|an) (xs|s|m|l|xl|xxl|small|medium|large|\d)",
 )
 _STOCK = _any(
@@ -278,6 +316,10 @@ _SUITABLE = _any(
     r"backpacking|skiing|camping|flat feet|wide feet|plantar|beginners?|marathons?)\b",
     r"\bon (mud|snow|ice|rock|roads?|trails?|pavement)\b",
     r"\bin (the )?(rain|snow|mud)\b",
+    r"\b(good|right|ok|okay|best|smart) (pick|choice|option|idea|call)\b",
+    r"\b(muddy|snowy|rocky|icy|slippery|technical|wet)\b",
+    r"\b(ultra|marathon|half marathon|\d+ ?k|\d+ ?miler?s?)\b",
+    r"\bwould (it|they|that) work\b",
 )
 _SPECS: list[tuple[str, re.Pattern[str]]] = [
     (
@@ -361,7 +403,11 @@ _SWAP = _any(r"swap|switch|size|small|medium|large")
 
 
 def _topics(text: str) -> list[str]:
-    return [topic for topic, pattern in _TOPICS if pattern.search(text)]
+    topics = [topic for topic, pattern in _TOPICS if pattern.search(text)]
+    if "worn" in topics and "returns" not in topics:
+        # "can I run in the parka?" is not about returning worn gear.
+        topics.remove("worn")
+    return topics
 
 
 def _spec(text: str) -> str | None:
@@ -416,10 +462,6 @@ def read_question(text: str | None, *, has_order: bool = False) -> AskedQuestion
         return asked("order_return", topic, about_order=True)
     if topic is not None and (topic != "warranty" or explicit):
         return asked("policy", topic)
-    if not (explicit or size or _SIZE_WORD.search(text) or _FIT.search(text)) and not (
-        _COLOUR_AFTER_IN.search(text)
-    ):
-        return None
     if _COMPARE.search(text):
         return asked("comparison", _spec(text))
     if _FIT.search(text):
@@ -432,9 +474,11 @@ def read_question(text: str | None, *, has_order: bool = False) -> AskedQuestion
         return asked("material")
     if _WATERPROOF.search(text):
         return asked("waterproof")
-    if _PRICE.search(text):
+    if _PRICE.search(text) and not re.search(r"\bweigh", text, re.IGNORECASE):
         return asked("price")
     spec = _spec(text)
+    if re.search(r"\bweigh", text, re.IGNORECASE):
+        return asked("spec", "weight")
     if spec is not None and not (spec == "warmth" and _SUITABLE.search(text)):
         return asked("spec", spec)
     if _SUITABLE.search(text):

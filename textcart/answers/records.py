@@ -36,6 +36,8 @@ PolicyTopic = Literal[
     "payment",
     "price_match",
     "contact",
+    "billing",
+    "discounts",
 ]
 PRODUCT_KINDS = frozenset(QUESTION_KINDS) - {"policy", "order_return", "order_change"}
 

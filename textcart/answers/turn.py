@@ -115,7 +115,14 @@ async def answer_turn(
             product, variants, others = await _products(
                 catalog, asked_product_id, products, text, question
             )
-            if product is not None:
+            if product is not None and question["kind"] != "comparison" and _OR.search(text):
+                # "mudlark or ridgeline for mud?": two products named is a comparison.
+                compared = AskedQuestion(**{**question, "kind": "comparison", "topic": None})
+                _, _, named = await _products(catalog, asked_product_id, products, text, compared)
+                if any(_base_model(p.title) != _base_model(product.title) for p in named):
+                    question, others = compared, named
+                    update["question"] = question
+            if product is not None and question["kind"] != "comparison":
                 # "will the icegrip traction cleats work on boots?" asks about suitability,
                 # not traction: the product's own name says nothing about the question.
                 question = _without_name(question, text, product.title, order is not None)
@@ -200,7 +207,7 @@ async def _products(
                 continue
             best = max(strength for strength, _ in scored)
             named = [p for strength, p in scored if strength == best]
-            line = _LINE_WORD.search(part)
+            line = _LINE_WORD.search(part) or _LINE_WORD.search(text)
             if line:
                 prefix = "women's" if line.group(1).lower().startswith("w") else "men's"
                 named = [p for p in named if p.title.lower().startswith(prefix)] or named
@@ -210,6 +217,7 @@ async def _products(
 
 
 _COMPARED = re.compile(r"\bvs\.?\b|\bversus\b|\bor\b|\band\b|,|\bthan\b", re.IGNORECASE)
+_OR = re.compile(r"\bor\b|\bvs\.?\b|\bversus\b", re.IGNORECASE)
 _LINE = re.compile(r"^(men's|women's|unisex)\s+", re.IGNORECASE)
 _LINE_WORD = re.compile(r"\b(women'?s?|ladies|men'?s?)\b", re.IGNORECASE)
 

@@ -133,6 +133,14 @@ def read_cases(path: Path) -> list[AnswerCase]:
     return cases
 
 
+def spread(cases: Sequence[AnswerCase], limit: int | None) -> list[AnswerCase]:
+    """`limit` cases taken at even steps through the list (all of them without a limit)."""
+    if limit is None or limit >= len(cases):
+        return list(cases)
+    step = len(cases) / limit
+    return [cases[int(i * step)] for i in range(limit)]
+
+
 @dataclass
 class CaseResult:
     """What one case produced and which checks it failed."""

@@ -19,6 +19,7 @@ from textcart.evaluation.answers import (
     read_cases,
     read_catalog_rows,
     run_cases,
+    spread,
     summarise,
 )
 from textcart.evaluation.cli_output import console, fail, llm_timeout_s, out
@@ -32,7 +33,7 @@ DEFAULT_CASES = demo_dir() / "answer_cases"
 
 
 async def _run(cases_path: Path, model: str | None, limit: int | None) -> dict[str, Any]:
-    cases = read_cases(cases_path)[:limit]
+    cases = spread(read_cases(cases_path), limit)
     context = replace(Context(), model=model)
     if model:
         context = replace(context, llm_timeout_s=llm_timeout_s(model, None))
@@ -84,7 +85,10 @@ def answers(
         str | None,
         typer.Option(help="Chat model for every LLM decision ('local', 'openai:gpt-4o-mini')."),
     ] = None,
-    limit: Annotated[int | None, typer.Option(min=1, help="Run only the first N cases.")] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(min=1, help="Run only N cases, spread evenly over the list (every kind)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Run question cases through the real graph: answered, grounded, per kind, latency.

@@ -553,7 +553,7 @@ async def retrieve_products(state: TurnState, runtime: Runtime[Context]) -> dict
         # last looking at: the cart for a cart reminder, else the last product viewed.
         focus = shopper["cart_ids"] if state.get("trigger") == "cart_abandonment" else []
         focus = focus or shopper["viewed_ids"]
-        if asked is None and text and _asks_about_discussed(text):
+        if asked is None and text and (_asks_about_discussed(text) or _PRONOUN.search(text)):
             # "what's the drop?" or "in a 9?" names nothing: it is about the product the
             # store last put first, else the one they last looked at.
             discussed = fresh_recommendations(state.get("recommended"), _turn_time(state))
@@ -798,7 +798,8 @@ def _money(value: float) -> str:
     return f"${value:,.0f}" if float(value).is_integer() else f"${value:,.2f}"
 
 
-def _base_facts(state: TurnState, ctx: Context) -> SmsFacts:
+def _base_facts(state: TurnState, ctx: Context, about_asked: bool = False) -> SmsFacts:
+    """The facts a message may use; `about_asked` puts the product asked about first."""
     facts = SmsFacts(store=ctx.store_name)
     if state["shopper"]["first_name"]:
         facts["name"] = state["shopper"]["first_name"]
@@ -811,6 +812,10 @@ def _base_facts(state: TurnState, ctx: Context) -> SmsFacts:
         if fit and fit.best_fit_id
         else (products[0] if products else None)
     )
+    asked = by_id.get(state.get("asked_product_id") or "")
+    if about_asked and asked is not None:
+        # An answer, an offer or a checkout nudge is about the product they asked about.
+        best = asked
     if best is not None:
         facts["product"], facts["price"] = best["title"], _money(best["price"])
         if best["url"]:
@@ -911,7 +916,8 @@ _FRUSTRATED = re.compile(
 
 async def answer_question(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Answer the shopper's question about a product from catalog facts."""
-    return await _write(state, runtime, "answer_question", _base_facts(state, runtime.context))
+    facts = _base_facts(state, runtime.context, about_asked=True)
+    return await _write(state, runtime, "answer_question", facts)
 
 
 async def recommend_products(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -922,14 +928,20 @@ async def recommend_products(state: TurnState, runtime: Runtime[Context]) -> dic
 async def send_offer(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Send the one discount the offer policy allows."""
     ctx = runtime.context
-    facts = _base_facts(state, ctx)
+    facts = _base_facts(state, ctx, about_asked=True)
+    answer = state.get("answer")
+    if answer is not None and any("promo-codes" in s for s in answer["sources"]):
+        # "We don't run public promo codes" would contradict the code this text sends.
+        for key in ("answer", "evidence"):
+            facts.pop(key, None)  # type: ignore[misc]
     facts["offer_code"], facts["offer_percent"] = ctx.offer_code, str(ctx.offer_percent)
     return await _write(state, runtime, "send_offer", facts)
 
 
 async def nudge_checkout(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Nudge the shopper to finish checking out."""
-    return await _write(state, runtime, "nudge_checkout", _base_facts(state, runtime.context))
+    facts = _base_facts(state, runtime.context, about_asked=True)
+    return await _write(state, runtime, "nudge_checkout", facts)
 
 
 async def order_help(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:

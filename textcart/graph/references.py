@@ -183,6 +183,8 @@ def name_match(text: str, title: str) -> int:
         return 100 + score
     if model[0] in matched and model[0] not in _SHARED_WORDS and len(model[0]) >= 4:
         return 50 + score
+    if model[0] in matched and len(matched) >= 2:
+        return 50 + score
     if len(matched) >= 2 and any(w.isdigit() for w in matched):
         return 50 + score
     return 0
