@@ -127,6 +127,24 @@ async def _load_catalog(path: Path, collection: str, quiet: bool = False) -> tup
     return loaded, report.skipped
 
 
+EMPTY_CATALOG_WARNING = (
+    "the catalog is empty: product questions will be answered with 'can't look that up'. "
+    "Load one with `textcart catalog load FILE`."
+)
+
+
+async def _warn_if_empty_catalog(context: Context) -> None:
+    """Say at start, not turn by turn, that there are no products to answer from."""
+    try:
+        catalog = await (await get_services()).catalog(context.catalog_collection)
+        empty = await catalog.count() == 0
+    except Exception as exc:  # noqa: BLE001 - the turn reports the catalog being unavailable
+        console.print(f"[yellow]warning:[/] the catalog is unavailable ({type(exc).__name__})")
+        return
+    if empty:
+        console.print(f"[yellow]warning:[/] {EMPTY_CATALOG_WARNING}")
+
+
 def _print_turn(record: TurnRecord) -> None:
     said = escape(record.said) if record.said is not None else f"(proactive: {record.trigger})"
     console.print(f"\n[bold cyan]{record.shopper}>[/] {said}")
@@ -213,6 +231,7 @@ def chat(
     directory, context = _data_dir(data), _context(model)
 
     async def main() -> None:
+        await _warn_if_empty_catalog(context)
         async with Agent.open(directory, context) as agent:
             while True:
                 try:
@@ -244,6 +263,7 @@ def send(
     directory, context = _data_dir(data), _context(model)
 
     async def main() -> TurnRecord:
+        await _warn_if_empty_catalog(context)
         async with Agent.open(directory, context) as agent:
             state = await agent.receive(phone, text, message_id)
             return record_turn("shopper", text, None, state, 0.0)
@@ -308,6 +328,8 @@ def serve(
 
     loaded = _run(prepare())
     console.print(f"catalog: {loaded} products in Weaviate; data in {directory}")
+    if loaded == 0:
+        console.print(f"[yellow]warning:[/] {EMPTY_CATALOG_WARNING}")
     raise typer.Exit(run_server(directory, host, port, jobs, log_file))
 
 

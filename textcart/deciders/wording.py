@@ -68,6 +68,7 @@ _NAME = re.compile(r",?\s*\{name\}\s*(?=[!?.,:])|\{name\},?\s*|\s+\{name\}")
 def _without_name(template: str) -> str:
     text = _NAME.sub("", template)
     text = re.sub(r"\s+([!?.,:])", r"\1", text)
+    text = re.sub(r"^[\s,.:;!-]+", "", text)
     return text[:1].upper() + text[1:]
 
 

@@ -191,7 +191,7 @@ def unbacked_claims(reply: str | None, evidence: str, said: str) -> list[str]:
     if not reply:
         return []
     text = _URL.sub(" ", reply)
-    backing = f"{evidence} \n {said.lower()}"
+    backing = f"{evidence} \n {said}".lower()
     tokens = set(re.findall(r"\d+(?:\.\d+)?|[a-z]+", backing))
     problems: list[str] = []
     for money in _MONEY.findall(text):

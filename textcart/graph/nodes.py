@@ -452,7 +452,12 @@ async def _named_product(
     if said_line:
         # "mens softloop in a 10": the line they said beats the one they usually browse.
         prefix = "women's" if said_line.group(1).lower().startswith("w") else "men's"
-        named = [pair for pair in named if pair[0].title.lower().startswith(prefix)] or named
+        in_line = [pair for pair in named if pair[0].title.lower().startswith(prefix)]
+        if not in_line:
+            # The search showed the other line only: look the said line's model up by name.
+            base = re.sub(r"^(men's|women's)\s+", "", model_name(named[0][0].title), flags=re.I)
+            in_line = [(p, 0.0) for p in await catalog.variants(f"{prefix} {base}")]
+        named = in_line or named
     product, score = min(named, key=lambda pair: _asked_preference(pair[0], shopper))
     return _card(product, score)
 
@@ -502,6 +507,16 @@ async def _same_model_in(
         if model_name(title) == model and colour in title.rsplit("—", 1)[-1].lower().split():
             return _card(hit.product, hit.score)
     return None
+
+
+EMPTY_CATALOG_NOTE = "catalog is empty: load one with `textcart catalog load FILE`"
+
+
+async def _catalog_is_empty(catalog: Catalog) -> bool:
+    try:
+        return await catalog.count() == 0
+    except Exception:  # noqa: BLE001 - unknown is not empty
+        return False
 
 
 async def retrieve_products(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -601,6 +616,13 @@ async def retrieve_products(state: TurnState, runtime: Runtime[Context]) -> dict
         return {
             "products": [],
             "retrieval_note": f"catalog unavailable: {type(exc).__name__}",
+            "personalisation": None,
+        }
+    if not hits and await _catalog_is_empty(catalog):
+        log.warning("the catalog %r is empty: nothing to recommend or answer from", catalog.name)
+        return {
+            "products": [],
+            "retrieval_note": EMPTY_CATALOG_NOTE,
             "personalisation": None,
         }
     affinity = affinities(hits, taste)

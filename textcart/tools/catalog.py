@@ -431,15 +431,17 @@ class Catalog:
         )
         return bool(result.objects)
 
-    async def variants(self, model: str, limit: int = 50) -> list[Product]:
+    async def variants(self, model: str, limit: int = 100) -> list[Product]:
         """Every colourway of a model: products whose title before " — " is `model`.
 
         Titles name the model then the colourway ("Women's Ridgeline Trail Runner — Teal");
         a product without a colourway in its title is its own only variant.
         """
         wanted = model.strip().lower()
+        # Every word of the model but its line: "Women's" would rank other models first.
+        words = re.sub(r"^(men's|women's|unisex)\s+", "", model.strip(), flags=re.IGNORECASE)
         result = await self._collection.query.bm25(
-            query=model, query_properties=["title"], limit=limit
+            query=words, query_properties=["title"], operator=BM25Operator.and_(), limit=limit
         )
         found = [_product(dict(obj.properties)) for obj in result.objects]
         return [p for p in found if p.title.rsplit("—", 1)[0].strip().lower() == wanted]

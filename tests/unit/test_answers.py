@@ -1,0 +1,247 @@
+"""The answer step's rules, without a graph: what is asked, and the answer from evidence."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from textcart.answers.evidence import FOLLOW_UP, Evidence, find_answer, suggested_size
+from textcart.answers.knowledge import KnowledgeError, load_knowledge, read_document
+from textcart.answers.language import has_words, is_other_language
+from textcart.answers.question import read_question
+from textcart.demo_store.loader import demo_dir
+from textcart.tools.catalog import Product
+from textcart.tools.embeddings import get_embedder
+from textcart.tools.orders import Order
+
+
+@pytest.mark.parametrize(
+    "text,kind,extra",
+    [
+        ("hey do the ridgeline trail runners come in an 8.5?", "availability", {"size": "8.5"}),
+        ("is the women's summit gtx boot in black in stock?", "availability", {"colour": "black"}),
+        ("mudlark mens in olive, do u have it", "availability", {"colour": "olive"}),
+        ("does the 150 crew run small? I'm usually an L", "fit", {}),
+        ("in between a 9 and 9.5 for the ridgeline, which do i go w", "fit", {}),
+        ("how much is the tempo racer", "price", {}),
+        ("how much do the carbon trekking poles weigh?", "spec", {"topic": "weight"}),
+        ("ascent 45 - how much weight can it carry?", "spec", {}),
+        ("how bright is the beacon 400", "spec", {"topic": "brightness"}),
+        ("what is the merino 150 made of", "material", {}),
+        ("mens summit gtx boot - actually waterproof or just water resistant", "waterproof", {}),
+        ("is the longhaul good for deep mud?", "suitability", {}),
+        ("how do i wash the zip-neck", "care", {}),
+        ("beacon 400 vs beacon 900, which is brighter", "comparison", {"topic": "brightness"}),
+        ("how long does shipping usually take?", "policy", {"topic": "shipping_time"}),
+        ("do you ship to canada?", "policy", {"topic": "international"}),
+        ("got any coupon codes?", "policy", {"topic": "discounts"}),
+        ("I think I was charged twice", "policy", {"topic": "billing"}),
+    ],
+)
+def test_what_a_text_asks(text: str, kind: str, extra: dict[str, Any]) -> None:
+    question = read_question(text)
+    assert question is not None and question["kind"] == kind, question
+    for key, value in extra.items():
+        assert question[key] == value  # type: ignore[literal-required]
+
+
+def test_two_policy_topics_in_one_text_are_both_read() -> None:
+    question = read_question("how much is shiping to chicago n how long does it tak")
+    assert question is not None
+    assert question["topics"] == ["shipping_cost", "shipping_time"]
+
+
+def test_order_questions_depend_on_having_an_order() -> None:
+    text = "do I need the original box?"
+    assert read_question(text)["kind"] == "policy"  # type: ignore[index]
+    assert read_question(text, has_order=True)["kind"] == "order_return"  # type: ignore[index]
+    swap = read_question("can I still swap the shorts for a medium?", has_order=True)
+    assert swap is not None and swap["kind"] == "order_change"
+
+
+@pytest.mark.parametrize(
+    "text", ["no thanks, not right now", "great, thanks!", "👍", "hmm", "STOP texting"]
+)
+def test_texts_that_ask_nothing(text: str) -> None:
+    assert read_question(text) is None
+
+
+def test_other_languages_and_emoji() -> None:
+    assert is_other_language("hola, tienen estas zapatillas en talla 40?")
+    assert is_other_language("bonjour, est-ce que vous avez cette veste en taille M?")
+    assert is_other_language("这双鞋有九号吗")
+    assert not is_other_language("do u hav teh daymile in wide?? 😂")
+    assert not is_other_language("la sportiva or ridgeline for the trail?")
+    assert not has_words("👀🤔") and has_words("9?")
+
+
+# --- answers from evidence --------------------------------------------------------------
+
+
+def _shoe(colour: str, stock: list[str], price: float = 145.0, **extra: Any) -> Product:
+    return Product(
+        id=f"RIDGE-W-{colour[:3].upper()}",
+        title=f"Women's Ridgeline Trail Runner — {colour}",
+        category="footwear/trail running shoes",
+        description="True to size with a secure midfoot; runners between sizes usually "
+        "go up half a size.",
+        price=price,
+        colors=[colour.split()[-1].lower()],
+        sizes=["7", "7.5", "8", "8.5", "9", "9.5", "10"],
+        sizes_in_stock=stock,
+        in_stock=bool(stock),
+        selling_points=["6 mm drop", "quick-draining mesh upper"],
+        url="https://shop.example/p",
+        **extra,
+    )
+
+
+BLUE = _shoe("Lake Blue", ["8", "8.5", "9"])
+BLACK = _shoe("Black", ["7", "9.5"])
+PINK = _shoe("Sunset Pink", [], price=99.0, compare_at_price=145.0)
+
+
+@pytest.fixture(scope="module")
+def knowledge() -> Any:
+    kb = load_knowledge(demo_dir() / "knowledge")
+    kb.index(get_embedder())
+    return kb
+
+
+def _evidence(knowledge: Any, text: str, product: Product | None = BLUE, **kw: Any) -> Evidence:
+    base: dict[str, Any] = {
+        "text": text,
+        "product": product,
+        "variants": [BLUE, BLACK, PINK] if product else [],
+        "others": [],
+        "knowledge": knowledge,
+        "embedder": get_embedder(),
+        "order": None,
+        "order_titles": {},
+        "said_size": None,
+        "preferences": {},
+        "now": datetime(2026, 6, 10, tzinfo=UTC),
+    }
+    return Evidence(**{**base, **kw})
+
+
+def _answer(knowledge: Any, text: str, **kw: Any) -> Any:
+    question = read_question(text, has_order=kw.get("order") is not None)
+    assert question is not None
+    return find_answer(question, _evidence(knowledge, text, **kw))
+
+
+def test_yes_first_with_the_colours_that_have_the_size(knowledge: Any) -> None:
+    answer = _answer(knowledge, "do the ridgeline runners come in an 8.5?")
+    assert answer["status"] == "yes"
+    assert answer["text"].startswith("Yes, the Women's Ridgeline Trail Runner is in stock in 8.5")
+    assert "Lake Blue" in answer["text"] and "Black" not in answer["text"]
+
+
+def test_sold_out_in_that_colour_offers_the_closest_in_stock(knowledge: Any) -> None:
+    answer = _answer(knowledge, "ridgeline in black in an 8.5?")
+    assert answer["status"] == "no"
+    assert "sold out in 8.5" in answer["text"] and "8.5 is in stock in Lake Blue" in answer["text"]
+
+
+def test_a_size_outside_the_run_is_not_made(knowledge: Any) -> None:
+    answer = _answer(knowledge, "ridgeline in a 12?")
+    assert "isn't made in 12" in answer["text"] and "7 to 10" in answer["text"]
+
+
+def test_a_colour_not_offered_lists_the_ones_that_are(knowledge: Any) -> None:
+    answer = _answer(knowledge, "do they come in green?")
+    assert answer["status"] == "no" and "doesn't come in green" in answer["text"]
+
+
+def test_a_sold_out_colourway_names_the_others(knowledge: Any) -> None:
+    answer = _answer(knowledge, "is the pink one in stock?", product=PINK)
+    assert "sold out" in answer["text"] and "Lake Blue" in answer["text"]
+
+
+def test_price_says_the_sale(knowledge: Any) -> None:
+    answer = _answer(knowledge, "how much is it?", product=PINK)
+    assert "$99" in answer["text"] and "on sale from $145" in answer["text"]
+
+
+def test_fit_quotes_the_product_and_suggests_a_size(knowledge: Any) -> None:
+    answer = _answer(knowledge, "im between a 9 and 9.5, which should i get?")
+    assert "go up half a size" in answer["text"]
+    assert "So go with a 9.5. It's in stock in Black." in answer["text"]
+
+
+def test_a_spec_the_evidence_lacks_is_not_guessed(knowledge: Any) -> None:
+    answer = _answer(knowledge, "how many lumens is it?")
+    assert answer["status"] == "unknown" and FOLLOW_UP in answer["text"]
+    assert not any(ch.isdigit() for ch in answer["text"])
+
+
+def test_not_listed_as_waterproof(knowledge: Any) -> None:
+    answer = _answer(knowledge, "is it waterproof?")
+    assert answer["status"] == "no" and "isn't listed as waterproof" in answer["text"]
+
+
+def test_a_policy_answer_quotes_the_knowledge_base(knowledge: Any) -> None:
+    answer = _answer(knowledge, "do i need the original box to send it back", product=None)
+    assert answer["text"].startswith("No original box needed")
+    assert answer["sources"][0] == "knowledge:returns#original-box-and-tags"
+
+
+def _order(status: str, delivered: int | None) -> Order:
+    return Order("TO-1", "s", status, ("RIDGE-W-BLU",), "UPS", None, None, delivered)
+
+
+def test_a_return_inside_the_window_says_so_and_how(knowledge: Any) -> None:
+    answer = _answer(
+        knowledge,
+        "can i send it back?",
+        product=None,
+        order=_order("delivered", 21),
+        order_titles={"RIDGE-W-BLU": "Women's Ridgeline Trail Runner"},
+    )
+    assert answer["text"].startswith("Yes: order TO-1 (Women's Ridgeline Trail Runner)")
+    assert "21 days ago" in answer["text"] and "60-day return window" in answer["text"]
+    assert "trailhead.example/returns" in answer["text"]
+
+
+def test_a_return_past_the_window_says_no(knowledge: Any) -> None:
+    answer = _answer(knowledge, "can i return it", product=None, order=_order("delivered", 70))
+    assert answer["status"] == "no" and "past our 60-day return window" in answer["text"]
+
+
+def test_a_shipped_order_cannot_be_changed(knowledge: Any) -> None:
+    answer = _answer(
+        knowledge, "can I still swap it for a medium?", product=None, order=_order("shipped", None)
+    )
+    assert "already shipped" in answer["text"] and "exchange it within 60 days" in answer["text"]
+    processing = _answer(
+        knowledge, "can I still cancel my order?", product=None, order=_order("processing", None)
+    )
+    assert processing["text"].startswith("Yes, order TO-1 hasn't shipped yet")
+
+
+@pytest.mark.parametrize(
+    "text,notes,expected",
+    [
+        ("between a 9 and 9.5", ["runners between sizes usually go up half a size"], "9.5"),
+        ("im a 9.5", ["whole sizes only (men's); if you are a half size, size up"], "10"),
+        ("im a womens 8.5", ["women usually order 1.5 sizes down"], "7"),
+        ("im a 9", ["runners between sizes usually go up half a size"], None),
+        ("between a 10 and 10.5", ["go up half a size"], None),  # 10.5 is not in the run
+    ],
+)
+def test_suggested_size(text: str, notes: list[str], expected: str | None) -> None:
+    assert suggested_size(BLUE, text, notes) == expected
+
+
+def test_a_knowledge_file_without_sections_is_named(tmp_path: Path) -> None:
+    bad = tmp_path / "faq.md"
+    bad.write_text("Just text, no sections.\n")
+    with pytest.raises(KnowledgeError, match="faq.md"):
+        read_document(bad)
+    (tmp_path / "faq.md").write_text("## Hours\nTopics: contact\nOpen daily.\n")
+    with pytest.raises(KnowledgeError, match="policies.yaml"):
+        load_knowledge(tmp_path)
