@@ -37,7 +37,7 @@ from textcart.answers.question import COLOUR_WORDS
 from textcart.conversations import pinned_clock, seed_demo_shoppers
 from textcart.demo_store.loader import load_shoppers
 from textcart.graph.context import Context
-from textcart.graph.state import TurnState
+from textcart.graph.state import TurnState, decisions_of
 from textcart.tools.orders import OrderBook
 
 # Terms that state a store policy: a reply may use one only when the evidence does.
@@ -151,6 +151,8 @@ class CaseResult:
     unbacked: list[str]
     latency_ms: float
     answer_kind: str | None = None
+    llm_decisions: int = 0
+    fell_back: int = 0
 
     @property
     def answered(self) -> bool:
@@ -309,6 +311,7 @@ async def run_cases(
         reply = outbound["text"] if outbound else None
         evidence = turn_evidence(state, catalog_rows, knowledge, orders, context.store_name)
         answer = state.get("answer")
+        taken = decisions_of(state).values()
         result = CaseResult(
             case=case,
             reply=reply,
@@ -316,6 +319,8 @@ async def run_cases(
             unbacked=unbacked_claims(reply, evidence.text(), case.text),
             latency_ms=latency,
             answer_kind=answer["kind"] if answer else None,
+            llm_decisions=sum(d["decider"] == "llm" for d in taken),
+            fell_back=sum(bool(d["fallback_reason"]) for d in taken),
         )
         results.append(result)
         if on_case is not None:
@@ -355,6 +360,9 @@ def summarise(results: Iterable[CaseResult]) -> dict[str, Any]:
         "grounded": round(sum(r.grounded for r in results) / n, 3) if n else 0.0,
         "n": n,
         "by_kind": by_kind,
+        # With --model: how many decisions the model made, and how many fell back to classic.
+        "llm_decisions": sum(r.llm_decisions for r in results),
+        "llm_fell_back": sum(r.fell_back for r in results),
         "latency_ms_p50": round(statistics.median(latencies), 1) if latencies else 0.0,
         "latency_ms_p95": round(_percentile(latencies, 0.95), 1),
         "failures": [

@@ -36,6 +36,7 @@ from textcart.graph.personalise import (
     history_ids,
     is_open_request,
     names_product_kind,
+    product_kinds,
     rerank,
 )
 from textcart.graph.references import (
@@ -626,7 +627,12 @@ async def retrieve_products(state: TurnState, runtime: Runtime[Context]) -> dict
             "personalisation": None,
         }
     affinity = affinities(hits, taste)
-    ranked = rerank(hits, taste, text, open_request, affinity)[:RESULTS]
+    ranked = rerank(hits, taste, text, open_request, affinity)
+    kinds = product_kinds(text)
+    if kinds:
+        # "trail running shoes" are shoes: products of that kind first, gaiters after.
+        ranked.sort(key=lambda pair: not any(k in pair[0].product.category for k in kinds))
+    ranked = ranked[:RESULTS]
     cards = [_card(hit.product, score) for hit, score in ranked]
     if asked is not None and all(c["id"] != asked["id"] for c in cards):
         cards.insert(0, asked)

@@ -101,6 +101,12 @@ def names_product_kind(text: str | None) -> bool:
     return bool(_PRODUCT_WORDS.search(text or ""))
 
 
+def product_kinds(text: str | None) -> list[str]:
+    """The kinds of product a text names, singular ("trail running shoes" -> ["shoe"])."""
+    found = [m.group(1).lower() for m in _PRODUCT_WORDS.finditer(text or "")]
+    return [w if w in ("shorts", "pants", "tights") else w.removesuffix("s") for w in found]
+
+
 def colours_in(text: str | None) -> list[str]:
     """Colour words the shopper used ("any in blue?")."""
     lowered = (text or "").lower()
