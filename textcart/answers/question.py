@@ -269,6 +269,7 @@ _PRICE = _any(
     r"\bsale\b",
     r"full price",
     r"regular price",
+    r"\bdiscount(ed)?\b",
 )
 _WATERPROOF = _any(
     r"water ?proof",
@@ -387,6 +388,10 @@ _ASKING = _any(
     r"\bvs\.?\b",
     r"\bversus\b",
     r"\bdifference\b",
+    r"(^|[,.;:!-]\s*)(how|what|whats|what's|which|when|where|why|is (it|the|there|this)|"
+    r"are (they|the|there)|do (they|the|you|u)|does (it|the|this)|"
+    r"can i|can u|should i|will it|would it)\b",
+    r"\bor just\b",
 )
 _QUESTION_START = _any(
     r"^\s*(do|does|did|is|are|was|were|can|could|will|would|how|what|which|when|where|who|why|"
@@ -462,6 +467,9 @@ def read_question(text: str | None, *, has_order: bool = False) -> AskedQuestion
         return asked("order_return", topic, about_order=True)
     if topic is not None and (topic != "warranty" or explicit):
         return asked("policy", topic)
+    if not (explicit or size or _SIZE_WORD.search(text) or _COLOUR_AFTER_IN.search(text)):
+        # A statement ("the sole is peeling off after a month") asks nothing to answer.
+        return None
     if _COMPARE.search(text):
         return asked("comparison", _spec(text))
     if _FIT.search(text):

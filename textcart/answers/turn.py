@@ -100,6 +100,9 @@ async def answer_turn(
         )
     if question is None:
         return {"question": None, "answer": None}
+    if question["topic"] == "discounts" and asked_product_id is not None:
+        # "any promo codes? the stormwall is still too much": its price, and any offer.
+        question = AskedQuestion(**{**question, "kind": "price", "topic": None, "topics": []})
     update: dict[str, Any] = {"question": question, "answer": None}
     product: Product | None = None
     variants: list[Product] = []
