@@ -13,6 +13,8 @@ hold the reply to them.
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -306,10 +308,30 @@ def _unknown(b: _Builder, what: str) -> None:
     b.say(f"I don't have {what} in our product info, so I won't guess. {FOLLOW_UP}", "unknown")
 
 
+# Product sentences repeat across colourways and turns: embed each once per process.
+_SENTENCE_VECTORS: OrderedDict[str, np.ndarray] = OrderedDict()
+_SENTENCE_CACHE_SIZE = 20_000
+_SENTENCE_LOCK = threading.Lock()
+
+
+def _sentence_vectors(embedder: Embedder, sentences: Sequence[str]) -> np.ndarray:
+    with _SENTENCE_LOCK:
+        missing = [s for s in dict.fromkeys(sentences) if s not in _SENTENCE_VECTORS]
+    if missing:
+        computed = embedder.embed(missing)
+        with _SENTENCE_LOCK:
+            for sentence, vector in zip(missing, computed, strict=True):
+                _SENTENCE_VECTORS[sentence] = vector
+            while len(_SENTENCE_VECTORS) > _SENTENCE_CACHE_SIZE:
+                _SENTENCE_VECTORS.popitem(last=False)
+    with _SENTENCE_LOCK:
+        return np.stack([_SENTENCE_VECTORS[s] for s in sentences])
+
+
 def _ranked(ev: Evidence, candidates: Sequence[str], most: int = 1) -> list[tuple[str, float]]:
     if not candidates:
         return []
-    vectors = ev.embedder.embed(list(candidates))
+    vectors = _sentence_vectors(ev.embedder, candidates)
     query = np.asarray(ev.embedder.embed_query(ev.text), dtype=np.float32)
     scores = (vectors @ query).tolist()
     return sorted(zip(candidates, scores, strict=True), key=lambda p: -p[1])[:most]
