@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,7 @@ import pytest
 
 from textcart.answers.evidence import FOLLOW_UP, Evidence, find_answer, suggested_size
 from textcart.answers.knowledge import KnowledgeError, load_knowledge, read_document
-from textcart.answers.language import has_words, is_other_language
+from textcart.answers.language import is_other_language
 from textcart.answers.question import read_question
 from textcart.demo_store.loader import demo_dir
 from textcart.tools.catalog import Product
@@ -69,13 +68,12 @@ def test_texts_that_ask_nothing(text: str) -> None:
     assert read_question(text) is None
 
 
-def test_other_languages_and_emoji() -> None:
+def test_other_languages() -> None:
     assert is_other_language("hola, tienen estas zapatillas en talla 40?")
     assert is_other_language("bonjour, est-ce que vous avez cette veste en taille M?")
     assert is_other_language("这双鞋有九号吗")
     assert not is_other_language("do u hav teh daymile in wide?? 😂")
     assert not is_other_language("la sportiva or ridgeline for the trail?")
-    assert not has_words("👀🤔") and has_words("9?")
 
 
 # --- answers from evidence --------------------------------------------------------------
@@ -123,7 +121,6 @@ def _evidence(knowledge: Any, text: str, product: Product | None = BLUE, **kw: A
         "order_titles": {},
         "said_size": None,
         "preferences": {},
-        "now": datetime(2026, 6, 10, tzinfo=UTC),
     }
     return Evidence(**{**base, **kw})
 

@@ -17,7 +17,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -45,7 +44,6 @@ class Evidence:
     order_titles: dict[str, str]
     said_size: str | None  # a size the shopper said in this conversation
     preferences: dict[str, Any]  # their saved shoe and apparel sizes
-    now: datetime
 
 
 def money(value: float) -> str:

@@ -1,4 +1,4 @@
-"""Texts the answer step should not try to answer: another language, or nothing but emoji.
+"""Texts the answer step should not try to answer: those in another language.
 
 A question in another language would be matched word by word against an English catalog
 and answered about the wrong thing; saying plainly that we answer in English (and offering
@@ -43,8 +43,3 @@ def is_other_language(text: str) -> bool:
     foreign = sum(w in _FOREIGN for w in words)
     english = sum(w in _ENGLISH for w in words)
     return foreign >= 2 and foreign > english
-
-
-def has_words(text: str) -> bool:
-    """True when the text holds at least one letter or digit (not only emoji or symbols)."""
-    return any(c.isalnum() for c in text)

@@ -222,7 +222,6 @@ _COMPARE = _any(
     r"which (one |is )?(is )?(better|warmer|lighter|cheaper|more|less)",
     r"\bor the\b.{0,40}\?",
 )
-_WIDTH = _any(r"\bwide\b", r"\bnarrow\b", r"\bwidth\b")
 _FIT = _any(
     r"\bin an? (wide|narrow)\b",
     r"\bruns? (small|big|large|true|narrow|wide|short|long)\b",

@@ -24,21 +24,6 @@ QuestionKind = Literal[
     "order_change",
 ]
 QUESTION_KINDS: tuple[str, ...] = get_args(QuestionKind)
-PolicyTopic = Literal[
-    "returns",
-    "exchanges",
-    "packaging",
-    "shipping_time",
-    "shipping_cost",
-    "express",
-    "warranty",
-    "international",
-    "payment",
-    "price_match",
-    "contact",
-    "billing",
-    "discounts",
-]
 PRODUCT_KINDS = frozenset(QUESTION_KINDS) - {"policy", "order_return", "order_change"}
 
 

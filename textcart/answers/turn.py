@@ -14,7 +14,6 @@ import asyncio
 import logging
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from textcart.answers.evidence import FOLLOW_UP, Evidence, find_answer, model_of, unanswerable
@@ -65,7 +64,6 @@ async def answer_turn(
     knowledge: KnowledgeBase,
     embedder: Embedder,
     orders: OrderBook,
-    now: datetime | None = None,
 ) -> dict[str, Any]:
     """The state update of the answer step: `question` and `answer` (either may be None)."""
     if text is None:
@@ -155,7 +153,6 @@ async def answer_turn(
         order_titles=order_titles,
         said_size=said_size,
         preferences=preferences,
-        now=now or datetime.now(UTC),
     )
     update["answer"] = await asyncio.to_thread(find_answer, question, evidence)
     return update
