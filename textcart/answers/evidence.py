@@ -560,15 +560,21 @@ def _policy(ev: Evidence, q: AskedQuestion, b: _Builder) -> None:
     b.status = "info"
 
 
+def _cite_order(ev: Evidence, b: _Builder, order: Order) -> str:
+    """Record the order as evidence; returns " (its items)" for the answer's sentences."""
+    b.sources.append(f"order:{order.order_id}")
+    items = [ev.order_titles.get(i, "") for i in order.item_ids]
+    what = f" ({_join([i for i in items if i])})" if any(items) else ""
+    b.facts.append(f"Order {order.order_id}{what}: {order.status}")
+    return what
+
+
 def _order_return(ev: Evidence, q: AskedQuestion, b: _Builder) -> None:
     order, policies = ev.order, ev.knowledge.policies
     if order is None:
         _policy(ev, q, b)
         return
-    b.sources.append(f"order:{order.order_id}")
-    items = [ev.order_titles.get(i, "") for i in order.item_ids]
-    what = f" ({_join([i for i in items if i])})" if any(items) else ""
-    b.facts.append(f"Order {order.order_id}{what}: {order.status}")
+    what = _cite_order(ev, b, order)
     if q["topic"] == "packaging":
         _policy(ev, q, b)
         return
@@ -624,10 +630,7 @@ def _order_change(ev: Evidence, q: AskedQuestion, b: _Builder) -> None:
     if order is None:
         _policy(ev, q, b)
         return
-    b.sources.append(f"order:{order.order_id}")
-    items = [ev.order_titles.get(i, "") for i in order.item_ids]
-    what = f" ({_join([i for i in items if i])})" if any(items) else ""
-    b.facts.append(f"Order {order.order_id}{what}: {order.status}")
+    what = _cite_order(ev, b, order)
     if order.status in policies.changeable_statuses:
         _cite(ev, b, "cancel")
         b.say(
