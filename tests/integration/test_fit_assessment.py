@@ -49,10 +49,14 @@ def assert_grounded(state: TurnState) -> None:
     )
     assert again.model_dump() == fit.model_dump()
     reply = (state.get("outbound") or {}).get("text") or ""
-    prices = {
-        f"${p['price']:,.0f}" if float(p["price"]).is_integer() else f"${p['price']:,.2f}"
-        for p in products
-    }
+    # Prices and compare-at (was) prices of the candidates, and of the colourways the
+    # answer step looked at (its evidence names each with its price).
+    amounts = [p["price"] for p in products] + [
+        p["compare_at_price"] for p in products if p["compare_at_price"]
+    ]
+    prices = {f"${a:,.0f}" if float(a).is_integer() else f"${a:,.2f}" for a in amounts}
+    answer = state.get("answer")
+    prices |= set(_MONEY.findall(" ".join(answer["facts"]))) if answer else set()
     assert set(_MONEY.findall(reply)) <= prices, reply
 
 

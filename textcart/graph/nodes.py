@@ -1377,7 +1377,11 @@ async def send_and_log(state: TurnState, runtime: Runtime[Context]) -> dict[str,
     in_response = runtime.context.reply_in_response and state.get("review") is None
     previous = await store.get_message(state["shopper_id"], message_id)
     delivery = previous.get("delivery") if previous else None
-    at = previous["at"] if previous else _turn_time(state).isoformat()
+    turn, now = _turn_time(state), _now()
+    # A live turn's reply went out now; on a pinned or replayed clock (demo, simulations)
+    # it is logged just after the text it answers, on that clock, so the log keeps order.
+    sent = now if timedelta(0) < now - turn < timedelta(minutes=10) else turn
+    at = previous["at"] if previous else (sent + timedelta(milliseconds=1)).isoformat()
     deciders = {
         name: {
             "value": d["value"] if name != "wording" else None,
