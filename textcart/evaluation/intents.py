@@ -193,10 +193,11 @@ def classic_predictions(
     """Labels from `ClassicIntent`: its prompt-example classifier unless one is given.
 
     The texts are embedded in batches rather than through `decide`, one at a time; the
-    classifier, and so each label, is the same.
+    classifier, and so each label, is the same. The texts carry no conversation, so each is
+    judged as a shopper's first message (no store message before it).
     """
     decider = ClassicIntent(embedder, classifier)
-    return [label for label, _ in decider.classifier.predict(texts)]
+    return [label for label, _ in decider.predict(texts)]
 
 
 IntentCall = Callable[[str], Awaitable[IntentResult]]
