@@ -142,7 +142,7 @@ class ContextualIntentModel:
         """Fit from text embeddings, their contexts and labels; returns self."""
         self.labels = sorted(set(labels))
         y = np.array([self.labels.index(label) for label in labels])
-        self._logreg = LogisticRegression(C=self.c, max_iter=3000).fit(
+        self._logreg = LogisticRegression(C=self.c, max_iter=3000, class_weight="balanced").fit(
             self._rows(vectors, contexts), y
         )
         return self
