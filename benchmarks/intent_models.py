@@ -30,13 +30,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 from textcart.deciders.base import load_prompt_file
 from textcart.deciders.intent import (
+    CONTEXT_WEIGHT,
     NO_CONTEXT,
     ContextualIntentModel,
     IntentContext,
@@ -90,35 +89,40 @@ def _logreg(v: np.ndarray, c: list[IntentContext], t: list[str], y: list[str]) -
     return lambda v2, c2, t2: [labels[i] for i in model.predict(v2)]
 
 
-def _contextual(weight: float) -> Callable[..., Any]:
+def _contextual(weight: float, balanced: bool = True, chars: bool = False) -> Callable[..., Any]:
     def fit(v: np.ndarray, c: list[IntentContext], t: list[str], y: list[str]) -> Any:
-        model = ContextualIntentModel(weight=weight).fit(v, c, y)
-        return lambda v2, c2, t2: [label for label, _ in model.predict(v2, c2)]
+        model = ContextualIntentModel(weight=weight, balanced=balanced, chars=chars)
+        model.fit(v, c, t, y)
+        return lambda v2, c2, t2: [label for label, _ in model.predict(v2, c2, t2)]
 
     return fit
 
 
-def _with_chars(v: np.ndarray, c: list[IntentContext], t: list[str], y: list[str]) -> Any:
+def _interactions(v: np.ndarray, c: list[IntentContext], t: list[str], y: list[str]) -> Any:
     labels = sorted(set(y))
-    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True)
 
-    def rows(v2: np.ndarray, c2: list[IntentContext], t2: list[str], fit: bool = False) -> Any:
-        grams = chars.fit_transform(t2) if fit else chars.transform(t2)
-        dense = np.hstack([v2, context_features(c2)])
-        return sparse.hstack([sparse.csr_matrix(dense), grams * 0.5]).tocsr()
+    def rows(v2: np.ndarray, c2: list[IntentContext]) -> np.ndarray:
+        ctx = context_features(c2, 1.0)
+        crossed = (v2[:, :, None] * ctx[:, None, :]).reshape(len(v2), -1)
+        return np.hstack([v2, ctx, crossed * 0.5])
 
-    model = LogisticRegression(C=10.0, max_iter=3000).fit(
-        rows(v, c, t, fit=True), [labels.index(x) for x in y]
+    model = LogisticRegression(C=10.0, max_iter=3000, class_weight="balanced").fit(
+        rows(v, c), [labels.index(x) for x in y]
     )
-    return lambda v2, c2, t2: [labels[i] for i in model.predict(rows(v2, c2, t2))]
+    return lambda v2, c2, t2: [labels[i] for i in model.predict(rows(v2, c2))]
 
 
 CANDIDATES = [
     Candidate("centroid", _centroid),
     Candidate("knn", _knn),
     Candidate("logreg", _logreg),
-    Candidate("logreg+context", _contextual(0.5)),
-    Candidate("logreg+context+chars", _with_chars),
+    Candidate("logreg+context unbalanced", _contextual(CONTEXT_WEIGHT, balanced=False)),
+    Candidate("logreg+context", _contextual(CONTEXT_WEIGHT)),
+    Candidate("logreg+context w2", _contextual(2.0)),
+    Candidate("logreg+context×text", _interactions),
+    Candidate("logreg+context+chars w0.5", _contextual(0.5, chars=True)),
+    Candidate("logreg+context+chars w1", _contextual(1.0, chars=True)),
+    Candidate("logreg+context+chars w2", _contextual(2.0, chars=True)),
 ]
 
 
@@ -163,7 +167,7 @@ def main() -> None:
         f"{len(texts)} examples ({sum(a is not None for a in afters)} in context), "
         f"{args.folds}-fold cross-validation"
     )
-    header = f"{'model':24} {'cv acc':>7} {'cv mF1':>7}"
+    header = f"{'model':28} {'cv acc':>7} {'cv mF1':>7} {'cv ctx':>7}"
     if "shopping_dev" in real:
         header += f" {'shop acc':>8} {'pq rec':>6} {'rr rec':>6}"
     if "dev" in real:
@@ -183,8 +187,12 @@ def main() -> None:
             )
             for i, label in zip(test, out, strict=True):
                 predicted[i] = label
-        line = f"{candidate.name:24} {accuracy(labels, predicted):7.3f} "
+        line = f"{candidate.name:28} {accuracy(labels, predicted):7.3f} "
         line += f"{macro_f1(labels, predicted):7.3f}"
+        in_context = [i for i, a in enumerate(afters) if a is not None]
+        if in_context:
+            gold_c = [labels[i] for i in in_context]
+            line += f" {accuracy(gold_c, [predicted[i] for i in in_context]):7.3f}"
         start = time.perf_counter()
         rows, contexts = _augmented(range(len(texts)), texts, labels, afters)
         model = candidate.fit(
