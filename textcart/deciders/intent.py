@@ -262,7 +262,8 @@ class ClassicIntent:
 def _few_shot(per_label: int = 3, in_context: int = 14) -> str:
     """Some context-free examples of every label, then examples that need their context."""
     counts: dict[str, int] = {}
-    plain, contextual = [], []
+    plain: list[str] = []
+    contextual: list[str] = []
     for example in load_prompt_file("intent")["examples"]:
         after = example.get("after")
         if after is not None:

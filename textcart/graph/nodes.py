@@ -318,7 +318,8 @@ def _intent_context(state: TurnState) -> IntentContext:
     """The store's last message type before this text, and the products it last showed."""
     earlier = state.get("transcript", [])[:-1]
     said = next((line for line in reversed(earlier) if line["role"] == "store"), None)
-    shown = (state.get("recommended") or {}).get("products", [])
+    recommended = state.get("recommended")
+    shown = recommended["products"] if recommended else []
     return IntentContext(
         previous_type=said["message_type"] if said else state["shopper"]["last_message_type"],
         shown_products=tuple(p["title"] for p in shown),
