@@ -2,19 +2,23 @@
 
     .venv/bin/python benchmarks/intent_models.py [--folds 5] [--no-real-data]
 
-Five candidate models, all on the same MiniLM embeddings of the examples in
+Candidate models, all on the same MiniLM embeddings of the examples in
 `textcart/prompts/intent.yaml`:
 
 - centroid: nearest label centroid (text only);
 - knn: 5 nearest examples by cosine, weighted by similarity (text only);
 - logreg: logistic regression on the embedding (text only; the decider before issue 12);
 - logreg+context: the same beside the store's previous message type and whether it showed
-  products (`ContextualIntentModel`, the live decider);
-- logreg+context+chars: the same plus character 2-5-gram TF-IDF of the text (for typos).
+  products (`ContextualIntentModel` without character n-grams), label weights balanced
+  (and, once, unbalanced), context weight 2.0 (and 0.5);
+- logreg+context×text: the same plus the embedding crossed with the message type;
+- logreg+context+chars: plus character 2-4-gram TF-IDF of the text, context weight 0.5,
+  1 and 2 (2 is the live decider, `ClassicIntent`).
 
 Prints, per model: accuracy and macro-F1 of stratified k-fold cross-validation on our own
 examples (an example and its augmented copy always fall in the same fold; each held-out
-example is judged in its own context), and, fit on all examples, accuracy and recall of
+example is judged in its own context), the same accuracy on the examples that carry a
+store message (`cv ctx`), and, fit on all examples, accuracy and recall of
 product_question / recommendation_request on `../shared/data/intents/shopping_dev.csv`
 and macro-F1 on `../shared/data/intents/dev.csv` (when present; those texts carry no
 conversation, so they are judged with no store message before them).
@@ -117,12 +121,12 @@ CANDIDATES = [
     Candidate("knn", _knn),
     Candidate("logreg", _logreg),
     Candidate("logreg+context unbalanced", _contextual(CONTEXT_WEIGHT, balanced=False)),
+    Candidate("logreg+context w0.5", _contextual(0.5)),
     Candidate("logreg+context", _contextual(CONTEXT_WEIGHT)),
-    Candidate("logreg+context w2", _contextual(2.0)),
     Candidate("logreg+context×text", _interactions),
     Candidate("logreg+context+chars w0.5", _contextual(0.5, chars=True)),
     Candidate("logreg+context+chars w1", _contextual(1.0, chars=True)),
-    Candidate("logreg+context+chars w2", _contextual(2.0, chars=True)),
+    Candidate("logreg+context+chars (live)", _contextual(CONTEXT_WEIGHT, chars=True)),
 ]
 
 
