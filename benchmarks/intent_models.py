@@ -10,10 +10,10 @@ Candidate models, all on the same MiniLM embeddings of the examples in
 - logreg: logistic regression on the embedding (text only; the decider before issue 12);
 - logreg+context: the same beside the store's previous message type and whether it showed
   products (`ContextualIntentModel` without character n-grams), label weights balanced
-  (and, once, unbalanced), context weight 2.0 (and 0.5);
+  (and, once, unbalanced), context weight 0.5 and 1;
 - logreg+context×text: the same plus the embedding crossed with the message type;
 - logreg+context+chars: plus character 2-4-gram TF-IDF of the text, context weight 0.5,
-  1 and 2 (2 is the live decider, `ClassicIntent`).
+  1 and 2 (1 is the live decider, `ClassicIntent`).
 
 Prints, per model: accuracy and macro-F1 of stratified k-fold cross-validation on our own
 examples (an example and its augmented copy always fall in the same fold; each held-out
@@ -122,11 +122,11 @@ CANDIDATES = [
     Candidate("logreg", _logreg),
     Candidate("logreg+context unbalanced", _contextual(CONTEXT_WEIGHT, balanced=False)),
     Candidate("logreg+context w0.5", _contextual(0.5)),
-    Candidate("logreg+context", _contextual(CONTEXT_WEIGHT)),
+    Candidate("logreg+context w1", _contextual(1.0)),
     Candidate("logreg+context×text", _interactions),
     Candidate("logreg+context+chars w0.5", _contextual(0.5, chars=True)),
-    Candidate("logreg+context+chars w1", _contextual(1.0, chars=True)),
-    Candidate("logreg+context+chars (live)", _contextual(CONTEXT_WEIGHT, chars=True)),
+    Candidate("logreg+context+chars w1 (live)", _contextual(CONTEXT_WEIGHT, chars=True)),
+    Candidate("logreg+context+chars w2", _contextual(2.0, chars=True)),
 ]
 
 
@@ -171,7 +171,7 @@ def main() -> None:
         f"{len(texts)} examples ({sum(a is not None for a in afters)} in context), "
         f"{args.folds}-fold cross-validation"
     )
-    header = f"{'model':28} {'cv acc':>7} {'cv mF1':>7} {'cv ctx':>7}"
+    header = f"{'model':30} {'cv acc':>7} {'cv mF1':>7} {'cv ctx':>7}"
     if "shopping_dev" in real:
         header += f" {'shop acc':>8} {'pq rec':>6} {'rr rec':>6}"
     if "dev" in real:
@@ -191,7 +191,7 @@ def main() -> None:
             )
             for i, label in zip(test, out, strict=True):
                 predicted[i] = label
-        line = f"{candidate.name:28} {accuracy(labels, predicted):7.3f} "
+        line = f"{candidate.name:30} {accuracy(labels, predicted):7.3f} "
         line += f"{macro_f1(labels, predicted):7.3f}"
         in_context = [i for i, a in enumerate(afters) if a is not None]
         if in_context:

@@ -33,7 +33,7 @@ PRODUCT_MESSAGE_TYPES = frozenset(
 # How much the context columns weigh against the unit-length text embedding. Chosen by
 # cross-validation on the prompt's examples (benchmarks/intent_models.py): strong enough to
 # decide a "yes please", too weak to overrule a text that says what it wants.
-CONTEXT_WEIGHT = 2.0
+CONTEXT_WEIGHT = 1.0
 # Seed of the augmentation below, so the live model is the same on every start.
 AUGMENT_SEED = 12
 
