@@ -227,10 +227,12 @@ def test_the_after_column_puts_each_text_in_its_conversation(
         writer = csv.writer(f)
         writer.writerow(["text", "label", "after"])
         writer.writerow(["yes please", "purchase_intent", "send_offer"])
-        writer.writerow(["yes please", "other", ""])
+        writer.writerow(["yes please", "human_agent", "handoff_to_human"])
+        writer.writerow(["where is my order", "order_status", ""])
     data = read_labelled(path)
-    assert data.afters == ["send_offer", None]
-    assert data.contexts()[1] == NO_CONTEXT
+    assert data.afters == ["send_offer", "handoff_to_human", None]
+    assert data.contexts()[2] == NO_CONTEXT
+    # The same words get two labels only if the command passes each row's context on.
     assert _json(cli, "--data", str(path))["accuracy"] == 1.0
 
 
