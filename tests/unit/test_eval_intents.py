@@ -11,6 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from textcart.deciders.intent import NO_CONTEXT, IntentContext
 from textcart.evaluation.intents import (
     FAILED,
     IntentDataError,
@@ -22,7 +23,7 @@ from textcart.evaluation.intents import (
     read_labelled,
     score,
 )
-from textcart.evaluation.intents_cli import register
+from textcart.evaluation.intents_cli import average_scores, register
 from textcart.graph.state import IntentResult
 
 # Worked by hand: order_status 1 of 2 right and never over-predicted (P 1, R 1/2, F1 2/3);
@@ -100,7 +101,8 @@ def test_read_labelled_ignores_other_columns_and_names_unknown_labels(tmp_path: 
 
 
 async def test_llm_predictions_turn_failed_calls_into_wrong_answers() -> None:
-    async def decide(text: str) -> IntentResult:
+    async def decide(text: str, context: IntentContext) -> IntentResult:
+        assert context == NO_CONTEXT
         if "boom" in text:
             raise TimeoutError("no answer")
         return IntentResult(label="order_status", confidence=0.9, rationale="asks where")
@@ -191,3 +193,51 @@ def test_fit_moves_predictions_to_the_training_labels(cli: typer.Typer, tmp_path
     assert float(before["accuracy"]) <= 0.25
     assert after["accuracy"] == 1.0
     assert "logreg" in str(after["decider"])
+
+
+def test_several_files_print_each_file_and_their_average(cli: typer.Typer, tmp_path: Path) -> None:
+    orders = _write(tmp_path / "orders.csv", EVAL_ROWS[:2])
+    everything = _write(tmp_path / "everything.csv", EVAL_ROWS)
+    one = _json(cli, "--data", str(orders))
+    other = _json(cli, "--data", str(everything))
+    both = _json(cli, "--data", str(orders), "--data", str(everything))
+    assert set(both) == {"decider", "files", "average"}
+    assert both["files"][str(orders)]["accuracy"] == one["accuracy"]
+    assert both["files"][str(everything)]["n"] == len(EVAL_ROWS)
+    expected = (float(one["accuracy"]) + float(other["accuracy"])) / 2
+    assert both["average"]["accuracy"] == pytest.approx(expected, abs=1e-4)
+    assert both["average"]["files"] == 2
+
+    table = CliRunner().invoke(cli, ["--data", str(orders), "--data", str(everything)])
+    assert table.exit_code == 0, table.output
+    assert "2 files" in table.output and "average" in table.output
+
+
+def test_average_counts_each_file_once_whatever_its_size() -> None:
+    small = score(["order_status"], ["order_status"])
+    large = score(["complaint"] * 9 + ["other"], ["other"] * 10)
+    assert average_scores([small, large])["accuracy"] == pytest.approx((1.0 + 0.1) / 2)
+
+
+def test_the_after_column_puts_each_text_in_its_conversation(
+    cli: typer.Typer, tmp_path: Path
+) -> None:
+    path = tmp_path / "replies.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["text", "label", "after"])
+        writer.writerow(["yes please", "purchase_intent", "send_offer"])
+        writer.writerow(["yes please", "human_agent", "handoff_to_human"])
+        writer.writerow(["where is my order", "order_status", ""])
+    data = read_labelled(path)
+    assert data.afters == ["send_offer", "handoff_to_human", None]
+    assert data.contexts()[2] == NO_CONTEXT
+    # The same words get two labels only if the command passes each row's context on.
+    assert _json(cli, "--data", str(path))["accuracy"] == 1.0
+
+
+def test_an_after_that_is_no_message_type_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "replies.csv"
+    path.write_text("text,label,after\nyes please,purchase_intent,an offer\n", encoding="utf-8")
+    with pytest.raises(IntentDataError, match="'an offer'"):
+        read_labelled(path)

@@ -31,7 +31,9 @@ from textcart.prompts.loader import (
     template_placeholders,
 )
 
-DEV_INTENTS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "intents" / "dev.csv"
+SHARED_INTENTS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "intents"
+DEV_INTENTS = SHARED_INTENTS / "dev.csv"
+SHOPPING_INTENTS = SHARED_INTENTS / "shopping_dev.csv"
 
 SAMPLE_VALUES = {
     "name": "Alexandra",
@@ -147,18 +149,27 @@ def test_no_duplicate_examples(name: str) -> None:
 
 
 def test_no_duplicate_intent_texts_even_loosely() -> None:
-    texts = [_loose(e.text) for e in load_prompt("intent").examples]
+    # The same words may come back only after a different store message ("yes please").
+    texts = [(_loose(e.text), e.after) for e in load_prompt("intent").examples]
     repeated = [t for t, n in Counter(texts).items() if n > 1]
     assert not repeated
 
 
-def test_no_example_text_comes_from_the_evaluation_data() -> None:
-    if not DEV_INTENTS.exists():
-        pytest.skip(f"{DEV_INTENTS} not present; cannot check examples against held-out data")
-    with DEV_INTENTS.open(encoding="utf-8", newline="") as handle:
-        held_out = {_loose(row["text"]) for row in csv.DictReader(handle)}
-    leaked = [text for text in _all_example_texts() if _loose(text) in held_out]
-    assert not leaked, f"example texts found in {DEV_INTENTS}: {leaked}"
+def test_the_same_words_after_different_store_messages_mean_different_things() -> None:
+    by_context = {(e.text, e.after): e.label for e in load_prompt("intent").examples}
+    assert by_context[("yes please", "send_offer")] == "purchase_intent"
+    assert by_context[("yes please", None)] == "other"
+    assert by_context[("the grey one", "recommend_products")] == "product_question"
+
+
+@pytest.mark.parametrize("path", [DEV_INTENTS, SHOPPING_INTENTS], ids=lambda p: p.name)
+def test_no_example_text_comes_from_the_evaluation_data(path: Path) -> None:
+    if not path.exists():
+        pytest.skip(f"{path} not present; cannot check examples against evaluation data")
+    with path.open(encoding="utf-8", newline="") as handle:
+        evaluation = {_loose(row["text"]) for row in csv.DictReader(handle)}
+    leaked = [text for text in _all_example_texts() if _loose(text) in evaluation]
+    assert not leaked, f"example texts found in {path}: {leaked}"
 
 
 def test_sample_values_match_the_documented_placeholders() -> None:

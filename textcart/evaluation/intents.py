@@ -10,14 +10,14 @@ from __future__ import annotations
 import csv
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from sklearn.metrics import precision_recall_fscore_support
 
 from textcart.deciders.embedding_classifier import EmbeddingClassifier
-from textcart.deciders.intent import ClassicIntent
-from textcart.graph.state import INTENTS, IntentResult
+from textcart.deciders.intent import NO_CONTEXT, ClassicIntent, IntentContext, example_context
+from textcart.graph.state import INTENTS, MESSAGE_TYPES, IntentResult
 from textcart.tools.embeddings import Embedder
 
 FAILED = "(failed)"
@@ -29,31 +29,54 @@ class IntentDataError(ValueError):
 
 @dataclass(frozen=True)
 class LabelledTexts:
-    """Texts with their gold intent labels, in file order."""
+    """Texts with their gold intent labels, in file order.
+
+    `afters` holds, per text, the type of the store message it answers (None: the shopper
+    wrote first); empty when the file has no `after` column.
+    """
 
     texts: list[str]
     labels: list[str]
+    afters: list[str | None] = field(default_factory=list)
 
     def first(self, n: int | None) -> LabelledTexts:
         """The first `n` texts (all of them when `n` is None)."""
         if n is None:
             return self
-        return LabelledTexts(self.texts[:n], self.labels[:n])
+        return LabelledTexts(self.texts[:n], self.labels[:n], self.afters[:n])
+
+    def contexts(self) -> list[IntentContext]:
+        """What the store said before each text, as the decider sees it."""
+        if not self.afters:
+            return [NO_CONTEXT] * len(self.texts)
+        return [example_context(after) for after in self.afters]
 
 
 def read_labelled(path: Path) -> LabelledTexts:
-    """Read a `text,label` CSV (other columns ignored); every label must be a known intent."""
+    """Read a `text,label[,after]` CSV (other columns ignored); labels must be known intents.
+
+    `after`, when present, is the type of the store's message just before the text (empty:
+    none), so texts like "yes please" can be scored in their conversation.
+    """
     with path.open(newline="", encoding="utf-8-sig") as f:
         reader = csv.DictReader(f)
-        missing = {"text", "label"} - set(reader.fieldnames or [])
+        fields = set(reader.fieldnames or [])
+        missing = {"text", "label"} - fields
         if missing:
             raise IntentDataError(f"{path} lacks the column(s) {', '.join(sorted(missing))}")
-        texts, labels = [], []
+        texts, labels, afters = [], [], []
         for row in reader:
             texts.append(row["text"] or "")
             labels.append((row["label"] or "").strip())
+            afters.append((row.get("after") or "").strip() or None)
     if not texts:
         raise IntentDataError(f"{path} has no rows")
+    odd = sorted({a for a in afters if a is not None and a not in MESSAGE_TYPES})
+    if odd:
+        raise IntentDataError(
+            f"{path}: 'after' must be a message type ({', '.join(MESSAGE_TYPES)}); "
+            f"found {', '.join(repr(a) for a in odd)}"
+        )
     unknown = sorted(set(labels) - set(INTENTS))
     if unknown:
         rows = sum(label in unknown for label in labels)
@@ -61,7 +84,7 @@ def read_labelled(path: Path) -> LabelledTexts:
             f"{path}: {rows} row(s) have labels outside the intent vocabulary: "
             f"{', '.join(repr(label) for label in unknown)}. Known intents: {', '.join(INTENTS)}"
         )
-    return LabelledTexts(texts, labels)
+    return LabelledTexts(texts, labels, afters if "after" in fields else [])
 
 
 # --- Metrics ----------------------------------------------------------------------------
@@ -188,36 +211,42 @@ def fit_classifier(embedder: Embedder, training: LabelledTexts) -> EmbeddingClas
 
 
 def classic_predictions(
-    embedder: Embedder, texts: Sequence[str], classifier: EmbeddingClassifier | None = None
+    embedder: Embedder,
+    texts: Sequence[str],
+    classifier: EmbeddingClassifier | None = None,
+    contexts: Sequence[IntentContext] | None = None,
 ) -> list[str]:
     """Labels from `ClassicIntent`: its prompt-example classifier unless one is given.
 
     The texts are embedded in batches rather than through `decide`, one at a time; the
-    classifier, and so each label, is the same.
+    classifier, and so each label, is the same. Without `contexts` each text is judged as
+    a shopper's first message (no store message before it).
     """
     decider = ClassicIntent(embedder, classifier)
-    return [label for label, _ in decider.classifier.predict(texts)]
+    return [label for label, _ in decider.predict(texts, contexts)]
 
 
-IntentCall = Callable[[str], Awaitable[IntentResult]]
+IntentCall = Callable[[str, IntentContext], Awaitable[IntentResult]]
 
 
 async def llm_predictions(
     decide: IntentCall,
     texts: Sequence[str],
     on_text: Callable[[], None] = lambda: None,
+    contexts: Sequence[IntentContext] | None = None,
 ) -> tuple[list[str], list[str]]:
-    """Ask `decide` about each text in turn: (labels, one line per failure).
+    """Ask `decide` about each text in its context, in turn: (labels, one line per failure).
 
     Calls are sequential so that a single local model server is not queued up and the
     per-call time budget measures the model, not the queue. A call that raises gives
-    the label `FAILED`.
+    the label `FAILED`. Without `contexts` every text is the shopper's first message.
     """
     labels: list[str] = []
     failures: list[str] = []
-    for text in texts:
+    for i, text in enumerate(texts):
+        context = contexts[i] if contexts is not None else NO_CONTEXT
         try:
-            labels.append((await decide(text)).label)
+            labels.append((await decide(text, context)).label)
         except Exception as exc:  # noqa: BLE001 - any failure of the model is a wrong answer
             labels.append(FAILED)
             failures.append(f"{text[:60]!r}: {type(exc).__name__}: {str(exc)[:200]}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -11,7 +12,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from textcart.deciders.intent import llm_intent
+from textcart.deciders.intent import IntentContext, llm_intent
 from textcart.evaluation import cli_output
 from textcart.evaluation.intents import (
     FAILED,
@@ -32,30 +33,44 @@ from textcart.tools.llm import chat_model, structured_method
 _console, _out, _fail = cli_output.console, cli_output.out, cli_output.fail
 
 
-def _classic(data: LabelledTexts, fit: Path | None) -> tuple[list[str], str]:
+Predict = Callable[[LabelledTexts], tuple[list[str], list[str]]]
+
+
+def _classic(fit: Path | None) -> tuple[Predict, str]:
+    """The classic decider, built once for every file: (predict, description)."""
     embedder = get_embedder()
-    if fit is None:
-        return classic_predictions(embedder, data.texts), "classic (prompt examples)"
-    training = read_labelled(fit)
-    classifier = fit_classifier(embedder, training)
-    return (
-        classic_predictions(embedder, data.texts, classifier),
-        f"classic (logreg fit on {len(training.texts)} texts)",
-    )
+    classifier = None
+    description = "classic (prompt examples)"
+    if fit is not None:
+        training = read_labelled(fit)
+        classifier = fit_classifier(embedder, training)
+        description = f"classic (logreg fit on {len(training.texts)} texts)"
+
+    def predict(data: LabelledTexts) -> tuple[list[str], list[str]]:
+        return classic_predictions(embedder, data.texts, classifier, data.contexts()), []
+
+    return predict, description
 
 
-def _llm(data: LabelledTexts, spec: str, timeout_s: float) -> tuple[list[str], list[str]]:
+def _llm(spec: str, timeout_s: float) -> Predict:
     model = chat_model(spec, timeout_s=timeout_s)
     method = structured_method(spec)
 
-    async def decide(text: str) -> IntentResult:
+    async def decide(text: str, context: IntentContext) -> IntentResult:
         return await llm_intent(
-            model, method=method, timeout_s=timeout_s, text=text, recent_lines=[]
+            model, method=method, timeout_s=timeout_s, text=text, recent_lines=[], context=context
         )
 
-    with progress_bar(_console) as bar:
-        task = bar.add_task("asking the model", total=len(data.texts))
-        return asyncio.run(llm_predictions(decide, data.texts, lambda: bar.advance(task)))
+    def predict(data: LabelledTexts) -> tuple[list[str], list[str]]:
+        with progress_bar(_console) as bar:
+            task = bar.add_task("asking the model", total=len(data.texts))
+            return asyncio.run(
+                llm_predictions(
+                    decide, data.texts, lambda: bar.advance(task), contexts=data.contexts()
+                )
+            )
+
+    return predict
 
 
 def _heading(columns: list[str], label: str) -> str:
@@ -108,9 +123,12 @@ def _tables(scores: IntentScores, decider: str) -> list[Table]:
 
 def intents(
     data: Annotated[
-        Path,
+        list[Path],
         typer.Option(
-            exists=True, dir_okay=False, help="Labelled texts CSV: text,label (others ignored)."
+            exists=True,
+            dir_okay=False,
+            help="Labelled texts CSV: text,label[,after] (others ignored). Repeat the option "
+            "to score several files: each file's figures, then their average.",
         ),
     ],
     decider: Annotated[
@@ -150,15 +168,14 @@ def intents(
     With the LLM decider, texts whose call fails count as wrong and are listed as failures.
     """
     try:
-        labelled = read_labelled(data).first(limit)
+        files = [(path, read_labelled(path).first(limit)) for path in data]
     except IntentDataError as exc:
         raise _fail(str(exc)) from exc
-    failures: list[str] = []
     if decider == "classic":
         if model is not None:
             raise _fail("--model is for --decider llm; the classic decider uses no chat model")
         try:
-            predicted, description = _classic(labelled, fit)
+            predict, description = _classic(fit)
         except IntentDataError as exc:
             raise _fail(str(exc)) from exc
     else:
@@ -167,19 +184,69 @@ def intents(
         spec = cli_output.required_model(model)
         timeout_s = cli_output.llm_timeout_s(spec, timeout)
         try:
-            predicted, failures = _llm(labelled, spec, timeout_s)
+            predict = _llm(spec, timeout_s)
         except ValueError as exc:
             raise _fail(str(exc)) from exc
         description = f"llm ({spec})"
 
-    scores = score(labelled.labels, predicted)
-    cli_output.report_failures(failures, "text(s)")
+    scored: list[tuple[Path, IntentScores]] = []
+    for path, labelled in files:
+        try:
+            predicted, failures = predict(labelled)
+        except ValueError as exc:
+            raise _fail(str(exc)) from exc
+        cli_output.report_failures(failures, f"text(s) of {path}")
+        scored.append((path, score(labelled.labels, predicted)))
+
+    if len(scored) == 1:
+        scores = scored[0][1]
+        if as_json:
+            print(json.dumps({"decider": description, **scores.summary()}))
+        else:
+            for table in _tables(scores, description):
+                _out.print(table)
+        return
+    average = average_scores([s for _, s in scored])
     if as_json:
-        report = {"decider": description, **scores.summary()}
+        report = {
+            "decider": description,
+            "files": {str(path): s.summary() for path, s in scored},
+            "average": average,
+        }
         print(json.dumps(report))
-    else:
+        return
+    for path, scores in scored:
+        _out.print(f"[bold]{path}[/]")
         for table in _tables(scores, description):
             _out.print(table)
+    _out.print(_average_table(scored, average, description))
+
+
+def average_scores(scores: list[IntentScores]) -> dict[str, float]:
+    """The unweighted mean over files of accuracy and macro-F1 (each file counts once)."""
+    return {
+        "accuracy": round(sum(s.accuracy for s in scores) / len(scores), 4),
+        "macro_f1": round(sum(s.macro_f1 for s in scores) / len(scores), 4),
+        "files": len(scores),
+    }
+
+
+def _average_table(
+    scored: list[tuple[Path, IntentScores]], average: dict[str, float], decider: str
+) -> Table:
+    table = Table(title=f"intent: {decider} — {len(scored)} files")
+    table.add_column("file")
+    for heading in ("n", "accuracy", "macro-F1"):
+        table.add_column(heading, justify="right")
+    for path, s in scored:
+        table.add_row(str(path), str(s.n), f"{s.accuracy:.3f}", f"{s.macro_f1:.3f}")
+    table.add_row(
+        "average (each file counts once)",
+        "",
+        f"{average['accuracy']:.3f}",
+        f"{average['macro_f1']:.3f}",
+    )
+    return table
 
 
 def register(app: typer.Typer) -> None:

@@ -36,7 +36,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from textcart.deciders.buy_likelihood import llm_buy_likelihood
-from textcart.deciders.intent import llm_intent
+from textcart.deciders.intent import IntentContext, llm_intent
 from textcart.evaluation.buy_likelihood import (
     behaviours,
     classic_probabilities,
@@ -138,9 +138,14 @@ def intent_halves(
 
 
 def _intent_llm(held_out: LabelledTexts, llm: ModelChoice) -> tuple[list[str], list[str]]:
-    async def decide(text: str) -> IntentResult:
+    async def decide(text: str, context: IntentContext) -> IntentResult:
         return await llm_intent(
-            llm.chat, method=llm.method, timeout_s=llm.timeout_s, text=text, recent_lines=[]
+            llm.chat,
+            method=llm.method,
+            timeout_s=llm.timeout_s,
+            text=text,
+            recent_lines=[],
+            context=context,
         )
 
     with progress_bar(_console) as bar:

@@ -20,7 +20,7 @@ from textcart.answers.turn import UNANSWERABLE, answer_turn
 from textcart.deciders.base import Decided, decide, load_prompt_file
 from textcart.deciders.buy_likelihood import llm_buy_likelihood
 from textcart.deciders.fit import llm_fit
-from textcart.deciders.intent import llm_intent
+from textcart.deciders.intent import IntentContext, llm_intent
 from textcart.deciders.next_message import NextMessageCase, llm_next_message
 from textcart.deciders.tone import llm_tone
 from textcart.deciders.wording import SmsFacts, llm_wording
@@ -326,8 +326,20 @@ async def compliance_gate(
 # --- the three classifiers (run in parallel) -------------------------------------------
 
 
+def _intent_context(state: TurnState) -> IntentContext:
+    """The store's last message type before this text, and the products it last showed."""
+    earlier = state.get("transcript", [])[:-1]
+    said = next((line for line in reversed(earlier) if line["role"] == "store"), None)
+    recommended = state.get("recommended")
+    shown = recommended["products"] if recommended else []
+    return IntentContext(
+        previous_type=said["message_type"] if said else state["shopper"]["last_message_type"],
+        shown_products=tuple(p["title"] for p in shown),
+    )
+
+
 async def classify_intent(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Classify what the shopper wants from this text."""
+    """Classify what the shopper wants from this text, after what the store said before."""
     text = state.get("text")
     if text is None:
         result = IntentResult(label="other", confidence=1.0, rationale="proactive turn, no text")
@@ -337,14 +349,20 @@ async def classify_intent(state: TurnState, runtime: Runtime[Context]) -> dict[s
             )
         }
     services = await get_services()
+    context = _intent_context(state)
     decided = await _decide(
         "intent",
         runtime,
         services,
         lambda m, meth, t: llm_intent(
-            m, method=meth, timeout_s=t, text=text, recent_lines=_recent_lines(state)
+            m,
+            method=meth,
+            timeout_s=t,
+            text=text,
+            recent_lines=_recent_lines(state),
+            context=context,
         ),
-        lambda: services.intent.decide(text),
+        lambda: services.intent.decide(text, context),
     )
     value = decided.value
     return {

@@ -119,9 +119,14 @@ class PromptFile(_Strict):
 
 
 class IntentExample(_Strict):
-    """One shopper text and its intent."""
+    """One shopper text and its intent; `after` names the store message it answers, if any.
+
+    Without `after` the text means the same whatever the store said before it. With it,
+    the label holds only after that type of store message ("yes please" after an offer).
+    """
 
     text: str = Field(min_length=1)
+    after: MessageType | None = None
     label: Intent
 
 
@@ -137,7 +142,7 @@ class IntentPrompt(PromptFile):
         _require_examples_per_label(
             [e.label for e in self.examples], INTENTS, MIN_INTENT_EXAMPLES_PER_LABEL
         )
-        _require_unique([normalise_text(e.text) for e in self.examples], "example texts")
+        _require_unique([(normalise_text(e.text), e.after) for e in self.examples], "example texts")
         return self
 
 
