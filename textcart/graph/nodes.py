@@ -56,6 +56,7 @@ from textcart.graph.state import (
 )
 from textcart.tools import compliance
 from textcart.tools.catalog import Catalog, Product, SearchFilters
+from textcart.tools.delivery import deliver as deliver_text
 from textcart.tools.injection import injection_signals
 from textcart.tools.shopper_store import ShopperStore, mask_phone
 
@@ -1130,14 +1131,5 @@ async def send_and_log(state: TurnState, runtime: Runtime[Context]) -> dict[str,
 
 
 async def _deliver(store: ShopperStore, shopper_id: str, text: str, key: str) -> dict[str, Any]:
-    profile = await store.get_profile(shopper_id) or {}
-    phone = profile.get("phone")
-    if not phone:
-        return {"status": "failed", "channel": None, "error": "no phone number on file"}
     services = await get_services()
-    try:
-        sent = await services.sender().send(phone, text, idempotency_key=key)
-    except Exception as exc:  # noqa: BLE001 - a carrier error is recorded, not raised
-        log.warning("sending %s failed: %s", key, type(exc).__name__)
-        return {"status": "failed", "channel": None, "error": f"{type(exc).__name__}: {exc}"}
-    return {"status": "sent", "channel": sent.channel, "provider_id": sent.provider_id}
+    return await deliver_text(store, services.sender(), shopper_id, text, key)

@@ -190,7 +190,14 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         shoppers = ShopperStore(kv)
         runner = TurnRunner()
         app.state.shoppers = shoppers
-        app.state.inbox = Inbox(kv, shoppers, runner)
+        app.state.inbox = Inbox(
+            kv,
+            shoppers,
+            runner,
+            stale_after=timedelta(
+                seconds=float(os.environ.get("TEXTCART_INBOX_STALE_S", "") or 120)
+            ),
+        )
         app.state.scheduler = ProactiveScheduler(
             shoppers,
             runner,
@@ -198,7 +205,10 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         )
         task = asyncio.create_task(app.state.scheduler.run(), name="proactive-scheduler")
         recovery = asyncio.create_task(
-            app.state.inbox.recover_forever(RECOVERY_INTERVAL_S), name="inbox-recovery"
+            app.state.inbox.recover_forever(
+                float(os.environ.get("TEXTCART_RECOVERY_INTERVAL_S", "") or RECOVERY_INTERVAL_S)
+            ),
+            name="inbox-recovery",
         )
         try:
             yield
