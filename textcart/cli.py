@@ -269,8 +269,11 @@ def serve(
     data: DataDirOption = None,
 ) -> None:
     """Serve the graph through the LangGraph server API (Studio, SDK, SMS webhook, events)."""
+    from textcart.server.security import door_warnings, insecure_dev
     from textcart.server.serve import PortTaken, ensure_port_free, run_server
 
+    for warning in door_warnings():
+        console.print(f"[{'bold red' if insecure_dev() else 'yellow'}]warning:[/] {warning}")
     directory = _data_dir(data).resolve()
     os.environ["TEXTCART_DATA_DIR"] = str(directory)
     try:

@@ -1,8 +1,13 @@
 """The HTTP routes the LangGraph server mounts beside its own API (`http.app`).
 
-- `POST /sms/inbound`: Twilio's inbound-message webhook. Answers with TwiML.
-- `POST /events`: behaviour events from the store's site; can schedule a proactive text.
+- `POST /sms/inbound`: Twilio's inbound-message webhook (signed by Twilio). Answers with TwiML.
+- `POST /events`: behaviour events from the store's site (signed with the events secret);
+  can schedule a proactive text.
 - `GET /healthz`: liveness plus the scheduler's counters.
+
+Both POST routes refuse unsigned requests before reading or storing anything, and are
+rate-limited (`textcart.server.security`); the LangGraph API beside them needs an
+operator key (`textcart.server.auth`).
 
 Every turn runs through the server's own runs API (in process, through `langgraph_sdk`),
 so webhook turns appear in Studio like any other run and share its queue: a shopper who
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import re
@@ -29,6 +35,13 @@ from starlette.routing import Route
 from textcart.server.inbox import Inbox, TurnRunner
 from textcart.server.persistence import store as open_store
 from textcart.server.scheduler import ProactiveScheduler
+from textcart.server.security import (
+    EVENTS_SIGNATURE_HEADER,
+    Limited,
+    RateLimits,
+    events_signature_problem,
+    insecure_dev,
+)
 from textcart.tools import sms
 from textcart.tools.shopper_store import (
     EVENT_TYPES,
@@ -43,6 +56,7 @@ MAX_BODY_CHARS = 1600
 MAX_FORM_BYTES = 64 * 1024
 FORM_TYPE = "application/x-www-form-urlencoded"
 MAX_EVENTS_PER_POST = 500
+MAX_EVENTS_BYTES = 1024 * 1024
 _MESSAGE_SID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # Which behaviour event starts which proactive text, if the shopper goes quiet.
 RECOVERY_INTERVAL_S = 60.0
@@ -51,6 +65,17 @@ ABANDONMENT_TRIGGERS = {"viewed": "browse_abandonment", "added_to_cart": "cart_a
 
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
+
+
+def _too_many(limited: Limited, what: str) -> JSONResponse:
+    return JSONResponse(
+        {
+            "error": f"too many {what} (limit {limited.limit}); nothing was recorded, "
+            f"try again in {limited.retry_after_s} s"
+        },
+        status_code=429,
+        headers={"Retry-After": str(limited.retry_after_s)},
+    )
 
 
 def _twiml(text: str | None) -> Response:
@@ -77,12 +102,16 @@ async def sms_inbound(request: Request) -> Response:
         params = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False))
     except (UnicodeDecodeError, ValueError):
         return _error(400, "the form is not UTF-8 url-encoded text")
-    token = os.environ.get("TWILIO_AUTH_TOKEN", "").strip()
-    if token and not sms.valid_signature(
-        token, _signed_url(request), params, request.headers.get("X-Twilio-Signature")
-    ):
-        log.warning("inbound SMS with a bad or missing signature rejected")
-        return _error(403, "invalid X-Twilio-Signature")
+    if not insecure_dev():
+        token = os.environ.get("TWILIO_AUTH_TOKEN", "").strip()
+        if not token:
+            log.warning("inbound SMS refused: TWILIO_AUTH_TOKEN is not set")
+            return _error(403, "signature checking is not configured (TWILIO_AUTH_TOKEN)")
+        if not sms.valid_signature(
+            token, _signed_url(request), params, request.headers.get("X-Twilio-Signature")
+        ):
+            log.warning("inbound SMS with a bad or missing signature rejected")
+            return _error(403, "invalid X-Twilio-Signature")
     message_sid = params.get("MessageSid") or params.get("SmsSid") or ""
     if not _MESSAGE_SID.match(message_sid):
         return _error(400, "MessageSid is missing or malformed")
@@ -93,6 +122,10 @@ async def sms_inbound(request: Request) -> Response:
         shopper_id = shopper_id_for_phone(params.get("From", ""))
     except ValueError:
         return _error(400, "From is not a phone number")
+    limited = await request.app.state.limits.inbound_text(shopper_id, body)
+    if limited is not None:
+        log.warning("inbound text over the per-number rate refused")
+        return _too_many(limited, "texts from this number")
     inbox: Inbox = request.app.state.inbox
     try:
         reply = await inbox.answer(message_sid, params["From"], shopper_id, body)
@@ -151,14 +184,31 @@ def _parse_events(payload: Any) -> list[dict[str, Any]]:
 
 async def post_events(request: Request) -> Response:
     """Record behaviour events; a view or cart add schedules an abandonment text."""
+    raw = await request.body()
+    if len(raw) > MAX_EVENTS_BYTES:
+        return _error(413, f"the body is over {MAX_EVENTS_BYTES} bytes")
+    if not insecure_dev():
+        secret = os.environ.get("TEXTCART_EVENTS_SECRET", "").strip()
+        problem = (
+            "signature checking is not configured (TEXTCART_EVENTS_SECRET)"
+            if not secret
+            else events_signature_problem(secret, request.headers.get(EVENTS_SIGNATURE_HEADER), raw)
+        )
+        if problem is not None:
+            log.warning("events refused: %s", problem)
+            return _error(401, problem)
     try:
-        payload = await request.json()
+        payload = json.loads(raw)
     except ValueError:
         return _error(400, "expected a JSON body")
     try:
         events = _parse_events(payload)
     except ValueError as exc:
         return _error(400, str(exc))
+    source = request.client.host if request.client else "unknown"
+    limited = await request.app.state.limits.event_post(source, len(events))
+    if limited is not None:
+        return _too_many(limited, "events from this source")
     shoppers: ShopperStore = request.app.state.shoppers
     delay = timedelta(minutes=float(os.environ.get("TEXTCART_ABANDONMENT_DELAY_MINUTES", "60")))
     scheduled = []
@@ -190,6 +240,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         shoppers = ShopperStore(kv)
         runner = TurnRunner()
         app.state.shoppers = shoppers
+        app.state.limits = RateLimits()
         app.state.inbox = Inbox(
             kv,
             shoppers,
