@@ -135,6 +135,12 @@ async def test_texts_accepted_before_a_crash_are_answered_once_after_restart(
         assert in_response + by_sender == 1, f"{sid}: {in_response} in TwiML, {by_sender} sent"
     recovered = [sid for sid in accepted if sid not in twiml]
     assert recovered, "the kill left some texts unanswered (else this test proves nothing)"
+    # The figures for the README's reliability table (shown with pytest -s).
+    print(
+        f"\nkill mid-load: {len(forms)} texts, {len(accepted)} accepted, "
+        f"{len(accepted) - len(recovered)} answered in TwiML, {len(recovered)} recovered "
+        f"through the outbox, 0 lost, 0 duplicated"
+    )
     for line in sent:
         if line["key"].removesuffix(":reply") in recovered:
             assert line["text"] and line["to"] in phones

@@ -101,3 +101,22 @@ async def test_inbound_texts_are_limited_per_number_but_keywords_pass() -> None:
     assert await limits.event_post("10.0.0.1", 5) is None
     assert await limits.event_post("10.0.0.1", 1) is not None
     assert await limits.event_post("10.0.0.2", 1) is None
+
+
+def test_serve_warns_about_open_doors_and_doors_that_refuse_everything(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from textcart.server.security import door_warnings
+
+    for name in ("TWILIO_AUTH_TOKEN", "TEXTCART_EVENTS_SECRET", "TEXTCART_API_KEYS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("TEXTCART_INSECURE_DEV", raising=False)
+    refused = " ".join(door_warnings())
+    assert all(n in refused for n in ("/sms/inbound", "/events", "LangGraph API"))
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "t")
+    monkeypatch.setenv("TEXTCART_EVENTS_SECRET", "s")
+    monkeypatch.setenv("TEXTCART_API_KEYS", "k")
+    assert door_warnings() == []
+    monkeypatch.setenv("TEXTCART_INSECURE_DEV", "true")
+    (warning,) = door_warnings()
+    assert "NOT checked" in warning
