@@ -168,3 +168,45 @@ async def test_recovery_marks_an_undelivered_reply_failed_never_answered(
     assert sender.sent[-1] == (PHONE, "Back", "SM2:reply")
     logged = await shoppers.get_message(shopper_id, "SM2:reply")
     assert logged is not None and logged["delivery"]["status"] == "sent"
+
+
+async def test_a_reply_whose_webhook_response_died_is_sent_by_recovery(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The turn finished and logged its TwiML reply, then the process died before answering."""
+    from datetime import timedelta
+
+    kv = InMemoryStore()
+    shoppers = ShopperStore(kv)
+    shopper_id = shopper_id_for_phone(PHONE)
+    await shoppers.upsert_profile(shopper_id, phone=PHONE)
+    await kv.aput(INBOX, "SM9", {"status": "received", "shopper_id": shopper_id, "body": "hi?"})
+    reply = {"status": "sent", "channel": "response", "provider_id": None}
+    await shoppers.log_message(
+        shopper_id,
+        "SM9:reply",
+        {
+            "message_id": "SM9:reply",
+            "direction": "outbound",
+            "text": "Hello!",
+            "at": "x",
+            "delivery": reply,
+        },
+    )
+    sender = FlakySender(failures=0)
+
+    class Services:
+        def sender(self) -> FlakySender:
+            return sender
+
+    async def services() -> Services:
+        return Services()
+
+    monkeypatch.setattr("textcart.server.inbox.get_services", services)
+    runner = FailingRunner(shoppers)
+    inbox = Inbox(kv, shoppers, runner, stale_after=timedelta(0))  # type: ignore[arg-type]
+    assert await inbox.recover() == 1
+    assert sender.sent == [(PHONE, "Hello!", "SM9:reply")] and runner.runs == 0
+    assert (await kv.aget(INBOX, "SM9")).value["status"] == "answered"  # type: ignore[union-attr]
+    # A later pass finds it answered and sends nothing again.
+    assert await inbox.recover() == 0 and len(sender.sent) == 1

@@ -165,8 +165,12 @@ class Inbox:
         shopper_id = value["shopper_id"]
         reply_id = f"{sid}:reply"
         logged = await self.shoppers.get_message(shopper_id, reply_id)
-        if logged is not None and (logged.get("delivery") or {}).get("status") == "failed":
-            # The turn ran and wrote its reply; only the sending failed. Send that reply.
+        delivery = (logged or {}).get("delivery") or {}
+        unsent = delivery.get("status") == "failed" or delivery.get("channel") == "response"
+        if logged is not None and unsent:
+            # The turn ran and wrote its reply, which never left: its sending failed, or
+            # it was meant for a webhook response that died with the process (an entry is
+            # marked answered before its response is written, so this one was not).
             services = await get_services()
             await redeliver(self.shoppers, services.sender(), shopper_id, reply_id)
         else:

@@ -42,14 +42,17 @@ async def deliver(
 async def redeliver(
     store: ShopperStore, sender: Sender, shopper_id: str, message_id: str
 ) -> dict[str, Any] | None:
-    """Send a logged outbound message again if its delivery failed; its new delivery record.
+    """Send a logged outbound message through the sender; its new delivery record.
 
-    Returns None when there is no such message or it was already sent.
+    For a message whose delivery failed, or one meant for a webhook response that the
+    caller knows never went out. Returns None when there is no such message or a sender
+    already delivered it.
     """
     entry = await store.get_message(shopper_id, message_id)
     if entry is None or not entry.get("text"):
         return None
-    if (entry.get("delivery") or {}).get("status") == "sent":
+    previous = entry.get("delivery") or {}
+    if previous.get("status") == "sent" and previous.get("channel") != "response":
         return None
     delivery = await deliver(store, sender, shopper_id, entry["text"], message_id)
     await store.log_message(shopper_id, message_id, {**entry, "delivery": delivery})
