@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from textcart import shopper_cli
 from textcart.agent import Agent, InvalidInput
 from textcart.conversations import TurnRecord, play, record_turn, seed_demo_shoppers
 from textcart.demo_store.loader import catalog_path, load_conversations, load_shoppers
@@ -46,6 +47,7 @@ comparison_report.register(app)
 app.add_typer(eval_app, name="eval")
 simulation_cli.register(app)
 fit_cli.register(app)
+shopper_cli.register(app)
 console = Console()
 T = TypeVar("T")
 

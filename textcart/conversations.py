@@ -165,6 +165,7 @@ async def seed_demo_shoppers(agent: Agent, shoppers: dict[str, DemoShopper]) -> 
             timezone=shopper.timezone,
             preferences=shopper.preferences.model_dump(exclude_none=True),
             consent=shopper.consent,
+            consent_source="demo",
             events=_events(shopper.events),
         )
 
@@ -202,6 +203,7 @@ async def _seed_inline(agent: Agent, phone: str, shopper: ScriptShopper) -> None
         timezone=shopper.timezone,
         preferences=shopper.preferences.model_dump(exclude_none=True),
         consent=shopper.consent,
+        consent_source="script",
         events=_events(shopper.events),
     )
 

@@ -281,3 +281,17 @@ async def post_events(
         headers["X-Textcart-Signature"] = sign_events(secret, raw, at)
     async with httpx.AsyncClient(timeout=60) as client:
         return await client.post(f"{server.url}/events", content=raw, headers=headers)
+
+
+async def opt_in(server: Server, phone: str, **fields: Any) -> httpx.Response:
+    """Record the shopper's opt-in as the store's site would: a signed `opted_in` event."""
+    event = {
+        "type": "opted_in",
+        "phone": phone,
+        "source": "checkout",
+        "disclosure": "Yes, text me cart reminders and offers. Msg & data rates may apply.",
+        **fields,
+    }
+    response = await post_events(server, event)
+    assert response.status_code == 202, response.text
+    return response

@@ -19,6 +19,7 @@ from harness import (
     log_of,
     message_text,
     new_phone,
+    opt_in,
     post_events,
     post_sms,
     runs_of,
@@ -161,6 +162,7 @@ async def test_events_trigger_a_proactive_text_through_twilio(
 ) -> None:
     phone = new_phone()
     await post_sms(server, webhook_form(phone, "hi, I was looking at rain jackets"))
+    await opt_in(server, phone)
     catalog = await post_events(
         server, {"events": [{"phone": phone, "type": "viewed", "product_id": "TH-STORMWALL-M-BLK"}]}
     )

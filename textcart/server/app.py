@@ -42,6 +42,7 @@ from textcart.server.security import (
     events_signature_problem,
     insecure_dev,
 )
+from textcart.tools import consent as consent_rules
 from textcart.tools import sms
 from textcart.tools.shopper_store import (
     EVENT_TYPES,
@@ -146,12 +147,16 @@ def _parse_events(payload: Any) -> list[dict[str, Any]]:
     events = payload if isinstance(payload, list) else [payload]
     if not events or len(events) > MAX_EVENTS_PER_POST:
         raise ValueError(f"send between 1 and {MAX_EVENTS_PER_POST} events")
-    parsed = []
+    parsed: list[dict[str, Any]] = []
     for i, event in enumerate(events):
         if not isinstance(event, dict):
             raise ValueError(f"event {i} is not an object")
+        if event.get("type") == "opted_in":
+            parsed.append(_parse_opt_in(i, event))
+            continue
         if event.get("type") not in EVENT_TYPES:
-            raise ValueError(f"event {i}: type must be one of {', '.join(EVENT_TYPES)}")
+            kinds = ", ".join((*EVENT_TYPES, "opted_in"))
+            raise ValueError(f"event {i}: type must be one of {kinds}")
         phone = event.get("phone")
         if not isinstance(phone, str):
             raise ValueError(f"event {i}: phone is required")
@@ -180,6 +185,23 @@ def _parse_events(payload: Any) -> list[dict[str, Any]]:
             }
         )
     return parsed
+
+
+def _parse_opt_in(i: int, event: dict[str, Any]) -> dict[str, Any]:
+    try:
+        opt_in = consent_rules.parse_opt_in(event, now_utc())
+    except ValueError as exc:
+        raise ValueError(f"event {i}: {exc}") from None
+    event_id = event.get("event_id")
+    if event_id is not None and not isinstance(event_id, str):
+        raise ValueError(f"event {i}: event_id must be a string")
+    return {
+        "shopper_id": shopper_id_for_phone(opt_in.phone),
+        "phone": opt_in.phone,
+        "type": "opted_in",
+        "opt_in": opt_in,
+        "event_id": event_id,
+    }
 
 
 async def post_events(request: Request) -> Response:
@@ -211,21 +233,38 @@ async def post_events(request: Request) -> Response:
         return _too_many(limited, "events from this source")
     shoppers: ShopperStore = request.app.state.shoppers
     delay = timedelta(minutes=float(os.environ.get("TEXTCART_ABANDONMENT_DELAY_MINUTES", "60")))
-    scheduled = []
+    scheduled, not_scheduled, opt_ins = [], [], []
     for event in events:
         shopper_id = event["shopper_id"]
+        if event["type"] == "opted_in":
+            outcome = await consent_rules.record_opt_in(
+                shoppers, event["opt_in"], via="event", reference=event["event_id"]
+            )
+            opt_ins.append({"event_id": event["event_id"], "consent": outcome})
+            continue
         if await shoppers.get_profile(shopper_id) is None:
             await shoppers.upsert_profile(shopper_id, phone=event["phone"])
         event_id = await shoppers.add_event(
             shopper_id, event["type"], event["product_id"], event["at"], event["event_id"]
         )
         trigger = ABANDONMENT_TRIGGERS.get(event["type"])
-        if trigger is not None:
-            entry = await shoppers.queue_proactive(shopper_id, trigger, event["at"] + delay)
-            scheduled.append({"event_id": event_id, **entry})
+        if trigger is None:
+            continue
+        status = (await shoppers.get_consent(shopper_id))["status"]
+        if status != "subscribed":
+            # No text the shopper did not ask for without their opt-in.
+            not_scheduled.append({"event_id": event_id, "trigger": trigger, "consent": status})
+            continue
+        entry = await shoppers.queue_proactive(shopper_id, trigger, event["at"] + delay)
+        scheduled.append({"event_id": event_id, **entry})
     log.info("recorded %d events, scheduled %d proactive checks", len(events), len(scheduled))
     request.app.state.scheduler.wake()
-    return JSONResponse({"recorded": len(events), "scheduled": scheduled}, status_code=202)
+    body: dict[str, Any] = {"recorded": len(events), "scheduled": scheduled}
+    if not_scheduled:
+        body["not_scheduled"] = not_scheduled
+    if opt_ins:
+        body["opted_in"] = opt_ins
+    return JSONResponse(body, status_code=202)
 
 
 async def healthz(request: Request) -> Response:
