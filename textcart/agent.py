@@ -65,8 +65,18 @@ class Agent:
         """Typed access to the shopper store."""
         return ShopperStore(self.store)
 
-    async def receive(self, phone: str, text: str, message_id: str | None = None) -> TurnState:
-        """Run one turn for an inbound text and return the thread's state after it."""
+    async def receive(
+        self,
+        phone: str,
+        text: str,
+        message_id: str | None = None,
+        *,
+        at: datetime | None = None,
+    ) -> TurnState:
+        """Run one turn for an inbound text and return the thread's state after it.
+
+        `at` is when the text arrived (the turn's clock), now by default.
+        """
         if not isinstance(text, str):
             raise InvalidInput("text must be a string")
         if len(text) > MAX_INBOUND_CHARS:
@@ -76,9 +86,10 @@ class Agent:
         if profile is None:
             # First text from this number: keep the number so replies can be sent.
             await self.shoppers.upsert_profile(shopper_id, phone=phone)
-        return await self._run(
-            shopper_id, {"text": text, "message_id": message_id or f"in-{uuid.uuid4().hex}"}
-        )
+        turn: dict[str, Any] = {"text": text, "message_id": message_id or f"in-{uuid.uuid4().hex}"}
+        if at is not None:
+            turn["received_at"] = at.astimezone(UTC).isoformat()
+        return await self._run(shopper_id, turn)
 
     async def trigger(
         self,
@@ -143,13 +154,15 @@ class Agent:
         consent: str = "subscribed",
         consent_source: str = "import",
         events: Iterable[Mapping[str, Any]] = (),
+        now: datetime | None = None,
     ) -> str:
         """Create or refresh a shopper with their browsing history; returns the shopper id.
 
-        Events carry `type`, `product_id` and `minutes_ago`; their ids are derived from
-        their content so seeding twice does not double them. A consent other than the
-        stored one is recorded with `consent_source` ("demo", "script", "simulation") as
-        its source and proof, so a seeded opt-in is never mistaken for a shopper's own.
+        Events carry `type`, `product_id` and `minutes_ago` (before `now`, the real time by
+        default); their ids are derived from their content so seeding twice does not
+        double them. A consent other than the stored one is recorded with
+        `consent_source` ("demo", "script", "simulation") as its source and proof, so a
+        seeded opt-in is never mistaken for a shopper's own.
         """
         shopper_id = self._shopper_id(phone)
         await self.shoppers.upsert_profile(
@@ -170,7 +183,7 @@ class Agent:
                     "disclosure": f"seeded by textcart ({consent_source})",
                 },
             )
-        now = now_utc()
+        now = now or now_utc()
         for i, event in enumerate(events):
             await self.shoppers.add_event(
                 shopper_id,

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import statistics
+import tempfile
 from collections.abc import Coroutine
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -19,9 +20,21 @@ from rich.table import Table
 
 from textcart import shopper_cli
 from textcart.agent import Agent, InvalidInput
-from textcart.conversations import TurnRecord, play, record_turn, seed_demo_shoppers
+from textcart.conversations import (
+    TurnRecord,
+    conversation_clock,
+    play,
+    record_turn,
+    seed_demo_shoppers,
+)
 from textcart.demo_store.loader import catalog_path, load_conversations, load_shoppers
-from textcart.evaluation import buy_likelihood_cli, fit_cli, intents_cli, retrieval_cli
+from textcart.evaluation import (
+    answers_cli,
+    buy_likelihood_cli,
+    fit_cli,
+    intents_cli,
+    retrieval_cli,
+)
 from textcart.evaluation import report as comparison_report
 from textcart.graph.context import Context
 from textcart.graph.services import get_services
@@ -43,6 +56,7 @@ eval_app = typer.Typer(
 intents_cli.register(eval_app)
 retrieval_cli.register(eval_app)
 buy_likelihood_cli.register(eval_app)
+answers_cli.register(eval_app)
 comparison_report.register(app)
 app.add_typer(eval_app, name="eval")
 simulation_cli.register(app)
@@ -163,12 +177,18 @@ def demo(model: ModelOption = None, data: DataDirOption = None) -> None:
     async def main() -> list[TurnRecord]:
         loaded, _ = await _load_catalog(catalog_path(), context.catalog_collection)
         console.print(f"catalog: {loaded} demo products in Weaviate")
+        # Each run starts the demo shoppers afresh (their own threads and store, deleted
+        # afterwards), so what it shows never depends on earlier runs.
+        with tempfile.TemporaryDirectory(prefix="demo-", dir=directory) as fresh:
+            return await play_demo(Path(fresh))
+
+    async def play_demo(fresh: Path) -> list[TurnRecord]:
         records: list[TurnRecord] = []
-        async with Agent.open(directory, context) as agent:
-            await seed_demo_shoppers(agent, load_shoppers())
+        async with Agent.open(fresh, context) as agent:
+            await seed_demo_shoppers(agent, load_shoppers(), pinned=True)
             for conversation in load_conversations():
                 console.rule(f"[bold]{conversation.name}[/] — {conversation.description}")
-                turns = await play(agent, conversation)
+                turns = await play(agent, conversation, clock=conversation_clock(conversation))
                 for record in turns:
                     _print_turn(record)
                 records += turns

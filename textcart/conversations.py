@@ -9,11 +9,13 @@ text that went out or why nothing did) and checked against the turn's expectatio
 from __future__ import annotations
 
 import hashlib
-import time
+import re
+import time as timer
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from textcart.agent import Agent
 from textcart.demo_store.loader import (
@@ -143,6 +145,8 @@ def check_expectations(record: TurnRecord, expect: Expectation | dict[str, Any])
         )
     checks += [(m.lower() in said, f"reply does not mention {m!r}") for m in e.mentions]
     checks += [(m.lower() not in said, f"reply mentions {m!r}") for m in e.not_mentions]
+    checks += [(bool(re.search(p, reply, re.I)), f"reply does not say /{p}/") for p in e.says]
+    checks += [(not re.search(p, reply, re.I), f"reply says /{p}/") for p in e.not_says]
     if e.consent is not None:
         consent = record.consent_change or "unchanged"
         checks.append(
@@ -156,8 +160,42 @@ def _events(events: Iterable[BehaviourEvent]) -> list[dict[str, Any]]:
     return [e.model_dump(exclude_none=True) for e in events]
 
 
-async def seed_demo_shoppers(agent: Agent, shoppers: dict[str, DemoShopper]) -> None:
-    """Put the demo shoppers, their preferences and browsing histories into the store."""
+# Demo and simulation turns happen at this local time in each shopper's zone (a Wednesday
+# afternoon in June: no holiday, no weekend, inside every send window), so what they show
+# never depends on the hour they are run.
+PINNED_DAY = date(2026, 6, 10)
+PINNED_TIME = time(14, 0)
+DEFAULT_ZONE = "America/New_York"
+
+
+def pinned_clock(timezone: str | None) -> datetime:
+    """The pinned turn time in the shopper's zone (the store's default zone if unknown)."""
+    try:
+        zone = ZoneInfo(timezone or DEFAULT_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo(DEFAULT_ZONE)
+    return datetime.combine(PINNED_DAY, PINNED_TIME, tzinfo=zone)
+
+
+def conversation_clock(conversation: Conversation) -> datetime:
+    """The pinned clock of a conversation, in its shopper's zone."""
+    shopper = conversation.shopper
+    zone = load_shoppers()[shopper].timezone if isinstance(shopper, str) else shopper.timezone
+    return pinned_clock(zone)
+
+
+async def seed_demo_shoppers(
+    agent: Agent,
+    shoppers: dict[str, DemoShopper],
+    now: datetime | None = None,
+    *,
+    pinned: bool = False,
+) -> None:
+    """Put the demo shoppers, their preferences and browsing histories into the store.
+
+    Events happened `minutes_ago` before `now` (the real time by default), or before each
+    shopper's own `pinned_clock` when `pinned`.
+    """
     for shopper in shoppers.values():
         await agent.seed_shopper(
             shopper.phone,
@@ -167,6 +205,7 @@ async def seed_demo_shoppers(agent: Agent, shoppers: dict[str, DemoShopper]) -> 
             consent=shopper.consent,
             consent_source="demo",
             events=_events(shopper.events),
+            now=pinned_clock(shopper.timezone) if pinned else now,
         )
 
 
@@ -177,7 +216,9 @@ def script_phone(name: str) -> str:
     return f"+1{area}55501{digest // 800 % 100:02d}"
 
 
-async def prepare_shopper(agent: Agent, conversation: Conversation, seed_demo: bool) -> str:
+async def prepare_shopper(
+    agent: Agent, conversation: Conversation, seed_demo: bool, clock: datetime | None = None
+) -> str:
     """Seed the script's shopper and events; returns the phone the turns come from.
 
     A demo shopper keeps their own number (the demo orders are filed under it) and is
@@ -187,16 +228,18 @@ async def prepare_shopper(agent: Agent, conversation: Conversation, seed_demo: b
     if isinstance(shopper, str):
         demo = load_shoppers()[shopper]
         if seed_demo:
-            await seed_demo_shoppers(agent, {shopper: demo})
+            await seed_demo_shoppers(agent, {shopper: demo}, clock)
         phone = demo.phone
     else:
         phone = shopper.phone or script_phone(conversation.name)
-        await _seed_inline(agent, phone, shopper)
-    await _add_events(agent, phone, conversation.events, "script")
+        await _seed_inline(agent, phone, shopper, clock)
+    await _add_events(agent, phone, conversation.events, "script", clock)
     return phone
 
 
-async def _seed_inline(agent: Agent, phone: str, shopper: ScriptShopper) -> None:
+async def _seed_inline(
+    agent: Agent, phone: str, shopper: ScriptShopper, clock: datetime | None
+) -> None:
     await agent.seed_shopper(
         phone,
         first_name=shopper.first_name,
@@ -205,12 +248,19 @@ async def _seed_inline(agent: Agent, phone: str, shopper: ScriptShopper) -> None
         consent=shopper.consent,
         consent_source="script",
         events=_events(shopper.events),
+        now=clock,
     )
 
 
-async def _add_events(agent: Agent, phone: str, events: list[BehaviourEvent], tag: str) -> None:
+async def _add_events(
+    agent: Agent,
+    phone: str,
+    events: list[BehaviourEvent],
+    tag: str,
+    clock: datetime | None = None,
+) -> None:
     shopper_id = shopper_id_for_phone(phone)
-    now = now_utc()
+    now = clock or now_utc()
     for i, event in enumerate(events):
         await agent.shoppers.add_event(
             shopper_id,
@@ -231,27 +281,30 @@ async def play(
     conversation: Conversation,
     phone: str | None = None,
     on_turn: Callable[[TurnRecord], None] | None = None,
+    clock: datetime | None = None,
 ) -> list[TurnRecord]:
     """Run one scripted conversation turn by turn and check every expectation.
 
     Besides each turn's own expectations, one rule holds for every script: once the
-    shopper has opted out, nothing is sent until they text START again.
+    shopper has opted out, nothing is sent until they text START again. With a `clock`
+    the turns happen two minutes apart from it (see `pinned_clock`), else in real time.
     """
     if phone is None:
-        phone = await prepare_shopper(agent, conversation, seed_demo=False)
+        phone = await prepare_shopper(agent, conversation, seed_demo=False, clock=clock)
     label = _label(conversation)
     opted_out = False
     records = []
     for n, turn in enumerate(conversation.turns):
-        await _add_events(agent, phone, turn.events, f"turn{n}")
-        start = time.perf_counter()
+        at = clock + timedelta(minutes=2 * n) if clock is not None else None
+        await _add_events(agent, phone, turn.events, f"turn{n}", at)
+        start = timer.perf_counter()
         if turn.trigger:
-            state = await agent.trigger(phone, turn.trigger)
+            state = await agent.trigger(phone, turn.trigger, at=at)
         else:
-            message_id = f"in-{conversation.name}-{n}-{time.time_ns()}"
-            state = await agent.receive(phone, turn.text or "", message_id)
+            message_id = f"in-{conversation.name}-{n}-{timer.time_ns()}"
+            state = await agent.receive(phone, turn.text or "", message_id, at=at)
         record = record_turn(
-            label, turn.text, turn.trigger, state, (time.perf_counter() - start) * 1000
+            label, turn.text, turn.trigger, state, (timer.perf_counter() - start) * 1000
         )
         record.failed_expectations = check_expectations(record, turn.expect)
         if record.consent_change == "subscribed":

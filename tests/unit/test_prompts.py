@@ -47,6 +47,8 @@ SAMPLE_VALUES = {
     "offer_percent": "15",
     "order_line": "Your order #48213 shipped today and should arrive Thursday.",
     "question": "Will you mostly run on muddy or rocky trails?",
+    "scarcity": "Only 2 sizes left in stock: 9, 10.",
+    "handoff": "A person on the Trailhead Outfitters team will read this and reply here.",
 }
 
 
@@ -58,7 +60,7 @@ ALWAYS_KNOWN: dict[MessageType, set[str]] = {
     "send_offer": {"name", "store", "offer_code", "offer_percent"},
     "nudge_checkout": {"name", "store", "product", "price"},
     "order_help": {"name", "store", "order_line"},
-    "handoff_to_human": {"name", "store"},
+    "handoff_to_human": {"name", "store", "handoff"},
     "ask_clarifying": {"name", "store", "question"},
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import string
 from typing import Any, TypedDict
 
@@ -29,7 +30,13 @@ class SmsFacts(TypedDict, total=False):
     offer_percent: str
     order_line: str
     question: str
-    policy: str
+    # The answer to what the shopper asked (said first) and the evidence behind it.
+    answer: str
+    evidence: str
+    # A low-stock line, present only when stock really is low.
+    scarcity: str
+    # What will happen after a hand-off, and only that.
+    handoff: str
 
 
 def _placeholders(template: str) -> set[str]:
@@ -44,16 +51,30 @@ def _fallback(message_type: str, facts: SmsFacts) -> str:
             f"I couldn't find a recent order for this number. Reply with your order number "
             f"and {store} will look it up."
         )
-    if facts.get("policy") and message_type in ("answer_question", "order_help"):
-        return f"Hi {facts.get('name', 'there')}! {facts['policy']}"
     if message_type == "handoff_to_human":
-        name = facts.get("name", "there")
-        return f"Thanks, {name}. A member of the {store} team will text you shortly."
+        return facts.get("handoff") or f"Please contact the {store} team directly."
     if message_type == "ask_clarifying":
         return facts.get("question") or "Happy to help! What are you shopping for?"
     if facts.get("products"):
         return f"A few picks for you: {facts['products']}."
-    return f"Thanks for your message! How can {store} help?"
+    return f"Thanks for your message! What can {store} help you find?"
+
+
+# "Hi {name}!" -> "Hi!", "Great question, {name}!" -> "Great question!", "{name}, the ..." ->
+# "The ...": a template reads naturally without a name we do not know.
+_NAME = re.compile(r",?\s*\{name\}\s*(?=[!?.,:])|\{name\},?\s*|\s+\{name\}")
+
+
+def _without_name(template: str) -> str:
+    text = _NAME.sub("", template)
+    text = re.sub(r"\s+([!?.,:])", r"\1", text)
+    return text[:1].upper() + text[1:]
+
+
+def _fill(template: str, facts: SmsFacts) -> str:
+    if not facts.get("name"):
+        template = _without_name(template)
+    return template.format(**facts).strip()
 
 
 class ClassicWording:
@@ -61,20 +82,36 @@ class ClassicWording:
 
     def __init__(self) -> None:
         """Load the templates."""
-        self.templates: dict[str, dict[str, list[str]]] = load_prompt_file("wording")["templates"]
+        wording = load_prompt_file("wording")
+        self.templates: dict[str, dict[str, list[str]]] = wording["templates"]
+        self.answer_first: dict[str, list[str]] = wording.get("answer_first", {})
+
+    def _pick(self, options: list[str], facts: SmsFacts, seed: str) -> str | None:
+        have = {k for k, v in facts.items() if v} | {"name"}
+        usable = [t for t in options if _placeholders(t) <= have]
+        if not usable:
+            return None
+        return usable[int(hashlib.sha256(seed.encode()).hexdigest(), 16) % len(usable)]
 
     async def decide(self, message_type: str, tone: str, facts: SmsFacts, seed: str) -> SmsDraft:
-        """Pick a template the facts can fill, varied by `seed` so repeats don't read canned."""
-        if facts.get("policy") and not facts.get("order_line") and not facts.get("product"):
-            # A store-policy question is answered with the policy, word for word.
-            return SmsDraft(text=_fallback(message_type, facts))
+        """Pick a template the facts can fill, varied by `seed` so repeats don't read canned.
+
+        With an answer in the facts the reply says it first: the answer, then at most one
+        line that fits the message type (`answer_first` in the wording file).
+        """
+        if facts.get("answer"):
+            # The first line the facts can fill: they are listed in order of preference.
+            have = {k for k, v in facts.items() if v} | {"name"}
+            lines = self.answer_first.get(message_type, [""])
+            follow = next((t for t in lines if _placeholders(t) <= have), "")
+            text = f"{facts['answer']} {_fill(follow, facts) if follow else ''}".strip()
+            return SmsDraft(text=text)
         by_tone = self.templates.get(message_type, {})
         options = by_tone.get(tone) or by_tone.get("friendly") or []
-        usable = [t for t in options if _placeholders(t) <= {k for k, v in facts.items() if v}]
-        if not usable:
+        template = self._pick(options, facts, seed)
+        if template is None:
             return SmsDraft(text=_fallback(message_type, facts))
-        pick = int(hashlib.sha256(seed.encode()).hexdigest(), 16) % len(usable)
-        return SmsDraft(text=usable[pick].format(**facts).strip())
+        return SmsDraft(text=_fill(template, facts))
 
 
 def _few_shot() -> str:
@@ -93,12 +130,18 @@ async def llm_wording(
     tone: str,
     facts: SmsFacts,
     text: str | None,
+    refused: tuple[str, list[str]] | None = None,
 ) -> SmsDraft:
-    """Ask the LLM to write the SMS from the facts only."""
+    """Ask the LLM to write the SMS from the facts only.
+
+    `refused` is a draft the output guard turned down and why: the model gets one chance
+    to fix exactly those problems before the template wording replaces it.
+    """
+    case: dict[str, Any] = {"message_type": message_type, "tone": tone, "facts": facts}
+    if refused is not None:
+        case["your_previous_draft"] = refused[0]
+        case["fix_these_problems"] = refused[1]
     messages = prompt_messages(
-        "wording",
-        {"message_type": message_type, "tone": tone, "facts": facts},
-        _few_shot(),
-        untrusted_text=text or "(no text: proactive message)",
+        "wording", case, _few_shot(), untrusted_text=text or "(no text: proactive message)"
     )
     return await ainvoke_structured(model, SmsDraft, messages, method=method, timeout_s=timeout_s)

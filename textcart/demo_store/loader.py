@@ -161,6 +161,8 @@ class DemoOrder(_DemoModel):
     carrier: str = Field(min_length=1)
     tracking: str | None = None
     eta_days: int | None = Field(default=None, ge=0)
+    # Days since it arrived: what a return question is measured against.
+    delivered_days_ago: int | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> DemoOrder:
@@ -168,6 +170,10 @@ class DemoOrder(_DemoModel):
             raise ValueError(f"{self.order_id}: a shipped order needs a tracking number")
         if self.status in ("processing", "shipped") and self.eta_days is None:
             raise ValueError(f"{self.order_id}: an open order needs eta_days")
+        if self.status == "delivered" and self.delivered_days_ago is None:
+            raise ValueError(f"{self.order_id}: a delivered order needs delivered_days_ago")
+        if self.delivered_days_ago is not None and self.delivered_days_ago > self.placed_days_ago:
+            raise ValueError(f"{self.order_id}: delivered before it was placed")
         refs = _references(info)
         if refs is not None and self.phone not in refs.phones:
             raise ValueError(f"{self.order_id}: phone {self.phone} is not a demo shopper")
@@ -175,9 +181,11 @@ class DemoOrder(_DemoModel):
 
 
 class Expectation(_DemoModel):
-    """What a turn must produce; every key is optional.
+    r"""What a turn must produce; every key is optional.
 
-    Texts in `mentions` / `not_mentions` are matched case-insensitively in the reply.
+    Texts in `mentions` / `not_mentions` are matched case-insensitively in the reply;
+    `says` / `not_says` are regular expressions (case-insensitive) the reply must / must
+    not match: what a shopper reads, e.g. `says: ["\\bin stock\\b", "8\\.5"]`.
     `handoff` means a hand-off reply went out; `max_chars` and `max_segments` bound the
     reply's length; `consent` is the shopper's consent after the turn.
     """
@@ -195,6 +203,8 @@ class Expectation(_DemoModel):
     max_segments: int | None = Field(default=None, gt=0)
     mentions: list[str] = Field(default_factory=list)
     not_mentions: list[str] = Field(default_factory=list)
+    says: list[str] = Field(default_factory=list)
+    not_says: list[str] = Field(default_factory=list)
     consent: Literal["subscribed", "opted_out"] | None = None
 
     @model_validator(mode="after")
@@ -202,8 +212,13 @@ class Expectation(_DemoModel):
         refs = _references(info)
         if refs is not None and self.category is not None:
             refs.check_category_prefix(self.category)
-        if self.no_message and (self.handoff or self.mentions):
-            raise ValueError("no_message contradicts handoff and mentions")
+        if self.no_message and (self.handoff or self.mentions or self.says):
+            raise ValueError("no_message contradicts handoff, mentions and says")
+        for pattern in [*self.says, *self.not_says]:
+            try:
+                re.compile(pattern)
+            except re.error as err:
+                raise ValueError(f"says pattern {pattern!r} is not valid: {err}") from err
         if self.next_message is not None and self.next_message in self.not_next_message:
             raise ValueError("next_message is also listed in not_next_message")
         return self

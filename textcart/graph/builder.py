@@ -5,6 +5,8 @@ load_context -> compliance_gate ─┬─> classify_intent ──────┐
 │           └─> pick_tone ────────────┘          │
 │                                           assess_fit
 │                                               │
+│                                          find_answer   (what was asked, from evidence)
+│                                               │
 │                                   choose_next_message  (LLM-decided edge)
 │        ┌──────────┬──────────┬─────────┬───────┼──────┬─────────┬────────┐
 │     answer  recommend  send_offer  nudge  order_help handoff clarify no_reply
@@ -36,6 +38,7 @@ def build_graph() -> StateGraph[TurnState, Context, TurnInput, TurnState]:
     graph.add_node("pick_tone", nodes.pick_tone)
     graph.add_node("retrieve_products", nodes.retrieve_products)
     graph.add_node("assess_fit", nodes.assess_fit)
+    graph.add_node("find_answer", nodes.find_answer)
     graph.add_node("choose_next_message", nodes.choose_next_message)
     for message_type in MESSAGE_TYPES:
         graph.add_node(message_type, getattr(nodes, message_type))
@@ -48,7 +51,8 @@ def build_graph() -> StateGraph[TurnState, Context, TurnInput, TurnState]:
     # compliance_gate routes itself (Command): to the three classifiers, or straight out.
     graph.add_edge(["classify_intent", "score_buy_likelihood", "pick_tone"], "retrieve_products")
     graph.add_edge("retrieve_products", "assess_fit")
-    graph.add_edge("assess_fit", "choose_next_message")
+    graph.add_edge("assess_fit", "find_answer")
+    graph.add_edge("find_answer", "choose_next_message")
     # choose_next_message routes itself (Command) to one message node.
     for message_type in MESSAGE_TYPES:
         if message_type != "handoff_to_human":

@@ -172,22 +172,6 @@ class Context:
             "(e.g. 'medium' or 'low,medium'); offers also need a price signal."
         },
     )
-    shipping_policy: str = field(
-        default_factory=lambda: _env(
-            "TEXTCART_SHIPPING_POLICY",
-            "Shipping is free on orders over $75 and takes 3-5 business days; "
-            "express (1-2 days) is $15.",
-        ),
-        metadata={"description": "What the agent may say about shipping, word for word."},
-    )
-    returns_policy: str = field(
-        default_factory=lambda: _env(
-            "TEXTCART_RETURNS_POLICY",
-            "Unworn items can be returned within 60 days for a full refund; start a return "
-            "at trailhead.example/returns.",
-        ),
-        metadata={"description": "What the agent may say about returns, word for word."},
-    )
     catalog_collection: str = field(
         default_factory=lambda: _env("TEXTCART_COLLECTION", "Product"),
         metadata={"description": "Weaviate collection holding the catalog."},

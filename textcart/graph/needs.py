@@ -17,7 +17,10 @@ _BUDGET = re.compile(
     re.IGNORECASE,
 )
 _SHOE_SIZE = re.compile(
-    r"\b(?:size|sz|in an?|an?)\s*(\d{1,2}(?:\.5)?)\b(?!\s*(?:%|dollars|bucks|\$))", re.IGNORECASE
+    r"\b(?:size|sz|in an?|an?)\s*(\d{1,2}(?:\.5)?)\b(?!\s*(?:%|dollars|bucks|\$))"
+    # A bare half size ("8.5 in the blue") is a shoe size: prices and specs say $ or a unit.
+    r"|(?<![\d$.,])(\d{1,2}\.5)\b(?!\s*(?:%|mm|cm|g\b|oz|l\b|lb|inch|\"|km|mi))",
+    re.IGNORECASE,
 )
 _APPAREL_SIZE = re.compile(
     r"\b(?:size|sz|in an?|in|(?:i'?m|usually|wear)\s+(?:an?\s+)?)\s*"
@@ -52,9 +55,9 @@ def _size(text: str) -> str | None:
         word = match.group(1).lower()
         return _APPAREL_WORDS.get(word, word.upper())
     if match := _SHOE_SIZE.search(text):
-        value = float(match.group(1))
-        if 4 <= value <= 16:
-            return match.group(1)
+        size = match.group(1) or match.group(2)
+        if 4 <= float(size) <= 16:
+            return size
     return None
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -15,6 +14,9 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 from pydantic import BaseModel
 
+from textcart.answers.question import COLOUR_WORDS, read_question
+from textcart.answers.records import PRODUCT_KINDS, Answer
+from textcart.answers.turn import UNANSWERABLE, answer_turn
 from textcart.deciders.base import Decided, decide, load_prompt_file
 from textcart.deciders.buy_likelihood import llm_buy_likelihood
 from textcart.deciders.fit import llm_fit
@@ -33,9 +35,16 @@ from textcart.graph.personalise import (
     describe,
     history_ids,
     is_open_request,
+    names_product_kind,
     rerank,
 )
-from textcart.graph.references import colourway_reference, model_name, resolve_reference
+from textcart.graph.references import (
+    colourway_reference,
+    fresh_recommendations,
+    model_name,
+    name_match,
+    resolve_reference,
+)
 from textcart.graph.services import Services, get_services
 from textcart.graph.state import (
     FitResult,
@@ -90,6 +99,8 @@ PER_TURN_RESET: dict[str, Any] = {
     "retrieval_note": None,
     "personalisation": None,
     "fit": None,
+    "question": None,
+    "answer": None,
     "next_message": None,
     "wording": None,
     "review": None,
@@ -142,7 +153,7 @@ async def load_context(state: TurnState, runtime: Runtime[Context]) -> dict[str,
     shopper_id = state["shopper_id"]
     store = _shoppers(runtime)
     received_at = state.get("received_at") or _now().isoformat()
-    shopper = await store.context(shopper_id)
+    shopper = await store.context(shopper_id, now=_turn_time(state))
     update: dict[str, Any] = {**PER_TURN_RESET, "shopper": shopper, "received_at": received_at}
     text = state.get("text")
     if text is not None:
@@ -466,37 +477,66 @@ _CONVERSATION_SPAN = timedelta(hours=24)
 _CONVERSATION_LINES = 12
 
 
-# Words that tell a line apart but that shoppers leave out ("the ridgeline runners").
-_LINE_WORDS = frozenset({"men", "mens", "women", "womens", "unisex", "kids", "the"})
-
-
-def _stems(text: str) -> list[str]:
-    """Distinctive lower-case words in order, plural 's' removed ('runners' -> 'runner')."""
-    words = (w.removesuffix("s") if len(w) > 3 else w for w in _WORD.findall(text.lower()))
-    return [w for w in words if len(w) > 2 and w not in _LINE_WORDS]
-
-
-def _names_product(text: str, title: str) -> bool:
-    """True when the text names the product's model.
-
-    It must contain the model's first distinctive word (its own name, e.g. "Ridgeline")
-    and most of the rest: "summit gtx boot" names the "Summit GTX Hiking Boot", while
-    "trail runners" alone names no model.
-    """
-    model = _stems(re.split(r"\s+[—-]\s+", title)[0].replace("'s", ""))
-    said = set(_stems(text.replace("'s", "")))
-    if not model or model[0] not in said:
-        return False
-    return len(set(model) & said) >= math.ceil(0.6 * len(set(model)))
-
-
-def _asked_preference(product: Product, shopper: ShopperContext) -> int:
-    """Rank a named colourway: carted first, then viewed, then in stock (lower is better)."""
+def _asked_preference(product: Product, shopper: ShopperContext) -> tuple[int, int]:
+    """Rank a named colourway: carted, then viewed, then the shopper's line, then in stock."""
     if product.id in shopper["cart_ids"]:
-        return 0
+        return (0, 0)
     if product.id in shopper["viewed_ids"]:
-        return 1
-    return 2 if product.in_stock else 3
+        return (1, 0)
+    line = shopper["preferences"].get("shoe_line") or shopper["preferences"].get("line")
+    other_line = {"women": "men's", "men": "women's"}.get(str(line or ""), "")
+    off_line = int(bool(other_line) and product.title.lower().startswith(other_line))
+    return (2 + off_line, 0 if product.in_stock else 1)
+
+
+_LINE_SAID = re.compile(r"\b(women'?s?|ladies|men'?s?)\b", re.IGNORECASE)
+
+
+async def _named_product(
+    catalog: Catalog, services: Services, text: str, shopper: ShopperContext
+) -> ProductCard | None:
+    """The product the text names, if any: the best-named model, in the shopper's colourway.
+
+    Candidates are the search hits for the text and the shopper's own carted and viewed
+    products (a model named without its colour means the colourway they carted or viewed,
+    else one in their line and in stock: the shopper's own, not the index's first).
+    """
+    text_vector = await asyncio.to_thread(services.embedder.embed_query, text)
+    hits = await catalog.search(text, text_vector, SearchFilters(in_stock_only=False), limit=10)
+    own = await catalog.get_many([*shopper["cart_ids"], *shopper["viewed_ids"]][:20])
+    candidates = {h.product.id: (h.product, h.score) for h in hits}
+    for product in own.values():
+        candidates.setdefault(product.id, (product, 0.0))
+    scored = [(name_match(text, p.title), p, score) for p, score in candidates.values()]
+    best = max((strength for strength, _, _ in scored), default=0)
+    if best == 0:
+        return None
+    named = [(p, score) for strength, p, score in scored if strength == best]
+    said_line = _LINE_SAID.search(text)
+    if said_line:
+        # "mens softloop in a 10": the line they said beats the one they usually browse.
+        prefix = "women's" if said_line.group(1).lower().startswith("w") else "men's"
+        named = [pair for pair in named if pair[0].title.lower().startswith(prefix)] or named
+    product, score = min(named, key=lambda pair: _asked_preference(pair[0], shopper))
+    return _card(product, score)
+
+
+_RECOMMEND_WORDS = re.compile(
+    r"\b(any(thing|one)?|something|other|others|else|recommend|suggest|options?|cheaper|"
+    r"alternatives?|similar|instead)\b",
+    re.IGNORECASE,
+)
+
+
+def _asks_about_discussed(text: str) -> bool:
+    """A question about one product that names none: "what's the drop?", "in a 9?"."""
+    question = read_question(text)
+    return (
+        question is not None
+        and question["kind"] in PRODUCT_KINDS - {"comparison", "suitability"}
+        and not names_product_kind(text)
+        and not _RECOMMEND_WORDS.search(text)
+    )
 
 
 def _earlier_texts(state: TurnState) -> list[str]:
@@ -538,7 +578,9 @@ async def retrieve_products(state: TurnState, runtime: Runtime[Context]) -> dict
     never fails the turn: the reply goes out without products and the next turn reconnects.
     """
     intent = decision_value(state, "intent", "other")
-    if intent in SERVICE_INTENTS:
+    question = read_question(state.get("text"))
+    if intent in SERVICE_INTENTS and not (question and question["kind"] in PRODUCT_KINDS):
+        # A question about a product is searched for whatever the intent decider said.
         return {
             "products": [],
             "retrieval_note": f"no product search for {intent}",
@@ -556,19 +598,7 @@ async def retrieve_products(state: TurnState, runtime: Runtime[Context]) -> dict
         catalog = await services.catalog(runtime.context.catalog_collection)
         asked: ProductCard | None = None
         if text:
-            text_vector = await asyncio.to_thread(services.embedder.embed_query, text)
-            named = [
-                hit
-                for hit in await catalog.search(
-                    text, text_vector, SearchFilters(in_stock_only=False), limit=5
-                )
-                if _names_product(text, hit.product.title)
-            ]
-            if named:
-                # A model named without its colour means the colourway they carted or
-                # viewed, else one in stock: the shopper's own, not the index's first.
-                hit = min(named, key=lambda h: _asked_preference(h.product, shopper))
-                asked = _card(hit.product, hit.score)
+            asked = await _named_product(catalog, services, text, shopper)
         if asked is None and (
             colourway := colourway_reference(text, state.get("recommended"), _turn_time(state))
         ):
@@ -587,7 +617,19 @@ async def retrieve_products(state: TurnState, runtime: Runtime[Context]) -> dict
         # last looking at: the cart for a cart reminder, else the last product viewed.
         focus = shopper["cart_ids"] if state.get("trigger") == "cart_abandonment" else []
         focus = focus or shopper["viewed_ids"]
-        if asked is None and focus and (not text or _PRONOUN.search(text)):
+        if asked is None and text and (_asks_about_discussed(text) or _PRONOUN.search(text)):
+            # "what's the drop?" or "in a 9?" names nothing: it is about the product the
+            # store last put first, else the one they last looked at.
+            discussed = fresh_recommendations(state.get("recommended"), _turn_time(state))
+            if discussed:
+                fresh = (await catalog.get_many([discussed[0]["id"]])).get(discussed[0]["id"])
+                asked = _card(fresh, 1.0) if fresh else discussed[0]
+                notes.append(f"question about {asked['title']}, discussed last")
+        if (
+            asked is None
+            and focus
+            and (not text or _PRONOUN.search(text) or _asks_about_discussed(text))
+        ):
             recent = (await catalog.get_many(focus[:1])).get(focus[0])
             asked = _card(recent, 1.0) if recent else None
         query = text
@@ -691,13 +733,57 @@ async def assess_fit(state: TurnState, runtime: Runtime[Context]) -> dict[str, A
         ),
         lambda: services.fit.decide(candidates, asked_id, needs, shopper, text, taste),
     )
-    recommended = Recommended(
-        at=_turn_time(state).isoformat(), products=_shown_order(candidates, decided.value)
-    )
+    shown = _shown_order(candidates, decided.value)
+    asked = next((c for c in candidates if c["id"] == asked_id), None)
+    if asked is not None:
+        # The product asked about is the one being discussed: "the pink one" next means it.
+        shown = [asked, *[c for c in shown if c["id"] != asked_id]]
+    now = _turn_time(state)
+    before = state.get("recommended")
+    first = before.get("first_discussed") if before else None
+    if not (first and fresh_recommendations(before, now)):
+        first = asked or shown[0]
+    recommended = Recommended(at=now.isoformat(), products=shown, first_discussed=first)
     return {
         "fit": decided.record("fit", decided.value.model_dump(), decided.value.reason),
         "recommended": recommended,
     }
+
+
+# --- the answer ---------------------------------------------------------------------------
+
+
+async def find_answer(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Read what the text asks and answer it from evidence: catalog, knowledge base, order.
+
+    The rules live in `textcart.answers`; this step only gathers what they need. The
+    question and its answer are in the state (Studio shows both) and the reply says the
+    answer first, whichever message type is chosen next.
+    """
+    services = await get_services()
+    shopper = state["shopper"]
+    catalog: Catalog | None = None
+    error: str | None = None
+    try:
+        catalog = await services.catalog(runtime.context.catalog_collection)
+    except Exception as exc:  # noqa: BLE001 - the answer says the catalog is unavailable
+        error = f"catalog unavailable: {type(exc).__name__}"
+    prefs = shopper["preferences"]
+    needs = state.get("needs")
+    return await answer_turn(
+        text=state.get("text"),
+        intent=decision_value(state, "intent"),
+        shopper_id=state["shopper_id"],
+        asked_product_id=state.get("asked_product_id"),
+        products=state.get("products") or [],
+        said_size=needs["size"] if needs else None,
+        preferences=prefs,
+        catalog=catalog,
+        catalog_error=error,
+        knowledge=services.knowledge,
+        embedder=services.embedder,
+        orders=services.orders,
+    )
 
 
 # --- the LLM-decided edge ----------------------------------------------------------------
@@ -711,6 +797,15 @@ def _policy_check(choice: str, state: TurnState, ctx: Context) -> tuple[str, str
     if choice == "send_offer" and not (band in ctx.offer_band_set and intent in PRICE_INTENTS):
         fallback = "recommend_products" if has_products else "answer_question"
         return fallback, f"offer policy: {band} buy-likelihood and intent {intent} get no offer"
+    answer = state.get("answer")
+    if answer is not None and answer["kind"] in UNANSWERABLE and choice != "answer_question":
+        # "Sorry, English only" or "not in our catalog": the answer is the whole reply.
+        return "answer_question", f"the text can't be answered from evidence ({answer['kind']})"
+    if answer is not None and choice in ("no_reply", "ask_clarifying"):
+        return (
+            "answer_question",
+            f"the shopper asked a question and it has an answer ({answer['kind']})",
+        )
     if choice in ("recommend_products", "nudge_checkout") and not has_products:
         return "ask_clarifying", f"{choice} needs products and none were found"
     return choice, None
@@ -767,13 +862,11 @@ def _money(value: float) -> str:
     return f"${value:,.0f}" if float(value).is_integer() else f"${value:,.2f}"
 
 
-def _base_facts(state: TurnState, ctx: Context) -> SmsFacts:
-    facts = SmsFacts(name=state["shopper"]["first_name"] or "there", store=ctx.store_name)
-    intent = decision_value(state, "intent", None)
-    if intent == "shipping_question":
-        facts["policy"] = ctx.shipping_policy
-    elif intent == "return_or_refund":
-        facts["policy"] = ctx.returns_policy
+def _base_facts(state: TurnState, ctx: Context, about_asked: bool = False) -> SmsFacts:
+    """The facts a message may use; `about_asked` puts the product asked about first."""
+    facts = SmsFacts(store=ctx.store_name)
+    if state["shopper"]["first_name"]:
+        facts["name"] = state["shopper"]["first_name"]
     products = state.get("products") or []
     fit_value = decision_value(state, "fit")
     fit = FitResult.model_validate(fit_value) if fit_value else None
@@ -783,6 +876,10 @@ def _base_facts(state: TurnState, ctx: Context) -> SmsFacts:
         if fit and fit.best_fit_id
         else (products[0] if products else None)
     )
+    asked = by_id.get(state.get("asked_product_id") or "")
+    if about_asked and asked is not None:
+        # An answer, an offer or a checkout nudge is about the product they asked about.
+        best = asked
     if best is not None:
         facts["product"], facts["price"] = best["title"], _money(best["price"])
         if best["url"]:
@@ -796,7 +893,38 @@ def _base_facts(state: TurnState, ctx: Context) -> SmsFacts:
             facts["alternative_price"] = _money(alternatives[0]["price"])
         shown = [best, *alternatives] if alternatives else products[:3]
         facts["products"] = ", ".join(f"{p['title']} ({_money(p['price'])})" for p in shown)
+    answer = state.get("answer")
+    if answer is not None:
+        _answer_facts(facts, answer, by_id)
     return facts
+
+
+def _answer_facts(facts: SmsFacts, answer: Answer, by_id: dict[str, ProductCard]) -> None:
+    """Put the answer first: its text, its evidence, and the product it is about."""
+    facts["answer"] = answer["text"]
+    if answer["facts"]:
+        facts["evidence"] = " | ".join(answer["facts"])
+    if answer["scarcity"]:
+        facts["scarcity"] = answer["scarcity"]
+    if answer["product_title"] is None:
+        return
+    # The reply is about the product asked about, not the best fit of a wider search.
+    facts["product"] = answer["product_title"]
+    if answer["price"]:
+        facts["price"] = answer["price"]
+    if answer["link"]:
+        facts["link"] = answer["link"]
+    else:
+        facts.pop("link", None)
+    card = by_id.get(answer["product_id"] or "")
+    points = [p for p in (card["selling_points"] if card else []) if p not in answer["text"]]
+    if points:
+        facts["highlight"] = points[0]
+    else:
+        facts.pop("highlight", None)
+    if facts.get("alternative") == answer["product_title"]:
+        facts.pop("alternative", None)
+        facts.pop("alternative_price", None)
 
 
 async def _write(
@@ -804,6 +932,20 @@ async def _write(
 ) -> dict[str, Any]:
     services = await get_services()
     tone = decision_value(state, "tone", "friendly")
+    tone_note, update = "", {}
+    upset = decision_value(state, "intent") == "complaint" or bool(
+        _FRUSTRATED.search(state.get("text") or "")
+    )
+    tone_decision = state.get("tone")
+    if tone != "empathetic" and upset and tone_decision is not None:
+        # Whatever the tone decider said, an upset shopper is not answered cheerfully; the
+        # tone decision records the override so Studio and the log show it.
+        tone, tone_note = "empathetic", " (the shopper is upset: empathetic)"
+        update["tone"] = {
+            **tone_decision,
+            "value": tone,
+            "rationale": f"{tone_decision['rationale']} | overridden: the shopper is upset",
+        }
     seed = f"{state['shopper_id']}:{state.get('message_id', '')}"
     decided = await _decide(
         "wording",
@@ -823,14 +965,23 @@ async def _write(
     record = decided.record(
         "wording",
         {"text": decided.value.text, "facts": dict(facts)},
-        f"{message_type} in a {tone} tone",
+        f"{message_type} in a {tone} tone{tone_note}",
     )
-    return {"wording": record}
+    return {**update, "wording": record}
+
+
+_FRUSTRATED = re.compile(
+    r"\b(ridiculous|unacceptable|terrible|awful|worst|furious|angry|pissed|fed up|"
+    r"disappointed|disappointing|scam|rip[- ]?off|nobody (answered|replied|got back)|"
+    r"still (haven't|hasn't|no)|wtf|useless)\b|!!!",
+    re.IGNORECASE,
+)
 
 
 async def answer_question(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Answer the shopper's question about a product from catalog facts."""
-    return await _write(state, runtime, "answer_question", _base_facts(state, runtime.context))
+    facts = _base_facts(state, runtime.context, about_asked=True)
+    return await _write(state, runtime, "answer_question", facts)
 
 
 async def recommend_products(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -841,14 +992,20 @@ async def recommend_products(state: TurnState, runtime: Runtime[Context]) -> dic
 async def send_offer(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Send the one discount the offer policy allows."""
     ctx = runtime.context
-    facts = _base_facts(state, ctx)
+    facts = _base_facts(state, ctx, about_asked=True)
+    answer = state.get("answer")
+    if answer is not None and any("promo-codes" in s for s in answer["sources"]):
+        # "We don't run public promo codes" would contradict the code this text sends.
+        for key in ("answer", "evidence"):
+            facts.pop(key, None)  # type: ignore[misc]
     facts["offer_code"], facts["offer_percent"] = ctx.offer_code, str(ctx.offer_percent)
     return await _write(state, runtime, "send_offer", facts)
 
 
 async def nudge_checkout(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Nudge the shopper to finish checking out."""
-    return await _write(state, runtime, "nudge_checkout", _base_facts(state, runtime.context))
+    facts = _base_facts(state, runtime.context, about_asked=True)
+    return await _write(state, runtime, "nudge_checkout", facts)
 
 
 async def order_help(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -856,14 +1013,29 @@ async def order_help(state: TurnState, runtime: Runtime[Context]) -> dict[str, A
     services = await get_services()
     facts = _base_facts(state, runtime.context)
     order = services.orders.latest_for(state["shopper_id"])
-    if order is not None:
+    answer = state.get("answer")
+    if order is not None and (answer is None or answer["kind"].startswith("order_")):
+        # A policy question ("how long does shipping take?") is not about their last order.
         facts["order_line"] = order.status_line()
     return await _write(state, runtime, "order_help", facts)
 
 
 async def handoff_to_human(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Tell the shopper a person will take over."""
-    return await _write(state, runtime, "handoff_to_human", _base_facts(state, runtime.context))
+    """Tell the shopper how a person will take over: only what will really happen."""
+    ctx = runtime.context
+    facts = _base_facts(state, ctx)
+    if ctx.review_handoffs:
+        # Every hand-off reply waits for a person (human_review), who then answers here.
+        facts["handoff"] = f"A person on the {ctx.store_name} team will read this and reply here."
+    else:
+        # Nobody is notified: point to a channel where a person does answer.
+        contact = (await get_services()).knowledge.policies.contact
+        facts["handoff"] = (
+            f"You can reach a person on the {ctx.store_name} team at {contact}."
+            if contact
+            else f"Please contact the {ctx.store_name} team directly; I can't reach them from here."
+        )
+    return await _write(state, runtime, "handoff_to_human", facts)
 
 
 async def human_review(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -1035,6 +1207,7 @@ def _violations(
     ]
     if _leaks_prompt(text):
         problems.append("quotes the instructions given to the models")
+    problems += _unbacked_claims(text, facts, said)
     codes = [c for c in _CODE.findall(text) if c.isupper() or any(ch.isdigit() for ch in c)]
     if message_type != "send_offer":
         # A percentage from the facts ("56% recycled nylon") is fine; any other is a discount.
@@ -1060,6 +1233,53 @@ def _violations(
     return problems
 
 
+_SIZE_CLAIM = re.compile(
+    r"\b(?:size|sizes|in an?|in)\s+(\d{1,2}(?:\.5)?|xxs|xs|s|m|l|xl|xxl)\b"
+    r"|\b(\d{1,2}(?:\.5)?|xxs|xs|s|m|l|xl|xxl) is (?:in stock|sold out|available)\b",
+    re.IGNORECASE,
+)
+_STOCK_CLAIM = re.compile(r"\b(in stock|sold out|out of stock|back in stock)\b", re.IGNORECASE)
+_URGENCY = re.compile(
+    r"sizes can go|selling fast|going fast|won'?t last|limited stock|almost gone|low stock|"
+    r"only \d+ (?:left|sizes? left)|last chance|hurry|before (?:it'?s|they'?re) gone",
+    re.IGNORECASE,
+)
+_DELIVERY = re.compile(
+    r"\b\d+\s?(?:-|to)\s?\d+\s+(?:business\s+)?days?\b|\b(?:in|within)\s+\d+\s+(?:business\s+)?days?\b"
+    r"|\b(?:tomorrow|today|tonight|overnight|next[- ]day)\b",
+    re.IGNORECASE,
+)
+_COLOUR_WORD = re.compile(r"\b(" + "|".join(COLOUR_WORDS) + r")\b", re.IGNORECASE)
+
+
+def _unbacked_claims(text: str, facts: SmsFacts, said: str | None) -> list[str]:
+    """Size, colour, stock, urgency and delivery claims that the facts do not back.
+
+    A claim is backed when the facts (catalog fields, the answer and its evidence, the
+    store's policies) say it; a size or colour the shopper said themselves may be repeated.
+    """
+    allowed = " ".join(str(v) for v in facts.values()).lower()
+    heard = f"{allowed} {(said or '').lower()}"
+    words = set(_WORD.findall(heard))
+    problems = []
+    for match in _SIZE_CLAIM.finditer(_URL.sub(" ", text)):
+        size = (match.group(1) or match.group(2)).lower()
+        if size not in words and not re.search(rf"(?<![\w.]){re.escape(size)}(?![\w])", heard):
+            problems.append(f"size {size.upper()} is not in the facts")
+    for colour in {m.lower() for m in _COLOUR_WORD.findall(_URL.sub(" ", text))}:
+        if colour not in words:
+            problems.append(f"colour {colour} is not in the facts")
+    for claim in {m.lower() for m in _STOCK_CLAIM.findall(text)}:
+        if claim not in allowed:
+            problems.append(f"stock claim {claim!r} is not in the facts")
+    if _URGENCY.search(text) and not facts.get("scarcity"):
+        problems.append("urgency without a real low-stock fact")
+    for claim in {m.lower() for m in _DELIVERY.findall(text)}:
+        if claim not in allowed:
+            problems.append(f"delivery claim {claim!r} is not in the facts")
+    return problems
+
+
 def _offer_refused(state: TurnState, ctx: Context) -> str | None:
     """Why the offer policy gives this turn no offer, or None when it allows one."""
     band = likelihood_band(decision_value(state, "buy_likelihood", 0.0))
@@ -1082,6 +1302,39 @@ def _blocked(message_type: str, notes: list[str]) -> Outbound:
     )
 
 
+async def _rewrite_once(
+    state: TurnState,
+    runtime: Runtime[Context],
+    message_type: str,
+    facts: SmsFacts,
+    draft: str,
+    problems: list[str],
+) -> str | None:
+    """Hand a refused draft back to the model once, with what was wrong; None on failure."""
+    ctx = runtime.context
+    spec = ctx.model_for("wording")
+    if spec is None:
+        return None
+    services = await get_services()
+    try:
+        model, method = await asyncio.to_thread(services.model, spec, ctx.llm_timeout_s)
+        async with services.llm_slot(spec):
+            draft_again = await llm_wording(
+                model,
+                method=method,
+                timeout_s=ctx.llm_timeout_s,
+                message_type=message_type,
+                tone=decision_value(state, "tone", "friendly"),
+                facts=facts,
+                text=state.get("text"),
+                refused=(draft, problems),
+            )
+    except Exception as exc:  # noqa: BLE001 - the template wording still answers
+        log.info("wording retry failed: %s", type(exc).__name__)
+        return None
+    return draft_again.text
+
+
 async def guard_outbound(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Check the draft against consent, the facts and the length limit before it can leave."""
     ctx = runtime.context
@@ -1100,8 +1353,19 @@ async def guard_outbound(state: TurnState, runtime: Runtime[Context]) -> dict[st
     # A person who edited the reply is trusted with its facts; consent and length still apply.
     edited = review is not None and review["action"] == "edit"
     problems = [] if edited else _violations(text, facts, message_type, ctx, state.get("text"))
-    if problems:
+    if problems and wording["decider"] == "llm" and not wording["fallback_reason"]:
         notes += problems
+        retried = await _rewrite_once(state, runtime, message_type, facts, text, problems)
+        if retried is not None and not (
+            again := _violations(retried, facts, message_type, ctx, state.get("text"))
+        ):
+            notes.append("the model fixed its draft after one retry")
+            text, problems = retried, []
+        else:
+            problems = again if retried is not None else problems
+            notes.append("the model's retry still failed the guard")
+    if problems:
+        notes += [p for p in problems if p not in notes]
         services = await get_services()
         seed = f"{state['shopper_id']}:{state.get('message_id', '')}"
         tone = decision_value(state, "tone", "friendly")
@@ -1149,7 +1413,7 @@ async def send_and_log(state: TurnState, runtime: Runtime[Context]) -> dict[str,
     in_response = runtime.context.reply_in_response and state.get("review") is None
     previous = await store.get_message(state["shopper_id"], message_id)
     delivery = previous.get("delivery") if previous else None
-    at = previous["at"] if previous else _now().isoformat()
+    at = previous["at"] if previous else _turn_time(state).isoformat()
     proactive = state.get("text") is None
     text: str
     if previous is not None:

@@ -96,6 +96,11 @@ def is_open_request(text: str | None) -> bool:
     return bool(_OPEN_REQUEST.search(text)) and not _PRODUCT_WORDS.search(text)
 
 
+def names_product_kind(text: str | None) -> bool:
+    """True when the text names a kind of product ("any trail shoes", "a rain jacket")."""
+    return bool(_PRODUCT_WORDS.search(text or ""))
+
+
 def colours_in(text: str | None) -> list[str]:
     """Colour words the shopper used ("any in blue?")."""
     lowered = (text or "").lower()

@@ -9,6 +9,7 @@ list is only used while it is fresh: texts long after it refer to something else
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -17,23 +18,27 @@ from textcart.graph.personalise import COLOURS
 from textcart.graph.state import ProductCard, Recommended
 
 FRESH_FOR = timedelta(hours=24)
+_WORD = re.compile(r"[a-z0-9]+")
 
 _POSITION_WORDS = {
     "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "last": -1,
 }  # fmt: skip
-_THING = r"(?:one|ones|pair|option|pick|choice|model)"
+_THING = r"(?:one|ones|1|pair|option|pick|choice|model)"
 _POSITION = re.compile(
     rf"\b(?:the\s+)?(first|1st|second|2nd|third|3rd|last)\s+{_THING}\b"
     r"|(?:#|\bnumber\s+|\boption\s+)([1-3])\b",
     re.IGNORECASE,
 )
-_CHEAPER = re.compile(
-    rf"\b(?:the\s+)?(?:cheaper|cheapest|less expensive|least expensive|lower[- ]priced)"
-    rf"(?:\s+{_THING})?\b",
-    re.IGNORECASE,
-)
+# "the cheaper one" or "cheaper one" points at a product shown; "anything cheaper?" asks
+# for something new, so a bare comparative is not a reference.
+_LOWER = r"(?:cheaper|cheapest|less expensive|least expensive|lower[- ]priced)"
+_CHEAPER = re.compile(rf"\bthe\s+{_LOWER}(?:\s+{_THING})?\b|\b{_LOWER}\s+{_THING}\b", re.IGNORECASE)
+_HIGHER = r"(?:pricier|priciest|more expensive|most expensive|higher[- ]priced)"
 _PRICIER = re.compile(
-    rf"\b(?:the\s+)?(?:pricier|priciest|more expensive|most expensive|higher[- ]priced)"
+    rf"\bthe\s+{_HIGHER}(?:\s+{_THING})?\b|\b{_HIGHER}\s+{_THING}\b", re.IGNORECASE
+)
+_BACK_TO_FIRST = re.compile(
+    rf"\b(?:stick with|stay with|go back to|keep|go with)\s+(?:the\s+)?(?:first|original)"
     rf"(?:\s+{_THING})?\b",
     re.IGNORECASE,
 )
@@ -52,7 +57,8 @@ def _by(
     return pick
 
 
-def _fresh(recommended: Recommended | None, now: datetime) -> list[ProductCard]:
+def fresh_recommendations(recommended: Recommended | None, now: datetime) -> list[ProductCard]:
+    """The products the store last recommended, while they are still what a text means."""
     if not recommended or not recommended["products"]:
         return []
     try:
@@ -68,9 +74,12 @@ def resolve_reference(
     text: str | None, recommended: Recommended | None, now: datetime
 ) -> tuple[ProductCard, str] | None:
     """The recommended product the text points at, with the words that pointed; or None."""
-    products = _fresh(recommended, now)
+    products = fresh_recommendations(recommended, now)
     if not text or not products:
         return None
+    first = recommended.get("first_discussed") if recommended else None
+    if first and (match := _BACK_TO_FIRST.search(text)):
+        return first, match.group(0).strip()
     if match := _POSITION.search(text):
         word, digit = match.group(1), match.group(2)
         index = _POSITION_WORDS[word.lower()] if word else int(digit) - 1
@@ -111,7 +120,7 @@ def colourway_reference(
     The store's first recommendation is the product being discussed; "the charcoal one"
     about it means that model in charcoal, even if charcoal was never shown.
     """
-    products = _fresh(recommended, now)
+    products = fresh_recommendations(recommended, now)
     if not text or not products:
         return None
     for match in _COLOUR_ONE.finditer(text):
@@ -119,3 +128,63 @@ def colourway_reference(
         if colour in COLOURS:
             return match.group(0).strip(), colour, model_name(products[0]["title"])
     return None
+
+
+# Words that tell a line apart but that shoppers leave out ("the ridgeline runners").
+_LINE_WORDS = frozenset({"men", "mens", "women", "womens", "unisex", "kids", "the"})
+
+
+def _stems(text: str) -> list[str]:
+    """Distinctive lower-case words in order, plural 's' removed ('runners' -> 'runner')."""
+    words = (w.removesuffix("s") if len(w) > 3 else w for w in _WORD.findall(text.lower()))
+    return [w for w in words if len(w) > 2 and w not in _LINE_WORDS]
+
+
+def names_product(text: str, title: str) -> bool:
+    """True when the text names the product's model.
+
+    It must contain the model's first distinctive word (its own name, e.g. "Ridgeline")
+    and most of the rest: "summit gtx boot" names the "Summit GTX Hiking Boot", while
+    "trail runners" alone names no model.
+    """
+    model = _stems(re.split(r"\s+[—-]\s+", title)[0].replace("'s", ""))
+    said = set(_stems(text.replace("'s", "")))
+    if not model or model[0] not in said:
+        return False
+    return len(set(model) & said) >= math.ceil(0.6 * len(set(model)))
+
+
+# Words that many models share: alone they name no model ("trail", "merino").
+_SHARED_WORDS = frozenset(
+    """
+    trail road running runner hiking hiker walking winter rain insulated waterproof merino
+    base layer crew sock socks shoe boot jacket shell pant short tight top tee cap hat
+    glove pack vest bottle sandal daily max mid low light warm soft camp
+    """.split()
+)
+
+
+def name_match(text: str, title: str) -> int:
+    """How strongly a text names the product's model; 0 when it does not name it.
+
+    Beyond `names_product`, shoppers name a model by its own word alone ("the daymile in
+    wide?") or by a number and a word ("does the 150 crew run small?"): the model's first
+    word when no other model shares it, or two of its words one of which is a number.
+    """
+    model = _stems(re.split(r"\s+[—-]\s+", title)[0].replace("'s", ""))
+    said = set(_stems(text.replace("'s", "")))
+    matched = set(model) & said
+    if not matched:
+        return 0
+    # Ties go to the model with fewer words the text left out: "ridgeline trail runner"
+    # names the Ridgeline Trail Runner before the Ridgeline GTX Trail Runner.
+    score = 2 * len(matched) - len(set(model) - matched)
+    if names_product(text, title):
+        return 100 + score
+    if model[0] in matched and model[0] not in _SHARED_WORDS and len(model[0]) >= 4:
+        return 50 + score
+    if model[0] in matched and len(matched) >= 2:
+        return 50 + score
+    if len(matched) >= 2 and any(w.isdigit() for w in matched):
+        return 50 + score
+    return 0

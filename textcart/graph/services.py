@@ -10,12 +10,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
+from textcart.answers.knowledge import KnowledgeBase, load_knowledge
 from textcart.deciders.buy_likelihood import ClassicBuyLikelihood
 from textcart.deciders.fit import ClassicFit
 from textcart.deciders.intent import ClassicIntent
@@ -47,6 +50,7 @@ class Services:
     fit: ClassicFit
     wording: ClassicWording
     orders: OrderBook
+    knowledge: KnowledgeBase
     outbound: Sender | None = None
     _catalogs: dict[str, Catalog] = field(default_factory=dict)
     _models: dict[str, BaseChatModel] = field(default_factory=dict)
@@ -105,9 +109,17 @@ class Services:
                 log.debug("closing Weaviate client failed: %s", exc)
 
 
+def knowledge_dir() -> Path:
+    """The store's knowledge folder: `TEXTCART_KNOWLEDGE_DIR`, else the demo store's."""
+    configured = os.environ.get("TEXTCART_KNOWLEDGE_DIR")
+    return Path(configured) if configured else demo_dir() / "knowledge"
+
+
 def build_services(embedder: Embedder | None = None, orders: OrderBook | None = None) -> Services:
     """Load the embedder and every classic decider: fit on real data or from the prompts."""
     embedder = embedder or get_embedder()
+    knowledge = load_knowledge(knowledge_dir())
+    knowledge.index(embedder)
     return Services(
         embedder=embedder,
         # Fit on real data with `textcart fit` if there is such a file, else the examples.
@@ -118,6 +130,7 @@ def build_services(embedder: Embedder | None = None, orders: OrderBook | None = 
         fit=ClassicFit(),
         wording=ClassicWording(),
         orders=orders or FileOrderBook(demo_dir() / "orders.yaml"),
+        knowledge=knowledge,
     )
 
 

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, NotRequired, TypedDict, get_args
 
 from pydantic import BaseModel, Field
 
+from textcart.answers.records import Answer, AskedQuestion
 from textcart.graph.needs import ShopperNeeds
 
 # --- Fixed vocabularies (evaluations depend on these exact labels) -----------------------
@@ -211,6 +212,9 @@ class Recommended(TypedDict):
 
     at: str
     products: list[ProductCard]
+    # The first product this conversation was about: "I'll stick with the first one" after
+    # other picks were shown means it, not the first of the latest list.
+    first_discussed: NotRequired[ProductCard | None]
 
 
 class GateResult(TypedDict):
@@ -281,6 +285,10 @@ class TurnState(TurnInput, total=False):
     # Kept across turns (not reset): what "the first one" or "the cheaper one" refers to.
     recommended: Recommended | None
     fit: Decision | None
+    # What the text asks (kind, size, colour, policy topic) and the answer built from
+    # evidence; the reply says the answer first.
+    question: AskedQuestion | None
+    answer: Answer | None
     next_message: Decision | None
     wording: Decision | None
     review: HumanReview | None

@@ -32,7 +32,7 @@ WORDED_MESSAGE_TYPES: tuple[MessageType, ...] = tuple(t for t in MESSAGE_TYPES i
 
 # The only names wording templates may use, with what the sender fills in.
 TEMPLATE_PLACEHOLDERS: dict[str, str] = {
-    "name": 'first name, or "there"',
+    "name": "first name (left out of the template when unknown)",
     "store": "store name",
     "product": "product title",
     "price": 'product price, e.g. "$129"',
@@ -45,6 +45,8 @@ TEMPLATE_PLACEHOLDERS: dict[str, str] = {
     "offer_percent": 'discount as a number without the % sign, e.g. "15"',
     "order_line": "a full sentence about the order status",
     "question": "the clarifying question",
+    "scarcity": "a low-stock line, present only when stock really is low",
+    "handoff": "what will happen after a hand-off, and only that",
 }
 
 # Characters an SMS can carry in the 160-character GSM-7 alphabet (basic set and the
@@ -398,6 +400,8 @@ class WordingPrompt(PromptFile):
     """``wording.yaml``: how to write the SMS, with templates per message type and tone."""
 
     templates: dict[MessageType, dict[Tone, list[str]]]
+    # After an answer, at most one of these lines per message type ("" = the answer alone).
+    answer_first: dict[MessageType, list[str]] = Field(default_factory=dict)
     examples: list[WordingExample]
 
     @model_validator(mode="after")
@@ -419,6 +423,11 @@ class WordingPrompt(PromptFile):
                 _require_unique(
                     [normalise_text(t) for t in options], f"{message_type}/{tone} templates"
                 )
+        for message_type, lines in self.answer_first.items():
+            if not lines:
+                raise ValueError(f"answer_first/{message_type} needs at least one line")
+            for line in lines:
+                _check_template(line)
         if len(self.examples) < MIN_WORDING_EXAMPLES:
             raise ValueError(f"needs at least {MIN_WORDING_EXAMPLES} example messages")
         if any(e.message_type == "no_reply" for e in self.examples):

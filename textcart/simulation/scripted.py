@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from textcart.agent import Agent
-from textcart.conversations import TurnRecord, play, prepare_shopper
+from textcart.conversations import TurnRecord, conversation_clock, play, prepare_shopper
 from textcart.demo_store.loader import Conversation
 from textcart.graph.context import Context
 from textcart.simulation.phones import simulated_phones
@@ -110,14 +110,15 @@ async def run_script(
         async with Agent.open(
             workdir / conversation.name, script_context(context, conversation)
         ) as agent:
-            phone = await prepare_shopper(agent, conversation, seed_demo=True)
+            clock = conversation_clock(conversation)
+            phone = await prepare_shopper(agent, conversation, seed_demo=True, clock=clock)
 
             def collect(record: TurnRecord) -> None:
                 result.turns.append(record)
                 if on_turn is not None:
                     on_turn(record)
 
-            await play(agent, conversation, phone, collect)
+            await play(agent, conversation, phone, collect, clock)
     except Exception as exc:  # noqa: BLE001 - one broken script must not stop the others
         result.error = f"{type(exc).__name__}: {exc}"
         result.error += "\n" + "".join(traceback.format_exception(exc)[-3:])

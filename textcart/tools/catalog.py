@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field, field_validator
 from weaviate import WeaviateAsyncClient
 from weaviate.classes.config import Configure, DataType, Property, Tokenization, VectorDistances
 from weaviate.classes.data import DataObject
-from weaviate.classes.query import Filter, HybridFusion, MetadataQuery
+from weaviate.classes.query import BM25Operator, Filter, HybridFusion, MetadataQuery
 from weaviate.collections.classes.filters import _Filters
 
 from textcart.tools.embeddings import Embedder, aembed
@@ -420,6 +420,29 @@ class Catalog:
                 )
             )
         return hits
+
+    async def matches_all_words(self, query: str) -> bool:
+        """Whether some product holds every word of `query` (BM25 with AND)."""
+        result = await self._collection.query.bm25(
+            query=query,
+            query_properties=_SEARCH_FIELDS,
+            operator=BM25Operator.and_(),
+            limit=1,
+        )
+        return bool(result.objects)
+
+    async def variants(self, model: str, limit: int = 50) -> list[Product]:
+        """Every colourway of a model: products whose title before " — " is `model`.
+
+        Titles name the model then the colourway ("Women's Ridgeline Trail Runner — Teal");
+        a product without a colourway in its title is its own only variant.
+        """
+        wanted = model.strip().lower()
+        result = await self._collection.query.bm25(
+            query=model, query_properties=["title"], limit=limit
+        )
+        found = [_product(dict(obj.properties)) for obj in result.objects]
+        return [p for p in found if p.title.rsplit("—", 1)[0].strip().lower() == wanted]
 
     async def _fetch(self, ids: Iterable[str], include_vector: bool) -> dict[str, ProductHit]:
         """Products by SKU in the order asked, as hits (score 0) with or without vectors."""

@@ -26,10 +26,14 @@ class Order:
     carrier: str | None
     tracking: str | None
     eta_days: int | None
+    delivered_days_ago: int | None = None
 
     def status_line(self) -> str:
         """One sentence about where the order is, built only from order data."""
         line = f"Order {self.order_id} is {self.status}"
+        if self.status == "delivered" and self.delivered_days_ago is not None:
+            ago = self.delivered_days_ago
+            line = f"Order {self.order_id} was delivered {ago} day{'s' if ago != 1 else ''} ago"
         if self.status == "shipped" and self.carrier:
             line += f" with {self.carrier}"
             if self.tracking:
@@ -64,6 +68,7 @@ class FileOrderBook:
                 carrier=row.get("carrier"),
                 tracking=row.get("tracking"),
                 eta_days=row.get("eta_days"),
+                delivered_days_ago=row.get("delivered_days_ago"),
             )
             age = int(row.get("placed_days_ago", 0))
             self._by_shopper.setdefault(order.shopper_id, []).append((age, order))

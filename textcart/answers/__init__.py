@@ -1,0 +1,1 @@
+"""Answers to what the shopper asked: the question, the evidence, the store's knowledge."""

@@ -1,0 +1,488 @@
+"""What the shopper is asking, read by rules: the kind of question and its details.
+
+The intent decider says what the shopper wants in general; this says what a reply must
+answer: availability in a size or colour, stock, price, fit, a spec, materials,
+waterproofing, suitability for an activity, care, a comparison, or a store policy (and
+whether it is about one of their orders). Rules, not a model, because the answer that
+follows quotes facts: a misread question must be visible and testable.
+"""
+
+from __future__ import annotations
+
+import re
+
+from textcart.answers.records import AskedQuestion, QuestionKind
+from textcart.graph.needs import read_needs
+
+# Colour words shoppers use, mapped to the colour families the catalog's `colors` hold.
+COLOUR_WORDS: dict[str, str] = {
+    "black": "black",
+    "white": "white",
+    "grey": "grey",
+    "gray": "grey",
+    "charcoal": "grey",
+    "blue": "blue",
+    "navy": "navy",
+    "teal": "teal",
+    "green": "green",
+    "olive": "olive",
+    "red": "red",
+    "orange": "orange",
+    "yellow": "yellow",
+    "pink": "pink",
+    "purple": "purple",
+    "lavender": "purple",
+    "plum": "purple",
+    "brown": "brown",
+    "tan": "tan",
+    "beige": "tan",
+    "coral": "orange",
+}
+
+
+def _any(*alternatives: str) -> re.Pattern[str]:
+    """One case-insensitive pattern matching any of the alternatives."""
+    return re.compile("|".join(alternatives), re.IGNORECASE)
+
+
+_ORDER = _any(
+    r"\b(my|our|the)\s+(order|package|parcel|delivery|purchase)\b",
+    r"\border\s*#?\s*[a-z]{0,3}-?\d{4,}",
+)
+_OWNED = _any(
+    r"\b(i|we)\s+(just\s+)?(bought|ordered|got|received|purchased)\b",
+    r"\bmy\s+\w+\s+(came|arrived)\b",
+)
+# Store-policy topics, most specific first: "can I return it without the box" is packaging.
+_TOPICS: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "packaging",
+        _any(
+            r"original (box|packaging|bag)",
+            r"\bthe box\b",
+            r"\bpackaging\b",
+            r"\btags?\b",
+            r"\bshoe ?box\b",
+            r"worn (it|them) (once|outside)",
+        ),
+    ),
+    (
+        "price_match",
+        _any(r"price[- ]?match", r"\bmatch (it|the price|their price|that|a price)\b"),
+    ),
+    (
+        "worn",
+        _any(
+            r"\bwore\b",
+            r"\bworn\b(?! once)",
+            r"\bused (it|them)\b",
+            r"\b(ran|run|hiked|walked) in\b",
+            r"\bafter (wearing|running|a run)\b",
+            r"\bon (one|a) (trail )?(run|hike)\b",
+        ),
+    ),
+    (
+        "warranty",
+        _any(
+            r"warrant",
+            r"guarantee",
+            r"defect",
+            r"fell apart",
+            r"\bbroke\b",
+            r"\bbroken\b",
+            r"peeling",
+            r"\bripped\b",
+            r"seam came",
+        ),
+    ),
+    (
+        "express",
+        _any(
+            r"express",
+            r"overnight",
+            r"next[- ]day",
+            r"expedit",
+            r"\brush\b",
+            r"faster (shipping|delivery)",
+            r"by (friday|saturday|tomorrow|the weekend)",
+            r"\b2[- ]day\b",
+        ),
+    ),
+    (
+        "international",
+        _any(
+            r"\bcanada\b",
+            r"international",
+            r"outside (the )?(us|usa|u\.s\.)",
+            r"\babroad\b",
+            r"\bto the uk\b",
+            r"\bto (mexico|europe|australia)\b",
+            r"overseas",
+        ),
+    ),
+    (
+        "exchanges",
+        _any(
+            r"exchange",
+            r"\bswap\b",
+            r"switch (it|them|\w+) for",
+            r"different size",
+            r"trade (it|them) in",
+        ),
+    ),
+    (
+        "returns",
+        _any(
+            r"\breturns?\b",
+            r"returning",
+            r"send (it |them |\w+ )?back",
+            r"\brefund",
+            r"money back",
+            r"ship (it|them) back",
+            r"take (it|them) back",
+        ),
+    ),
+    (
+        "shipping_cost",
+        _any(
+            r"free ship",
+            r"shipp?ing (cost|fee|price|charge)",
+            r"(cost|charge|much).{0,25}\b(ship|shipp?ing|delivery)\b",
+            r"\bshipp?ing\b.{0,25}\b(cost|much)\b",
+            r"\bship(ping)? (is )?free",
+            r"\bpay (for )?shipp?ing\b",
+            r"shipp?ing (is )?(extra|included)",
+        ),
+    ),
+    (
+        "shipping_time",
+        _any(
+            r"how (long|fast|soon|quickly).{0,30}"
+            r"\b(ship|shipp?ing|deliver|delivery|arrive|get here)",
+            r"when (will|would|does|do|should).{0,30}\b(arrive|ship|deliver|get here)",
+            r"shipp?ing (time|speed)",
+            r"delivery time",
+            r"business days",
+            r"how long .{0,25}\bta?ke?\b",
+        ),
+    ),
+    (
+        "billing",
+        _any(
+            r"charged twice",
+            r"double[- ]charged",
+            r"two charges",
+            r"overcharged",
+            r"charged (me )?(2|two) times",
+            r"\bbilled twice\b",
+        ),
+    ),
+    (
+        "discounts",
+        _any(r"coupon", r"promo", r"discount code", r"\bany codes?\b", r"\bcodes?\?"),
+    ),
+    (
+        "payment",
+        _any(
+            r"afterpay",
+            r"klarna",
+            r"paypal",
+            r"pay (in|over|later|with)",
+            r"installments?",
+            r"apple pay",
+            r"google pay",
+            r"gift card",
+            r"credit card",
+            r"\bvenmo\b",
+        ),
+    ),
+    (
+        "contact",
+        _any(
+            r"phone number",
+            r"call (you|the store|someone)",
+            r"email (you|address)",
+            r"customer service (number|hours|email)",
+            r"store hours",
+        ),
+    ),
+]
+_CHANGE = _any(
+    r"\b(swap|change|switch|update|edit)\b.{0,40}\b(order|size|small|medium|large|address|"
+    r"it|them|shorts|item)\b",
+    r"\bcancel\b",
+    r"\badd\b.{0,30}\bto (my|the) order\b",
+)
+_COMPARE = _any(
+    r"\bvs\.?\b",
+    r"\bversus\b",
+    r"compare",
+    r"difference",
+    r"better than",
+    r"which (one |is )?(is )?(better|warmer|lighter|cheaper|more|less)",
+    r"\bor the\b.{0,40}\?",
+)
+_WIDTH = _any(r"\bwide\b", r"\bnarrow\b", r"\bwidth\b")
+_FIT = _any(
+    r"\bin an? (wide|narrow)\b",
+    r"\bruns? (small|big|large|true|narrow|wide|short|long)\b",
+    r"true to size",
+    r"\btts\b",
+    r"size (up|down)",
+    r"\bfit\b",
+    r"\bfits\b",
+    r"fitting",
+    r"sizing",
+    r"(what|which) size",
+    r"between sizes",
+    r"\bin between\b",
+    r"\bbetween (a |an )?(\d|xs|s|m|l|xl|small|medium|large)",
+    r"\bsize\?",
+    r"\bwhat size\b",
+    r"\b(normally|usually) (a|an|wear|take)\b",
+    r"\b(wear|layer) (it|them) over\b",
+    r"\bnarrow\b",
+    r"wide (feet|foot|fit)",
+    r"\bin wide\b",
+    r"\bsnug\b",
+    r"\broomy\b",
+    r"\btight\b",
+    r"\bbaggy\b",
+    r"\bi'?m (usually )?(a|an) (xs|s|m|l|xl|xxl|small|medium|large|\d)",
+)
+_STOCK = _any(
+    r"in stock",
+    r"sold out",
+    r"back in stock",
+    r"restock",
+    r"any left",
+    r"still (available|have)",
+    r"available",
+    r"out of stock",
+    r"have any",
+)
+_PRICE = _any(
+    r"how much(?! (weight|does it weigh|can it (carry|hold)|will it hold))",
+    r"\bprice\b",
+    r"\bcost\b",
+    r"on sale",
+    r"\bsale\b",
+    r"full price",
+    r"regular price",
+)
+_WATERPROOF = _any(
+    r"water ?proof",
+    r"water[- ]resistant",
+    r"puddles?",
+    r"\bdwr\b",
+    r"keep (me|my feet) dry",
+    r"(wet|rain) proof",
+)
+_MATERIAL = _any(
+    r"made (of|from|out of)",
+    r"material",
+    r"fabric",
+    r"\bmerino\b",
+    r"\bcotton\b",
+    r"\bwool\b",
+    r"nylon",
+    r"polyester",
+    r"leather",
+    r"synthetic",
+    r"\bvegan\b",
+    r"recycled",
+    r"what.{0,15}\bfill\b",
+    r"what'?s (it|inside)",
+)
+_CARE = _any(
+    r"\bwash",
+    r"dryer",
+    r"tumble",
+    r"\bclean",
+    r"\bmachine\b",
+    r"care for",
+    r"\biron\b",
+    r"bleach",
+)
+_SUITABLE = _any(
+    r"good (for|on|in)\b",
+    r"ok(ay)? (for|on|in)\b",
+    r"work (for|on|in)\b",
+    r"suitable",
+    r"enough for",
+    r"\bhandle",
+    r"can i (use|wear|run|hike|take)",
+    r"\bfor (mud|snow|winter|hiking|ultras?|running|commut\w*|travel|rain|trails?|roads?|"
+    r"backpacking|skiing|camping|flat feet|wide feet|plantar|beginners?|marathons?)\b",
+    r"\bon (mud|snow|ice|rock|roads?|trails?|pavement)\b",
+    r"\bin (the )?(rain|snow|mud)\b",
+    r"\b(good|right|ok|okay|best|smart) (pick|choice|option|idea|call)\b",
+    r"\b(muddy|snowy|rocky|icy|slippery|technical|wet)\b",
+    r"\b(ultra|marathon|half marathon|\d+ ?k|\d+ ?miler?s?)\b",
+    r"\bwould (it|they|that) work\b",
+)
+_SPECS: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "weight",
+        _any(
+            r"weigh",
+            r"\bheav(y|ier|iest)\b",
+            r"\blight(er|est|weight)?\b",
+            r"\bgrams?\b",
+            r"\boz\b",
+        ),
+    ),
+    ("drop", _any(r"\bdrop\b", r"heel[- ]to[- ]toe", r"\bstack\b", r"cushion")),
+    (
+        "capacity",
+        _any(
+            r"capacity",
+            r"lit(er|re)s?\b",
+            r"\d+ ?l\b",
+            r"how big",
+            r"how much (does it |will it )?hold",
+            r"fit a (laptop|bladder)",
+            r"volume",
+        ),
+    ),
+    ("brightness", _any(r"bright", r"lumens?", r"how far")),
+    (
+        "battery",
+        _any(
+            r"battery",
+            r"charg",
+            r"rechargeable",
+            r"run ?time",
+            r"\busb\b",
+            r"how long does (it|the battery) last",
+        ),
+    ),
+    (
+        "warmth",
+        _any(
+            r"\bwarm(th|er|est)?\b",
+            r"\bcold\b",
+            r"temperature",
+            r"degrees",
+            r"rated (to|for)",
+            r"insulat",
+            r"fill power",
+            r"\bfreezing\b",
+            r"below zero",
+        ),
+    ),
+    ("traction", _any(r"\blugs?\b", r"\bgrip\b", r"traction", r"outsole", r"\bsole\b")),
+    ("length", _any(r"inseam", r"\blength\b", r"how long (are|is) (the|they|it)\b", r"\binch")),
+    ("pockets", _any(r"pockets?")),
+    ("dimensions", _any(r"dimensions", r"how tall", r"how wide")),
+]
+_ASKING = _any(
+    r"\b(do|does) (u|you|ya) (have|carry|sell|make|stock)\b",
+    r"\bgot (any|it|them|the)\b",
+    r"\bany left\b",
+    r"\bin stock\b",
+    r"\bavailable\b",
+    r"\bhow (much|many|long|big|heavy)\b",
+    r"\bwhich (one|is|are)\b",
+    r"\bvs\.?\b",
+    r"\bversus\b",
+    r"\bdifference\b",
+)
+_QUESTION_START = _any(
+    r"^\s*(do|does|did|is|are|was|were|can|could|will|would|how|what|which|when|where|who|why|"
+    r"whats|what's|wats|hows|how's|whens|wheres|"
+    r"any|got|u have|you have|have you|is there|are there|should|r|ru)\b"
+)
+_COLOUR_IN = re.compile(r"\b(" + "|".join(COLOUR_WORDS) + r")\b", re.IGNORECASE)
+_SIZE_WORD = _any(
+    r"\b(size|sz|in an?|an?|in)\s*(\d{1,2}(\.5)?|xxs|xs|s|m|l|xl|xxl|small|medium|large)\b"
+)
+_COLOUR_AFTER_IN = re.compile(r"\bin (" + "|".join(COLOUR_WORDS) + r")\b", re.IGNORECASE)
+_STILL = _any(r"\bstill\b", r"\bcancel\b", r"\bmy\b")
+_SWAP = _any(r"swap|switch|size|small|medium|large")
+
+
+def _topics(text: str) -> list[str]:
+    topics = [topic for topic, pattern in _TOPICS if pattern.search(text)]
+    if "worn" in topics and "returns" not in topics:
+        # "can I run in the parka?" is not about returning worn gear.
+        topics.remove("worn")
+    return topics
+
+
+def _spec(text: str) -> str | None:
+    for spec, pattern in _SPECS:
+        if pattern.search(text):
+            return spec
+    return None
+
+
+def asks_something(text: str) -> bool:
+    """True when the text reads as a question (a question mark or a question word)."""
+    return "?" in text or bool(_QUESTION_START.search(text) or _ASKING.search(text))
+
+
+def _colour(text: str) -> str | None:
+    match = _COLOUR_IN.search(text)
+    return match.group(1).lower() if match else None
+
+
+def read_question(text: str | None, *, has_order: bool = False) -> AskedQuestion | None:
+    """What the text asks, or None when it asks nothing a reply must answer.
+
+    `has_order` says whether the shopper has an order on file: a return or swap question
+    from someone with an order is about that order (the answer says where it stands).
+    """
+    if not text or not text.strip():
+        return None
+    explicit = asks_something(text)
+    size = read_needs(text, {})["size"]
+    colour = _colour(text)
+
+    def asked(
+        kind: QuestionKind, topic: str | None = None, about_order: bool = False
+    ) -> AskedQuestion:
+        return AskedQuestion(
+            kind=kind,
+            topic=topic,
+            topics=topics if kind in ("policy", "order_return", "order_change") else [],
+            size=size,
+            colour=colour,
+            about_order=about_order,
+            explicit=explicit,
+        )
+
+    topics = _topics(text)
+    topic = topics[0] if topics else None
+    mentions_order = bool(_ORDER.search(text) or _OWNED.search(text))
+    changes = bool(_CHANGE.search(text))
+    if changes and (mentions_order or (has_order and _STILL.search(text))):
+        return asked("order_change", "exchanges" if _SWAP.search(text) else "cancel", True)
+    if topic in ("returns", "exchanges", "packaging") and (mentions_order or has_order):
+        return asked("order_return", topic, about_order=True)
+    if topic is not None and (topic != "warranty" or explicit):
+        return asked("policy", topic)
+    if _COMPARE.search(text):
+        return asked("comparison", _spec(text))
+    if _FIT.search(text):
+        return asked("fit")
+    if _STOCK.search(text) or (size or _COLOUR_AFTER_IN.search(text)) and not _PRICE.search(text):
+        return asked("availability" if (size or colour) else "stock")
+    if _CARE.search(text):
+        return asked("care")
+    if _MATERIAL.search(text):
+        return asked("material")
+    if _WATERPROOF.search(text):
+        return asked("waterproof")
+    if _PRICE.search(text) and not re.search(r"\bweigh", text, re.IGNORECASE):
+        return asked("price")
+    spec = _spec(text)
+    if re.search(r"\bweigh", text, re.IGNORECASE):
+        return asked("spec", "weight")
+    if spec is not None and not (spec == "warmth" and _SUITABLE.search(text)):
+        return asked("spec", spec)
+    if _SUITABLE.search(text):
+        return asked("suitability", spec)
+    if _STOCK.search(text) or size or colour:
+        return asked("availability" if (size or colour) else "stock")
+    return None

@@ -1,0 +1,72 @@
+"""The answer step's records as they appear in the graph state (plain JSON, Studio-readable).
+
+Kept apart from the modules that compute them so the graph state can name them without
+importing the catalog or the order book.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypedDict, get_args
+
+QuestionKind = Literal[
+    "availability",
+    "stock",
+    "price",
+    "fit",
+    "spec",
+    "material",
+    "waterproof",
+    "suitability",
+    "care",
+    "comparison",
+    "policy",
+    "order_return",
+    "order_change",
+]
+QUESTION_KINDS: tuple[str, ...] = get_args(QuestionKind)
+PolicyTopic = Literal[
+    "returns",
+    "exchanges",
+    "packaging",
+    "shipping_time",
+    "shipping_cost",
+    "express",
+    "warranty",
+    "international",
+    "payment",
+    "price_match",
+    "contact",
+    "billing",
+    "discounts",
+]
+PRODUCT_KINDS = frozenset(QUESTION_KINDS) - {"policy", "order_return", "order_change"}
+
+
+class AskedQuestion(TypedDict):
+    """What a text asks, as the answer step reads it (shown in Studio as `question`)."""
+
+    kind: QuestionKind
+    topic: str | None  # the policy topic, or the spec asked about (weight, drop, warmth...)
+    topics: list[str]  # every policy topic the text asks about, in the order of `_TOPICS`
+    size: str | None
+    colour: str | None
+    about_order: bool
+    explicit: bool  # a question mark or a question word: the shopper expects an answer
+
+
+AnswerStatus = Literal["yes", "no", "partly", "info", "unknown"]
+
+
+class Answer(TypedDict):
+    """The answer to this turn's question, and everything it rests on."""
+
+    kind: str
+    status: AnswerStatus
+    text: str
+    product_id: str | None  # the product (colourway) the answer is about
+    product_title: str | None
+    price: str | None
+    link: str | None
+    sources: list[str]  # "product:<id>", "knowledge:<chunk id>", "order:<id>"
+    facts: list[str]  # the literal evidence the text was built from
+    scarcity: str | None  # a low-stock line, only when stock really is low

@@ -1,0 +1,252 @@
+"""The answer step of a turn: read the question, gather its evidence, build the answer.
+
+`answer_turn` is what the graph's `find_answer` node runs. It reads the question from the
+shopper's text (`question.read_question`), fetches the evidence the question needs (the
+asked product and all its colourways from the catalog, other products the text names, the
+knowledge base, the shopper's latest order) and builds the answer from it
+(`evidence.find_answer`). A text in another language, a catalog that is empty, and a
+product the store does not sell each get a plain answer that says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from textcart.answers.evidence import FOLLOW_UP, Evidence, find_answer, model_of, unanswerable
+from textcart.answers.knowledge import KnowledgeBase
+from textcart.answers.language import is_other_language
+from textcart.answers.question import asks_something, read_question
+from textcart.answers.records import PRODUCT_KINDS, AskedQuestion
+from textcart.graph.references import name_match, names_product
+from textcart.graph.state import ProductCard
+from textcart.tools.catalog import Catalog, Product, SearchFilters
+from textcart.tools.embeddings import Embedder
+from textcart.tools.orders import OrderBook
+
+log = logging.getLogger("textcart.answers")
+
+OTHER_LANGUAGE = f"Sorry, I can only answer texts in English for now. {FOLLOW_UP}"
+EMPTY_CATALOG = "Sorry, I can't look up our products right now, so I can't check that. " + FOLLOW_UP
+NOT_SOLD = "I couldn't find that in our catalog, so I can't tell you more about it. " + FOLLOW_UP
+# Words that say nothing about which product is meant ("do you sell ...", "got any ...").
+_FILLER = frozenset(
+    """
+    do does did you your u ur we our i i'm im me my a an the is are was were be can could
+    would will sell carry have has got get any anything some something stock stocked make
+    made offer please pls plz hey hi hello ok okay so there here what which how much many
+    about looking for need want buy find see kind type sort of in on at to with and or it
+    they them this that these those one ones thing things still yet also too just really
+    size sizes color colour colors colours available price cost
+    """.split()
+)
+_WORD = re.compile(r"[a-z][a-z'-]+")
+# Answers that say why a text can't be answered: they are the whole reply.
+UNANSWERABLE = frozenset({"other_language", "empty_catalog", "not_sold", "catalog_unavailable"})
+_POLICY_INTENTS = frozenset({"shipping_question", "return_or_refund", "billing_or_payment"})
+_PRODUCT_INTENTS = frozenset({"product_question", "recommendation_request", "purchase_intent"})
+
+
+async def answer_turn(
+    *,
+    text: str | None,
+    intent: str | None,
+    shopper_id: str,
+    asked_product_id: str | None,
+    products: Sequence[ProductCard],
+    said_size: str | None,
+    preferences: dict[str, Any],
+    catalog: Catalog | None,
+    catalog_error: str | None,
+    knowledge: KnowledgeBase,
+    embedder: Embedder,
+    orders: OrderBook,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The state update of the answer step: `question` and `answer` (either may be None)."""
+    if text is None:
+        return {"question": None, "answer": None}
+    if is_other_language(text):
+        return {"question": None, "answer": unanswerable("other_language", OTHER_LANGUAGE)}
+    order = orders.latest_for(shopper_id)
+    question = read_question(text, has_order=order is not None)
+    if (
+        question is None
+        and intent in _PRODUCT_INTENTS
+        and asks_something(text)
+        and asked_product_id is None
+        and catalog is not None
+    ):
+        # "do you sell kayaks?": a product question about nothing the catalog holds.
+        try:
+            if not await _sells_anything_like(catalog, text):
+                return {"question": None, "answer": unanswerable("not_sold", NOT_SOLD)}
+        except Exception as exc:  # noqa: BLE001 - the turn goes on without this check
+            log.warning("catalog check failed: %s", exc)
+    if question is None and intent in _POLICY_INTENTS and asks_something(text):
+        # "shipping?" names no topic the rules know; the knowledge base is searched by meaning.
+        question = AskedQuestion(
+            kind="policy",
+            topic=None,
+            topics=[],
+            size=None,
+            colour=None,
+            about_order=False,
+            explicit=True,
+        )
+    if question is None:
+        return {"question": None, "answer": None}
+    update: dict[str, Any] = {"question": question, "answer": None}
+    product: Product | None = None
+    variants: list[Product] = []
+    others: list[Product] = []
+    order_titles: dict[str, str] = {}
+    try:
+        if catalog is None:
+            raise RuntimeError(catalog_error or "no catalog")
+        if question["kind"] in PRODUCT_KINDS and _asks_for_picks(text, intent, asked_product_id):
+            # "anything warm under $90?" asks for recommendations, not about one product.
+            return {"question": question, "answer": None}
+        if question["kind"] in PRODUCT_KINDS:
+            product, variants, others = await _products(
+                catalog, asked_product_id, products, text, question
+            )
+            if product is not None and question["kind"] != "comparison" and _OR.search(text):
+                # "mudlark or ridgeline for mud?": two products named is a comparison.
+                compared = AskedQuestion(**{**question, "kind": "comparison", "topic": None})
+                _, _, named = await _products(catalog, asked_product_id, products, text, compared)
+                if any(_base_model(p.title) != _base_model(product.title) for p in named):
+                    question, others = compared, named
+                    update["question"] = question
+            if product is not None and question["kind"] != "comparison":
+                # "will the icegrip traction cleats work on boots?" asks about suitability,
+                # not traction: the product's own name says nothing about the question.
+                question = _without_name(question, text, product.title, order is not None)
+                update["question"] = question
+            if product is None and question["kind"] != "care":
+                if await catalog.count() == 0:
+                    update["answer"] = unanswerable("empty_catalog", EMPTY_CATALOG)
+                elif question["explicit"] and not await _sells_anything_like(catalog, text):
+                    update["answer"] = unanswerable("not_sold", NOT_SOLD)
+                return update
+        if order is not None and question["kind"] in ("order_return", "order_change"):
+            found = await catalog.get_many(order.item_ids)
+            order_titles = {i: model_of(p.title) for i, p in found.items()}
+    except Exception as exc:  # noqa: BLE001 - a catalog failure must not fail the turn
+        log.warning("answer step without the catalog: %s", exc)
+        if question["kind"] in PRODUCT_KINDS:
+            update["answer"] = unanswerable("catalog_unavailable", EMPTY_CATALOG)
+            return update
+    evidence = Evidence(
+        text=text,
+        product=product,
+        variants=variants,
+        others=others,
+        knowledge=knowledge,
+        embedder=embedder,
+        order=order,
+        order_titles=order_titles,
+        said_size=said_size,
+        preferences=preferences,
+        now=now or datetime.now(UTC),
+    )
+    update["answer"] = await asyncio.to_thread(find_answer, question, evidence)
+    return update
+
+
+_PICKS = re.compile(
+    r"\b(anything|something|any (other|good|cheaper|warmer|lighter)|recommend|suggest|"
+    r"alternatives?|options?|looking for|i need an?|what else|cheaper|instead|similar)\b",
+    re.IGNORECASE,
+)
+
+
+def _asks_for_picks(text: str, intent: str | None, asked_product_id: str | None) -> bool:
+    """True when the text asks for products to be picked rather than about one of them."""
+    if _PICKS.search(text):
+        return True
+    return intent == "recommendation_request" and asked_product_id is None
+
+
+async def _products(
+    catalog: Catalog,
+    asked_product_id: str | None,
+    products: Sequence[ProductCard],
+    text: str,
+    question: AskedQuestion,
+) -> tuple[Product | None, list[Product], list[Product]]:
+    """The asked product (fresh from the catalog), all its colourways, other named products."""
+    if asked_product_id is None:
+        return None, [], []
+    named_ids = [
+        p["id"] for p in products if p["id"] != asked_product_id and names_product(text, p["title"])
+    ]
+    fetched = await catalog.get_many([asked_product_id, *named_ids])
+    product = fetched.get(asked_product_id)
+    if product is None:
+        return None, [], []
+    variants = await catalog.variants(model_of(product.title))
+    if all(v.id != product.id for v in variants):
+        variants.insert(0, product)
+    model = model_of(product.title)
+    others = [p for i, p in fetched.items() if i != asked_product_id and model_of(p.title) != model]
+    if question["kind"] == "comparison":
+        # The other product of "x vs y" may not be among the turn's search results: each
+        # part of the text is searched on its own.
+        for part in _COMPARED.split(text):
+            if not part.strip():
+                continue
+            hits = await catalog.search(part, None, SearchFilters(in_stock_only=False), limit=10)
+            scored = [(name_match(part, h.product.title), h.product) for h in hits]
+            scored = [(strength, p) for strength, p in scored if strength > 0]
+            if not scored:
+                continue
+            best = max(strength for strength, _ in scored)
+            named = [p for strength, p in scored if strength == best]
+            line = _LINE_WORD.search(part) or _LINE_WORD.search(text)
+            if line:
+                prefix = "women's" if line.group(1).lower().startswith("w") else "men's"
+                named = [p for p in named if p.title.lower().startswith(prefix)] or named
+            if _base_model(named[0].title) != _base_model(product.title):
+                others.insert(0, named[0])
+    return product, variants, others
+
+
+_COMPARED = re.compile(r"\bvs\.?\b|\bversus\b|\bor\b|\band\b|,|\bthan\b", re.IGNORECASE)
+_OR = re.compile(r"\bor\b|\bvs\.?\b|\bversus\b", re.IGNORECASE)
+_LINE = re.compile(r"^(men's|women's|unisex)\s+", re.IGNORECASE)
+_LINE_WORD = re.compile(r"\b(women'?s?|ladies|men'?s?)\b", re.IGNORECASE)
+
+
+def _base_model(title: str) -> str:
+    """The model without its line: "Men's Daymile Daily Trainer" -> "Daymile Daily Trainer"."""
+    return _LINE.sub("", model_of(title)).lower()
+
+
+def _without_name(question: AskedQuestion, text: str, title: str, has_order: bool) -> AskedQuestion:
+    """The question read again with the product's own name taken out of the text."""
+    words = {w for w in re.findall(r"[a-z0-9]+", model_of(title).lower()) if len(w) > 2}
+    rest = re.sub(
+        r"[A-Za-z0-9]+", lambda m: "" if m.group(0).lower() in words else m.group(0), text
+    )
+    rest = " ".join(rest.split())
+    again = read_question(rest, has_order=has_order)
+    if again is None or again["kind"] not in PRODUCT_KINDS or question["kind"] == "comparison":
+        return question
+    return AskedQuestion(**{**again, "size": question["size"], "colour": question["colour"]})
+
+
+async def _sells_anything_like(catalog: Catalog, text: str) -> bool:
+    """Whether any catalog product shares a telling word with the text (keywords only)."""
+    words = [w for w in _WORD.findall(text.lower()) if w not in _FILLER and len(w) > 2]
+    if not words:
+        return True
+    singular = [w.removesuffix("s") if len(w) > 3 else w for w in words]
+    for query in dict.fromkeys([" ".join(words), " ".join(singular)]):
+        if await catalog.matches_all_words(query):
+            return True
+    return False
