@@ -197,7 +197,12 @@ class ShopperStore:
     async def messages(self, shopper_id: str, limit: int = 500) -> list[dict[str, Any]]:
         """The message log, oldest first."""
         items = await self.store.asearch(self._ns(shopper_id, "messages"), limit=limit)
-        return sorted((dict(i.value) for i in items), key=lambda m: m["at"])
+        # A reply is logged at its turn's time, the time of the text it answers: at the
+        # same time, the shopper's text comes first.
+        return sorted(
+            (dict(i.value) for i in items),
+            key=lambda m: (m["at"], m.get("direction") == "outbound"),
+        )
 
     async def flag_message(self, shopper_id: str, message_id: str, **fields: Any) -> None:
         """Add fields (e.g. injection signals) to a logged message; unknown ids are ignored."""
