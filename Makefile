@@ -10,7 +10,7 @@ export LANGGRAPH_NO_VERSION_CHECK := true
 export LANGSMITH_TRACING := false
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install weaviate local-model postgres demo serve load simulate policy report bench-scale test unit integration e2e lint bench stop clean
+.PHONY: install weaviate local-model postgres demo serve serve-insecure load simulate policy report bench-scale test unit integration e2e lint bench stop clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,9 +40,15 @@ postgres:
 demo: install weaviate
 	$(BIN)/textcart demo
 
+# Every door is locked: set TWILIO_AUTH_TOKEN, TEXTCART_EVENTS_SECRET and TEXTCART_API_KEYS
+# first (unset, that door refuses every request; `textcart serve` says which).
+# `make serve-insecure` opens all three for a laptop demo and warns on every start.
 PORT ?= 2024
 serve: install weaviate
 	$(BIN)/textcart serve --port $(PORT)
+
+serve-insecure: install weaviate
+	TEXTCART_INSECURE_DEV=true $(BIN)/textcart serve --port $(PORT)
 
 load: install weaviate
 	$(BIN)/python benchmarks/load.py

@@ -6,8 +6,9 @@ Without `--url` it starts `textcart serve` (classic deciders, SQLite, embedded W
 with the demo catalog) on a free port in a temporary directory and stops it at the end.
 Each simulated shopper sends its texts one after another, waiting for each reply as a
 phone would; all shoppers run at once. Every request goes over loopback to
-`POST /sms/inbound`, signed when `--auth-token` (or the server's TWILIO_AUTH_TOKEN) is
-set.
+`POST /sms/inbound`, signed with `--auth-token` (default: the server's TWILIO_AUTH_TOKEN);
+the accounting reads the store with `--api-key` (default: the first of TEXTCART_API_KEYS).
+A server this script starts gets a fresh token and key of its own.
 
 Prints throughput (turns/s), webhook latency p50/p95/p99, and the reply accounting read
 back from each shopper's message log through the server's store API:
@@ -23,6 +24,7 @@ import argparse
 import asyncio
 import os
 import random
+import secrets
 import signal
 import socket
 import statistics
@@ -103,9 +105,11 @@ async def converse(
         shopper.turns.append(Turn(sid, status, reply, time.perf_counter() - start))
 
 
-async def account(base_url: str, shoppers: list[Shopper]) -> tuple[int, int, int]:
+async def account(
+    base_url: str, api_key: str | None, shoppers: list[Shopper]
+) -> tuple[int, int, int]:
     """(lost, duplicated, silent by decision) from the logs and runs the server kept."""
-    async with get_client(url=base_url) as client:
+    async with get_client(url=base_url, api_key=api_key) as client:
         return await _account(client, shoppers)
 
 
@@ -149,9 +153,14 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(directory: Path, port: int) -> subprocess.Popen[bytes]:
-    """`textcart serve` in `directory`, returned once it answers."""
+def start_server(directory: Path, port: int, token: str, api_key: str) -> subprocess.Popen[bytes]:
+    """`textcart serve` in `directory` with every door locked, returned once it answers."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "TEXTCART_"))}
+    env.update(
+        TWILIO_AUTH_TOKEN=token,
+        TEXTCART_API_KEYS=api_key,
+        TEXTCART_EVENTS_SECRET=secrets.token_hex(16),
+    )
     command = [sys.executable, "-m", "textcart.cli", "serve", "--port", str(port)]
     command += ["--data-dir", str(directory), "--log-file", str(directory / "server.log")]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
@@ -168,21 +177,25 @@ def start_server(directory: Path, port: int) -> subprocess.Popen[bytes]:
     raise TimeoutError("server not ready in 300 s")
 
 
-async def run(base_url: str, token: str | None, shoppers_n: int, turns: int, seed: int) -> None:
+async def run(
+    base_url: str, token: str | None, api_key: str | None, shoppers_n: int, turns: int, seed: int
+) -> None:
     """Drive the load and print the figures."""
     url = f"{base_url}/sms/inbound"
-    shoppers = [Shopper(f"+1555{seed % 1000:03d}{i:04d}") for i in range(shoppers_n)]
+    # Valid North American numbers (area code 415, an exchange from 200 to 999).
+    exchange = 200 + seed % 800
+    shoppers = [Shopper(f"+1415{exchange:03d}{i:04d}") for i in range(shoppers_n)]
     limits = httpx.Limits(max_connections=shoppers_n)
     async with httpx.AsyncClient(timeout=300, limits=limits) as client:
         # One warm-up turn so model loading is not counted as latency.
-        await converse(client, url, token, Shopper(f"+1555{seed % 1000:03d}9999"), 1, seed)
+        await converse(client, url, token, Shopper(f"+1415{exchange:03d}9999"), 1, seed)
         start = time.perf_counter()
         await asyncio.gather(
             *(converse(client, url, token, s, turns, seed + i) for i, s in enumerate(shoppers))
         )
         wall = time.perf_counter() - start
     latencies = [t.seconds * 1000 for s in shoppers for t in s.turns]
-    lost, duplicated, silent = await account(base_url, shoppers)
+    lost, duplicated, silent = await account(base_url, api_key, shoppers)
     total = len(latencies)
     print(f"{shoppers_n} shoppers x {turns} turns = {total} webhook turns in {wall:.1f} s")
     print(f"throughput: {total / wall:.2f} turns/s")
@@ -202,18 +215,32 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=5)
     parser.add_argument("--url", help="a running server; default: start one for this run")
     parser.add_argument("--auth-token", default=os.environ.get("TWILIO_AUTH_TOKEN"))
+    keys = os.environ.get("TEXTCART_API_KEYS", "").split(",")
+    parser.add_argument("--api-key", default=keys[0].strip() or None)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     if args.url:
         asyncio.run(
-            run(args.url.rstrip("/"), args.auth_token, args.shoppers, args.turns, args.seed)
+            run(
+                args.url.rstrip("/"),
+                args.auth_token,
+                args.api_key,
+                args.shoppers,
+                args.turns,
+                args.seed,
+            )
         )
         return
     with tempfile.TemporaryDirectory(prefix="textcart-load-") as tmp:
         directory, port = Path(tmp), free_port()
-        process = start_server(directory, port)
+        token, api_key = secrets.token_hex(16), secrets.token_hex(16)
+        process = start_server(directory, port, token, api_key)
         try:
-            asyncio.run(run(f"http://127.0.0.1:{port}", None, args.shoppers, args.turns, args.seed))
+            asyncio.run(
+                run(
+                    f"http://127.0.0.1:{port}", token, api_key, args.shoppers, args.turns, args.seed
+                )
+            )
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=60)

@@ -152,6 +152,7 @@ class Agent:
         timezone: str | None = None,
         preferences: Mapping[str, Any] | None = None,
         consent: str = "subscribed",
+        consent_source: str = "import",
         events: Iterable[Mapping[str, Any]] = (),
         now: datetime | None = None,
     ) -> str:
@@ -159,7 +160,9 @@ class Agent:
 
         Events carry `type`, `product_id` and `minutes_ago` (before `now`, the real time by
         default); their ids are derived from their content so seeding twice does not
-        double them.
+        double them. A consent other than the stored one is recorded with
+        `consent_source` ("demo", "script", "simulation") as its source and proof, so a
+        seeded opt-in is never mistaken for a shopper's own.
         """
         shopper_id = self._shopper_id(phone)
         await self.shoppers.upsert_profile(
@@ -171,7 +174,15 @@ class Agent:
         )
         current = await self.shoppers.get_consent(shopper_id)
         if consent != current["status"]:
-            await self.shoppers.set_consent(shopper_id, consent, "import")  # type: ignore[arg-type]
+            await self.shoppers.set_consent(
+                shopper_id,
+                consent,  # type: ignore[arg-type]
+                consent_source,
+                proof={
+                    "source": consent_source,
+                    "disclosure": f"seeded by textcart ({consent_source})",
+                },
+            )
         now = now or now_utc()
         for i, event in enumerate(events):
             await self.shoppers.add_event(

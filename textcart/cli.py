@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from textcart import shopper_cli
 from textcart.agent import Agent, InvalidInput
 from textcart.conversations import (
     TurnRecord,
@@ -60,6 +61,7 @@ comparison_report.register(app)
 app.add_typer(eval_app, name="eval")
 simulation_cli.register(app)
 fit_cli.register(app)
+shopper_cli.register(app)
 console = Console()
 T = TypeVar("T")
 
@@ -309,8 +311,11 @@ def serve(
     data: DataDirOption = None,
 ) -> None:
     """Serve the graph through the LangGraph server API (Studio, SDK, SMS webhook, events)."""
+    from textcart.server.security import door_warnings, insecure_dev
     from textcart.server.serve import PortTaken, ensure_port_free, run_server
 
+    for warning in door_warnings():
+        console.print(f"[{'bold red' if insecure_dev() else 'yellow'}]warning:[/] {warning}")
     directory = _data_dir(data).resolve()
     os.environ["TEXTCART_DATA_DIR"] = str(directory)
     try:

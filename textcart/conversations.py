@@ -203,6 +203,7 @@ async def seed_demo_shoppers(
             timezone=shopper.timezone,
             preferences=shopper.preferences.model_dump(exclude_none=True),
             consent=shopper.consent,
+            consent_source="demo",
             events=_events(shopper.events),
             now=pinned_clock(shopper.timezone) if pinned else now,
         )
@@ -245,6 +246,7 @@ async def _seed_inline(
         timezone=shopper.timezone,
         preferences=shopper.preferences.model_dump(exclude_none=True),
         consent=shopper.consent,
+        consent_source="script",
         events=_events(shopper.events),
         now=clock,
     )

@@ -7,11 +7,10 @@ and browse abandonment due at once. Proactive texts go to `TwilioRecorder`.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
-from harness import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, Server, TwilioRecorder, free_port
+from harness import ACCOUNT_SID, FROM_NUMBER, Server, TwilioRecorder, free_port, locked_env
 
 from textcart.tools.weaviate_server import stop_embedded
 
@@ -29,21 +28,19 @@ def twilio() -> Iterator[TwilioRecorder]:
 def server(tmp_path_factory: pytest.TempPathFactory, twilio: TwilioRecorder) -> Iterator[Server]:
     """A running textcart server for the e2e tests; stopped with its Weaviate at the end."""
     directory = tmp_path_factory.mktemp("textcart-server")
-    env = {
-        **os.environ,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_FROM_NUMBER": FROM_NUMBER,
-        "TWILIO_API_BASE_URL": f"http://127.0.0.1:{twilio.port}",
-        "TEXTCART_REVIEW_HANDOFFS": "true",
-        "TEXTCART_ABANDONMENT_DELAY_MINUTES": "0",
-        "TEXTCART_SCHEDULER_INTERVAL_S": "0.5",
+    env = locked_env(
+        TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+        TWILIO_FROM_NUMBER=FROM_NUMBER,
+        TWILIO_API_BASE_URL=f"http://127.0.0.1:{twilio.port}",
+        TEXTCART_REVIEW_HANDOFFS="true",
+        TEXTCART_ABANDONMENT_DELAY_MINUTES="0",
+        TEXTCART_SCHEDULER_INTERVAL_S="0.5",
         # Proactive texts must not depend on the hour the tests run at.
-        "TEXTCART_QUIET_START": "0",
-        "TEXTCART_QUIET_END": "0",
-    }
-    env.pop("WEAVIATE_URL", None)
-    env.pop("TEXTCART_MODEL", None)
+        TEXTCART_QUIET_START="0",
+        TEXTCART_QUIET_END="0",
+        # Low enough for test_doors to reach it, high enough for every other test.
+        TEXTCART_INBOUND_RATE="6/minute",
+    )
     instance = Server(directory, free_port(), env, directory / "server.log")
     instance.start()
     yield instance

@@ -1,20 +1,25 @@
 """Harness for the e2e tests: the `textcart serve` subprocess and a fake Twilio API.
 
 The server runs as a subprocess on a free port with its own data directory, the
-embedded Weaviate holding the demo catalog, signature checking on, hand-off review on,
-and browse abandonment due at once. Proactive texts go to `TwilioRecorder`, a local
-HTTP server that answers like Twilio's Messages API and keeps what it was sent.
+embedded Weaviate holding the demo catalog, every door locked (Twilio signatures, signed
+events, API keys), hand-off review on, and browse abandonment due at once. Proactive texts
+go to `TwilioRecorder`, a local HTTP server that answers like Twilio's Messages API and
+keeps what it was sent. The helpers below sign and key their requests as a real
+deployment's clients would.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -22,10 +27,33 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
+from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
+from langgraph_sdk.errors import NotFoundError
+
+from textcart.server.security import sign_events
+from textcart.tools import sms
+from textcart.tools.shopper_store import shopper_id_for_phone, thread_id_for
 
 AUTH_TOKEN = "e2e-test-auth-token"
 ACCOUNT_SID = "AC" + "0" * 32
 FROM_NUMBER = "+15005550006"
+EVENTS_SECRET = "e2e-events-secret"
+API_KEY = "e2e-operator-key"
+
+
+def locked_env(**extra: str) -> dict[str, str]:
+    """The environment of a server with every door locked, plus `extra`."""
+    env = {
+        **os.environ,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TEXTCART_EVENTS_SECRET": EVENTS_SECRET,
+        "TEXTCART_API_KEYS": f"some-other-key,{API_KEY}",
+        **extra,
+    }
+    for name in ("WEAVIATE_URL", "TEXTCART_MODEL", "TEXTCART_INSECURE_DEV"):
+        env.pop(name, None)
+    return env
 
 
 def free_port() -> int:
@@ -122,8 +150,13 @@ class Server:
             "--jobs",
             "4",
         ]
+        # Its own process group, so `kill` takes `langgraph dev` down with it, as a crash would.
         self.process = subprocess.Popen(
-            command, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            command,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
@@ -150,8 +183,115 @@ class Server:
             self.process.wait()
         self.process = None
 
+    def client(self) -> LangGraphClient:
+        """A `langgraph_sdk` client with an operator key, as Studio or an operator uses."""
+        return get_client(url=self.url, api_key=API_KEY)
+
+    def kill(self) -> None:
+        """Kill the server and its `langgraph dev` child at once (SIGKILL), as a crash would."""
+        if self.process is None:
+            return
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        self.process = None
+
     def log_tail(self, lines: int = 40) -> str:
         """The end of the server's log, for failure messages."""
         if not self.log_file.exists():
             return ""
         return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+
+
+def new_phone() -> str:
+    """A fresh number per test so shoppers never share state."""
+    # A valid NANP number (area code 415, exchange 200-999) unique to the test.
+    return f"+1415{2_000_000 + uuid.uuid4().int % 8_000_000:07d}"
+
+
+def webhook_form(phone: str, body: str, sid: str | None = None) -> dict[str, str]:
+    """The form fields Twilio posts for an inbound SMS."""
+    return {
+        "MessageSid": sid or f"SM{uuid.uuid4().hex}",
+        "SmsSid": sid or "",
+        "AccountSid": "AC" + "0" * 32,
+        "From": phone,
+        "To": FROM_NUMBER,
+        "Body": body,
+        "NumMedia": "0",
+        "NumSegments": "1",
+    }
+
+
+async def post_sms(
+    server: Server, form: dict[str, str], signature: str | None = "valid"
+) -> httpx.Response:
+    """POST the webhook, signed like Twilio would unless told otherwise."""
+    url = f"{server.url}/sms/inbound"
+    headers = {}
+    if signature == "valid":
+        headers["X-Twilio-Signature"] = sms.sign(AUTH_TOKEN, url, form)
+    elif signature is not None:
+        headers["X-Twilio-Signature"] = signature
+    async with httpx.AsyncClient(timeout=120) as client:
+        return await client.post(url, data=form, headers=headers)
+
+
+def message_text(twiml: str) -> str | None:
+    """The reply inside a TwiML document, or None for an empty response."""
+    if "<Message>" not in twiml:
+        return None
+    return twiml.split("<Message>", 1)[1].split("</Message>", 1)[0]
+
+
+async def runs_of(server: Server, phone: str) -> list[dict[str, Any]]:
+    """Every run on the shopper's thread."""
+    client = server.client()
+    thread_id = thread_id_for(shopper_id_for_phone(phone))
+    try:
+        return list(await client.runs.list(thread_id, limit=100))
+    except NotFoundError:
+        return []  # no thread: nothing ever ran for this shopper
+
+
+async def log_of(server: Server, phone: str) -> list[dict[str, Any]]:
+    """The shopper's message log, read through the server's store API."""
+    client = server.client()
+    namespace = ["shoppers", shopper_id_for_phone(phone), "messages"]
+    found = await client.store.search_items(namespace, limit=100)
+    return [item["value"] for item in found["items"]]
+
+
+async def wait_for(check: Any, timeout_s: float = 60.0) -> Any:
+    """Poll an async check until it returns something truthy."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if result := await check():
+            return result
+        await asyncio.sleep(0.3)
+    raise AssertionError(f"condition not met within {timeout_s:.0f} s")
+
+
+async def post_events(
+    server: Server, payload: Any, *, secret: str | None = EVENTS_SECRET, at: int | None = None
+) -> httpx.Response:
+    """POST behaviour events signed with the events secret (or unsigned with `secret=None`)."""
+    raw = json.dumps(payload).encode()
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers["X-Textcart-Signature"] = sign_events(secret, raw, at)
+    async with httpx.AsyncClient(timeout=60) as client:
+        return await client.post(f"{server.url}/events", content=raw, headers=headers)
+
+
+async def opt_in(server: Server, phone: str, **fields: Any) -> httpx.Response:
+    """Record the shopper's opt-in as the store's site would: a signed `opted_in` event."""
+    event = {
+        "type": "opted_in",
+        "phone": phone,
+        "source": "checkout",
+        "disclosure": "Yes, text me cart reminders and offers. Msg & data rates may apply.",
+        **fields,
+    }
+    response = await post_events(server, event)
+    assert response.status_code == 202, response.text
+    return response

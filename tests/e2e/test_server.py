@@ -7,15 +7,25 @@ HTTP, exactly as an operator, Studio or Twilio would.
 from __future__ import annotations
 
 import asyncio
-import time
-import uuid
 from typing import Any
 
 import httpx
 import pytest
-from harness import AUTH_TOKEN, FROM_NUMBER, Server, TwilioRecorder
-from langgraph_sdk import get_client
-from langgraph_sdk.errors import NotFoundError
+from harness import (
+    AUTH_TOKEN,
+    FROM_NUMBER,
+    Server,
+    TwilioRecorder,
+    log_of,
+    message_text,
+    new_phone,
+    opt_in,
+    post_events,
+    post_sms,
+    runs_of,
+    wait_for,
+    webhook_form,
+)
 
 from textcart.tools import sms
 from textcart.tools.shopper_store import shopper_id_for_phone, thread_id_for
@@ -23,76 +33,8 @@ from textcart.tools.shopper_store import shopper_id_for_phone, thread_id_for
 pytestmark = pytest.mark.e2e
 
 
-def new_phone() -> str:
-    """A fresh number per test so shoppers never share state."""
-    return f"+1555{uuid.uuid4().int % 10**7:07d}"
-
-
-def webhook_form(phone: str, body: str, sid: str | None = None) -> dict[str, str]:
-    """The form fields Twilio posts for an inbound SMS."""
-    return {
-        "MessageSid": sid or f"SM{uuid.uuid4().hex}",
-        "SmsSid": sid or "",
-        "AccountSid": "AC" + "0" * 32,
-        "From": phone,
-        "To": FROM_NUMBER,
-        "Body": body,
-        "NumMedia": "0",
-        "NumSegments": "1",
-    }
-
-
-async def post_sms(
-    server: Server, form: dict[str, str], signature: str | None = "valid"
-) -> httpx.Response:
-    """POST the webhook, signed like Twilio would unless told otherwise."""
-    url = f"{server.url}/sms/inbound"
-    headers = {}
-    if signature == "valid":
-        headers["X-Twilio-Signature"] = sms.sign(AUTH_TOKEN, url, form)
-    elif signature is not None:
-        headers["X-Twilio-Signature"] = signature
-    async with httpx.AsyncClient(timeout=120) as client:
-        return await client.post(url, data=form, headers=headers)
-
-
-def message_text(twiml: str) -> str | None:
-    """The reply inside a TwiML document, or None for an empty response."""
-    if "<Message>" not in twiml:
-        return None
-    return twiml.split("<Message>", 1)[1].split("</Message>", 1)[0]
-
-
-async def runs_of(server: Server, phone: str) -> list[dict[str, Any]]:
-    """Every run on the shopper's thread."""
-    client = get_client(url=server.url)
-    thread_id = thread_id_for(shopper_id_for_phone(phone))
-    try:
-        return list(await client.runs.list(thread_id, limit=100))
-    except NotFoundError:
-        return []  # no thread: nothing ever ran for this shopper
-
-
-async def log_of(server: Server, phone: str) -> list[dict[str, Any]]:
-    """The shopper's message log, read through the server's store API."""
-    client = get_client(url=server.url)
-    namespace = ["shoppers", shopper_id_for_phone(phone), "messages"]
-    found = await client.store.search_items(namespace, limit=100)
-    return [item["value"] for item in found["items"]]
-
-
-async def wait_for(check: Any, timeout_s: float = 60.0) -> Any:
-    """Poll an async check until it returns something truthy."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if result := await check():
-            return result
-        await asyncio.sleep(0.3)
-    raise AssertionError(f"condition not met within {timeout_s:.0f} s")
-
-
 async def test_sdk_thread_per_shopper_state_history_stream_and_store(server: Server) -> None:
-    client = get_client(url=server.url)
+    client = server.client()
     phone = new_phone()
     shopper_id = shopper_id_for_phone(phone)
     thread_id = thread_id_for(shopper_id)
@@ -192,9 +134,7 @@ async def test_double_texting_processes_both_in_order(server: Server) -> None:
     assert all(r.status_code == 200 and message_text(r.text) for r in replies)
     runs = await runs_of(server, phone)
     assert len(runs) == 2 and all(r["status"] == "success" for r in runs)
-    state = await get_client(url=server.url).threads.get_state(
-        thread_id_for(shopper_id_for_phone(phone))
-    )
+    state = await server.client().threads.get_state(thread_id_for(shopper_id_for_phone(phone)))
     said = [line["text"] for line in state["values"]["transcript"] if line["role"] == "shopper"]
     assert said == [first["Body"], second["Body"]]
 
@@ -209,11 +149,9 @@ async def test_stop_confirms_once_and_silences_marketing(server: Server) -> None
     )
     later = await post_sms(server, webhook_form(phone, "actually, any deals on fleece?"))
     assert later.status_code == 200 and message_text(later.text) is None
-    async with httpx.AsyncClient() as client:
-        await client.post(
-            f"{server.url}/events",
-            json={"phone": phone, "type": "viewed", "product_id": "TH-STORMWALL-M-RED"},
-        )
+    await post_events(
+        server, {"phone": phone, "type": "viewed", "product_id": "TH-STORMWALL-M-RED"}
+    )
     await asyncio.sleep(3)  # several scheduler ticks
     outbound = [m for m in await log_of(server, phone) if m["direction"] == "outbound"]
     assert len(outbound) == 2  # the first reply and the one confirmation, nothing after
@@ -224,13 +162,10 @@ async def test_events_trigger_a_proactive_text_through_twilio(
 ) -> None:
     phone = new_phone()
     await post_sms(server, webhook_form(phone, "hi, I was looking at rain jackets"))
-    async with httpx.AsyncClient() as client:
-        catalog = await client.post(
-            f"{server.url}/events",
-            json={
-                "events": [{"phone": phone, "type": "viewed", "product_id": "TH-STORMWALL-M-BLK"}]
-            },
-        )
+    await opt_in(server, phone)
+    catalog = await post_events(
+        server, {"events": [{"phone": phone, "type": "viewed", "product_id": "TH-STORMWALL-M-BLK"}]}
+    )
     assert catalog.status_code == 202
     assert catalog.json()["scheduled"][0]["trigger"] == "browse_abandonment"
 
@@ -254,7 +189,7 @@ async def test_handoff_is_reviewed_edited_and_sent(server: Server, twilio: Twili
     )
     assert response.status_code == 200
     assert message_text(response.text) is None, "the reply waits for a person"
-    client = get_client(url=server.url)
+    client = server.client()
     thread_id = thread_id_for(shopper_id_for_phone(phone))
     state = await client.threads.get_state(thread_id)
     assert state["next"] == ["human_review"]
@@ -315,8 +250,7 @@ async def test_malformed_webhooks_get_clear_errors(
     ],
 )
 async def test_bad_events_are_refused(server: Server, payload: Any) -> None:
-    async with httpx.AsyncClient() as client:
-        response = await client.post(f"{server.url}/events", json=payload)
+    response = await post_events(server, payload)
     assert response.status_code == 400
     assert response.json()["error"]
 
@@ -325,14 +259,14 @@ async def test_restart_keeps_conversations_and_shopper_store(server: Server) -> 
     phone = new_phone()
     first = await post_sms(server, webhook_form(phone, "do you have merino base layers?"))
     assert message_text(first.text)
-    client = get_client(url=server.url)
+    client = server.client()
     thread_id = thread_id_for(shopper_id_for_phone(phone))
     before = await client.threads.get_state(thread_id)
 
     server.stop()
     server.start()
 
-    client = get_client(url=server.url)
+    client = server.client()
     after = await client.threads.get_state(thread_id)
     assert after["values"]["transcript"] == before["values"]["transcript"]
     assert len(await log_of(server, phone)) == 2

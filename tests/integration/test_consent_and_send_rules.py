@@ -72,8 +72,10 @@ async def test_every_opt_out_variant_gets_one_confirmation_then_silence(agent: A
         after_opt_out += len(await outbound(agent, phone)) - sent_before
         consent = await agent.shoppers.get_consent(agent._shopper_id(phone))
         assert consent["status"] == "opted_out"
-        assert [h["status"] for h in consent["history"]] == ["opted_out"], variant
-        assert consent["history"][0]["at"] and consent["history"][0]["message_id"]
+        # The seeded opt-in (an import, with its proof), then the shopper's own opt-out.
+        assert [h["status"] for h in consent["history"]] == ["subscribed", "opted_out"], variant
+        assert consent["history"][0]["source"] == "import" and consent["history"][0]["proof"]
+        assert consent["history"][-1]["at"] and consent["history"][-1]["message_id"]
     await run_due_proactive(agent, night + timedelta(hours=12))
     for i in range(len(OPT_OUT_VARIANTS)):
         after_opt_out += len(await outbound(agent, f"+1212555{1000 + i}")) - 1
@@ -95,7 +97,8 @@ async def test_start_resubscribes_and_yes_is_an_answer(agent: Agent) -> None:
     help_ = await agent.receive(phone, "HELP")
     assert "Reply STOP" in help_["outbound"]["text"]
     history = (await agent.shoppers.get_consent(agent._shopper_id(phone)))["history"]
-    assert [(h["status"], h["source"], h["detail"]) for h in history] == [
+    assert [(h["status"], h["source"], h.get("detail")) for h in history] == [
+        ("subscribed", "import", None),
         ("opted_out", "keyword", "STOP"),
         ("subscribed", "keyword", "START"),
     ]
@@ -140,7 +143,7 @@ async def test_a_queued_nudge_that_falls_due_in_quiet_hours_is_queued_again(agen
         ("+14155550160", None, True),  # 07:00 in San Francisco (area code 415)
         ("+12125550161", None, False),  # 10:00 in New York (area code 212)
         ("+14155550162", "America/New_York", False),  # the profile beats the area code
-        ("+447700900163", None, False),  # not NANP: the store's zone, 10:00 in New York
+        ("+18005550163", None, False),  # toll-free, no zone: the store's, 10:00 in New York
     ],
 )
 async def test_zone_from_profile_then_area_code_then_store(
@@ -193,3 +196,60 @@ async def test_short_window_cap(agent: Agent) -> None:
         for offset in (timedelta(0), timedelta(minutes=30), timedelta(minutes=61))
     ]
     assert sent == [True, False, True]
+
+
+async def test_the_first_marketing_text_names_the_store_and_how_to_stop(agent: Agent) -> None:
+    phone = "+12125550131"
+    await agent.seed_shopper(phone, first_name="Di", timezone="America/New_York", events=VIEWED)
+    store = agent.context.store_name
+    now = datetime.now(UTC)
+    first = await agent.trigger(phone, "browse_abandonment", message_id="p-1", at=now)
+    text = first["outbound"]["text"]  # type: ignore[index]
+    assert text.startswith(f"{store}:") and text.endswith("Reply STOP to opt out.")
+    assert first["outbound"]["segments"] <= agent.context.max_segments  # type: ignore[index]
+    logged = (await outbound(agent, phone))[-1]
+    assert logged["text"] == text and logged["disclosure"] is True
+    # Within 30 days the next one need not repeat it; after 30 days one must again.
+    second = await agent.trigger(
+        phone, "browse_abandonment", message_id="p-2", at=now + timedelta(days=2)
+    )
+    assert "Reply STOP" not in second["outbound"]["text"]  # type: ignore[index]
+    third = await agent.trigger(
+        phone, "browse_abandonment", message_id="p-3", at=now + timedelta(days=33)
+    )
+    assert third["outbound"]["text"].endswith("Reply STOP to opt out.")  # type: ignore[index]
+
+
+async def test_a_number_that_never_opted_in_gets_answers_but_no_nudge(agent: Agent) -> None:
+    phone = "+12125550132"
+    reply = await agent.receive(phone, "any trail runners in a 10?")
+    assert reply["outbound"] and reply["outbound"]["text"]
+    await agent.shoppers.add_event(agent._shopper_id(phone), "added_to_cart", "TH-RIDGE-TR-M-BLU")
+    nudge = await agent.trigger(phone, "cart_abandonment")
+    assert nudge["outbound"] is None and "not opted in" in nudge["gate"]["reason"]
+    assert [m for m in await outbound(agent, phone) if m.get("proactive")] == []
+
+
+async def test_a_florida_number_gets_8_to_8_and_three_a_day(agent: Agent) -> None:
+    miami = ZoneInfo("America/New_York")
+    phone = "+13055550133"  # a Miami number; no time zone in the profile
+    await agent.seed_shopper(phone, first_name="Flo", events=VIEWED)
+    agent.context.proactive_cap_24h = 5  # the store would allow more; Florida does not
+    evening = datetime(2026, 6, 2, 20, 30, tzinfo=miami)
+    held = await agent.trigger(phone, "browse_abandonment", at=evening)
+    assert held["outbound"] is None and "FL" in held["gate"]["reason"]
+    (queued,) = await agent.shoppers.queued_proactive()
+    assert queued["not_before"] == datetime(2026, 6, 3, 8, tzinfo=miami).astimezone(UTC).isoformat()
+    await agent.shoppers.clear_proactive(agent._shopper_id(phone), "browse_abandonment")
+    sent = []
+    for n, hour in enumerate((9, 11, 13, 15)):
+        state = await agent.trigger(
+            phone,
+            "browse_abandonment",
+            message_id=f"fl-{n}",
+            at=datetime(2026, 6, 3, hour, tzinfo=miami),
+        )
+        sent.append(bool(state["outbound"] and state["outbound"]["text"]))
+        if n == 3:
+            assert "FL allows 3" in state["gate"]["reason"]
+    assert sent == [True, True, True, False]

@@ -1,15 +1,16 @@
-"""Send rules that never ask a model: keywords, zones from area codes, quiet hours, segments."""
+"""Send rules that never ask a model: keywords, zones from numbers, quiet hours, segments."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from consent_cases import NOT_OPT_OUTS, OPT_OUT_VARIANTS
 from langgraph.store.memory import InMemoryStore
 
-from textcart.tools.area_codes import AREA_CODE_ZONES, zone_for_phone
 from textcart.tools.compliance import (
     consent_source,
     fewest_segments,
@@ -20,7 +21,10 @@ from textcart.tools.compliance import (
     sms_segments,
 )
 from textcart.tools.injection import injection_signals
+from textcart.tools.phone_numbers import parse_phone, subdivision_of, zones_of
 from textcart.tools.shopper_store import ShopperStore, shopper_id_for_phone
+
+SOURCE = Path(__file__).read_text()
 
 
 @pytest.mark.parametrize("text", OPT_OUT_VARIANTS)
@@ -44,11 +48,10 @@ def test_help_and_resubscribe_keywords(text: str, action: str) -> None:
     assert keyword_action(text) == action
 
 
-def test_every_area_code_names_a_real_zone() -> None:
-    assert len(AREA_CODE_ZONES) > 400
-    for zone in set(AREA_CODE_ZONES.values()):
-        ZoneInfo(zone)
-    # One well-known code per US state and Canadian province or territory.
+def test_numbers_name_their_zones_and_states() -> None:
+    # One well-known code per US state and Canadian province or territory, read from
+    # libphonenumber's metadata (a number may list several zones; the send window must
+    # then be open in all of them).
     samples = {
         "205": "America/Chicago",  # AL
         "907": "America/Anchorage",  # AK
@@ -83,14 +86,14 @@ def test_every_area_code_names_a_real_zone() -> None:
         "505": "America/Denver",  # NM
         "212": "America/New_York",  # NY
         "919": "America/New_York",  # NC
-        "701": "America/Chicago",  # ND
+        "701": "America/North_Dakota/Center",  # ND (libphonenumber: Denver too)
         "614": "America/New_York",  # OH
         "405": "America/Chicago",  # OK
         "503": "America/Los_Angeles",  # OR
         "215": "America/New_York",  # PA
         "401": "America/New_York",  # RI
         "803": "America/New_York",  # SC
-        "605": "America/Chicago",  # SD
+        "605": "America/North_Dakota/Center",  # SD (libphonenumber: Denver too)
         "615": "America/Chicago",  # TN
         "512": "America/Chicago",  # TX
         "915": "America/Denver",  # TX, El Paso
@@ -106,25 +109,32 @@ def test_every_area_code_names_a_real_zone() -> None:
         "403": "America/Edmonton",  # AB
         "604": "America/Vancouver",  # BC
         "204": "America/Winnipeg",  # MB
-        "506": "America/Moncton",  # NB
+        "506": "America/Halifax",  # NB
         "709": "America/St_Johns",  # NL
         "902": "America/Halifax",  # NS, PE
         "416": "America/Toronto",  # ON
         "514": "America/Toronto",  # QC
         "306": "America/Regina",  # SK
-        "867": "America/Whitehorse",  # YT, NT, NU
+        "867": "America/Fort_Nelson",  # YT, NT, NU (one zone in the metadata)
     }
-    assert {code: AREA_CODE_ZONES.get(code) for code in samples} == samples
+    for code, zone in samples.items():
+        assert zone in zones_of(f"+1{code}5550100"), code
+        ZoneInfo(zone)
+    states = re.findall(r'"(\d{3})": "[^"]+",  # ([A-Z]{2})\b(?!,)', SOURCE)
+    assert len(states) > 50
+    for code, state in states:
+        assert subdivision_of(f"+1{code}5550100") == state, code
 
 
 def test_zone_order_profile_then_area_code_then_store() -> None:
-    assert zone_for_phone("+1 (415) 555-0123") == "America/Los_Angeles"
-    assert zone_for_phone("2125550101") == "America/New_York"
-    assert zone_for_phone("+447700900123") is None
-    assert zone_for_phone("+15555550123") is None  # 555 is not a geographic code
+    assert zones_of("+1 (415) 555-0123") == ("America/Los_Angeles",)
+    assert zones_of("2125550101") == ("America/New_York",)
+    assert zones_of("+447911123456")[-1] == "Europe/London"  # any country's number
+    assert zones_of("+18005550100") == ()  # toll-free: no zone
+    assert zones_of("+15555550123") == ()  # 555 is not a geographic code
     assert shopper_zone("Europe/Paris", "America/New_York", "+14155550123").key == "Europe/Paris"
     assert shopper_zone(None, "America/New_York", "+14155550123").key == "America/Los_Angeles"
-    assert shopper_zone(None, "America/Chicago", "+447700900123").key == "America/Chicago"
+    assert shopper_zone(None, "America/Chicago", "+18005550100").key == "America/Chicago"
     assert shopper_zone("Not/AZone", "America/Chicago", None).key == "America/Chicago"
 
 
@@ -218,3 +228,17 @@ async def test_consent_change_keeps_time_source_and_message() -> None:
         "message_id": "SM1",
         "detail": "STOP",
     }
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["+14155550123", "(415) 555-0123", "14155550123", "+1 211 555 0150", "+447911123456"],
+)
+def test_numbers_that_can_exist_and_the_fiction_range_are_accepted(raw: str) -> None:
+    assert re.fullmatch(r"\+[1-9]\d{7,14}", parse_phone(raw))
+
+
+@pytest.mark.parametrize("raw", ["+15551234567", "12", "+1 415 555", "+12115559999", "", "abc"])
+def test_numbers_that_cannot_exist_are_refused(raw: str) -> None:
+    with pytest.raises(ValueError):
+        parse_phone(raw)

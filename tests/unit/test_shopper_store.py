@@ -45,7 +45,11 @@ def test_ids_are_stable_and_do_not_leak_the_number() -> None:
 async def test_consent_history_and_namespaces() -> None:
     store = ShopperStore(InMemoryStore())
     a, b = shopper_id_for_phone("+12125550142"), shopper_id_for_phone("+13125550177")
-    assert (await store.get_consent(a))["status"] == "subscribed"
+    # A number nobody has heard of has not opted in to anything.
+    assert (await store.get_consent(a))["status"] == "not_subscribed"
+    assert (await store.context(a))["consent"] == "not_subscribed"
+    with pytest.raises(ValueError, match="unknown consent status"):
+        await store.set_consent(a, "maybe", "keyword")  # type: ignore[arg-type]
     await store.set_consent(a, "opted_out", "keyword")
     await store.set_consent(a, "subscribed", "keyword")
     consent = await store.get_consent(a)
@@ -130,7 +134,7 @@ def test_calendar_features_come_from_the_turns_clock() -> None:
 async def test_context_of_unknown_shopper_is_empty_but_valid() -> None:
     store = ShopperStore(InMemoryStore())
     ctx = await store.context(shopper_id_for_phone("+12125550142"))
-    assert ctx["consent"] == "subscribed" and ctx["turns_so_far"] == 0
+    assert ctx["consent"] == "not_subscribed" and ctx["turns_so_far"] == 0
     assert ctx["behaviour"]["minutes_since_last_activity"] is None
     with pytest.raises(ValueError):
         await store.add_event(ctx["shopper_id"], "teleported")

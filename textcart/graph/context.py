@@ -99,6 +99,20 @@ class Context:
         default_factory=lambda: _env("TEXTCART_STORE_TIMEZONE", "America/New_York"),
         metadata={"description": "Time zone used when the shopper's is unknown."},
     )
+    join_keyword: str = field(
+        default_factory=lambda: _env("TEXTCART_JOIN_KEYWORD", "JOIN"),
+        metadata={
+            "description": "The word a shopper texts to subscribe; they are asked to confirm "
+            "with Y. Env: TEXTCART_JOIN_KEYWORD."
+        },
+    )
+    marketing_kind: str = field(
+        default_factory=lambda: _env("TEXTCART_MARKETING_KIND", "cart reminders and offers"),
+        metadata={
+            "description": "What subscribers get, as the JOIN confirmation request names it. "
+            "Env: TEXTCART_MARKETING_KIND."
+        },
+    )
     quiet_hours_start: int = field(
         default_factory=lambda: int(_env("TEXTCART_QUIET_START", "21")),
         metadata={

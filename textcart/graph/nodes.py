@@ -64,8 +64,10 @@ from textcart.graph.state import (
     decisions_of,
     likelihood_band,
 )
-from textcart.tools import compliance
+from textcart.tools import compliance, send_windows
+from textcart.tools import consent as consent_rules
 from textcart.tools.catalog import Catalog, Product, SearchFilters
+from textcart.tools.delivery import deliver as deliver_text
 from textcart.tools.injection import injection_signals
 from textcart.tools.shopper_store import ShopperStore, mask_phone
 
@@ -176,7 +178,7 @@ def _gate(
     action: Literal["continue", "fixed_reply", "silent"],
     reason: str,
     fixed_text: str | None = None,
-    consent_change: Literal["opted_out", "subscribed"] | None = None,
+    consent_change: Literal["opted_out", "subscribed", "pending"] | None = None,
 ) -> GateResult:
     return GateResult(
         action=action, reason=reason, fixed_text=fixed_text, consent_change=consent_change
@@ -196,7 +198,11 @@ def _turn_time(state: TurnState) -> datetime:
 
 
 async def _gate_inbound(
-    state: TurnState, ctx: Context, store: ShopperStore, text: str, action: str | None
+    state: TurnState,
+    ctx: Context,
+    store: ShopperStore,
+    text: str,
+    action: consent_rules.ConsentAction | None,
 ) -> GateResult:
     """Consent keywords first, then consent status; every other text goes on to the models."""
     shopper_id, consent = state["shopper_id"], state["shopper"]["consent"]
@@ -214,26 +220,65 @@ async def _gate_inbound(
             compliance.opt_out_confirmation(ctx.store_name),
             "opted_out",
         )
-    if action == "opt_in":
-        if consent == "subscribed":
-            return _gate(
-                "fixed_reply",
-                "opt-in keyword; already subscribed",
-                compliance.opt_in_confirmation(ctx.store_name),
-            )
-        source, detail = compliance.consent_source(text)
-        await store.set_consent(
-            shopper_id, "subscribed", source, at=at, message_id=message_id, detail=detail
-        )
-        return _gate(
-            "fixed_reply",
-            f"opt-in ({source}: {detail})",
-            compliance.opt_in_confirmation(ctx.store_name),
-            "subscribed",
-        )
     if action == "help":
         # HELP is answered even after an opt-out: carriers require it, and it sells nothing.
         return _gate("fixed_reply", "help keyword", compliance.help_text(ctx.store_name))
+    word = compliance.keyword_of(text)
+    if action in ("join", "restart", "confirm") and consent == "subscribed":
+        return _gate(
+            "fixed_reply",
+            f"{word}; already subscribed",
+            compliance.opt_in_confirmation(ctx.store_name),
+        )
+    if action == "restart" and consent == "opted_out":
+        # START after STOP is the carriers' way back in (CTIA); a number that never opted
+        # in and texts START is asked to confirm, like JOIN.
+        await store.set_consent(
+            shopper_id, "subscribed", "keyword", at=at, message_id=message_id, detail=word
+        )
+        return _gate(
+            "fixed_reply",
+            f"opt-in again (keyword: {word})",
+            compliance.opt_in_confirmation(ctx.store_name),
+            "subscribed",
+        )
+    if action in ("join", "restart"):
+        request = consent_rules.join_request(
+            ctx.store_name, ctx.marketing_kind, ctx.proactive_cap_24h
+        )
+        await store.set_consent(
+            shopper_id,
+            "pending",
+            "keyword",
+            at=at,
+            message_id=message_id,
+            detail=word,
+            proof={"request": request},
+        )
+        return _gate("fixed_reply", f"{word}: confirmation requested", request, "pending")
+    if action == "confirm":
+        history = (await store.get_consent(shopper_id)).get("history", [])
+        asked: dict[str, Any] = next(
+            (c for c in reversed(history) if c.get("status") == "pending"), {}
+        )
+        await store.set_consent(
+            shopper_id,
+            "subscribed",
+            "keyword",
+            at=at,
+            message_id=message_id,
+            detail=word,
+            proof={
+                "disclosure": (asked.get("proof") or {}).get("request"),
+                "requested_by": asked.get("message_id"),
+            },
+        )
+        return _gate(
+            "fixed_reply",
+            f"opt-in confirmed ({word})",
+            consent_rules.join_confirmed(ctx.store_name, ctx.marketing_kind),
+            "subscribed",
+        )
     if consent == "opted_out":
         return _gate("silent", "shopper opted out; nothing is sent until they text START")
     if not text.strip():
@@ -256,25 +301,43 @@ async def _gate_proactive(
     shopper_id, shopper = state["shopper_id"], state["shopper"]
     if shopper["consent"] == "opted_out":
         return _gate("silent", "shopper opted out")
+    if shopper["consent"] != "subscribed":
+        # Texts the shopper did not ask for need their opt-in; nothing is queued either.
+        return _gate(
+            "silent", f"shopper has not opted in ({shopper['consent']}); {trigger} not sent"
+        )
     now = _turn_time(state)
     profile = await store.get_profile(shopper_id) or {}
-    zone = compliance.shopper_zone(shopper["timezone"], ctx.store_timezone, profile.get("phone"))
-    if compliance.in_quiet_hours(now, zone, ctx.quiet_hours_start, ctx.quiet_hours_end):
-        not_before = compliance.quiet_hours_end(
-            now, zone, ctx.quiet_hours_start, ctx.quiet_hours_end
-        )
+    window = send_windows.send_window(
+        profile.get("phone"),
+        shopper["timezone"],
+        ctx.store_timezone,
+        ctx.quiet_hours_start,
+        ctx.quiet_hours_end,
+    )
+    if not window.open_at(now):
+        not_before = window.next_open(now)
         await store.queue_proactive(shopper_id, trigger, not_before)
         return _gate(
-            "silent", f"quiet hours in {zone.key}; {trigger} queued until {not_before.isoformat()}"
+            "silent",
+            f"quiet hours in {window.describe()}; {trigger} queued until {not_before.isoformat()}",
         )
-    window = timedelta(hours=ctx.proactive_window_hours)
-    sent = await store.proactive_sent_since(shopper_id, now - window)
+    window_h = timedelta(hours=ctx.proactive_window_hours)
+    sent = await store.proactive_sent_since(shopper_id, now - window_h)
     if len(sent) >= ctx.proactive_cap_24h:
         return _gate(
             "silent",
             f"frequency cap of {ctx.proactive_cap_24h} per {ctx.proactive_window_hours:g} h "
             f"reached; {trigger} not sent",
         )
+    if window.rule is not None:
+        day = await store.proactive_sent_since(shopper_id, now - timedelta(hours=24))
+        if len(day) >= window.cap(ctx.proactive_cap_24h):
+            return _gate(
+                "silent",
+                f"{window.state} allows {window.rule.per_24h} marketing texts per 24 h "
+                f"({window.rule.law}); {trigger} not sent",
+            )
     return _gate("continue", f"proactive trigger {trigger}")
 
 
@@ -284,11 +347,12 @@ async def compliance_gate(
     """Apply consent keywords, opt-out status, quiet hours and caps before any model runs."""
     ctx, shopper, store = runtime.context, state["shopper"], _shoppers(runtime)
     text, trigger = state.get("text"), state.get("trigger")
-    action = compliance.keyword_action(text) if text is not None else None
-    if action == "opt_in" and shopper["consent"] == "subscribed" and text is not None:
-        # "yes" from a subscribed shopper answers our last question; only START/UNSTOP
-        # are consent keywords for someone who never left.
-        action = None if compliance.keyword_of(text) in compliance.ANSWER_WORDS else action
+    # "yes" answers our last question unless the shopper was asked to confirm a JOIN.
+    action = (
+        consent_rules.consent_action(text, shopper["consent"], ctx.join_keyword)
+        if text is not None
+        else None
+    )
     gate: GateResult
     if text is not None:
         gate = await _gate_inbound(state, ctx, store, text, action)
@@ -1400,6 +1464,16 @@ async def send_and_log(state: TurnState, runtime: Runtime[Context]) -> dict[str,
     # it is logged just after the text it answers, on that clock, so the log keeps order.
     sent = now if timedelta(0) < now - turn < timedelta(minutes=10) else turn
     at = previous["at"] if previous else (sent + timedelta(milliseconds=1)).isoformat()
+    proactive = state.get("text") is None
+    text: str
+    if previous is not None:
+        disclosed = bool(previous.get("disclosure"))
+        text = str(previous["text"]) if disclosed else outbound["text"]
+    else:
+        text, disclosed = await _disclosed(store, state, runtime.context, outbound, proactive)
+    if text != outbound["text"]:
+        info = compliance.sms_segments(text)
+        outbound = Outbound(**{**outbound, "text": text, "segments": info.segments})
     deciders = {
         name: {
             "value": d["value"] if name != "wording" else None,
@@ -1411,10 +1485,13 @@ async def send_and_log(state: TurnState, runtime: Runtime[Context]) -> dict[str,
     entry = {
         "message_id": message_id,
         "direction": "outbound",
-        "text": outbound["text"],
+        "text": text,
         "message_type": outbound["message_type"],
         "at": at,
-        "proactive": state.get("text") is None,
+        "proactive": proactive,
+        "disclosure": disclosed,
+        # The turn's own clock, which caps and disclosures count by (tests pin it).
+        "turn_at": previous.get("turn_at", at) if previous else _turn_time(state).isoformat(),
         "in_reply_to": state.get("message_id"),
         "product_ids": [p["id"] for p in state.get("products") or []][:3],
         "deciders": deciders,
@@ -1430,28 +1507,36 @@ async def send_and_log(state: TurnState, runtime: Runtime[Context]) -> dict[str,
             await store.log_message(
                 state["shopper_id"], message_id, {**entry, "delivery": {"status": "queued"}}
             )
-            delivery = await _deliver(store, state["shopper_id"], outbound["text"], message_id)
+            delivery = await _deliver(store, state["shopper_id"], text, message_id)
     entry["delivery"] = delivery
     await store.log_message(state["shopper_id"], message_id, entry)
     return {
+        "outbound": outbound,
         "delivery": delivery,
         "transcript": [
-            TranscriptLine(
-                role="store", text=outbound["text"], at=at, message_type=outbound["message_type"]
-            )
+            TranscriptLine(role="store", text=text, at=at, message_type=outbound["message_type"])
         ],
     }
 
 
+async def _disclosed(
+    store: ShopperStore, state: TurnState, ctx: Context, outbound: Outbound, proactive: bool
+) -> tuple[str, bool]:
+    """The text with the store's name and opt-out words when this marketing text needs them.
+
+    The first marketing text, and then one at least every 30 days, carries both (CTIA).
+    """
+    text = outbound["text"] or ""
+    if outbound["message_type"] == "compliance" or not consent_rules.is_marketing(
+        outbound["message_type"], proactive
+    ):
+        return text, False
+    messages = await store.messages(state["shopper_id"])
+    if not consent_rules.needs_disclosure(messages, _turn_time(state)):
+        return text, False
+    return consent_rules.with_disclosure(text, ctx.store_name, ctx.max_segments), True
+
+
 async def _deliver(store: ShopperStore, shopper_id: str, text: str, key: str) -> dict[str, Any]:
-    profile = await store.get_profile(shopper_id) or {}
-    phone = profile.get("phone")
-    if not phone:
-        return {"status": "failed", "channel": None, "error": "no phone number on file"}
     services = await get_services()
-    try:
-        sent = await services.sender().send(phone, text, idempotency_key=key)
-    except Exception as exc:  # noqa: BLE001 - a carrier error is recorded, not raised
-        log.warning("sending %s failed: %s", key, type(exc).__name__)
-        return {"status": "failed", "channel": None, "error": f"{type(exc).__name__}: {exc}"}
-    return {"status": "sent", "channel": sent.channel, "provider_id": sent.provider_id}
+    return await deliver_text(store, services.sender(), shopper_id, text, key)

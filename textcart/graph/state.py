@@ -162,7 +162,8 @@ class ShopperContext(TypedDict):
     shopper_id: str
     first_name: str | None
     timezone: str | None
-    consent: Literal["subscribed", "opted_out"]
+    consent: Literal["subscribed", "opted_out", "pending", "not_subscribed"]
+    """Only `subscribed` may get proactive texts; `pending` asked to JOIN and not yet said Y."""
     preferences: dict[str, Any]
     behaviour: Behaviour
     viewed_ids: list[str]
@@ -221,7 +222,7 @@ class GateResult(TypedDict):
 
     action: Literal["continue", "fixed_reply", "silent"]
     reason: str
-    consent_change: Literal["opted_out", "subscribed"] | None
+    consent_change: Literal["opted_out", "subscribed", "pending"] | None
     fixed_text: str | None
 
 

@@ -1,8 +1,13 @@
 """The HTTP routes the LangGraph server mounts beside its own API (`http.app`).
 
-- `POST /sms/inbound`: Twilio's inbound-message webhook. Answers with TwiML.
-- `POST /events`: behaviour events from the store's site; can schedule a proactive text.
+- `POST /sms/inbound`: Twilio's inbound-message webhook (signed by Twilio). Answers with TwiML.
+- `POST /events`: behaviour events from the store's site (signed with the events secret);
+  can schedule a proactive text.
 - `GET /healthz`: liveness plus the scheduler's counters.
+
+Both POST routes refuse unsigned requests before reading or storing anything, and are
+rate-limited (`textcart.server.security`); the LangGraph API beside them needs an
+operator key (`textcart.server.auth`).
 
 Every turn runs through the server's own runs API (in process, through `langgraph_sdk`),
 so webhook turns appear in Studio like any other run and share its queue: a shopper who
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import re
@@ -29,6 +35,14 @@ from starlette.routing import Route
 from textcart.server.inbox import Inbox, TurnRunner
 from textcart.server.persistence import store as open_store
 from textcart.server.scheduler import ProactiveScheduler
+from textcart.server.security import (
+    EVENTS_SIGNATURE_HEADER,
+    Limited,
+    RateLimits,
+    events_signature_problem,
+    insecure_dev,
+)
+from textcart.tools import consent as consent_rules
 from textcart.tools import sms
 from textcart.tools.shopper_store import (
     EVENT_TYPES,
@@ -43,6 +57,7 @@ MAX_BODY_CHARS = 1600
 MAX_FORM_BYTES = 64 * 1024
 FORM_TYPE = "application/x-www-form-urlencoded"
 MAX_EVENTS_PER_POST = 500
+MAX_EVENTS_BYTES = 1024 * 1024
 _MESSAGE_SID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # Which behaviour event starts which proactive text, if the shopper goes quiet.
 RECOVERY_INTERVAL_S = 60.0
@@ -51,6 +66,17 @@ ABANDONMENT_TRIGGERS = {"viewed": "browse_abandonment", "added_to_cart": "cart_a
 
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
+
+
+def _too_many(limited: Limited, what: str) -> JSONResponse:
+    return JSONResponse(
+        {
+            "error": f"too many {what} (limit {limited.limit}); nothing was recorded, "
+            f"try again in {limited.retry_after_s} s"
+        },
+        status_code=429,
+        headers={"Retry-After": str(limited.retry_after_s)},
+    )
 
 
 def _twiml(text: str | None) -> Response:
@@ -77,12 +103,16 @@ async def sms_inbound(request: Request) -> Response:
         params = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False))
     except (UnicodeDecodeError, ValueError):
         return _error(400, "the form is not UTF-8 url-encoded text")
-    token = os.environ.get("TWILIO_AUTH_TOKEN", "").strip()
-    if token and not sms.valid_signature(
-        token, _signed_url(request), params, request.headers.get("X-Twilio-Signature")
-    ):
-        log.warning("inbound SMS with a bad or missing signature rejected")
-        return _error(403, "invalid X-Twilio-Signature")
+    if not insecure_dev():
+        token = os.environ.get("TWILIO_AUTH_TOKEN", "").strip()
+        if not token:
+            log.warning("inbound SMS refused: TWILIO_AUTH_TOKEN is not set")
+            return _error(403, "signature checking is not configured (TWILIO_AUTH_TOKEN)")
+        if not sms.valid_signature(
+            token, _signed_url(request), params, request.headers.get("X-Twilio-Signature")
+        ):
+            log.warning("inbound SMS with a bad or missing signature rejected")
+            return _error(403, "invalid X-Twilio-Signature")
     message_sid = params.get("MessageSid") or params.get("SmsSid") or ""
     if not _MESSAGE_SID.match(message_sid):
         return _error(400, "MessageSid is missing or malformed")
@@ -93,6 +123,10 @@ async def sms_inbound(request: Request) -> Response:
         shopper_id = shopper_id_for_phone(params.get("From", ""))
     except ValueError:
         return _error(400, "From is not a phone number")
+    limited = await request.app.state.limits.inbound_text(shopper_id, body)
+    if limited is not None:
+        log.warning("inbound text over the per-number rate refused")
+        return _too_many(limited, "texts from this number")
     inbox: Inbox = request.app.state.inbox
     try:
         reply = await inbox.answer(message_sid, params["From"], shopper_id, body)
@@ -113,12 +147,16 @@ def _parse_events(payload: Any) -> list[dict[str, Any]]:
     events = payload if isinstance(payload, list) else [payload]
     if not events or len(events) > MAX_EVENTS_PER_POST:
         raise ValueError(f"send between 1 and {MAX_EVENTS_PER_POST} events")
-    parsed = []
+    parsed: list[dict[str, Any]] = []
     for i, event in enumerate(events):
         if not isinstance(event, dict):
             raise ValueError(f"event {i} is not an object")
+        if event.get("type") == "opted_in":
+            parsed.append(_parse_opt_in(i, event))
+            continue
         if event.get("type") not in EVENT_TYPES:
-            raise ValueError(f"event {i}: type must be one of {', '.join(EVENT_TYPES)}")
+            kinds = ", ".join((*EVENT_TYPES, "opted_in"))
+            raise ValueError(f"event {i}: type must be one of {kinds}")
         phone = event.get("phone")
         if not isinstance(phone, str):
             raise ValueError(f"event {i}: phone is required")
@@ -149,33 +187,84 @@ def _parse_events(payload: Any) -> list[dict[str, Any]]:
     return parsed
 
 
+def _parse_opt_in(i: int, event: dict[str, Any]) -> dict[str, Any]:
+    try:
+        opt_in = consent_rules.parse_opt_in(event, now_utc())
+    except ValueError as exc:
+        raise ValueError(f"event {i}: {exc}") from None
+    event_id = event.get("event_id")
+    if event_id is not None and not isinstance(event_id, str):
+        raise ValueError(f"event {i}: event_id must be a string")
+    return {
+        "shopper_id": shopper_id_for_phone(opt_in.phone),
+        "phone": opt_in.phone,
+        "type": "opted_in",
+        "opt_in": opt_in,
+        "event_id": event_id,
+    }
+
+
 async def post_events(request: Request) -> Response:
     """Record behaviour events; a view or cart add schedules an abandonment text."""
+    raw = await request.body()
+    if len(raw) > MAX_EVENTS_BYTES:
+        return _error(413, f"the body is over {MAX_EVENTS_BYTES} bytes")
+    if not insecure_dev():
+        secret = os.environ.get("TEXTCART_EVENTS_SECRET", "").strip()
+        problem = (
+            "signature checking is not configured (TEXTCART_EVENTS_SECRET)"
+            if not secret
+            else events_signature_problem(secret, request.headers.get(EVENTS_SIGNATURE_HEADER), raw)
+        )
+        if problem is not None:
+            log.warning("events refused: %s", problem)
+            return _error(401, problem)
     try:
-        payload = await request.json()
+        payload = json.loads(raw)
     except ValueError:
         return _error(400, "expected a JSON body")
     try:
         events = _parse_events(payload)
     except ValueError as exc:
         return _error(400, str(exc))
+    source = request.client.host if request.client else "unknown"
+    limited = await request.app.state.limits.event_post(source, len(events))
+    if limited is not None:
+        return _too_many(limited, "events from this source")
     shoppers: ShopperStore = request.app.state.shoppers
     delay = timedelta(minutes=float(os.environ.get("TEXTCART_ABANDONMENT_DELAY_MINUTES", "60")))
-    scheduled = []
+    scheduled, not_scheduled, opt_ins = [], [], []
     for event in events:
         shopper_id = event["shopper_id"]
+        if event["type"] == "opted_in":
+            outcome = await consent_rules.record_opt_in(
+                shoppers, event["opt_in"], via="event", reference=event["event_id"]
+            )
+            opt_ins.append({"event_id": event["event_id"], "consent": outcome})
+            continue
         if await shoppers.get_profile(shopper_id) is None:
             await shoppers.upsert_profile(shopper_id, phone=event["phone"])
         event_id = await shoppers.add_event(
             shopper_id, event["type"], event["product_id"], event["at"], event["event_id"]
         )
         trigger = ABANDONMENT_TRIGGERS.get(event["type"])
-        if trigger is not None:
-            entry = await shoppers.queue_proactive(shopper_id, trigger, event["at"] + delay)
-            scheduled.append({"event_id": event_id, **entry})
+        if trigger is None:
+            continue
+        status = (await shoppers.get_consent(shopper_id))["status"]
+        if status != "subscribed":
+            # No text the shopper did not ask for without their opt-in.
+            not_scheduled.append({"event_id": event_id, "trigger": trigger, "consent": status})
+            continue
+        entry = await shoppers.queue_proactive(shopper_id, trigger, event["at"] + delay)
+        scheduled.append({"event_id": event_id, **entry})
     log.info("recorded %d events, scheduled %d proactive checks", len(events), len(scheduled))
     request.app.state.scheduler.wake()
-    return JSONResponse({"recorded": len(events), "scheduled": scheduled}, status_code=202)
+    body: dict[str, Any] = {"recorded": len(events), "scheduled": scheduled}
+    if not_scheduled:
+        body["not_scheduled"] = not_scheduled
+    if opt_ins:
+        body["opted_in"] = opt_ins
+    return JSONResponse(body, status_code=202)
 
 
 async def healthz(request: Request) -> Response:
@@ -190,7 +279,15 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         shoppers = ShopperStore(kv)
         runner = TurnRunner()
         app.state.shoppers = shoppers
-        app.state.inbox = Inbox(kv, shoppers, runner)
+        app.state.limits = RateLimits()
+        app.state.inbox = Inbox(
+            kv,
+            shoppers,
+            runner,
+            stale_after=timedelta(
+                seconds=float(os.environ.get("TEXTCART_INBOX_STALE_S", "") or 120)
+            ),
+        )
         app.state.scheduler = ProactiveScheduler(
             shoppers,
             runner,
@@ -198,7 +295,10 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         )
         task = asyncio.create_task(app.state.scheduler.run(), name="proactive-scheduler")
         recovery = asyncio.create_task(
-            app.state.inbox.recover_forever(RECOVERY_INTERVAL_S), name="inbox-recovery"
+            app.state.inbox.recover_forever(
+                float(os.environ.get("TEXTCART_RECOVERY_INTERVAL_S", "") or RECOVERY_INTERVAL_S)
+            ),
+            name="inbox-recovery",
         )
         try:
             yield

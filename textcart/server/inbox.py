@@ -6,6 +6,12 @@ carrier retry of the same `MessageSid` gets the recorded reply without a second 
 retry that arrives while the first is still running waits for it. Texts whose turn never
 finished (the process died, the database was down) are found by `recover` and answered
 through the sender, unless the message log shows a reply already went out.
+
+An entry is `received` until its turn finishes, then `answered` (the reply went out, in
+the webhook response or through the sender, or the turn decided to send nothing) or
+`failed` (the sender refused the reply after its retries). Recovery sends a failed reply
+again on later passes, up to `MAX_RECOVERY_TRIES`; one that never goes stays `failed` with
+its error, visible to an operator, never `answered`.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from langgraph.store.base import BaseStore
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
+from textcart.graph.services import get_services
+from textcart.tools.delivery import redeliver
 from textcart.tools.shopper_store import ShopperStore, now_utc, thread_id_for
 
 log = logging.getLogger("textcart.inbox")
@@ -29,6 +37,8 @@ INBOX: tuple[str, ...] = ("sms_inbox",)
 KEEP_ANSWERED = timedelta(days=7)
 # A received text older than this with no answer is treated as lost by its process.
 STALE_AFTER = timedelta(minutes=2)
+# How many recovery passes try to deliver a reply whose sending failed.
+MAX_RECOVERY_TRIES = 5
 
 
 def _age(now: datetime, then: datetime) -> timedelta:
@@ -83,9 +93,16 @@ def _reply_of(result: dict[str, Any]) -> str | None:
 class Inbox:
     """Inbound texts, recorded before their turn and answered once."""
 
-    def __init__(self, kv: BaseStore, shoppers: ShopperStore, runner: TurnRunner) -> None:
-        """Keep the inbox in `kv` beside the shopper store."""
+    def __init__(
+        self,
+        kv: BaseStore,
+        shoppers: ShopperStore,
+        runner: TurnRunner,
+        stale_after: timedelta = STALE_AFTER,
+    ) -> None:
+        """Keep the inbox in `kv`; a text unanswered for `stale_after` counts as lost."""
         self.kv, self.shoppers, self.runner = kv, shoppers, runner
+        self.stale_after = stale_after
         self._running: dict[str, asyncio.Task[str | None]] = {}
 
     async def answer(self, message_sid: str, phone: str, shopper_id: str, body: str) -> str | None:
@@ -140,6 +157,54 @@ class Inbox:
         )
         return _reply_of(result) if in_response else None
 
+    async def _recover_one(self, sid: str, value: dict[str, Any]) -> bool:
+        """Answer one text whose turn never finished (or whose reply failed to send).
+
+        Returns True when the reply went out (or the turn chose to send nothing).
+        """
+        shopper_id = value["shopper_id"]
+        reply_id = f"{sid}:reply"
+        logged = await self.shoppers.get_message(shopper_id, reply_id)
+        delivery = (logged or {}).get("delivery") or {}
+        unsent = delivery.get("status") == "failed" or delivery.get("channel") == "response"
+        if logged is not None and unsent:
+            # The turn ran and wrote its reply, which never left: its sending failed, or
+            # it was meant for a webhook response that died with the process (an entry is
+            # marked answered before its response is written, so this one was not).
+            services = await get_services()
+            await redeliver(self.shoppers, services.sender(), shopper_id, reply_id)
+        else:
+            await self._reply(sid, shopper_id, value["body"], in_response=False)
+        logged = await self.shoppers.get_message(shopper_id, reply_id)
+        delivery = (logged or {}).get("delivery") or {}
+        if delivery.get("status") == "failed":
+            tries = int(value.get("tries", 0)) + 1
+            gave_up = tries >= MAX_RECOVERY_TRIES
+            await self.kv.aput(
+                INBOX,
+                sid,
+                {
+                    **value,
+                    "status": "failed",
+                    "error": delivery.get("error"),
+                    "tries": tries,
+                    "gave_up": gave_up,
+                    "failed_at": now_utc().isoformat(),
+                },
+            )
+            level = logging.ERROR if gave_up else logging.WARNING
+            log.log(
+                level,
+                "reply to %s not delivered (recovery try %d): %s",
+                sid,
+                tries,
+                delivery.get("error"),
+            )
+            return False
+        await self._mark_answered(sid, shopper_id, None)
+        log.info("recovered unanswered text %s", sid)
+        return True
+
     async def _mark_answered(self, message_sid: str, shopper_id: str, reply: str | None) -> None:
         await self.kv.aput(
             INBOX,
@@ -182,12 +247,12 @@ class Inbox:
                         await self.kv.adelete(INBOX, sid)
                         offset -= 1
                     continue
-                if sid in self._running or _age(now, item.updated_at) < STALE_AFTER:
+                if sid in self._running or _age(now, item.updated_at) < self.stale_after:
+                    continue
+                if value.get("status") == "failed" and value.get("gave_up"):
                     continue
                 try:
-                    await self._reply(sid, value["shopper_id"], value["body"], in_response=False)
-                    await self._mark_answered(sid, value["shopper_id"], None)
-                    recovered += 1
-                    log.info("recovered unanswered text %s", sid)
+                    if await self._recover_one(sid, value):
+                        recovered += 1
                 except Exception as exc:  # noqa: BLE001 - left for the next recovery pass
                     log.warning("recovering %s failed: %s", sid, type(exc).__name__)

@@ -39,7 +39,7 @@ class ProactiveScheduler:
         """Poll `shoppers`' queue and run due triggers with `runner`."""
         self.shoppers, self.runner, self.interval_s = shoppers, runner, interval_s
         self._wake = asyncio.Event()
-        self._counts = {"sent_runs": 0, "stale": 0, "failed": 0}
+        self._counts = {"sent_runs": 0, "stale": 0, "failed": 0, "send_failed": 0}
 
     def wake(self) -> None:
         """Look at the queue now rather than at the next tick."""
@@ -76,7 +76,7 @@ class ProactiveScheduler:
                 continue
             key = hashlib.sha256(f"{shopper_id}:{trigger}:{entry['not_before']}".encode())
             try:
-                await self.runner.run(
+                result = await self.runner.run(
                     shopper_id,
                     {
                         "text": None,
@@ -90,6 +90,10 @@ class ProactiveScheduler:
                 continue
             self._counts["sent_runs"] += 1
             ran += 1
+            if ((result.get("delivery") or {}).get("status")) == "failed":
+                # Retried with backoff already; the message log keeps it as failed.
+                self._counts["send_failed"] += 1
+                log.warning("proactive %s not delivered: %s", trigger, result["delivery"]["error"])
         return ran
 
     async def _superseded(self, shopper_id: str, trigger: str, since: datetime) -> bool:

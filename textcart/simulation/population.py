@@ -115,7 +115,9 @@ def policy_context(name: PolicyName, model: str | None) -> Context:
 
 
 async def _seed(agent: Agent, persona: Persona) -> str:
-    shopper_id = await agent.seed_shopper(persona.phone, first_name=persona.first_name)
+    shopper_id = await agent.seed_shopper(
+        persona.phone, first_name=persona.first_name, consent_source="simulation"
+    )
     now = now_utc()
     for i, product_id in enumerate(persona.viewed):
         await agent.shoppers.add_event(

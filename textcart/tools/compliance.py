@@ -14,7 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from textcart.tools.area_codes import zone_for_phone
+from textcart.tools.phone_numbers import zones_of
 
 KeywordAction = Literal["opt_out", "opt_in", "help"]
 
@@ -122,7 +122,10 @@ def opt_out_confirmation(store_name: str) -> str:
 
 def opt_in_confirmation(store_name: str) -> str:
     """The reply to START/UNSTOP."""
-    return f"{store_name}: You're subscribed again. Reply STOP to opt out, HELP for help."
+    return (
+        f"{store_name}: You're subscribed again. Msg & data rates may apply. "
+        "Reply STOP to opt out, HELP for help."
+    )
 
 
 def help_text(store_name: str) -> str:
@@ -134,8 +137,9 @@ def help_text(store_name: str) -> str:
 
 
 def shopper_zone(timezone: str | None, fallback: str, phone: str | None = None) -> ZoneInfo:
-    """The shopper's time zone: their profile's, else their area code's, else the store's."""
-    for name in (timezone, zone_for_phone(phone), fallback):
+    """The shopper's time zone: their profile's, else their number's, else the store's."""
+    number_zones = zones_of(phone) if phone else ()
+    for name in (timezone, number_zones[0] if number_zones else None, fallback):
         if name:
             try:
                 return ZoneInfo(name)

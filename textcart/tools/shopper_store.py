@@ -15,7 +15,6 @@ LangGraph server's store.
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -24,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from langgraph.store.base import BaseStore
 
 from textcart.graph.state import Behaviour, ShopperContext
+from textcart.tools.phone_numbers import parse_phone
 
 EventType = Literal["viewed", "added_to_cart", "checkout_started", "purchased", "clicked_link"]
 EVENT_TYPES: tuple[str, ...] = (
@@ -33,38 +33,35 @@ EVENT_TYPES: tuple[str, ...] = (
     "purchased",
     "clicked_link",
 )
-_PHONE_NOISE = re.compile(r"[\s().\-]")
-_E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+ConsentStatus = Literal["subscribed", "opted_out", "pending", "not_subscribed"]
+CONSENT_STATUSES: tuple[str, ...] = ("subscribed", "opted_out", "pending", "not_subscribed")
 # Proactive sends held back (quiet hours) for every shopper, in one namespace so a poller
 # can list what is due without knowing the shoppers.
 PROACTIVE_QUEUE: tuple[str, ...] = ("proactive_queue",)
+# Numbers that opted out and then had their data forgotten, by `suppression_key`.
+SUPPRESSION: tuple[str, ...] = ("suppression",)
 _THREAD_NAMESPACE = uuid.UUID("6f1f2a52-3c1e-4b8e-9a53-5d7e3c0b9a11")
 
 
 def normalize_phone(raw: str) -> str:
-    """Return the E.164 form of a phone number, or raise ValueError.
+    """Return the E.164 form of a phone number that can exist, or raise ValueError.
 
-    Ten-digit numbers are read as North American (+1), as the store's carrier would.
+    Numbers without a country code are read as North American (+1), as the store's
+    carrier would; the 555-01xx fiction range counts as existing (libphonenumber decides
+    the rest, for any country).
     """
-    digits = _PHONE_NOISE.sub("", raw or "")
-    if digits.startswith("00"):
-        digits = "+" + digits[2:]
-    if not digits.startswith("+"):
-        if len(digits) == 10 and digits.isdigit():
-            digits = "+1" + digits
-        elif len(digits) == 11 and digits.startswith("1") and digits.isdigit():
-            digits = "+" + digits
-        else:
-            digits = "+" + digits
-    if not _E164.match(digits):
-        raise ValueError("not a phone number in E.164 form")
-    return digits
+    return parse_phone(raw)
 
 
 def shopper_id_for_phone(phone: str) -> str:
     """Stable, non-reversible id of the shopper behind a phone number."""
     e164 = normalize_phone(phone)
     return "s_" + hashlib.sha256(f"textcart:{e164}".encode()).hexdigest()[:20]
+
+
+def suppression_key(shopper_id: str) -> str:
+    """The key of a forgotten shopper's opt-out: a hash of their id, nothing else."""
+    return hashlib.sha256(f"textcart-suppression:{shopper_id}".encode()).hexdigest()
 
 
 def thread_id_for(shopper_id: str) -> str:
@@ -118,27 +115,34 @@ class ShopperStore:
         return profile
 
     async def get_consent(self, shopper_id: str) -> dict[str, Any]:
-        """Consent status with its history; a shopper we texted first is 'subscribed'."""
+        """Consent status with its history; a number that never opted in is 'not_subscribed'."""
         item = await self.store.aget(self._ns(shopper_id), "consent")
         if item:
             return dict(item.value)
-        return {"status": "subscribed", "history": []}
+        # A number whose data was forgotten after it opted out stays opted out.
+        if await self.store.aget(SUPPRESSION, suppression_key(shopper_id)) is not None:
+            return {"status": "opted_out", "history": [], "suppressed": True}
+        return {"status": "not_subscribed", "history": []}
 
     async def set_consent(
         self,
         shopper_id: str,
-        status: Literal["subscribed", "opted_out"],
+        status: ConsentStatus,
         source: str,
         *,
         at: datetime | None = None,
         message_id: str | None = None,
         detail: str | None = None,
+        proof: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Record a consent change with its time and source (keyword, phrase, operator, import).
+        """Record a consent change with its time and source (keyword, phrase, event, import).
 
         `message_id` names the inbound text that asked for it, so the change can be traced
-        to the shopper's own words in the message log; `detail` is what matched ("STOP").
+        to the shopper's own words in the message log; `detail` is what matched ("STOP");
+        `proof` is what the shopper agreed to (the disclosure, where, the request we sent).
         """
+        if status not in CONSENT_STATUSES:
+            raise ValueError(f"unknown consent status {status!r}")
         consent = await self.get_consent(shopper_id)
         change: dict[str, Any] = {
             "status": status,
@@ -149,6 +153,8 @@ class ShopperStore:
             change["message_id"] = message_id
         if detail is not None:
             change["detail"] = detail
+        if proof is not None:
+            change["proof"] = proof
         consent["status"] = status
         consent["history"] = [*consent.get("history", []), change]
         await self.store.aput(self._ns(shopper_id), "consent", consent)
@@ -191,7 +197,12 @@ class ShopperStore:
     async def messages(self, shopper_id: str, limit: int = 500) -> list[dict[str, Any]]:
         """The message log, oldest first."""
         items = await self.store.asearch(self._ns(shopper_id, "messages"), limit=limit)
-        return sorted((dict(i.value) for i in items), key=lambda m: m["at"])
+        # A reply is logged at its turn's time, the time of the text it answers: at the
+        # same time, the shopper's text comes first.
+        return sorted(
+            (dict(i.value) for i in items),
+            key=lambda m: (m["at"], m.get("direction") == "outbound"),
+        )
 
     async def flag_message(self, shopper_id: str, message_id: str, **fields: Any) -> None:
         """Add fields (e.g. injection signals) to a logged message; unknown ids are ignored."""
@@ -206,7 +217,7 @@ class ShopperStore:
             for m in await self.messages(shopper_id)
             if m.get("direction") == "outbound"
             and m.get("proactive")
-            and (t := _parse_time(m.get("at"))) is not None
+            and (t := _parse_time(m.get("turn_at") or m.get("at"))) is not None
             and t > since
         ]
         return sorted(sent)
@@ -298,7 +309,7 @@ class ShopperStore:
             shopper_id=shopper_id,
             first_name=profile.get("first_name"),
             timezone=profile.get("timezone"),
-            consent="opted_out" if consent.get("status") == "opted_out" else "subscribed",
+            consent=_status(consent.get("status")),
             preferences=dict(profile.get("preferences") or {}),
             behaviour=behaviour_features(events, _local(now, profile.get("timezone"))),
             viewed_ids=_distinct_ids(events, "viewed"),
@@ -308,6 +319,10 @@ class ShopperStore:
             turns_so_far=sum(1 for m in log if m.get("direction") == "inbound"),
             proactive_sent_24h=proactive_24h,
         )
+
+
+def _status(value: Any) -> ConsentStatus:
+    return value if value in CONSENT_STATUSES else "not_subscribed"  # type: ignore[no-any-return]
 
 
 def _distinct_ids(events: list[dict[str, Any]], event_type: str) -> list[str]:
