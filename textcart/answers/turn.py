@@ -185,13 +185,19 @@ async def _products(
     named_ids = [
         p["id"] for p in products if p["id"] != asked_product_id and names_product(text, p["title"])
     ]
-    fetched = await catalog.get_many([asked_product_id, *named_ids])
-    product = fetched.get(asked_product_id)
+    card = next((p for p in products if p["id"] == asked_product_id), None)
+    # Every colourway of the model, the asked one among them (read fresh: stock changes).
+    variants = await catalog.variants(model_of(card["title"])) if card else []
+    product = next((v for v in variants if v.id == asked_product_id), None)
+    fetched = await catalog.get_many(
+        named_ids if product is not None else [asked_product_id, *named_ids]
+    )
     if product is None:
-        return None, [], []
-    variants = await catalog.variants(model_of(product.title))
-    if all(v.id != product.id for v in variants):
-        variants.insert(0, product)
+        product = fetched.get(asked_product_id)
+        if product is None:
+            return None, [], []
+        variants = [product, *await catalog.variants(model_of(product.title))]
+        variants = list({v.id: v for v in variants}.values())
     model = model_of(product.title)
     others = [p for i, p in fetched.items() if i != asked_product_id and model_of(p.title) != model]
     if question["kind"] == "comparison":

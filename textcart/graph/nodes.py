@@ -522,10 +522,12 @@ async def _named_product(
     """
     text_vector = await asyncio.to_thread(services.embedder.embed_query, text)
     hits = await catalog.search(text, text_vector, SearchFilters(in_stock_only=False), limit=10)
-    own = await catalog.get_many([*shopper["cart_ids"], *shopper["viewed_ids"]][:20])
     candidates = {h.product.id: (h.product, h.score) for h in hits}
-    for product in own.values():
-        candidates.setdefault(product.id, (product, 0.0))
+    if any(name_match(text, h.product.title) for h in hits):
+        # A model is named: the shopper's own colourways of it may not be among the hits.
+        own = await catalog.get_many([*shopper["cart_ids"], *shopper["viewed_ids"]][:20])
+        for product in own.values():
+            candidates.setdefault(product.id, (product, 0.0))
     scored = [(name_match(text, p.title), p, score) for p, score in candidates.values()]
     best = max((strength for strength, _, _ in scored), default=0)
     if best == 0:
