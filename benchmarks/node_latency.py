@@ -13,8 +13,6 @@ classifiers run in parallel, so their times overlap.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
 import statistics
 import sys
 import tempfile
@@ -69,12 +67,4 @@ if __name__ == "__main__":
     parser.add_argument("--turns", type=int, default=120)
     parser.add_argument("--shoppers", type=int, default=12)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as data:
-        os.environ["TEXTCART_DATA_DIR"] = data
-        os.environ.pop("WEAVIATE_URL", None)
-        from textcart.tools.weaviate_server import stop_embedded
-
-        try:
-            asyncio.run(main(args.turns, args.shoppers))
-        finally:
-            stop_embedded(Path(data) / "weaviate")
+    turn_latency.run_on_embedded(main(args.turns, args.shoppers))

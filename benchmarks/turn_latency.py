@@ -20,7 +20,9 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from textcart.evaluation.retrieval import percentile
 
@@ -98,17 +100,22 @@ async def main(turns: int, shoppers: int) -> None:
     await (await get_services()).drop_catalog_connection()
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--turns", type=int, default=240)
-    parser.add_argument("--shoppers", type=int, default=24)
-    args = parser.parse_args()
+def run_on_embedded(job: Coroutine[Any, Any, None]) -> None:
+    """Run a benchmark on an embedded Weaviate in a temporary data dir, stopped at the end."""
     with tempfile.TemporaryDirectory() as data:
         os.environ["TEXTCART_DATA_DIR"] = data
         os.environ.pop("WEAVIATE_URL", None)
         from textcart.tools.weaviate_server import stop_embedded
 
         try:
-            asyncio.run(main(args.turns, args.shoppers))
+            asyncio.run(job)
         finally:
             stop_embedded(Path(data) / "weaviate")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--turns", type=int, default=240)
+    parser.add_argument("--shoppers", type=int, default=24)
+    args = parser.parse_args()
+    run_on_embedded(main(args.turns, args.shoppers))
