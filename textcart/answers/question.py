@@ -10,6 +10,7 @@ follows quotes facts: a misread question must be visible and testable.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from textcart.answers.records import AskedQuestion, QuestionKind
 from textcart.graph.needs import read_needs
@@ -37,6 +38,11 @@ COLOUR_WORDS: dict[str, str] = {
     "tan": "tan",
     "beige": "tan",
     "coral": "orange",
+    "mint": "green",
+    "sage": "green",
+    "maroon": "red",
+    "burgundy": "red",
+    "cream": "white",
 }
 
 
@@ -221,6 +227,7 @@ _COMPARE = _any(
     r"better than",
     r"which (one |is )?(is )?(better|warmer|lighter|cheaper|more|less)",
     r"\bor the\b.{0,40}\?",
+    r"\bor (the )?(?!for\b)\w+( \w+){0,2} for\b",
 )
 _FIT = _any(
     r"\bin an? (wide|narrow)\b",
@@ -248,6 +255,11 @@ _FIT = _any(
     r"\btight\b",
     r"\bbaggy\b",
     r"\bi'?m (usually )?(a|an) (xs|s|m|l|xl|xxl|small|medium|large|\d)",
+)
+_COLOURS = _any(
+    r"\b(what|which|other|more|any other|different) colou?r(s|ways?)?\b",
+    r"\bcolou?r(s| options| choices|ways)\b",
+    r"\bcome in (any |other |more |different )?colou?rs?\b",
 )
 _STOCK = _any(
     r"in stock",
@@ -311,7 +323,12 @@ _SUITABLE = _any(
     r"suitable",
     r"enough for",
     r"\bhandle",
-    r"can i (use|wear|run|hike|take)",
+    r"can i (just |still |also )?(go )?(use|wear|run|hike|take|ski|climb|bike|walk)",
+    r"\b(running|hiking|skiing|biking|climbing|walking) in (it|them|the|these|this|those)\b",
+    r"\b(would|will|could) (the \w+( \w+)?|it|they|that|this|these|those) be "
+    r"(ok|okay|fine|good|alright|enough)\b",
+    r"\bbe (ok|okay|fine|alright) (for|on|in|with)\b",
+    r"break (it |them )?in\b",
     r"\bfor (mud|snow|winter|hiking|ultras?|running|commut\w*|travel|rain|trails?|roads?|"
     r"backpacking|skiing|camping|flat feet|wide feet|plantar|beginners?|marathons?)\b",
     r"\bon (mud|snow|ice|rock|roads?|trails?|pavement)\b",
@@ -326,7 +343,7 @@ _SPECS: list[tuple[str, re.Pattern[str]]] = [
         "weight",
         _any(
             r"weigh",
-            r"\bheav(y|ier|iest)\b",
+            r"\bheav(y|ier|iest)\b(?! (rain|downpour|snow|use|duty|sweat\w*|rainfall))",
             r"\blight(er|est|weight)?\b",
             r"\bgrams?\b",
             r"\boz\b",
@@ -363,6 +380,9 @@ _SPECS: list[tuple[str, re.Pattern[str]]] = [
             r"\bwarm(th|er|est)?\b",
             r"\bcold\b",
             r"temperature",
+            r"\btemps?\b",
+            r"how cold",
+            r"comfort (rating|range)",
             r"degrees",
             r"rated (to|for)",
             r"insulat",
@@ -387,10 +407,12 @@ _ASKING = _any(
     r"\bvs\.?\b",
     r"\bversus\b",
     r"\bdifference\b",
-    r"(^|[,.;:!-]\s*)(how|what|whats|what's|which|when|where|why|is (it|the|there|this)|"
+    r"(^|[^\w\s']\s*)(how|what|whats|what's|which|when|where|why|is (it|the|there|this)|"
     r"are (they|the|there)|do (they|the|you|u)|does (it|the|this)|"
     r"can i|can u|should i|will it|would it)\b",
     r"\bor just\b",
+    r"\bor (the )?(?!for\b)\w+( \w+){0,2} for\b",
+    r"\bwhat colou?rs?\b",
 )
 _QUESTION_START = _any(
     r"^\s*(do|does|did|is|are|was|were|can|could|will|would|how|what|which|when|where|who|why|"
@@ -436,9 +458,17 @@ def read_question(text: str | None, *, has_order: bool = False) -> AskedQuestion
 
     `has_order` says whether the shopper has an order on file: a return or swap question
     from someone with an order is about that order (the answer says where it stands).
+    A turn reads its text several times (retrieval, the answer): the reading is cached,
+    and each caller gets its own copy.
     """
     if not text or not text.strip():
         return None
+    found = _read_question(text, has_order)
+    return None if found is None else AskedQuestion(**{**found, "topics": list(found["topics"])})
+
+
+@lru_cache(maxsize=2048)
+def _read_question(text: str, has_order: bool) -> AskedQuestion | None:
     explicit = asks_something(text)
     size = read_needs(text, {})["size"]
     colour = _colour(text)
@@ -471,6 +501,8 @@ def read_question(text: str | None, *, has_order: bool = False) -> AskedQuestion
         return None
     if _COMPARE.search(text):
         return asked("comparison", _spec(text))
+    if _COLOURS.search(text) and not colour:
+        return asked("colours")
     if _FIT.search(text):
         return asked("fit")
     if _STOCK.search(text) or (size or _COLOUR_AFTER_IN.search(text)) and not _PRICE.search(text):

@@ -3,10 +3,9 @@
 load_context -> compliance_gate ─┬─> classify_intent ──────┐
 │           ├─> score_buy_likelihood ─┼─> retrieve_products
 │           └─> pick_tone ────────────┘          │
-│                                           assess_fit
-│                                               │
-│                                          find_answer   (what was asked, from evidence)
-│                                               │
+│                                     ┌─────────┴──────────┐
+│                                assess_fit           find_answer  (what was asked,
+│                                     └─────────┬──────────┘        from evidence)
 │                                   choose_next_message  (LLM-decided edge)
 │        ┌──────────┬──────────┬─────────┬───────┼──────┬─────────┬────────┐
 │     answer  recommend  send_offer  nudge  order_help handoff clarify no_reply
@@ -50,9 +49,10 @@ def build_graph() -> StateGraph[TurnState, Context, TurnInput, TurnState]:
     graph.add_edge("load_context", "compliance_gate")
     # compliance_gate routes itself (Command): to the three classifiers, or straight out.
     graph.add_edge(["classify_intent", "score_buy_likelihood", "pick_tone"], "retrieve_products")
+    # The fit judgment and the answer both read the products found; neither needs the other.
     graph.add_edge("retrieve_products", "assess_fit")
-    graph.add_edge("assess_fit", "find_answer")
-    graph.add_edge("find_answer", "choose_next_message")
+    graph.add_edge("retrieve_products", "find_answer")
+    graph.add_edge(["assess_fit", "find_answer"], "choose_next_message")
     # choose_next_message routes itself (Command) to one message node.
     for message_type in MESSAGE_TYPES:
         if message_type != "handoff_to_human":

@@ -66,7 +66,7 @@ from textcart.graph.state import (
 )
 from textcart.tools import compliance, send_windows
 from textcart.tools import consent as consent_rules
-from textcart.tools.catalog import Catalog, Product, SearchFilters
+from textcart.tools.catalog import Catalog, Product, ProductHit, SearchFilters
 from textcart.tools.delivery import deliver as deliver_text
 from textcart.tools.injection import injection_signals
 from textcart.tools.shopper_store import ShopperStore, mask_phone
@@ -512,20 +512,28 @@ _LINE_SAID = re.compile(r"\b(women'?s?|ladies|men'?s?)\b", re.IGNORECASE)
 
 
 async def _named_product(
-    catalog: Catalog, services: Services, text: str, shopper: ShopperContext
+    catalog: Catalog,
+    services: Services,
+    text: str,
+    shopper: ShopperContext,
+    history: Awaitable[dict[str, ProductHit]],
 ) -> ProductCard | None:
     """The product the text names, if any: the best-named model, in the shopper's colourway.
 
     Candidates are the search hits for the text and the shopper's own carted and viewed
     products (a model named without its colour means the colourway they carted or viewed,
     else one in their line and in stock: the shopper's own, not the index's first).
+    `history` is the shopper's products as the turn already reads them for personalisation.
     """
     text_vector = await asyncio.to_thread(services.embedder.embed_query, text)
     hits = await catalog.search(text, text_vector, SearchFilters(in_stock_only=False), limit=10)
     candidates = {h.product.id: (h.product, h.score) for h in hits}
     if any(name_match(text, h.product.title) for h in hits):
         # A model is named: the shopper's own colourways of it may not be among the hits.
-        own = await catalog.get_many([*shopper["cart_ids"], *shopper["viewed_ids"]][:20])
+        own_ids = [*shopper["cart_ids"], *shopper["viewed_ids"]][:20]
+        known = await history
+        own = {i: known[i].product for i in own_ids if i in known}
+        own.update(await catalog.get_many([i for i in own_ids if i not in known]))
         for product in own.values():
             candidates.setdefault(product.id, (product, 0.0))
     scored = [(name_match(text, p.title), p, score) for p, score in candidates.values()]
@@ -630,11 +638,15 @@ async def retrieve_products(state: TurnState, runtime: Runtime[Context]) -> dict
         # A size said earlier may be for another kind of product: a preference, not a need.
         said_size, needs["size"], sources["size"] = needs["size"], None, None
     notes: list[str] = []
+    history_read: asyncio.Task[dict[str, ProductHit]] | None = None
     try:
         catalog = await services.catalog(runtime.context.catalog_collection)
+        # The shopper's own products are read while the text is searched: one round trip
+        # less to wait for.
+        history_read = asyncio.create_task(catalog.get_many_with_vectors(history_ids(shopper)))
         asked: ProductCard | None = None
         if text:
-            asked = await _named_product(catalog, services, text, shopper)
+            asked = await _named_product(catalog, services, text, shopper, history_read)
         if asked is None and (
             colourway := colourway_reference(text, state.get("recommended"), _turn_time(state))
         ):
@@ -666,7 +678,12 @@ async def retrieve_products(state: TurnState, runtime: Runtime[Context]) -> dict
             and focus
             and (not text or _PRONOUN.search(text) or _asks_about_discussed(text))
         ):
-            recent = (await catalog.get_many(focus[:1])).get(focus[0])
+            known = await history_read
+            recent = (
+                known[focus[0]].product
+                if focus[0] in known
+                else (await catalog.get_many(focus[:1])).get(focus[0])
+            )
             asked = _card(recent, 1.0) if recent else None
         query = text
         if asked is not None and (not query or _PRONOUN.search(query) or notes):
@@ -674,7 +691,7 @@ async def retrieve_products(state: TurnState, runtime: Runtime[Context]) -> dict
             # search around the product they mean.
             query = f"{query} {asked['title']}".strip()
         open_request = is_open_request(text)
-        history = await catalog.get_many_with_vectors(history_ids(shopper))
+        history = await history_read
         taste = build_taste(shopper, history, said_size)
         if not query and taste.history_titles:
             query = taste.history_titles[0]
@@ -703,6 +720,9 @@ async def retrieve_products(state: TurnState, runtime: Runtime[Context]) -> dict
             "retrieval_note": f"catalog unavailable: {type(exc).__name__}",
             "personalisation": None,
         }
+    finally:
+        if history_read is not None and not history_read.done():
+            history_read.cancel()
     if not hits and await _catalog_is_empty(catalog):
         log.warning("the catalog %r is empty: nothing to recommend or answer from", catalog.name)
         return {

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,11 @@ from textcart.tools.weaviate_server import connect_async
 
 log = logging.getLogger("textcart.services")
 
+# How often a turn asks Weaviate whether it is still up before using the connection. Each
+# check is an HTTP round trip; between checks a query that fails drops the connection
+# (every caller does) and the next turn reconnects.
+READY_CHECK_EVERY_S = 10.0
+
 
 @dataclass
 class Services:
@@ -55,6 +61,7 @@ class Services:
     _catalogs: dict[str, Catalog] = field(default_factory=dict)
     _models: dict[str, BaseChatModel] = field(default_factory=dict)
     _client: Any = None
+    _ready_at: float = 0.0
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _local_slot: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
     _models_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -90,10 +97,15 @@ class Services:
     async def catalog(self, collection: str) -> Catalog:
         """The catalog collection, connecting (or reconnecting) to Weaviate on demand."""
         async with self._lock:
-            if self._client is not None and not await self._client.is_ready():
-                await self.drop_catalog_connection()
+            now = time.monotonic()
+            if self._client is not None and now - self._ready_at >= READY_CHECK_EVERY_S:
+                if await self._client.is_ready():
+                    self._ready_at = now
+                else:
+                    await self.drop_catalog_connection()
             if self._client is None:
                 self._client = await connect_async()
+                self._ready_at = time.monotonic()
             if collection not in self._catalogs:
                 self._catalogs[collection] = Catalog(self._client, collection)
             return self._catalogs[collection]
