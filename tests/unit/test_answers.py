@@ -38,6 +38,14 @@ from textcart.tools.orders import Order
         ("do you ship to canada?", "policy", {"topic": "international"}),
         ("got any coupon codes?", "policy", {"topic": "discounts"}),
         ("I think I was charged twice", "policy", {"topic": "billing"}),
+        ("got the ridgeline in lake blue mens 11 rn??", "availability", {"size": "11"}),
+        ("trailhead 22 daypack in black, M/L size in stock?", "availability", {"size": "M/L"}),
+        ("what colours do the carbon trekking poles come in", "colours", {}),
+        ("whats the temp rating on the emberloft", "spec", {"topic": "warmth"}),
+        ("beacon 400 or beacon 900 for night runs in heavy rain", "comparison", {}),
+        ("can i go running in the basecamp down parka? its freezing", "suitability", {}),
+        ("no time to break in boots, would the talus be ok?", "suitability", {}),
+        ("my mudlarks r caked in mud 🥾 can i just throw them in the dryer", "care", {}),
     ],
 )
 def test_what_a_text_asks(text: str, kind: str, extra: dict[str, Any]) -> None:
@@ -162,6 +170,35 @@ def test_a_sold_out_colourway_names_the_others(knowledge: Any) -> None:
 def test_price_says_the_sale(knowledge: Any) -> None:
     answer = _answer(knowledge, "how much is it?", product=PINK)
     assert "$99" in answer["text"] and "on sale from $145" in answer["text"]
+
+
+def test_not_on_sale_says_so_before_the_price(knowledge: Any) -> None:
+    answer = _answer(knowledge, "is it on sale rn?")
+    assert answer["text"].startswith("The Women's Ridgeline Trail Runner — Lake Blue isn't on sale")
+    assert "$145" in answer["text"]
+
+
+def test_colours_lists_the_ones_in_stock_and_the_sold_out_ones(knowledge: Any) -> None:
+    answer = _answer(knowledge, "what colors does it come in?")
+    assert answer["status"] == "yes"
+    assert "comes in Lake Blue and Black" in answer["text"]
+    assert "Sunset Pink is sold out" in answer["text"]
+
+
+def test_a_number_asked_for_is_not_answered_by_a_sentence_without_one(knowledge: Any) -> None:
+    lamp = _shoe("Black", ["7"]).model_copy(
+        update={"selling_points": ["rechargeable over USB-C", "weighs 78 g"]}
+    )
+    answer = _answer(knowledge, "how many hrs does it last on one charge", product=lamp)
+    assert answer["status"] == "unknown" and "battery life" in answer["text"]
+    assert not any(ch.isdigit() for ch in answer["text"])
+
+
+def test_the_rule_for_the_amount_said_comes_first(knowledge: Any) -> None:
+    answer = _answer(knowledge, "how much is shipping if my order is like $40", product=None)
+    assert answer["text"].index("$6.95") < answer["text"].index("free")
+    over = _answer(knowledge, "how much is shipping on a $120 order", product=None)
+    assert over["text"].lower().index("free") < over["text"].index("$6.95")
 
 
 def test_fit_quotes_the_product_and_suggests_a_size(knowledge: Any) -> None:

@@ -217,6 +217,24 @@ def _availability(ev: Evidence, q: AskedQuestion, b: _Builder) -> None:
         b.say(f"It's in stock in {_join([colourway(v) for v in others])}.")
 
 
+def _colours(ev: Evidence, b: _Builder) -> None:
+    """Every colourway of the model, saying which are sold out."""
+    product = ev.product
+    assert product is not None
+    variants = list({v.id: v for v in [product, *ev.variants]}.values())
+    for v in variants:
+        b.use(v)
+    model = model_of(product.title)
+    have = [colourway(v) for v in variants if v.in_stock]
+    gone = [colourway(v) for v in variants if not v.in_stock]
+    if not have:
+        b.say(f"The {model} is sold out in every colour right now ({_join(gone, 6)}).", "no")
+        return
+    b.say(f"The {model} comes in {_join(have, 6)}, in stock now.", "yes")
+    if gone:
+        b.say(f"{_join(gone, 4)} {'is' if len(gone) == 1 else 'are'} sold out.")
+
+
 def _nearest_sizes(product: Product, size: str) -> list[str]:
     try:
         wanted = float(size)
@@ -243,6 +261,8 @@ def _price(ev: Evidence, b: _Builder) -> None:
             f"{money(product.compare_at_price)}.",
             "yes",
         )
+    elif _ON_SALE.search(ev.text):
+        b.say(f"The {product.title} isn't on sale right now: it's {money(product.price)}.", "no")
     else:
         b.say(f"The {product.title} is {money(product.price)}.", "yes")
     cheaper = [
@@ -255,6 +275,7 @@ def _price(ev: Evidence, b: _Builder) -> None:
         b.say(f"The {colourway(v)} colour is {money(v.price)}.")
 
 
+_ON_SALE = re.compile(r"on sale|\bsale\b|discount|marked down|deal\b|cheaper", re.IGNORECASE)
 _FIT_SENTENCE = re.compile(
     r"true to size|runs? (small|large|big|narrow)|size (up|down)|between sizes|snug|roomy|"
     r"trim fit|relaxed fit|regular fit|wide[- ]fit|toe box|\bcut\b|order .* sizes? (down|up)|"
@@ -421,11 +442,30 @@ def _fit(ev: Evidence, q: AskedQuestion, b: _Builder) -> None:
 def _spec(ev: Evidence, q: AskedQuestion, b: _Builder, pattern: re.Pattern[str], what: str) -> None:
     product = b.use(ev.product)  # type: ignore[arg-type]
     found = _pick(_sentences(product), pattern)
+    number = _NUMBER_IN.get(what, re.compile(r"\d"))
+    if found and _ASKS_A_NUMBER.search(ev.text) and not any(number.search(f) for f in found):
+        # "how many hours does it last?" is not answered by "rechargeable over USB-C".
+        _unknown(b, f"the {_NUMBER_OF.get(what, what)} of the {model_of(product.title)}")
+        return
     if not found:
         _unknown(b, f"the {what} of the {model_of(product.title)}")
         return
     b.facts.extend(found)
     b.say(_claim(product, found), "info")
+
+
+_ASKS_A_NUMBER = re.compile(
+    r"how (many|much|long|heavy|bright|far|cold)|\b(hrs|hours|minutes|lumens|grams|"
+    r"oz|ounces|liters?|litres?|degrees|mm)\b|\brating\b|\btemps?\b",
+    re.IGNORECASE,
+)
+_NUMBER_IN = {
+    "battery": re.compile(r"\d\s?(h|hrs?|hours?)\b", re.IGNORECASE),
+    "warmth": re.compile(r"-?\d+\s?°|\d+\s?degrees", re.IGNORECASE),
+    "weight": re.compile(r"\d\s?(g|kg|oz|lbs?)\b", re.IGNORECASE),
+    "brightness": re.compile(r"\d+\s?lumens?", re.IGNORECASE),
+}
+_NUMBER_OF = {"battery": "battery life", "warmth": "temperature rating", "weight": "weight"}
 
 
 def _waterproof(ev: Evidence, b: _Builder) -> None:
@@ -471,10 +511,32 @@ def _relevant(
     """Sentences sharing a telling word with the question, ranked by meaning (else all)."""
     named = {w for title in names for w in re.findall(r"[a-z]{3,}", title.lower())}
     asked = {w for w in re.findall(r"[a-z]{3,}", ev.text.lower())} - _STOP - named
+    asked |= {alike for w in asked for alike in _ALIKE.get(w, ())}
     keyed = [s for s in sentences if asked and _shares_word(asked, s)]
     return keyed, _ranked(ev, keyed or sentences, most=most)
 
 
+# Words a product's own sentences use for what shoppers say: running in a parka is
+# "active use", a downpour is about water.
+_ALIKE: dict[str, tuple[str, ...]] = {
+    "running": ("active", "run"),
+    "jogging": ("active", "running"),
+    "workout": ("active",),
+    "exercise": ("active",),
+    "hiking": ("hike", "trail", "active"),
+    "rain": ("water", "wet", "waterproof"),
+    "rainy": ("water", "wet", "waterproof"),
+    "downpour": ("water", "wet", "waterproof", "rain"),
+    "wet": ("water", "waterproof", "rain"),
+    "freezing": ("cold", "warm", "winter"),
+    "cold": ("warm", "winter"),
+    "snow": ("winter", "cold"),
+    "night": ("lumens", "beam", "bright"),
+    "dark": ("lumens", "beam", "bright"),
+    "muddy": ("mud", "lugs", "grip"),
+    "mud": ("lugs", "grip"),
+}
+_WATERY = re.compile(r"\b(rain\w*|wet|water\w*|downpour|puddles?)\b", re.IGNORECASE)
 _STOP = frozenset(
     "the and for are you your does this that with will would can could have has what how "
     "good okay work enough them they these those its it's about just really very any some "
@@ -507,6 +569,9 @@ def _comparison(ev: Evidence, q: AskedQuestion, b: _Builder) -> None:
             _spec(ev, q, b, _SPEC_WORDS.get(q["topic"] or "", re.compile(".")), "details")
         return
     pattern = _SPEC_WORDS.get(q["topic"] or "")
+    if pattern is None and _WATERY.search(ev.text):
+        # "which one for heavy rain?" compares what each says about water.
+        pattern = _WATER_WORDS
     titles = [p.title for p in unique]
     for product, other in ((unique[0], unique[1]), (unique[1], unique[0])):
         b.use(product)
@@ -556,8 +621,33 @@ def _policy(ev: Evidence, q: AskedQuestion, b: _Builder) -> None:
     for chunk, sentences in found:
         if chunk.id not in seen:
             seen.add(chunk.id)
-            b.chunk(chunk, sentences)
+            b.chunk(chunk, _applies_first(sentences, ev.text))
     b.status = "info"
+
+
+_AMOUNT = re.compile(r"\$\s?(\d+(?:\.\d\d)?)|(\d+(?:\.\d\d)?)\s?(?:dollars|bucks)", re.I)
+_THRESHOLD = re.compile(r"\b(over|under|above|below)\s+\$(\d+(?:\.\d\d)?)", re.IGNORECASE)
+
+
+def _applies_first(sentences: list[str], text: str) -> list[str]:
+    """With an amount in the text ("shipping on a $40 order?"), the rule for it goes first.
+
+    A sentence about orders "under $75" applies to $40, one about orders "over $75" does
+    not: the one that applies is said first, the other after it.
+    """
+    said = _AMOUNT.search(text)
+    if not said:
+        return sentences
+    amount = float(said.group(1) or said.group(2))
+
+    def applies(sentence: str) -> bool:
+        rule = _THRESHOLD.search(sentence)
+        if rule is None:
+            return False
+        bound = float(rule.group(2))
+        return amount > bound if rule.group(1).lower() in ("over", "above") else amount < bound
+
+    return sorted(sentences, key=lambda s: not applies(s))
 
 
 def _cite_order(ev: Evidence, b: _Builder, order: Order) -> str:
@@ -672,6 +762,8 @@ def find_answer(q: AskedQuestion, ev: Evidence) -> Answer | None:
         _care(ev, b)
     elif product is None:
         return None
+    elif kind == "colours":
+        _colours(ev, b)
     elif kind in ("availability", "stock"):
         _availability(ev, q, b)
     elif kind == "price":

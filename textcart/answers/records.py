@@ -11,6 +11,7 @@ from typing import Literal, TypedDict, get_args
 QuestionKind = Literal[
     "availability",
     "stock",
+    "colours",
     "price",
     "fit",
     "spec",

@@ -236,6 +236,8 @@ def _base_model(title: str) -> str:
 def _without_name(question: AskedQuestion, text: str, title: str, has_order: bool) -> AskedQuestion:
     """The question read again with the product's own name taken out of the text."""
     words = {w for w in re.findall(r"[a-z0-9]+", model_of(title).lower()) if len(w) > 2}
+    # "mens" and "womens" are how the line is texted: without them "mens stride 5" is a 5.
+    words |= {f"{w}s" for w in words & {"men", "women"}}
     rest = re.sub(
         r"[A-Za-z0-9]+", lambda m: "" if m.group(0).lower() in words else m.group(0), text
     )

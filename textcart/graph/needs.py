@@ -17,14 +17,17 @@ _BUDGET = re.compile(
     re.IGNORECASE,
 )
 _SHOE_SIZE = re.compile(
-    r"\b(?:size|sz|in an?|an?)\s*(\d{1,2}(?:\.5)?)\b(?!\s*(?:%|dollars|bucks|\$))"
+    r"\b(?:size|sz|in an?|an?|(?:men|women|wmn)'?s)\s*(\d{1,2}(?:\.5)?)\b"
+    r"(?!\s*(?:%|dollars|bucks|\$|mm|cm|g\b|oz|l\b|lb|inch|\"|km|mi))"
     # A bare half size ("8.5 in the blue") is a shoe size: prices and specs say $ or a unit.
     r"|(?<![\d$.,])(\d{1,2}\.5)\b(?!\s*(?:%|mm|cm|g\b|oz|l\b|lb|inch|\"|km|mi))",
     re.IGNORECASE,
 )
 _APPAREL_SIZE = re.compile(
-    r"\b(?:size|sz|in an?|in|(?:i'?m|usually|wear)\s+(?:an?\s+)?)\s*"
-    r"(xxs|xs|s|m|l|xl|xxl|small|medium|large)\b",
+    # Pack sizes ("M/L") are distinctive enough to read anywhere in the text.
+    r"(?<![\w/])(xs/s|s/m|m/l|l/xl)(?![\w/])"
+    r"|\b(?:size|sz|in an?|in|(?:i'?m|usually|wear)\s+(?:an?\s+)?)\s*"
+    r"(xxs|xs|s|m|l|xl|xxl|xxxl|[2-4]xl|small|medium|large)\b",
     re.IGNORECASE,
 )
 _APPAREL_WORDS = {"small": "S", "medium": "M", "large": "L"}
@@ -52,7 +55,7 @@ def _budget(text: str) -> float | None:
 
 def _size(text: str) -> str | None:
     if match := _APPAREL_SIZE.search(text):
-        word = match.group(1).lower()
+        word = (match.group(1) or match.group(2)).lower()
         return _APPAREL_WORDS.get(word, word.upper())
     if match := _SHOE_SIZE.search(text):
         size = match.group(1) or match.group(2)
