@@ -40,6 +40,12 @@ ACCOUNT_SID = "AC" + "0" * 32
 FROM_NUMBER = "+15005550006"
 EVENTS_SECRET = "e2e-events-secret"
 API_KEY = "e2e-operator-key"
+# Which server the e2e tests drive: `dev` (`langgraph dev`) or `production` (Aegra with
+# PostgreSQL and Redis, two instances). `make e2e` runs the suite once in each.
+MODE = os.environ.get("TEXTCART_E2E_MODE", "dev")
+# Data directories of production servers started in this session, whose PostgreSQL and
+# Redis are stopped when the session ends (conftest.py).
+PRODUCTION_DIRECTORIES: list[Path] = []
 
 
 def locked_env(**extra: str) -> dict[str, str]:
@@ -128,6 +134,8 @@ class Server:
     env: dict[str, str]
     log_file: Path
     process: subprocess.Popen[bytes] | None = None
+    # PostgreSQL and Redis ports in production mode, kept across restarts.
+    services_ports: tuple[int, int] = field(default_factory=lambda: (free_port(), free_port()))
 
     @property
     def url(self) -> str:
@@ -150,6 +158,11 @@ class Server:
             "--jobs",
             "4",
         ]
+        if MODE == "production":
+            command += ["--production", "--instances", "2"]
+            command += ["--services-ports", f"{self.services_ports[0]},{self.services_ports[1]}"]
+            if self.directory not in PRODUCTION_DIRECTORIES:
+                PRODUCTION_DIRECTORIES.append(self.directory)
         # Its own process group, so `kill` takes `langgraph dev` down with it, as a crash would.
         self.process = subprocess.Popen(
             command,
@@ -188,7 +201,11 @@ class Server:
         return get_client(url=self.url, api_key=API_KEY)
 
     def kill(self) -> None:
-        """Kill the server and its `langgraph dev` child at once (SIGKILL), as a crash would."""
+        """Kill the server and its engine processes at once (SIGKILL), as a crash would.
+
+        In production mode PostgreSQL and Redis run apart (their own sessions) and live on,
+        as they would on their own machines.
+        """
         if self.process is None:
             return
         os.killpg(self.process.pid, signal.SIGKILL)
