@@ -138,6 +138,8 @@ def engine_env(
         TEXTCART_DATABASE_URL=database_url,
         REDIS_BROKER_ENABLED="true",
         REDIS_URL=redis_url,
+        # Rate limits count each number once across every instance.
+        TEXTCART_RATE_LIMIT_STORAGE=f"async+{redis_url}",
         RUN_MIGRATIONS_ON_STARTUP="false",
         TEXTCART_DATA_DIR=str(directory),
         # Webhook and scheduler turns go through the engine's runs API on this port.
