@@ -29,6 +29,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 from types import FrameType
+from typing import IO
 
 from textcart.server.serve import SERVER_ENV, wait_ready
 
@@ -149,15 +150,36 @@ def engine_env(
     return env
 
 
-def migrate(env: dict[str, str]) -> None:
-    """Create or upgrade Aegra's tables once, before any instance starts."""
-    code = (
-        "import asyncio\n"
-        "from aegra_api.core.migrations import run_migrations_async\n"
-        "asyncio.run(run_migrations_async())\n"
-    )
+# Migrations, then the default assistant of each graph, once: instances started together
+# on a fresh database race to insert it, and uvicorn stops every instance when one fails
+# to start (seen: `UniqueViolationError: assistant_pkey`, "Child process failed to start").
+_PREPARE = """
+import asyncio
+from aegra_api.core.database import db_manager
+from aegra_api.core.migrations import run_migrations_async
+from aegra_api.services.langgraph_service import get_langgraph_service
+
+async def prepare():
+    await run_migrations_async()
+    await db_manager.initialize()
+    try:
+        await get_langgraph_service().initialize()
+    finally:
+        await db_manager.close()
+
+asyncio.run(prepare())
+"""
+
+
+def migrate(env: dict[str, str], output: IO[bytes] | None = None) -> None:
+    """Create or upgrade Aegra's tables and its default assistant, before any instance."""
     subprocess.run(
-        [str(aegra_python()), "-c", code], check=True, cwd=REPO, env=env, capture_output=True
+        [str(aegra_python()), "-c", _PREPARE],
+        check=True,
+        cwd=REPO,
+        env=env,
+        stdout=output,
+        stderr=output,
     )
 
 
@@ -192,8 +214,8 @@ def run_production(
 
     SIGTERM drains: each instance finishes (or hands back to the queue) the runs it holds.
     """
-    migrate(env)
     output = log_file.open("ab") if log_file else None
+    migrate(env, output)
     process = subprocess.Popen(
         engine_command(host, port, instances),
         cwd=REPO,
