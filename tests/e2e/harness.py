@@ -1,5 +1,9 @@
 """Harness for the e2e tests: the `textcart serve` subprocess and a fake Twilio API.
 
+`TEXTCART_E2E_MODE` picks the server: `dev` (default, `langgraph dev`) or `production`
+(`textcart serve --production --instances 2`: Aegra on its own PostgreSQL and Redis).
+Every test runs unchanged against either.
+
 The server runs as a subprocess on a free port with its own data directory, the
 embedded Weaviate holding the demo catalog, every door locked (Twilio signatures, signed
 events, API keys), hand-off review on, and browse abandonment due at once. Proactive texts
