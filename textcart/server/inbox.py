@@ -177,6 +177,10 @@ class Inbox:
         if item is not None and item.value.get("status") == "answered":
             log.info("retry of %s answered from the inbox", message_sid)
             return item.value.get("reply")  # type: ignore[no-any-return]
+        # The number first: a text the inbox holds can always be answered by SMS, even when
+        # the process dies right after accepting it.
+        if await self.shoppers.get_profile(shopper_id) is None:
+            await self.shoppers.upsert_profile(shopper_id, phone=phone)
         if item is None:
             await self.kv.aput(
                 INBOX,
@@ -188,8 +192,6 @@ class Inbox:
                     "received_at": now_utc().isoformat(),
                 },
             )
-        if await self.shoppers.get_profile(shopper_id) is None:
-            await self.shoppers.upsert_profile(shopper_id, phone=phone)
         reply = await self._reply(message_sid, shopper_id, body, in_response=True)
         await self._mark_answered(message_sid, shopper_id, reply)
         return reply
