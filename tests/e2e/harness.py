@@ -175,7 +175,10 @@ class Server:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        deadline = time.monotonic() + 240
+        # Production starts PostgreSQL, Redis, migrations and two instances besides the
+        # catalog: on a loaded 2-core machine that took over 240 s.
+        ready_s = 600 if MODE == "production" else 240
+        deadline = time.monotonic() + ready_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 output = self.process.stdout.read().decode() if self.process.stdout else ""
@@ -186,7 +189,7 @@ class Server:
             except httpx.HTTPError:
                 pass
             time.sleep(0.5)
-        raise TimeoutError(f"server not ready in 240 s\n{self.log_tail()}")
+        raise TimeoutError(f"server not ready in {ready_s} s\n{self.log_tail()}")
 
     def stop(self) -> None:
         """Stop the server the way an operator would (SIGTERM) and wait for it."""
