@@ -10,7 +10,7 @@ export LANGGRAPH_NO_VERSION_CHECK := true
 export LANGSMITH_TRACING := false
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install weaviate local-model postgres demo serve serve-insecure load simulate policy report bench-scale test unit integration e2e lint bench stop clean
+.PHONY: install aegra weaviate local-model postgres redis demo serve serve-insecure serve-production load simulate policy report bench-scale test unit integration e2e e2e-dev e2e-production lint bench stop clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 install: $(BIN)/.installed
+
+# The production server's own venv (Aegra needs Python 3.12; pinned in scripts/).
+aegra: install
+	bash scripts/install_aegra.sh
 
 weaviate:
 	bash scripts/install_weaviate.sh
@@ -37,6 +41,12 @@ postgres:
 	bash scripts/postgres.sh start /tmp/textcart-pg-check 54329 >/dev/null
 	bash scripts/postgres.sh stop /tmp/textcart-pg-check 54329
 
+# Redis for the production server's run queue: installs the Debian package if it is missing
+# and proves a private server starts (servers are started by `serve --production` and tests).
+redis:
+	bash scripts/redis.sh start /tmp/textcart-redis-check 56399 >/dev/null
+	bash scripts/redis.sh stop /tmp/textcart-redis-check 56399
+
 demo: install weaviate
 	$(BIN)/textcart demo
 
@@ -50,8 +60,15 @@ serve: install weaviate
 serve-insecure: install weaviate
 	TEXTCART_INSECURE_DEV=true $(BIN)/textcart serve --port $(PORT)
 
-load: install weaviate
-	$(BIN)/python benchmarks/load.py
+# Aegra with PostgreSQL and Redis (started in the data dir), INSTANCES processes on PORT.
+INSTANCES ?= 2
+serve-production: install aegra weaviate postgres redis
+	$(BIN)/textcart serve --production --instances $(INSTANCES) --port $(PORT)
+
+# MODE=dev|production; add LOAD_ARGS="--instances 2 --kill-one --shoppers 200".
+MODE ?= dev
+load: install aegra weaviate postgres redis
+	$(BIN)/python benchmarks/load.py --mode $(MODE) $(LOAD_ARGS)
 
 lint: install
 	$(BIN)/ruff check textcart tests benchmarks scripts
@@ -63,8 +80,14 @@ unit: install
 integration: install weaviate local-model
 	$(BIN)/pytest -q tests/integration
 
-e2e: install weaviate
+# The same e2e tests against both servers: `langgraph dev`, then Aegra (two instances).
+e2e: e2e-dev e2e-production
+
+e2e-dev: install weaviate
 	$(BIN)/pytest -q tests/e2e
+
+e2e-production: install aegra weaviate postgres redis
+	TEXTCART_E2E_MODE=production $(BIN)/pytest -q tests/e2e
 
 simulate: install weaviate
 	$(BIN)/textcart simulate textcart/simulation/scripts
@@ -83,8 +106,9 @@ policy: install weaviate
 report: install weaviate
 	$(BIN)/textcart report --out var/report $(if $(MODEL),--model $(MODEL))
 
-test: install weaviate local-model postgres lint
+test: install aegra weaviate local-model postgres redis lint
 	$(BIN)/pytest -q tests
+	TEXTCART_E2E_MODE=production $(BIN)/pytest -q tests/e2e
 
 bench: install weaviate
 	$(BIN)/python benchmarks/turn_latency.py

@@ -7,6 +7,7 @@
 # PostgreSQL refuses to run as root, so as root the server runs as the `postgres` system
 # user and DATADIR is handed to it (its parent must be traversable, e.g. under /tmp).
 # Authentication is `trust` on 127.0.0.1 only: never point this at a shared data dir.
+# POSTGRES_OPTIONS adds server options at start (e.g. "-c max_connections=400").
 # Without the binaries, the Debian package is installed first (without a default cluster).
 set -euo pipefail
 
@@ -72,7 +73,7 @@ start)
     fi
     if ! running; then
         as_postgres "$PG_BIN/pg_ctl" -D "$datadir" -l "$datadir/server.log" -w -t 60 start \
-            -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$datadir" >/dev/null ||
+            -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$datadir ${POSTGRES_OPTIONS:-}" >/dev/null ||
             {
                 echo "PostgreSQL did not start; its log:" >&2
                 tail -n 20 "$datadir/server.log" >&2

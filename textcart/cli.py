@@ -309,6 +309,16 @@ def serve(
     jobs: Annotated[int, typer.Option(help="Runs the server executes at once.")] = 8,
     log_file: Annotated[Path | None, typer.Option(help="Write the server's log here.")] = None,
     data: DataDirOption = None,
+    production: Annotated[
+        bool,
+        typer.Option(help="Serve on Aegra with PostgreSQL and Redis instead of `langgraph dev`."),
+    ] = False,
+    instances: Annotated[
+        int, typer.Option(help="Server processes with --production (one port).")
+    ] = 2,
+    services_ports: Annotated[
+        str, typer.Option(help="PostgreSQL,Redis ports with --production (started if needed).")
+    ] = "54330,56380",
 ) -> None:
     """Serve the graph through the LangGraph server API (Studio, SDK, SMS webhook, events)."""
     from textcart.server.security import door_warnings, insecure_dev
@@ -323,6 +333,15 @@ def serve(
     except PortTaken as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
+    engine_env: dict[str, str] | None = None
+    if production:
+        from textcart.server import production_serve
+
+        pg_port, redis_port = (int(p) for p in services_ports.split(","))
+        database, redis = production_serve.start_services(directory, pg_port, redis_port)
+        os.environ["TEXTCART_DATABASE_URL"] = database  # demo shoppers go there too
+        engine_env = production_serve.engine_env(directory, host, port, database, redis)
+        console.print(f"PostgreSQL {database}; Redis {redis}; {instances} instances")
 
     async def prepare() -> int:
         loaded, _ = await _load_catalog(catalog or catalog_path(), Context().catalog_collection)
@@ -335,12 +354,17 @@ def serve(
     console.print(f"catalog: {loaded} products in Weaviate; data in {directory}")
     if loaded == 0:
         console.print(f"[yellow]warning:[/] {EMPTY_CATALOG_WARNING}")
+    if engine_env is not None:
+        from textcart.server.production_serve import run_production
+
+        raise typer.Exit(run_production(directory, host, port, instances, engine_env, log_file))
     raise typer.Exit(run_server(directory, host, port, jobs, log_file))
 
 
 @app.command()
 def stop(data: DataDirOption = None) -> None:
-    """Stop the embedded Weaviate and local model servers started for this data directory."""
+    """Stop the embedded Weaviate, local model, PostgreSQL and Redis started for this data dir."""
+    from textcart.server.production_serve import stop_services
     from textcart.tools.local_llm import stop_local_server
     from textcart.tools.weaviate_server import stop_embedded
 
@@ -350,6 +374,7 @@ def stop(data: DataDirOption = None) -> None:
         for name, was_running in (
             ("Weaviate", stop_embedded(directory / "weaviate")),
             ("local model", stop_local_server(directory / "llm")),
+            ("PostgreSQL and Redis", stop_services(directory.resolve())),
         )
         if was_running
     ]

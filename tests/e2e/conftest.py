@@ -10,9 +10,26 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from harness import ACCOUNT_SID, FROM_NUMBER, Server, TwilioRecorder, free_port, locked_env
+from harness import (
+    ACCOUNT_SID,
+    FROM_NUMBER,
+    PRODUCTION_DIRECTORIES,
+    Server,
+    TwilioRecorder,
+    free_port,
+    locked_env,
+)
 
+from textcart.server.production_serve import stop_services
 from textcart.tools.weaviate_server import stop_embedded
+
+
+@pytest.fixture(scope="session", autouse=True)
+def production_services() -> Iterator[None]:
+    """Stop the PostgreSQL and Redis servers that production-mode servers started."""
+    yield
+    for directory in PRODUCTION_DIRECTORIES:
+        stop_services(directory)
 
 
 @pytest.fixture(scope="session")

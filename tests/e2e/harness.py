@@ -1,5 +1,9 @@
 """Harness for the e2e tests: the `textcart serve` subprocess and a fake Twilio API.
 
+`TEXTCART_E2E_MODE` picks the server: `dev` (default, `langgraph dev`) or `production`
+(`textcart serve --production --instances 2`: Aegra on its own PostgreSQL and Redis).
+Every test runs unchanged against either.
+
 The server runs as a subprocess on a free port with its own data directory, the
 embedded Weaviate holding the demo catalog, every door locked (Twilio signatures, signed
 events, API keys), hand-off review on, and browse abandonment due at once. Proactive texts
@@ -40,6 +44,12 @@ ACCOUNT_SID = "AC" + "0" * 32
 FROM_NUMBER = "+15005550006"
 EVENTS_SECRET = "e2e-events-secret"
 API_KEY = "e2e-operator-key"
+# Which server the e2e tests drive: `dev` (`langgraph dev`) or `production` (Aegra with
+# PostgreSQL and Redis, two instances). `make e2e` runs the suite once in each.
+MODE = os.environ.get("TEXTCART_E2E_MODE", "dev")
+# Data directories of production servers started in this session, whose PostgreSQL and
+# Redis are stopped when the session ends (conftest.py).
+PRODUCTION_DIRECTORIES: list[Path] = []
 
 
 def locked_env(**extra: str) -> dict[str, str]:
@@ -128,6 +138,8 @@ class Server:
     env: dict[str, str]
     log_file: Path
     process: subprocess.Popen[bytes] | None = None
+    # PostgreSQL and Redis ports in production mode, kept across restarts.
+    services_ports: tuple[int, int] = field(default_factory=lambda: (free_port(), free_port()))
 
     @property
     def url(self) -> str:
@@ -150,6 +162,11 @@ class Server:
             "--jobs",
             "4",
         ]
+        if MODE == "production":
+            command += ["--production", "--instances", "2"]
+            command += ["--services-ports", f"{self.services_ports[0]},{self.services_ports[1]}"]
+            if self.directory not in PRODUCTION_DIRECTORIES:
+                PRODUCTION_DIRECTORIES.append(self.directory)
         # Its own process group, so `kill` takes `langgraph dev` down with it, as a crash would.
         self.process = subprocess.Popen(
             command,
@@ -158,7 +175,10 @@ class Server:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        deadline = time.monotonic() + 240
+        # Production starts PostgreSQL, Redis, migrations and two instances besides the
+        # catalog: on a loaded 2-core machine that took over 240 s.
+        ready_s = 600 if MODE == "production" else 240
+        deadline = time.monotonic() + ready_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 output = self.process.stdout.read().decode() if self.process.stdout else ""
@@ -169,7 +189,7 @@ class Server:
             except httpx.HTTPError:
                 pass
             time.sleep(0.5)
-        raise TimeoutError(f"server not ready in 240 s\n{self.log_tail()}")
+        raise TimeoutError(f"server not ready in {ready_s} s\n{self.log_tail()}")
 
     def stop(self) -> None:
         """Stop the server the way an operator would (SIGTERM) and wait for it."""
@@ -188,7 +208,11 @@ class Server:
         return get_client(url=self.url, api_key=API_KEY)
 
     def kill(self) -> None:
-        """Kill the server and its `langgraph dev` child at once (SIGKILL), as a crash would."""
+        """Kill the server and its engine processes at once (SIGKILL), as a crash would.
+
+        In production mode PostgreSQL and Redis run apart (their own sessions) and live on,
+        as they would on their own machines.
+        """
         if self.process is None:
             return
         os.killpg(self.process.pid, signal.SIGKILL)

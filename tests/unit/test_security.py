@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from langgraph_sdk import Auth
 
@@ -72,8 +74,17 @@ async def test_the_langgraph_auth_hook_needs_a_key(monkeypatch: pytest.MonkeyPat
     monkeypatch.delenv("TEXTCART_INSECURE_DEV", raising=False)
     monkeypatch.setenv("TEXTCART_API_KEYS", "key-one, key-two")
     user = await auth.authenticate({b"x-api-key": b"key-two"})
-    assert user["identity"].startswith("operator-") and "key-two" not in user["identity"]
-    for headers in ({}, {b"x-api-key": b"key-three"}, {b"authorization": b"Bearer key-one"}):
+    assert user["identity"] == "operators", "every operator key sees the shop's threads"
+    assert user["display_name"].startswith("operator-") and "key-two" not in str(user)
+    # The production server (Aegra) hands headers over decoded.
+    assert (await auth.authenticate({"x-api-key": "key-one"}))["identity"] == "operators"
+    refused_headers: list[dict[Any, Any]] = [
+        {},
+        {b"x-api-key": b"key-three"},
+        {"x-api-key": "key-three"},
+        {b"authorization": b"Bearer key-one"},
+    ]
+    for headers in refused_headers:
         with pytest.raises(Auth.exceptions.HTTPException) as refused:
             await auth.authenticate(headers)
         assert refused.value.status_code == 401

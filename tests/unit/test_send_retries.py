@@ -8,6 +8,7 @@ the message log and the inbox, never as answered.
 from __future__ import annotations
 
 import json
+from contextlib import AbstractAsyncContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,9 @@ class FailingRunner:
 
     def __init__(self, shoppers: ShopperStore) -> None:
         self.shoppers, self.runs = shoppers, 0
+
+    def one_at_a_time(self, shopper_id: str) -> AbstractAsyncContextManager[None]:
+        return nullcontext()  # one process: no other instance to wait for
 
     async def run(self, shopper_id: str, turn: dict[str, Any], **_: Any) -> dict[str, Any]:
         self.runs += 1

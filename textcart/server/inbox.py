@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,6 +28,8 @@ from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
 from textcart.graph.services import get_services
+from textcart.server.security import api_keys
+from textcart.server.thread_turns import ThreadTurns
 from textcart.tools.delivery import redeliver
 from textcart.tools.shopper_store import ShopperStore, now_utc, thread_id_for
 
@@ -53,13 +56,32 @@ class TurnRunner:
         """Use `assistant_id` (default `$TEXTCART_ASSISTANT` or the `textcart` graph)."""
         self.assistant_id = assistant_id or os.environ.get("TEXTCART_ASSISTANT", "textcart")
         self._client: LangGraphClient | None = None
+        # Set on the production server, which does not queue a thread's runs itself.
+        self.thread_turns: ThreadTurns | None = None
 
     @property
     def client(self) -> LangGraphClient:
-        """The SDK client; created on first use, inside the server's event loop."""
+        """The SDK client; created on first use, inside the server's event loop.
+
+        Under `langgraph dev` it calls the server in process. The production server
+        (Aegra) sets `TEXTCART_RUNS_URL` to its own address: the client goes there over
+        loopback with the first operator key, and any instance may run the turn.
+        """
         if self._client is None:
-            self._client = get_client()
+            url = os.environ.get("TEXTCART_RUNS_URL") or None
+            keys = api_keys()
+            self._client = get_client(url=url, api_key=keys[0] if url and keys else None)
         return self._client
+
+    def one_at_a_time(self, shopper_id: str) -> AbstractAsyncContextManager[None]:
+        """Hold the shopper's turn lock on the production server (no-op under `langgraph dev`).
+
+        The inbox checks a text and runs its turn inside it, so a text that reaches two
+        instances at once is answered by one and found answered by the other.
+        """
+        if self.thread_turns is None:
+            return nullcontext()
+        return self.thread_turns.turn(thread_id_for(shopper_id))
 
     async def run(
         self, shopper_id: str, turn: dict[str, Any], *, reply_in_response: bool = False
@@ -69,6 +91,8 @@ class TurnRunner:
         await self.client.threads.create(
             thread_id=thread_id, if_exists="do_nothing", metadata={"shopper_id": shopper_id}
         )
+        if self.thread_turns is not None:
+            return await self._streamed(thread_id, shopper_id, turn, reply_in_response)
         result = await self.client.runs.wait(
             thread_id,
             self.assistant_id,
@@ -78,6 +102,32 @@ class TurnRunner:
             if_not_exists="create",
         )
         return result if isinstance(result, dict) else {}
+
+    async def _streamed(
+        self, thread_id: str, shopper_id: str, turn: dict[str, Any], reply_in_response: bool
+    ) -> dict[str, Any]:
+        """Run a turn on the production server and return its final state.
+
+        Aegra's `runs.wait` looks for the end of a run every 2 s; its stream is pushed
+        through Redis as the run goes, so the last state arrives as soon as it is written.
+        """
+        state: dict[str, Any] = {}
+        async for part in self.client.runs.stream(
+            thread_id,
+            self.assistant_id,
+            input={"shopper_id": shopper_id, "trigger": None, **turn},
+            context={"reply_in_response": reply_in_response},
+            stream_mode=["values", "updates"],
+            if_not_exists="create",
+        ):
+            if part.event == "values" and isinstance(part.data, dict):
+                state = dict(part.data)
+            elif part.event == "updates" and isinstance(part.data, dict):
+                if "__interrupt__" in part.data:
+                    state["__interrupt__"] = part.data["__interrupt__"]
+            elif part.event == "error":
+                raise RuntimeError(f"the run failed: {part.data}")
+        return state
 
 
 def _reply_of(result: dict[str, Any]) -> str | None:
@@ -117,10 +167,20 @@ class Inbox:
     async def _answer_once(
         self, message_sid: str, phone: str, shopper_id: str, body: str
     ) -> str | None:
+        async with self.runner.one_at_a_time(shopper_id):
+            return await self._answer_locked(message_sid, phone, shopper_id, body)
+
+    async def _answer_locked(
+        self, message_sid: str, phone: str, shopper_id: str, body: str
+    ) -> str | None:
         item = await self.kv.aget(INBOX, message_sid)
         if item is not None and item.value.get("status") == "answered":
             log.info("retry of %s answered from the inbox", message_sid)
             return item.value.get("reply")  # type: ignore[no-any-return]
+        # The number first: a text the inbox holds can always be answered by SMS, even when
+        # the process dies right after accepting it.
+        if await self.shoppers.get_profile(shopper_id) is None:
+            await self.shoppers.upsert_profile(shopper_id, phone=phone)
         if item is None:
             await self.kv.aput(
                 INBOX,
@@ -132,8 +192,6 @@ class Inbox:
                     "received_at": now_utc().isoformat(),
                 },
             )
-        if await self.shoppers.get_profile(shopper_id) is None:
-            await self.shoppers.upsert_profile(shopper_id, phone=phone)
         reply = await self._reply(message_sid, shopper_id, body, in_response=True)
         await self._mark_answered(message_sid, shopper_id, reply)
         return reply
@@ -156,6 +214,14 @@ class Inbox:
             reply_in_response=in_response,
         )
         return _reply_of(result) if in_response else None
+
+    async def _recover_locked(self, sid: str, value: dict[str, Any]) -> bool:
+        """Recover one text under the shopper's turn lock, if no one answered it meanwhile."""
+        async with self.runner.one_at_a_time(value["shopper_id"]):
+            current = await self.kv.aget(INBOX, sid)
+            if current is None or current.value.get("status") == "answered":
+                return False
+            return await self._recover_one(sid, current.value)
 
     async def _recover_one(self, sid: str, value: dict[str, Any]) -> bool:
         """Answer one text whose turn never finished (or whose reply failed to send).
@@ -252,7 +318,7 @@ class Inbox:
                 if value.get("status") == "failed" and value.get("gave_up"):
                     continue
                 try:
-                    if await self._recover_one(sid, value):
+                    if await self._recover_locked(sid, value):
                         recovered += 1
                 except Exception as exc:  # noqa: BLE001 - left for the next recovery pass
                     log.warning("recovering %s failed: %s", sid, type(exc).__name__)

@@ -76,14 +76,15 @@ class ProactiveScheduler:
                 continue
             key = hashlib.sha256(f"{shopper_id}:{trigger}:{entry['not_before']}".encode())
             try:
-                result = await self.runner.run(
-                    shopper_id,
-                    {
-                        "text": None,
-                        "trigger": trigger,
-                        "message_id": f"{trigger}-{key.hexdigest()[:16]}",
-                    },
-                )
+                async with self.runner.one_at_a_time(shopper_id):
+                    result = await self.runner.run(
+                        shopper_id,
+                        {
+                            "text": None,
+                            "trigger": trigger,
+                            "message_id": f"{trigger}-{key.hexdigest()[:16]}",
+                        },
+                    )
             except Exception as exc:  # noqa: BLE001 - one shopper's failure is not everyone's
                 self._counts["failed"] += 1
                 log.warning("proactive %s failed: %s", trigger, type(exc).__name__)

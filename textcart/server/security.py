@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
 
 from textcart.tools import compliance
 
@@ -136,7 +137,14 @@ class RateLimits:
         self.events: RateLimitItem = parse(
             events or os.environ.get("TEXTCART_EVENTS_RATE", "") or DEFAULT_EVENTS_RATE
         )
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        # Per process by default; the production server shares one Redis across instances
+        # (`TEXTCART_RATE_LIMIT_STORAGE=async+redis://...`), or a number would get the rate
+        # once per instance.
+        shared = os.environ.get("TEXTCART_RATE_LIMIT_STORAGE", "").strip()
+        storage = (
+            storage_from_string(shared, implementation="redispy") if shared else MemoryStorage()
+        )
+        self._limiter = MovingWindowRateLimiter(storage)
 
     async def _hit(self, item: RateLimitItem, *key: str, cost: int = 1) -> Limited | None:
         if await self._limiter.hit(item, *key, cost=cost):
