@@ -21,7 +21,7 @@ from langgraph.store.base import BaseStore
 
 from textcart.graph.builder import compile_graph
 from textcart.graph.context import Context
-from textcart.graph.state import Trigger, TurnInput, TurnState
+from textcart.graph.state import TurnInput, TurnState
 from textcart.persistence import open_persistence
 from textcart.tools.shopper_store import (
     ShopperStore,
@@ -29,6 +29,7 @@ from textcart.tools.shopper_store import (
     shopper_id_for_phone,
     thread_id_for,
 )
+from textcart.vocabulary.labels import Trigger
 
 log = logging.getLogger("textcart.agent")
 # Carriers concatenate long texts up to about ten segments; anything longer is not an SMS.

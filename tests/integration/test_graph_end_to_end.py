@@ -10,7 +10,7 @@ from textcart.agent import Agent, InvalidInput
 from textcart.conversations import play, seed_demo_shoppers
 from textcart.demo_store.loader import load_conversations, load_shoppers
 from textcart.graph.context import Context
-from textcart.graph.state import INTENTS, MESSAGE_TYPES, TONES
+from textcart.vocabulary.labels import INTENTS, MESSAGE_TYPES, TONES
 
 pytestmark = pytest.mark.usefixtures("demo_catalog")
 

@@ -22,7 +22,7 @@ from textcart.agent import Agent
 from textcart.answers.knowledge import load_knowledge
 from textcart.demo_store.loader import demo_dir
 from textcart.graph.context import Context
-from textcart.graph.state import likelihood_band
+from textcart.vocabulary.labels import likelihood_band
 
 pytestmark = pytest.mark.usefixtures("demo_catalog")
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 
-from textcart.answers.records import AskedQuestion, QuestionKind
-from textcart.graph.needs import read_needs
+from textcart.rules.needs import read_needs
+from textcart.vocabulary.answers import AskedQuestion, QuestionKind
 
 # Colour words shoppers use, mapped to the colour families the catalog's `colors` hold.
 COLOUR_WORDS: dict[str, str] = {

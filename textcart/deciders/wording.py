@@ -10,8 +10,8 @@ from typing import Any, TypedDict
 from langchain_core.language_models import BaseChatModel
 
 from textcart.deciders.base import load_prompt_file, prompt_messages
-from textcart.graph.state import SmsDraft
 from textcart.tools.llm import ainvoke_structured
+from textcart.vocabulary.outputs import SmsDraft
 
 
 class SmsFacts(TypedDict, total=False):

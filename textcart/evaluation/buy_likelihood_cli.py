@@ -25,10 +25,11 @@ from textcart.evaluation.buy_likelihood import (
     read_sessions,
     score,
 )
-from textcart.graph.state import Behaviour, BuyLikelihoodResult
 from textcart.progress import progress_bar
 from textcart.tools.llm import chat_model, structured_method
 from textcart.tools.local_llm import LocalModelError
+from textcart.vocabulary.outputs import BuyLikelihoodResult
+from textcart.vocabulary.records import Behaviour
 
 _console, _out, _fail = cli_output.console, cli_output.out, cli_output.fail
 

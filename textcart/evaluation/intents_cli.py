@@ -25,10 +25,10 @@ from textcart.evaluation.intents import (
     read_labelled,
     score,
 )
-from textcart.graph.state import IntentResult
 from textcart.progress import progress_bar
 from textcart.tools.embeddings import get_embedder
 from textcart.tools.llm import chat_model, structured_method
+from textcart.vocabulary.outputs import IntentResult
 
 _console, _out, _fail = cli_output.console, cli_output.out, cli_output.fail
 

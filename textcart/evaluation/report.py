@@ -63,11 +63,12 @@ from textcart.evaluation.plots import (
     policy_png,
     roc_png,
 )
-from textcart.graph.state import Behaviour, BuyLikelihoodResult, IntentResult
 from textcart.progress import progress_bar
 from textcart.tools.embeddings import get_embedder
 from textcart.tools.llm import StructuredMethod, chat_model, structured_method
 from textcart.tools.local_llm import LocalModelError
+from textcart.vocabulary.outputs import BuyLikelihoodResult, IntentResult
+from textcart.vocabulary.records import Behaviour
 
 DEFAULT_INTENTS = Path("../shared/data/intents/dev.csv")
 DEFAULT_SESSIONS = Path("../shared/data/sessions/online_shoppers_train.csv")

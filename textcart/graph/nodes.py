@@ -15,7 +15,6 @@ from langgraph.types import Command, interrupt
 from pydantic import BaseModel
 
 from textcart.answers.question import COLOUR_WORDS, read_question
-from textcart.answers.records import PRODUCT_KINDS, Answer
 from textcart.answers.turn import UNANSWERABLE, answer_turn
 from textcart.deciders.base import Decided, decide, load_prompt_file
 from textcart.deciders.buy_likelihood import llm_buy_likelihood
@@ -25,7 +24,6 @@ from textcart.deciders.next_message import NextMessageCase, llm_next_message
 from textcart.deciders.tone import llm_tone
 from textcart.deciders.wording import SmsFacts, llm_wording
 from textcart.graph.context import Context
-from textcart.graph.needs import read_conversation_needs, read_needs
 from textcart.graph.personalise import (
     CANDIDATES,
     RESULTS,
@@ -39,30 +37,15 @@ from textcart.graph.personalise import (
     product_kinds,
     rerank,
 )
-from textcart.graph.references import (
+from textcart.graph.services import Services, get_services
+from textcart.graph.state import TurnState, decision_value, decisions_of
+from textcart.rules.needs import read_conversation_needs, read_needs
+from textcart.rules.references import (
     colourway_reference,
     fresh_recommendations,
     model_name,
     name_match,
     resolve_reference,
-)
-from textcart.graph.services import Services, get_services
-from textcart.graph.state import (
-    FitResult,
-    GateResult,
-    HumanReview,
-    IntentResult,
-    MessageType,
-    NextMessageResult,
-    Outbound,
-    ProductCard,
-    Recommended,
-    ShopperContext,
-    TranscriptLine,
-    TurnState,
-    decision_value,
-    decisions_of,
-    likelihood_band,
 )
 from textcart.tools import compliance, send_windows
 from textcart.tools import consent as consent_rules
@@ -70,6 +53,18 @@ from textcart.tools.catalog import Catalog, Product, SearchFilters
 from textcart.tools.delivery import deliver as deliver_text
 from textcart.tools.injection import injection_signals
 from textcart.tools.shopper_store import ShopperStore, mask_phone
+from textcart.vocabulary.answers import PRODUCT_KINDS, Answer
+from textcart.vocabulary.labels import MessageType, likelihood_band
+from textcart.vocabulary.outputs import FitResult, IntentResult, NextMessageResult
+from textcart.vocabulary.records import (
+    GateResult,
+    HumanReview,
+    Outbound,
+    ProductCard,
+    Recommended,
+    ShopperContext,
+    TranscriptLine,
+)
 
 log = logging.getLogger("textcart.graph")
 T = TypeVar("T", bound=BaseModel)
@@ -610,7 +605,7 @@ async def retrieve_products(state: TurnState, runtime: Runtime[Context]) -> dict
     Hard constraints (in stock, a size said in the conversation, the budget, nothing
     already bought) are Weaviate filters. Inside them the shopper's history shapes the
     search: see `textcart.graph.personalise`. "The first one" or "the cheaper one" names a
-    product the store recommended last (`textcart.graph.references`). Weaviate being down
+    product the store recommended last (`textcart.rules.references`). Weaviate being down
     never fails the turn: the reply goes out without products and the next turn reconnects.
     """
     intent = decision_value(state, "intent", "other")
@@ -894,6 +889,7 @@ async def choose_next_message(state: TurnState, runtime: Runtime[Context]) -> Co
             case={**case, "trigger": trigger},  # type: ignore[typeddict-unknown-key]
             text=state.get("text"),
             recent_lines=_recent_lines(state),
+            learned_from=services.next_message.policy,
         ),
         classic,
     )

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 # The fixed vocabularies live with the graph's state; the prompt files must use them.
-from textcart.graph.state import Intent, MessageType, Tone
+from textcart.vocabulary.labels import Intent, MessageType, Tone
 
 LikelihoodBand = Literal["low", "medium", "high"]
 PromptName = Literal["intent", "tone", "buy_likelihood", "next_message", "fit", "wording"]

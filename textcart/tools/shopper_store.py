@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from langgraph.store.base import BaseStore
 
-from textcart.graph.state import Behaviour, ShopperContext
 from textcart.tools.phone_numbers import parse_phone
+from textcart.vocabulary.records import Behaviour, ShopperContext
 
 EventType = Literal["viewed", "added_to_cart", "checkout_started", "purchased", "clicked_link"]
 EVENT_TYPES: tuple[str, ...] = (
