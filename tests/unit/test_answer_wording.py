@@ -14,8 +14,8 @@ from textcart.agent import Agent
 from textcart.deciders.wording import ClassicWording, SmsFacts
 from textcart.graph.builder import compile_graph
 from textcart.graph.context import Context
-from textcart.graph.nodes import _unbacked_claims
 from textcart.graph.services import build_services, set_services
+from textcart.rules.grounding import unbacked_claims
 
 
 async def test_the_answer_comes_first() -> None:
@@ -63,7 +63,7 @@ def test_claims_the_facts_do_not_back(draft: str, problem: str) -> None:
     facts = SmsFacts(
         store="Shop", product="Trail Runner — Black", evidence="sizes 8, 9; in stock 9"
     )
-    assert any(problem in p for p in _unbacked_claims(draft, facts, "do you have it?")), draft
+    assert any(problem in p for p in unbacked_claims(draft, facts, "do you have it?")), draft
 
 
 def test_claims_the_facts_back_pass() -> None:
@@ -76,7 +76,7 @@ def test_claims_the_facts_back_pass() -> None:
     draft = (
         "Yes! The Trail Runner is in stock in 9 in Black. Only 1 size left, sizes can go quickly."
     )
-    assert _unbacked_claims(draft, facts, "got it in a 9?") == []
+    assert unbacked_claims(draft, facts, "got it in a 9?") == []
 
 
 # --- an LLM draft the guard refuses goes back to the model once ------------------------

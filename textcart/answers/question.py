@@ -13,31 +13,9 @@ import re
 
 from textcart.rules.needs import read_needs
 from textcart.vocabulary.answers import AskedQuestion, QuestionKind
+from textcart.vocabulary.colours import COLOUR_WORDS
 
 # Colour words shoppers use, mapped to the colour families the catalog's `colors` hold.
-COLOUR_WORDS: dict[str, str] = {
-    "black": "black",
-    "white": "white",
-    "grey": "grey",
-    "gray": "grey",
-    "charcoal": "grey",
-    "blue": "blue",
-    "navy": "navy",
-    "teal": "teal",
-    "green": "green",
-    "olive": "olive",
-    "red": "red",
-    "orange": "orange",
-    "yellow": "yellow",
-    "pink": "pink",
-    "purple": "purple",
-    "lavender": "purple",
-    "plum": "purple",
-    "brown": "brown",
-    "tan": "tan",
-    "beige": "tan",
-    "coral": "orange",
-}
 
 
 def _any(*alternatives: str) -> re.Pattern[str]:

@@ -42,8 +42,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from textcart.rules.references import COLOURS
 from textcart.tools.catalog import Product, ProductHit
+from textcart.vocabulary.colours import COLOURS
 from textcart.vocabulary.records import Personalisation, ShopperContext
 
 BEHAVIOUR_WEIGHT = 0.25

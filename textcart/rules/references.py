@@ -14,14 +14,8 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
+from textcart.vocabulary.colours import COLOURS
 from textcart.vocabulary.records import ProductCard, Recommended
-
-# Colour words a shopper uses to pick a colourway ("the black one").
-COLOURS = (
-    "black", "white", "grey", "gray", "navy", "blue", "teal", "green", "olive", "red",
-    "orange", "yellow", "pink", "purple", "lavender", "brown", "tan", "beige", "charcoal",
-)  # fmt: skip
-
 
 FRESH_FOR = timedelta(hours=24)
 _WORD = re.compile(r"[a-z0-9]+")

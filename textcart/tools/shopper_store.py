@@ -69,11 +69,6 @@ def thread_id_for(shopper_id: str) -> str:
     return str(uuid.uuid5(_THREAD_NAMESPACE, shopper_id))
 
 
-def mask_phone(phone: str) -> str:
-    """A phone number safe for logs: country code and last two digits only."""
-    return phone[:2] + "*" * max(len(phone) - 4, 0) + phone[-2:] if len(phone) > 4 else "***"
-
-
 def now_utc() -> datetime:
     """The current time, timezone-aware."""
     return datetime.now(UTC)

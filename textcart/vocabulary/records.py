@@ -145,3 +145,28 @@ class ShopperNeeds(TypedDict):
 
     budget_max: float | None
     size: str | None
+
+
+class SmsFacts(TypedDict, total=False):
+    """Everything a message may say. The output guard checks texts against these facts."""
+
+    name: str
+    store: str
+    product: str
+    price: str
+    highlight: str
+    alternative: str
+    alternative_price: str
+    products: str
+    link: str
+    offer_code: str
+    offer_percent: str
+    order_line: str
+    question: str
+    # The answer to what the shopper asked (said first) and the evidence behind it.
+    answer: str
+    evidence: str
+    # A low-stock line, present only when stock really is low.
+    scarcity: str
+    # What will happen after a hand-off, and only that.
+    handoff: str
