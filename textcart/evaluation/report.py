@@ -45,7 +45,6 @@ from textcart.evaluation.buy_likelihood import (
     read_sessions,
 )
 from textcart.evaluation.buy_likelihood import score as score_sessions
-from textcart.evaluation.cli_output import llm_timeout_s
 from textcart.evaluation.intents import (
     IntentScores,
     LabelledTexts,
@@ -65,7 +64,7 @@ from textcart.evaluation.plots import (
 )
 from textcart.progress import progress_bar
 from textcart.tools.embeddings import get_embedder
-from textcart.tools.llm import StructuredMethod, chat_model, structured_method
+from textcart.tools.llm import StructuredMethod, chat_model, llm_timeout_s, structured_method
 from textcart.tools.local_llm import LocalModelError
 from textcart.vocabulary.outputs import BuyLikelihoodResult, IntentResult
 from textcart.vocabulary.records import Behaviour
