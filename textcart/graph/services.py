@@ -33,7 +33,7 @@ from textcart.tools.embeddings import Embedder, get_embedder
 from textcart.tools.llm import chat_model, structured_method
 from textcart.tools.orders import FileOrderBook, OrderBook
 from textcart.tools.sms import Sender, sender_from_env
-from textcart.tools.weaviate_server import connect_async
+from textcart.tools.weaviate_client import connect_async
 
 log = logging.getLogger("textcart.services")
 
