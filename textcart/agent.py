@@ -6,7 +6,6 @@ text longer than any SMS gets a clear error before anything is stored.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping
@@ -14,7 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.store.base import BaseStore
@@ -206,28 +205,26 @@ class Agent:
 async def run_due_proactive(agent: Agent, now: datetime | None = None) -> list[TurnState]:
     """Run every queued proactive send that is due, once each; returns the turns run.
 
-    Each entry is taken off the queue before its turn runs, as the server's scheduler
-    does: the gate may queue the same trigger again (quiet hours again), and that new entry
-    must survive; queuing keeps the earlier time, so clearing afterwards would drop it.
-    Each send runs under a message id derived from its queue entry. A shopper without a
-    profile any more is dropped from the queue.
+    The queue is drained as the server's scheduler drains it (`take_due_proactive`); each
+    send runs under a message id derived from its queue entry. A shopper without a profile
+    any more is dropped from the queue.
     """
     now = now or now_utc()
     turns: list[TurnState] = []
-    for entry in await agent.shoppers.due_proactive(now):
-        shopper_id, trigger, not_before = entry["shopper_id"], entry["trigger"], entry["not_before"]
-        if not await agent.shoppers.clear_proactive(shopper_id, trigger, not_before):
-            continue
-        profile = await agent.shoppers.get_profile(shopper_id)
+    async for due in agent.shoppers.take_due_proactive(now):
+        profile = await agent.shoppers.get_profile(due.shopper_id)
         if profile and profile.get("phone"):
-            key = hashlib.sha256(f"{shopper_id}:{trigger}:{not_before}".encode()).hexdigest()
+            # The queue holds whatever trigger was queued; `trigger` refuses unknown ones.
+            trigger = cast(Trigger, due.trigger)
             try:
                 turns.append(
                     await agent.trigger(
-                        profile["phone"], trigger, message_id=f"out-q-{key[:24]}", at=now
+                        profile["phone"], trigger, message_id=f"out-q-{due.key[:24]}", at=now
                     )
                 )
             except InvalidInput as exc:
                 # An entry that can never run (unknown trigger) must not block the queue.
-                log.warning("dropping queued %s for shopper %s: %s", trigger, shopper_id, exc)
+                log.warning(
+                    "dropping queued %s for shopper %s: %s", due.trigger, due.shopper_id, exc
+                )
     return turns
