@@ -81,7 +81,7 @@ class Agent:
             raise InvalidInput("text must be a string")
         if len(text) > MAX_INBOUND_CHARS:
             raise InvalidInput(f"text is {len(text)} characters; the limit is {MAX_INBOUND_CHARS}")
-        shopper_id = self._shopper_id(phone)
+        shopper_id = self.shopper_id(phone)
         profile = await self.shoppers.get_profile(shopper_id)
         if profile is None:
             # First text from this number: keep the number so replies can be sent.
@@ -106,7 +106,7 @@ class Agent:
         """
         if trigger not in ("browse_abandonment", "cart_abandonment"):
             raise InvalidInput(f"unknown trigger {trigger!r}")
-        shopper_id = self._shopper_id(phone)
+        shopper_id = self.shopper_id(phone)
         if await self.shoppers.get_profile(shopper_id) is None:
             raise InvalidInput("unknown shopper: proactive texts go only to known shoppers")
         turn: dict[str, Any] = {
@@ -140,7 +140,7 @@ class Agent:
 
     async def state(self, phone: str) -> TurnState:
         """The shopper's thread state as last checkpointed."""
-        config = {"configurable": {"thread_id": thread_id_for(self._shopper_id(phone))}}
+        config = {"configurable": {"thread_id": thread_id_for(self.shopper_id(phone))}}
         snapshot = await self.graph.aget_state(config)  # type: ignore[arg-type]
         return snapshot.values  # type: ignore[return-value]
 
@@ -164,7 +164,7 @@ class Agent:
         `consent_source` ("demo", "script", "simulation") as its source and proof, so a
         seeded opt-in is never mistaken for a shopper's own.
         """
-        shopper_id = self._shopper_id(phone)
+        shopper_id = self.shopper_id(phone)
         await self.shoppers.upsert_profile(
             shopper_id,
             phone=phone,
@@ -195,7 +195,8 @@ class Agent:
         return shopper_id
 
     @staticmethod
-    def _shopper_id(phone: str) -> str:
+    def shopper_id(phone: str) -> str:
+        """The shopper id of a phone number (a hash; refuses numbers that cannot exist)."""
         try:
             return shopper_id_for_phone(phone)
         except ValueError as exc:

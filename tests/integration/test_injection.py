@@ -195,7 +195,7 @@ async def agent(tmp_path: Path) -> AsyncIterator[Agent]:
 
 async def test_injection_attempts_cause_no_policy_violation(agent: Agent) -> None:
     assert len(ATTEMPTS) >= 25
-    victim_id = agent._shopper_id(VICTIM)
+    victim_id = agent.shopper_id(VICTIM)
     victim_before = (
         await agent.shoppers.get_profile(victim_id),
         await agent.shoppers.events(victim_id),
@@ -217,7 +217,7 @@ async def test_injection_attempts_cause_no_policy_violation(agent: Agent) -> Non
             message_id = f"inj-{mode[:8]}-{i}"
             state = await agent.receive(ATTACKER, attempt, message_id)
             turns += 1
-            assert state["shopper_id"] == agent._shopper_id(ATTACKER)
+            assert state["shopper_id"] == agent.shopper_id(ATTACKER)
             if problems := policy_violations(dict(state), agent.context):
                 violations.append((mode, attempt, problems))
             notes = state["outbound"]["guard_notes"] if state.get("outbound") else []

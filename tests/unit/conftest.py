@@ -1,4 +1,4 @@
-"""What every unit test shares: no unit test reaches a real model.
+"""What unit tests share: real classic services, no Weaviate, and no real model.
 
 A real model (the local llama.cpp server, or any OpenAI-compatible service) belongs in
 tests/integration. A unit test that reaches one fails, even when the code under test falls
@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from langchain_openai import ChatOpenAI
 
+from textcart.graph.services import Services, build_services, set_services
 from textcart.tools import local_llm
 
 
@@ -39,3 +40,18 @@ def real_model_attempts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     yield attempts
     if attempts:
         pytest.fail(f"unit test reached a real model ({', '.join(sorted(set(attempts)))})")
+
+
+@pytest.fixture(scope="module")
+def services() -> Iterator[Services]:
+    """The real classic services (embedder, fitted deciders, knowledge), built per module."""
+    built = build_services()
+    set_services(built)
+    yield built
+    set_services(None)
+
+
+@pytest.fixture
+def no_weaviate(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point the catalog at a port nothing listens on: retrieval must degrade, never fail."""
+    monkeypatch.setenv("WEAVIATE_URL", "http://127.0.0.1:9")

@@ -14,8 +14,9 @@ from textcart.agent import Agent
 from textcart.deciders.wording import ClassicWording, SmsFacts
 from textcart.graph.builder import compile_graph
 from textcart.graph.context import Context
-from textcart.graph.services import build_services, set_services
 from textcart.rules.grounding import unbacked_claims
+
+pytestmark = pytest.mark.usefixtures("services", "no_weaviate")
 
 
 async def test_the_answer_comes_first() -> None:
@@ -87,18 +88,6 @@ REPLIES = {
     "ToneResult": {"label": "friendly"},
     "NextMessageResult": {"message_type": "answer_question"},
 }
-
-
-@pytest.fixture(scope="module", autouse=True)
-def services() -> Any:
-    set_services(build_services())
-    yield
-    set_services(None)
-
-
-@pytest.fixture(autouse=True)
-def no_weaviate(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("WEAVIATE_URL", "http://127.0.0.1:9")
 
 
 async def _turn(drafts: list[str]) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from langgraph.store.memory import InMemoryStore
 from textcart.agent import MAX_INBOUND_CHARS, Agent, InvalidInput
 from textcart.graph.builder import compile_graph
 from textcart.graph.context import Context
-from textcart.graph.services import build_services, set_services
+from textcart.graph.services import Services
 from textcart.tools.compliance import sms_segments
 
 EXAMPLES = 150
@@ -53,13 +53,11 @@ phones = st.one_of(
 
 
 @pytest.fixture(scope="module", autouse=True)
-def agent() -> Iterator[None]:
-    set_services(build_services())
+def agent(services: Services) -> Iterator[None]:
     graph = compile_graph(checkpointer=InMemorySaver(), store=InMemoryStore())
     _AGENT["agent"] = Agent(graph=graph, store=graph.store, context=Context(model=None))  # type: ignore[arg-type]
     yield
     _AGENT.clear()
-    set_services(None)
     # Checked here, after the fuzz test, whichever tests ran before or after it.
     if RESULTS["examples"]:
         assert RESULTS["examples"] == EXAMPLES, RESULTS
@@ -67,12 +65,8 @@ def agent() -> Iterator[None]:
         assert RESULTS["turns"] >= EXAMPLES // 4 and RESULTS["refused"] >= EXAMPLES // 4, RESULTS
 
 
-@pytest.fixture(autouse=True)
-def no_weaviate(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("WEAVIATE_URL", "http://127.0.0.1:9")  # nothing listens on port 9
-
-
 RESULTS: dict[str, int] = {"examples": 0, "turns": 0, "refused": 0}
+pytestmark = pytest.mark.usefixtures("no_weaviate")
 
 
 @settings(

@@ -71,6 +71,14 @@ class Services:
                 self._models[spec] = chat_model(spec, timeout_s=timeout_s)
             return self._models[spec], structured_method(spec)
 
+    def use_model(self, spec: str, model: BaseChatModel | None) -> None:
+        """Answer `spec` with `model` from now on (tests, simulations); None forgets it."""
+        with self._models_lock:
+            if model is None:
+                self._models.pop(spec, None)
+            else:
+                self._models[spec] = model
+
     def sender(self) -> Sender:
         """Where texts outside a webhook response go: Twilio if configured, else the outbox."""
         if self.outbound is None:
