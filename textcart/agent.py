@@ -6,7 +6,6 @@ text longer than any SMS gets a clear error before anything is stored.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping
@@ -14,14 +13,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.store.base import BaseStore
 
 from textcart.graph.builder import compile_graph
 from textcart.graph.context import Context
-from textcart.graph.state import Trigger, TurnInput, TurnState
+from textcart.graph.state import TurnInput, TurnState
 from textcart.persistence import open_persistence
 from textcart.tools.shopper_store import (
     ShopperStore,
@@ -29,6 +28,7 @@ from textcart.tools.shopper_store import (
     shopper_id_for_phone,
     thread_id_for,
 )
+from textcart.vocabulary.labels import Trigger
 
 log = logging.getLogger("textcart.agent")
 # Carriers concatenate long texts up to about ten segments; anything longer is not an SMS.
@@ -81,7 +81,7 @@ class Agent:
             raise InvalidInput("text must be a string")
         if len(text) > MAX_INBOUND_CHARS:
             raise InvalidInput(f"text is {len(text)} characters; the limit is {MAX_INBOUND_CHARS}")
-        shopper_id = self._shopper_id(phone)
+        shopper_id = self.shopper_id(phone)
         profile = await self.shoppers.get_profile(shopper_id)
         if profile is None:
             # First text from this number: keep the number so replies can be sent.
@@ -106,7 +106,7 @@ class Agent:
         """
         if trigger not in ("browse_abandonment", "cart_abandonment"):
             raise InvalidInput(f"unknown trigger {trigger!r}")
-        shopper_id = self._shopper_id(phone)
+        shopper_id = self.shopper_id(phone)
         if await self.shoppers.get_profile(shopper_id) is None:
             raise InvalidInput("unknown shopper: proactive texts go only to known shoppers")
         turn: dict[str, Any] = {
@@ -140,7 +140,7 @@ class Agent:
 
     async def state(self, phone: str) -> TurnState:
         """The shopper's thread state as last checkpointed."""
-        config = {"configurable": {"thread_id": thread_id_for(self._shopper_id(phone))}}
+        config = {"configurable": {"thread_id": thread_id_for(self.shopper_id(phone))}}
         snapshot = await self.graph.aget_state(config)  # type: ignore[arg-type]
         return snapshot.values  # type: ignore[return-value]
 
@@ -164,7 +164,7 @@ class Agent:
         `consent_source` ("demo", "script", "simulation") as its source and proof, so a
         seeded opt-in is never mistaken for a shopper's own.
         """
-        shopper_id = self._shopper_id(phone)
+        shopper_id = self.shopper_id(phone)
         await self.shoppers.upsert_profile(
             shopper_id,
             phone=phone,
@@ -195,7 +195,8 @@ class Agent:
         return shopper_id
 
     @staticmethod
-    def _shopper_id(phone: str) -> str:
+    def shopper_id(phone: str) -> str:
+        """The shopper id of a phone number (a hash; refuses numbers that cannot exist)."""
         try:
             return shopper_id_for_phone(phone)
         except ValueError as exc:
@@ -205,28 +206,26 @@ class Agent:
 async def run_due_proactive(agent: Agent, now: datetime | None = None) -> list[TurnState]:
     """Run every queued proactive send that is due, once each; returns the turns run.
 
-    Each entry is taken off the queue before its turn runs, as the server's scheduler
-    does: the gate may queue the same trigger again (quiet hours again), and that new entry
-    must survive; queuing keeps the earlier time, so clearing afterwards would drop it.
-    Each send runs under a message id derived from its queue entry. A shopper without a
-    profile any more is dropped from the queue.
+    The queue is drained as the server's scheduler drains it (`take_due_proactive`); each
+    send runs under a message id derived from its queue entry. A shopper without a profile
+    any more is dropped from the queue.
     """
     now = now or now_utc()
     turns: list[TurnState] = []
-    for entry in await agent.shoppers.due_proactive(now):
-        shopper_id, trigger, not_before = entry["shopper_id"], entry["trigger"], entry["not_before"]
-        if not await agent.shoppers.clear_proactive(shopper_id, trigger, not_before):
-            continue
-        profile = await agent.shoppers.get_profile(shopper_id)
+    async for due in agent.shoppers.take_due_proactive(now):
+        profile = await agent.shoppers.get_profile(due.shopper_id)
         if profile and profile.get("phone"):
-            key = hashlib.sha256(f"{shopper_id}:{trigger}:{not_before}".encode()).hexdigest()
+            # The queue holds whatever trigger was queued; `trigger` refuses unknown ones.
+            trigger = cast(Trigger, due.trigger)
             try:
                 turns.append(
                     await agent.trigger(
-                        profile["phone"], trigger, message_id=f"out-q-{key[:24]}", at=now
+                        profile["phone"], trigger, message_id=f"out-q-{due.key[:24]}", at=now
                     )
                 )
             except InvalidInput as exc:
                 # An entry that can never run (unknown trigger) must not block the queue.
-                log.warning("dropping queued %s for shopper %s: %s", trigger, shopper_id, exc)
+                log.warning(
+                    "dropping queued %s for shopper %s: %s", due.trigger, due.shopper_id, exc
+                )
     return turns

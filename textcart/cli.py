@@ -42,6 +42,7 @@ from textcart.paths import data_dir
 from textcart.progress import progress_bar
 from textcart.simulation import cli as simulation_cli
 from textcart.tools.catalog_files import read_products
+from textcart.tools.llm import llm_timeout_s
 
 app = typer.Typer(
     help="textcart: an SMS commerce agent built as a LangGraph state machine.",
@@ -100,18 +101,11 @@ def _data_dir(data: Path | None) -> Path:
     return data_dir()
 
 
-# The bundled model needs several seconds per decision on two cores; unless the user set a
-# budget, give it one it can meet so the demo shows its answers rather than fallbacks.
-LOCAL_MODEL_TIMEOUT_S = 60.0
-
-
 def _context(model: str | None) -> Context:
     context = Context()
     if model:
         context = replace(context, model=model)
-    if context.model == "local" and "TEXTCART_LLM_TIMEOUT_S" not in os.environ:
-        context = replace(context, llm_timeout_s=LOCAL_MODEL_TIMEOUT_S)
-    return context
+    return replace(context, llm_timeout_s=llm_timeout_s(context.model))
 
 
 async def _load_catalog(path: Path, collection: str, quiet: bool = False) -> tuple[int, int]:

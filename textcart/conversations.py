@@ -26,9 +26,10 @@ from textcart.demo_store.loader import (
     ScriptShopper,
     load_shoppers,
 )
-from textcart.graph.state import TurnState, decision_value, decisions_of, likelihood_band
+from textcart.graph.state import TurnState, decision_value, decisions_of
 from textcart.tools import compliance
 from textcart.tools.shopper_store import now_utc, shopper_id_for_phone
+from textcart.vocabulary.labels import likelihood_band
 
 
 @dataclass

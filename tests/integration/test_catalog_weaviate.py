@@ -12,13 +12,11 @@ import weaviate
 from textcart.tools.catalog import Catalog, Product, SearchFilters
 from textcart.tools.catalog_files import read_products
 from textcart.tools.embeddings import Embedder, get_embedder
+from textcart.tools.weaviate_client import _Remote, connect, connect_async
 from textcart.tools.weaviate_server import (
     INSTALL_HINT,
     EmbeddedWeaviate,
     WeaviateUnavailable,
-    _Remote,
-    connect,
-    connect_async,
     ensure_embedded,
     locate_binary,
     stop_embedded,

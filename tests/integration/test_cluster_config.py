@@ -28,7 +28,7 @@ SEARCH = """
 import asyncio, json
 from textcart.tools.catalog import Catalog, SearchFilters
 from textcart.tools.embeddings import get_embedder
-from textcart.tools.weaviate_server import connect_async
+from textcart.tools.weaviate_client import connect_async
 
 async def main():
     client = await connect_async()

@@ -44,7 +44,7 @@ async def agent(tmp_path: Path) -> AsyncIterator[Agent]:
 
 
 async def outbound(agent: Agent, phone: str) -> list[dict[str, Any]]:
-    log = await agent.shoppers.messages(agent._shopper_id(phone))
+    log = await agent.shoppers.messages(agent.shopper_id(phone))
     return [m for m in log if m["direction"] == "outbound"]
 
 
@@ -70,7 +70,7 @@ async def test_every_opt_out_variant_gets_one_confirmation_then_silence(agent: A
         await agent.receive(phone, variant)  # a second opt-out gets no second confirmation
         await agent.trigger(phone, "cart_abandonment")
         after_opt_out += len(await outbound(agent, phone)) - sent_before
-        consent = await agent.shoppers.get_consent(agent._shopper_id(phone))
+        consent = await agent.shoppers.get_consent(agent.shopper_id(phone))
         assert consent["status"] == "opted_out"
         # The seeded opt-in (an import, with its proof), then the shopper's own opt-out.
         assert [h["status"] for h in consent["history"]] == ["subscribed", "opted_out"], variant
@@ -96,7 +96,7 @@ async def test_start_resubscribes_and_yes_is_an_answer(agent: Agent) -> None:
     assert "subscribed again" in (start["outbound"] or {}).get("text", "")
     help_ = await agent.receive(phone, "HELP")
     assert "Reply STOP" in help_["outbound"]["text"]
-    history = (await agent.shoppers.get_consent(agent._shopper_id(phone)))["history"]
+    history = (await agent.shoppers.get_consent(agent.shopper_id(phone)))["history"]
     assert [(h["status"], h["source"], h.get("detail")) for h in history] == [
         ("subscribed", "import", None),
         ("opted_out", "keyword", "STOP"),
@@ -224,7 +224,7 @@ async def test_a_number_that_never_opted_in_gets_answers_but_no_nudge(agent: Age
     phone = "+12125550132"
     reply = await agent.receive(phone, "any trail runners in a 10?")
     assert reply["outbound"] and reply["outbound"]["text"]
-    await agent.shoppers.add_event(agent._shopper_id(phone), "added_to_cart", "TH-RIDGE-TR-M-BLU")
+    await agent.shoppers.add_event(agent.shopper_id(phone), "added_to_cart", "TH-RIDGE-TR-M-BLU")
     nudge = await agent.trigger(phone, "cart_abandonment")
     assert nudge["outbound"] is None and "not opted in" in nudge["gate"]["reason"]
     assert [m for m in await outbound(agent, phone) if m.get("proactive")] == []
@@ -240,7 +240,7 @@ async def test_a_florida_number_gets_8_to_8_and_three_a_day(agent: Agent) -> Non
     assert held["outbound"] is None and "FL" in held["gate"]["reason"]
     (queued,) = await agent.shoppers.queued_proactive()
     assert queued["not_before"] == datetime(2026, 6, 3, 8, tzinfo=miami).astimezone(UTC).isoformat()
-    await agent.shoppers.clear_proactive(agent._shopper_id(phone), "browse_abandonment")
+    await agent.shoppers.clear_proactive(agent.shopper_id(phone), "browse_abandonment")
     sent = []
     for n, hour in enumerate((9, 11, 13, 15)):
         state = await agent.trigger(

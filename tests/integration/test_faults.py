@@ -42,7 +42,7 @@ TEXTS = [
 
 async def assert_each_text_logged_and_answered_once(agent: Agent, phone: str, said: list[str]):
     """0 lost inbound messages and 0 duplicate replies, from the message log and the thread."""
-    log = await agent.shoppers.messages(agent._shopper_id(phone))
+    log = await agent.shoppers.messages(agent.shopper_id(phone))
     inbound = [m for m in log if m["direction"] == "inbound"]
     outbound = [m for m in log if m["direction"] == "outbound"]
     assert [m["text"] for m in inbound] == said

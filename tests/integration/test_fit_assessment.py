@@ -17,7 +17,8 @@ from textcart.conversations import seed_demo_shoppers
 from textcart.deciders.fit import grounded
 from textcart.demo_store.loader import load_conversations, load_shoppers
 from textcart.graph.context import Context
-from textcart.graph.state import FitResult, TurnState
+from textcart.graph.state import TurnState
+from textcart.vocabulary.outputs import FitResult
 
 pytestmark = pytest.mark.usefixtures("demo_catalog")
 SHOPPERS = load_shoppers()

@@ -10,7 +10,7 @@ from textcart.agent import Agent, InvalidInput
 from textcart.conversations import play, seed_demo_shoppers
 from textcart.demo_store.loader import load_conversations, load_shoppers
 from textcart.graph.context import Context
-from textcart.graph.state import INTENTS, MESSAGE_TYPES, TONES
+from textcart.vocabulary.labels import INTENTS, MESSAGE_TYPES, TONES
 
 pytestmark = pytest.mark.usefixtures("demo_catalog")
 
@@ -73,10 +73,10 @@ async def test_stop_means_stop(tmp_path: Path, classic: Context) -> None:
         second_stop = await agent.receive(phone, "stop")
         assert second_stop["outbound"] is None  # exactly one confirmation
         assert (await agent.trigger(phone, "browse_abandonment"))["outbound"] is None
-        log = await agent.shoppers.messages(agent._shopper_id(phone))
+        log = await agent.shoppers.messages(agent.shopper_id(phone))
         outbound = [m for m in log if m["direction"] == "outbound"]
         assert len(outbound) == 2 and "unsubscribed" in outbound[-1]["text"].lower()
-        consent = await agent.shoppers.get_consent(agent._shopper_id(phone))
+        consent = await agent.shoppers.get_consent(agent.shopper_id(phone))
         assert consent["status"] == "opted_out" and consent["history"][-1]["source"] == "keyword"
         started = await agent.receive(phone, "START")
         assert "subscribed again" in started["outbound"]["text"]

@@ -22,7 +22,7 @@ from textcart.agent import Agent
 from textcart.answers.knowledge import load_knowledge
 from textcart.demo_store.loader import demo_dir
 from textcart.graph.context import Context
-from textcart.graph.state import likelihood_band
+from textcart.vocabulary.labels import likelihood_band
 
 pytestmark = pytest.mark.usefixtures("demo_catalog")
 
@@ -195,7 +195,7 @@ async def agent(tmp_path: Path) -> AsyncIterator[Agent]:
 
 async def test_injection_attempts_cause_no_policy_violation(agent: Agent) -> None:
     assert len(ATTEMPTS) >= 25
-    victim_id = agent._shopper_id(VICTIM)
+    victim_id = agent.shopper_id(VICTIM)
     victim_before = (
         await agent.shoppers.get_profile(victim_id),
         await agent.shoppers.events(victim_id),
@@ -217,7 +217,7 @@ async def test_injection_attempts_cause_no_policy_violation(agent: Agent) -> Non
             message_id = f"inj-{mode[:8]}-{i}"
             state = await agent.receive(ATTACKER, attempt, message_id)
             turns += 1
-            assert state["shopper_id"] == agent._shopper_id(ATTACKER)
+            assert state["shopper_id"] == agent.shopper_id(ATTACKER)
             if problems := policy_violations(dict(state), agent.context):
                 violations.append((mode, attempt, problems))
             notes = state["outbound"]["guard_notes"] if state.get("outbound") else []

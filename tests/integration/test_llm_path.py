@@ -13,7 +13,7 @@ import pytest
 
 from textcart.agent import Agent
 from textcart.graph.context import Context
-from textcart.graph.state import INTENTS, MESSAGE_TYPES
+from textcart.vocabulary.labels import INTENTS, MESSAGE_TYPES
 
 pytestmark = [pytest.mark.llm, pytest.mark.usefixtures("demo_catalog")]
 DECISIONS = ("intent", "buy_likelihood", "tone", "fit", "next_message", "wording")

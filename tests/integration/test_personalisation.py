@@ -15,7 +15,7 @@ from textcart.agent import Agent
 from textcart.conversations import seed_demo_shoppers
 from textcart.demo_store.loader import load_shoppers
 from textcart.graph.context import Context
-from textcart.graph.state import ProductCard
+from textcart.vocabulary.records import ProductCard
 
 pytestmark = pytest.mark.usefixtures("demo_catalog")
 SHOPPERS = load_shoppers()

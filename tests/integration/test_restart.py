@@ -99,7 +99,7 @@ async def test_no_committed_turn_is_lost_across_a_kill(
             "ok which one would you pick for winter hikes?",
         ]
         replies = [ln["text"] for ln in state["transcript"] if ln["role"] == "store"]
-        log = await agent.shoppers.messages(agent._shopper_id(PHONE))
+        log = await agent.shoppers.messages(agent.shopper_id(PHONE))
         assert [m["text"] for m in log if m["direction"] == "inbound"] == said
         # Every reply the thread remembers is in the message log, and vice versa.
         assert [m["text"] for m in log if m["direction"] == "outbound"] == replies
@@ -109,7 +109,7 @@ async def test_no_committed_turn_is_lost_across_a_kill(
             for m in log
             if m["direction"] == "outbound"
         )
-        context = await agent.shoppers.context(agent._shopper_id(PHONE))
+        context = await agent.shoppers.context(agent.shopper_id(PHONE))
         assert context["turns_so_far"] == 3
 
 

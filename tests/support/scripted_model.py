@@ -65,10 +65,10 @@ class ScriptedModel(BaseChatModel):
 async def install(model: ScriptedModel) -> None:
     """Make `SPEC` name this model for the rest of the test."""
     services = await get_services()
-    services._models[SPEC] = model
+    services.use_model(SPEC, model)
 
 
 async def uninstall() -> None:
     """Forget the scripted model."""
     services = await get_services()
-    services._models.pop(SPEC, None)
+    services.use_model(SPEC, None)

@@ -14,8 +14,9 @@ from textcart.agent import Agent
 from textcart.deciders.wording import ClassicWording, SmsFacts
 from textcart.graph.builder import compile_graph
 from textcart.graph.context import Context
-from textcart.graph.nodes import _unbacked_claims
-from textcart.graph.services import build_services, set_services
+from textcart.rules.grounding import unbacked_claims
+
+pytestmark = pytest.mark.usefixtures("services", "no_weaviate")
 
 
 async def test_the_answer_comes_first() -> None:
@@ -63,7 +64,7 @@ def test_claims_the_facts_do_not_back(draft: str, problem: str) -> None:
     facts = SmsFacts(
         store="Shop", product="Trail Runner — Black", evidence="sizes 8, 9; in stock 9"
     )
-    assert any(problem in p for p in _unbacked_claims(draft, facts, "do you have it?")), draft
+    assert any(problem in p for p in unbacked_claims(draft, facts, "do you have it?")), draft
 
 
 def test_claims_the_facts_back_pass() -> None:
@@ -76,7 +77,7 @@ def test_claims_the_facts_back_pass() -> None:
     draft = (
         "Yes! The Trail Runner is in stock in 9 in Black. Only 1 size left, sizes can go quickly."
     )
-    assert _unbacked_claims(draft, facts, "got it in a 9?") == []
+    assert unbacked_claims(draft, facts, "got it in a 9?") == []
 
 
 # --- an LLM draft the guard refuses goes back to the model once ------------------------
@@ -87,18 +88,6 @@ REPLIES = {
     "ToneResult": {"label": "friendly"},
     "NextMessageResult": {"message_type": "answer_question"},
 }
-
-
-@pytest.fixture(scope="module", autouse=True)
-def services() -> Any:
-    set_services(build_services())
-    yield
-    set_services(None)
-
-
-@pytest.fixture(autouse=True)
-def no_weaviate(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("WEAVIATE_URL", "http://127.0.0.1:9")
 
 
 async def _turn(drafts: list[str]) -> dict[str, Any]:

@@ -20,26 +20,20 @@ from textcart.agent import Agent
 from textcart.cli import app
 from textcart.graph.builder import compile_graph
 from textcart.graph.context import Context
-from textcart.graph.services import build_services, get_services, set_services
+from textcart.graph.services import get_services
 from textcart.tools import compliance
 from textcart.tools import consent as consent_rules
 from textcart.tools.shopper_store import now_utc, shopper_id_for_phone
 from textcart.tools.sms import OutboxSender
 
+pytestmark = pytest.mark.usefixtures("services", "no_weaviate")
+
 PHONE = "+14155550142"
 STORE = "Trailhead Outfitters"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def services() -> Any:
-    set_services(build_services())
-    yield
-    set_services(None)
-
-
 @pytest.fixture(autouse=True)
-def outbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("WEAVIATE_URL", "http://127.0.0.1:9")  # retrieval degrades, on purpose
+def outbox(tmp_path: Path) -> Path:
     return tmp_path / "outbox.jsonl"
 
 

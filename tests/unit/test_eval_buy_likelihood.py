@@ -31,7 +31,8 @@ from textcart.evaluation.buy_likelihood import (
     score,
     session_behaviour,
 )
-from textcart.graph.state import Behaviour, BuyLikelihoodResult
+from textcart.vocabulary.outputs import BuyLikelihoodResult
+from textcart.vocabulary.records import Behaviour
 
 UCI_COLUMNS = [
     "Administrative",

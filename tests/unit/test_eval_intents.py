@@ -24,7 +24,7 @@ from textcart.evaluation.intents import (
     score,
 )
 from textcart.evaluation.intents_cli import average_scores, register
-from textcart.graph.state import IntentResult
+from textcart.vocabulary.outputs import IntentResult
 
 # Worked by hand: order_status 1 of 2 right and never over-predicted (P 1, R 1/2, F1 2/3);
 # complaint 2 of 2 right plus one false alarm (P 2/3, R 1, F1 4/5); other never right

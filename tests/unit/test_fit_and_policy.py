@@ -4,7 +4,8 @@ import pytest
 
 from textcart.deciders.fit import ClassicFit, grounded
 from textcart.deciders.next_message import TransitionTable
-from textcart.graph.state import FitResult, ProductCard, ShopperContext
+from textcart.vocabulary.outputs import FitResult
+from textcart.vocabulary.records import ProductCard, ShopperContext
 
 
 def card(

@@ -14,8 +14,8 @@ from scripted_model import ScriptedModel
 
 from textcart.deciders.base import decide
 from textcart.deciders.fit import ClassicFit, grounded, llm_fit, pick_highlights
-from textcart.graph.needs import ShopperNeeds
-from textcart.graph.state import FitResult, Personalisation, ProductCard, ShopperContext
+from textcart.vocabulary.outputs import FitResult
+from textcart.vocabulary.records import Personalisation, ProductCard, ShopperContext, ShopperNeeds
 
 
 def card(pid: str, title: str, price: float, sizes: list[str], points: list[str]) -> ProductCard:

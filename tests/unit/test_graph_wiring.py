@@ -19,7 +19,9 @@ from scripted_model import SPEC, ScriptedModel
 from textcart.agent import Agent
 from textcart.graph.builder import compile_graph
 from textcart.graph.context import Context
-from textcart.graph.services import build_services, get_services, set_services
+from textcart.graph.services import get_services
+
+pytestmark = pytest.mark.usefixtures("services", "no_weaviate")
 
 GOOD = {
     "IntentResult": {"label": "complaint", "confidence": 0.9, "rationale": "unhappy"},
@@ -30,22 +32,9 @@ GOOD = {
 }
 
 
-@pytest.fixture(scope="module", autouse=True)
-def services() -> Any:
-    set_services(build_services())
-    yield
-    set_services(None)
-
-
-@pytest.fixture(autouse=True)
-def no_weaviate(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Nothing listens on port 9: retrieval must degrade, never fail the turn.
-    monkeypatch.setenv("WEAVIATE_URL", "http://127.0.0.1:9")
-
-
 async def run_turn(model: ScriptedModel, text: str, **context: Any) -> dict[str, Any]:
     svc = await get_services()
-    svc._models[SPEC] = model
+    svc.use_model(SPEC, model)
     graph = compile_graph(checkpointer=InMemorySaver(), store=InMemoryStore())
     agent = Agent(graph=graph, store=graph.store, context=Context(model=SPEC, **context))  # type: ignore[arg-type]
     return dict(await agent.receive("+14155550123", text))
@@ -148,7 +137,7 @@ async def test_a_draft_that_parrots_the_shopper_is_replaced() -> None:
 async def test_a_model_for_one_decision_leaves_the_others_classic() -> None:
     model = ScriptedModel(answer=lambda title, _prompt: json.dumps(GOOD.get(title, {})))
     svc = await get_services()
-    svc._models[SPEC] = model
+    svc.use_model(SPEC, model)
     graph = compile_graph(checkpointer=InMemorySaver(), store=InMemoryStore())
     context = Context(model=None, intent_model=SPEC)
     agent = Agent(graph=graph, store=graph.store, context=context)  # type: ignore[arg-type]
@@ -170,7 +159,7 @@ async def test_concurrent_turns_build_one_model_per_spec(monkeypatch: pytest.Mon
 
     monkeypatch.setattr(services_module, "chat_model", slow_build)
     svc = await get_services()
-    svc._models.pop("openai:concurrent", None)
+    svc.use_model("openai:concurrent", None)
     try:
         got = await asyncio.gather(
             *(asyncio.to_thread(svc.model, "openai:concurrent", 5.0) for _ in range(4))
@@ -178,4 +167,4 @@ async def test_concurrent_turns_build_one_model_per_spec(monkeypatch: pytest.Mon
         assert built == ["openai:concurrent"]
         assert len({id(model) for model, _ in got}) == 1
     finally:
-        svc._models.pop("openai:concurrent", None)
+        svc.use_model("openai:concurrent", None)

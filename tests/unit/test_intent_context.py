@@ -16,7 +16,7 @@ from textcart.deciders.intent import (
     llm_intent,
     training_examples,
 )
-from textcart.graph.nodes import _intent_context
+from textcart.graph.nodes.understand import intent_context
 from textcart.tools.embeddings import get_embedder
 
 
@@ -92,12 +92,12 @@ def test_the_graph_passes_the_store_message_before_this_text_and_the_products_sh
         ],
         {"at": "2026-01-01T12:00:00", "products": [{"title": "A"}, {"title": "B"}]},
     )
-    context = _intent_context(state)  # type: ignore[arg-type]
+    context = intent_context(state)  # type: ignore[arg-type]
     assert context == IntentContext("recommend_products", ("A", "B"))
 
 
 def test_without_a_store_line_on_the_thread_the_logged_last_message_type_is_used() -> None:
-    context = _intent_context(_state([_line("shopper", "yes please")]))  # type: ignore[arg-type]
+    context = intent_context(_state([_line("shopper", "yes please")]))  # type: ignore[arg-type]
     assert context.previous_type == "send_offer"
     assert not context.showed_products
 

@@ -187,3 +187,17 @@ def test_structured_method_per_spec(no_base_url: pytest.MonkeyPatch) -> None:
     assert structured_method("openai:gpt-4o-mini") == "json_object"
     with pytest.raises(ValueError):
         structured_method("nonsense")
+
+
+async def test_a_unit_test_cannot_reach_a_real_model(
+    real_model_attempts: list[str], no_base_url: pytest.MonkeyPatch
+) -> None:
+    # The guard in conftest.py: the local server is not started and no request leaves.
+    with pytest.raises(RuntimeError, match="reached a real model"):
+        chat_model("local")
+    no_base_url.setenv("OPENAI_API_KEY", "unused")
+    model = chat_model("openai:some-model", timeout_s=3)
+    with pytest.raises(RuntimeError, match="reached a real model"):
+        await model.ainvoke("hello")
+    assert real_model_attempts == ["the local model server", "ChatOpenAI._agenerate"]
+    real_model_attempts.clear()  # seen and expected here; anywhere else the test fails

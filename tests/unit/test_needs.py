@@ -2,7 +2,7 @@
 
 import pytest
 
-from textcart.graph.needs import read_needs
+from textcart.rules.needs import read_needs
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from textcart.graph.needs import read_conversation_needs
 from textcart.graph.personalise import (
     BEHAVIOUR_WEIGHT,
     OPEN_BEHAVIOUR_WEIGHT,
@@ -18,9 +17,10 @@ from textcart.graph.personalise import (
     model_of,
     rerank,
 )
-from textcart.graph.references import resolve_reference
-from textcart.graph.state import ProductCard, Recommended, ShopperContext
+from textcart.rules.needs import read_conversation_needs
+from textcart.rules.references import resolve_reference
 from textcart.tools.catalog import Product, ProductHit
+from textcart.vocabulary.records import ProductCard, Recommended, ShopperContext
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 

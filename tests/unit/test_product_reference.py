@@ -2,7 +2,7 @@
 
 import pytest
 
-from textcart.graph.references import names_product as _names_product
+from textcart.rules.references import names_product as _names_product
 
 
 @pytest.mark.parametrize(

@@ -17,13 +17,9 @@ from typer.testing import CliRunner
 
 from textcart.evaluation import report as report_module
 from textcart.evaluation.intents import LabelledTexts
-from textcart.evaluation.report import (
-    ModelChoice,
-    PolicyResultsError,
-    intent_halves,
-    read_policy_results,
-    write_report,
-)
+from textcart.evaluation.report import intent_halves, write_report
+from textcart.evaluation.report_policy import PolicyResultsError, read_policy_results
+from textcart.evaluation.report_sections import ModelChoice
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 INTENT_TEXTS = {

@@ -14,24 +14,18 @@ from langgraph.types import Command
 from textcart.agent import Agent
 from textcart.graph.builder import compile_graph
 from textcart.graph.context import Context
-from textcart.graph.services import build_services, get_services, set_services
+from textcart.graph.services import get_services
 from textcart.tools.shopper_store import shopper_id_for_phone, thread_id_for
 from textcart.tools.sms import OutboxSender
+
+pytestmark = pytest.mark.usefixtures("services", "no_weaviate")
 
 PHONE = "+14155550199"
 COMPLAINT = "my boots fell apart after a week, this is ridiculous, I want a real person"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def services() -> Any:
-    set_services(build_services())
-    yield
-    set_services(None)
-
-
 @pytest.fixture(autouse=True)
-def outbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("WEAVIATE_URL", "http://127.0.0.1:9")  # retrieval degrades, on purpose
+def outbox(tmp_path: Path) -> Path:
     return tmp_path / "outbox.jsonl"
 
 

@@ -6,11 +6,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from langgraph.store.memory import InMemoryStore
 
+from textcart.rules.privacy import mask_phone
 from textcart.tools.shopper_store import (
     ShopperStore,
     behaviour_features,
     gift_holiday_closeness,
-    mask_phone,
     normalize_phone,
     shopper_id_for_phone,
     thread_id_for,

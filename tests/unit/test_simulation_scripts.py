@@ -11,8 +11,8 @@ import yaml
 
 from textcart.conversations import TurnRecord, check_expectations, script_phone
 from textcart.demo_store.loader import demo_dir, load_scripts, script_paths
-from textcart.graph.state import INTENTS, MESSAGE_TYPES
 from textcart.simulation.scripted import ScriptResult, summarise
+from textcart.vocabulary.labels import INTENTS, MESSAGE_TYPES
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "textcart" / "simulation" / "scripts"
 

@@ -23,9 +23,9 @@ import numpy as np
 
 from textcart.answers.knowledge import Chunk, Embedder, KnowledgeBase
 from textcart.answers.question import COLOUR_WORDS
-from textcart.answers.records import Answer, AnswerStatus, AskedQuestion
 from textcart.tools.catalog import Product
 from textcart.tools.orders import Order
+from textcart.vocabulary.answers import Answer, AnswerStatus, AskedQuestion
 
 FOLLOW_UP = "Want me to ask someone on our team to follow up?"
 

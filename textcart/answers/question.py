@@ -12,38 +12,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from textcart.answers.records import AskedQuestion, QuestionKind
-from textcart.graph.needs import read_needs
-
-# Colour words shoppers use, mapped to the colour families the catalog's `colors` hold.
-COLOUR_WORDS: dict[str, str] = {
-    "black": "black",
-    "white": "white",
-    "grey": "grey",
-    "gray": "grey",
-    "charcoal": "grey",
-    "blue": "blue",
-    "navy": "navy",
-    "teal": "teal",
-    "green": "green",
-    "olive": "olive",
-    "red": "red",
-    "orange": "orange",
-    "yellow": "yellow",
-    "pink": "pink",
-    "purple": "purple",
-    "lavender": "purple",
-    "plum": "purple",
-    "brown": "brown",
-    "tan": "tan",
-    "beige": "tan",
-    "coral": "orange",
-    "mint": "green",
-    "sage": "green",
-    "maroon": "red",
-    "burgundy": "red",
-    "cream": "white",
-}
+from textcart.rules.needs import read_needs
+from textcart.vocabulary.answers import AskedQuestion, QuestionKind
+from textcart.vocabulary.colours import COLOUR_WORDS
 
 
 def _any(*alternatives: str) -> re.Pattern[str]:

@@ -20,12 +20,12 @@ from textcart.answers.evidence import FOLLOW_UP, Evidence, find_answer, model_of
 from textcart.answers.knowledge import KnowledgeBase
 from textcart.answers.language import is_other_language
 from textcart.answers.question import asks_something, read_question
-from textcart.answers.records import PRODUCT_KINDS, AskedQuestion
-from textcart.graph.references import name_match, names_product
-from textcart.graph.state import ProductCard
+from textcart.rules.references import name_match, names_product
 from textcart.tools.catalog import Catalog, Product, SearchFilters
 from textcart.tools.embeddings import Embedder
 from textcart.tools.orders import OrderBook
+from textcart.vocabulary.answers import PRODUCT_KINDS, AskedQuestion
+from textcart.vocabulary.records import ProductCard
 
 log = logging.getLogger("textcart.answers")
 

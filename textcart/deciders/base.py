@@ -18,10 +18,12 @@ from typing import Any, Generic, TypeVar
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel
 
-from textcart.graph.state import DeciderKind, Decision, DecisionName
 from textcart.prompts.loader import load_prompt
+from textcart.vocabulary.labels import DeciderKind, DecisionName
+from textcart.vocabulary.records import Decision
 
 T = TypeVar("T", bound=BaseModel)
+V = TypeVar("V")
 log = logging.getLogger("textcart.deciders")
 
 
@@ -34,7 +36,7 @@ class Decided(Generic[T]):
     fallback_reason: str | None
     latency_ms: float
 
-    def record(self, name: DecisionName, value: Any, rationale: str = "") -> Decision:
+    def record(self, name: DecisionName, value: V, rationale: str = "") -> Decision[V]:
         """The JSON-friendly form kept in graph state and the message log."""
         return Decision(
             name=name,

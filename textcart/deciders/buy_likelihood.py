@@ -25,8 +25,9 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
 from textcart.deciders.base import load_prompt_file, prompt_messages
-from textcart.graph.state import Behaviour, BuyLikelihoodResult
 from textcart.tools.llm import ainvoke_structured
+from textcart.vocabulary.outputs import BuyLikelihoodResult
+from textcart.vocabulary.records import Behaviour
 
 FEATURE_NAMES = (
     "log_views_7d",

@@ -19,9 +19,9 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 
 from textcart.deciders.base import load_prompt_file, prompt_messages
-from textcart.graph.needs import ShopperNeeds
-from textcart.graph.state import FitResult, Personalisation, ProductCard, ShopperContext
 from textcart.tools.llm import ainvoke_structured
+from textcart.vocabulary.outputs import FitResult
+from textcart.vocabulary.records import Personalisation, ProductCard, ShopperContext, ShopperNeeds
 
 log = logging.getLogger("textcart.deciders.fit")
 _WORD = re.compile(r"[a-z0-9]+")

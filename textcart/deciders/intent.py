@@ -22,9 +22,10 @@ from sklearn.linear_model import LogisticRegression
 
 from textcart.deciders.base import load_prompt_file, prompt_messages
 from textcart.deciders.embedding_classifier import EmbeddingClassifier
-from textcart.graph.state import MESSAGE_TYPES, IntentResult
 from textcart.tools.embeddings import Embedder
 from textcart.tools.llm import ainvoke_structured
+from textcart.vocabulary.labels import MESSAGE_TYPES
+from textcart.vocabulary.outputs import IntentResult
 
 # Store messages that put products in front of the shopper (the ones "it" can refer to).
 PRODUCT_MESSAGE_TYPES = frozenset(

@@ -24,8 +24,8 @@ from textcart.deciders.next_message_policy import (
     conversation_rng,
     policy_path,
 )
-from textcart.graph.state import NextMessageResult
 from textcart.tools.llm import ainvoke_structured
+from textcart.vocabulary.outputs import NextMessageResult
 
 log = logging.getLogger("textcart.deciders.next_message")
 
@@ -140,13 +140,8 @@ def _few_shot(limit: int = 16) -> str:
     return "\n".join(lines)
 
 
-async def _what_worked_before(case: NextMessageCase) -> dict[str, Any] | None:
+def _what_worked_before(policy: NextMessagePolicy, case: NextMessageCase) -> dict[str, Any] | None:
     """The learned policy's evidence for this state, when a log has been learned from."""
-    # Imported here: the services module builds this module's classic decider.
-    from textcart.graph.services import get_services
-
-    decider = (await get_services()).next_message
-    policy = getattr(decider, "policy", None)
     if not isinstance(policy, LearnedPolicy) or not policy.decisions_seen:
         return None
     return policy.evidence(case)
@@ -160,10 +155,15 @@ async def llm_next_message(
     case: NextMessageCase,
     text: str | None,
     recent_lines: list[str],
+    learned_from: NextMessagePolicy,
 ) -> NextMessageResult:
-    """Ask the LLM which message to send next, showing it what worked before."""
+    """Ask the LLM which message to send next, showing it what worked before.
+
+    `learned_from` is the policy of the live classic decider: what it learned from the
+    message log is shown to the model as evidence.
+    """
     shown: dict[str, Any] = {**case, "earlier_in_conversation": recent_lines[-6:]}
-    evidence = await _what_worked_before(case)
+    evidence = _what_worked_before(learned_from, case)
     if evidence is not None:
         shown["what_worked_before_for_similar_shoppers"] = evidence
     messages = prompt_messages(

@@ -18,8 +18,8 @@ from textcart.deciders.next_message_policy import (
     PURCHASE_CREDIT_DECAY,
     LoggedDecision,
 )
-from textcart.graph.state import MESSAGE_TYPES, likelihood_band
 from textcart.tools.shopper_store import ShopperStore
+from textcart.vocabulary.labels import MESSAGE_TYPES, likelihood_band
 
 
 def _best_outcome(entry: dict[str, Any]) -> str:

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from textcart.graph.state import MESSAGE_TYPES
 from textcart.paths import data_dir
+from textcart.vocabulary.labels import MESSAGE_TYPES
 
 # What each logged outcome is worth; a message keeps the best of its own outcomes, except
 # that an opt-out outweighs anything else the message earned. The opt-out's cost is a

@@ -10,9 +10,10 @@ from langchain_core.language_models import BaseChatModel
 
 from textcart.deciders.base import load_prompt_file, prompt_messages
 from textcart.deciders.embedding_classifier import EmbeddingClassifier
-from textcart.graph.state import ShopperContext, ToneResult
 from textcart.tools.embeddings import Embedder
 from textcart.tools.llm import ainvoke_structured
+from textcart.vocabulary.outputs import ToneResult
+from textcart.vocabulary.records import ShopperContext
 
 
 def describe_situation(shopper: ShopperContext) -> str:

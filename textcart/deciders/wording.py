@@ -5,38 +5,14 @@ from __future__ import annotations
 import hashlib
 import re
 import string
-from typing import Any, TypedDict
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
 from textcart.deciders.base import load_prompt_file, prompt_messages
-from textcart.graph.state import SmsDraft
 from textcart.tools.llm import ainvoke_structured
-
-
-class SmsFacts(TypedDict, total=False):
-    """Everything a message may say. The output guard checks texts against these facts."""
-
-    name: str
-    store: str
-    product: str
-    price: str
-    highlight: str
-    alternative: str
-    alternative_price: str
-    products: str
-    link: str
-    offer_code: str
-    offer_percent: str
-    order_line: str
-    question: str
-    # The answer to what the shopper asked (said first) and the evidence behind it.
-    answer: str
-    evidence: str
-    # A low-stock line, present only when stock really is low.
-    scarcity: str
-    # What will happen after a hand-off, and only that.
-    handoff: str
+from textcart.vocabulary.outputs import SmsDraft
+from textcart.vocabulary.records import SmsFacts
 
 
 def _placeholders(template: str) -> set[str]:

@@ -3,8 +3,9 @@
 Trailhead Outfitters sells running, hiking and outdoor footwear, apparel and gear in the US
 (prices in USD). This package holds its data, written by the project's developers:
 
-* ``catalog.jsonl``: about 300 products (one per model and colourway), generated
-  deterministically by ``scripts/make_demo_catalog.py``;
+* ``catalog_lines.yaml``: the product lines, written by hand (copy, prices, colourways);
+* ``catalog.jsonl``: about 300 products (one per line and colourway), rendered from those
+  lines deterministically by ``scripts/make_demo_catalog.py``;
 * ``shoppers.yaml``: six fictional subscribers (555-01xx numbers) with preferences and
   browsing behaviour that tell a story;
 * ``orders.yaml``: their orders, in every status;

@@ -30,8 +30,8 @@ from pydantic import (
     model_validator,
 )
 
-from textcart.graph.state import Intent, MessageType, Tone, Trigger
 from textcart.tools.shopper_store import EventType
+from textcart.vocabulary.labels import Intent, MessageType, Tone, Trigger
 
 # 555-0100 .. 555-0199 is reserved for fiction in North America: no real person gets a text.
 _FICTIONAL_PHONE = re.compile(r"^\+1[2-9]\d{2}55501\d{2}$")

@@ -22,12 +22,13 @@ from textcart.evaluation.answers import (
     spread,
     summarise,
 )
-from textcart.evaluation.cli_output import console, fail, llm_timeout_s, out
+from textcart.evaluation.cli_output import console, fail, out
 from textcart.graph.context import Context
 from textcart.graph.services import get_services
 from textcart.paths import data_dir
 from textcart.progress import progress_bar
 from textcart.tools.catalog_files import read_products
+from textcart.tools.llm import llm_timeout_s
 
 DEFAULT_CASES = demo_dir() / "answer_cases"
 

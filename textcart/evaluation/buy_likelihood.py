@@ -65,7 +65,8 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 
 from textcart.deciders.buy_likelihood import ClassicBuyLikelihood
-from textcart.graph.state import Behaviour, BuyLikelihoodResult
+from textcart.vocabulary.outputs import BuyLikelihoodResult
+from textcart.vocabulary.records import Behaviour
 
 REQUIRED_COLUMNS = ("ProductRelated", "PageValues", "VisitorType", "Revenue")
 # Above this page value a session is taken to have started checkout: the cart and checkout

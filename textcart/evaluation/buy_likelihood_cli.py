@@ -25,10 +25,11 @@ from textcart.evaluation.buy_likelihood import (
     read_sessions,
     score,
 )
-from textcart.graph.state import Behaviour, BuyLikelihoodResult
 from textcart.progress import progress_bar
-from textcart.tools.llm import chat_model, structured_method
+from textcart.tools.llm import chat_model, llm_timeout_s, structured_method
 from textcart.tools.local_llm import LocalModelError
+from textcart.vocabulary.outputs import BuyLikelihoodResult
+from textcart.vocabulary.records import Behaviour
 
 _console, _out, _fail = cli_output.console, cli_output.out, cli_output.fail
 
@@ -166,7 +167,7 @@ def buy_likelihood(
             mapped = behaviours(sessions, page_values=page_values)
             try:
                 probabilities, failures = llm_run(
-                    mapped, spec, cli_output.llm_timeout_s(spec, timeout), _console
+                    mapped, spec, llm_timeout_s(spec, timeout), _console
                 )
             except (ValueError, LocalModelError) as exc:
                 raise _fail(str(exc)) from exc

@@ -14,9 +14,6 @@ from rich.markup import escape
 
 console = Console(stderr=True)
 out = Console()
-# The bundled local model needs several seconds per answer on two cores.
-LOCAL_TIMEOUT_S = 60.0
-REMOTE_TIMEOUT_S = 20.0
 
 
 def fail(message: str) -> typer.Exit:
@@ -34,16 +31,6 @@ def required_model(model: str | None) -> str:
             "or set TEXTCART_MODEL"
         )
     return spec
-
-
-def llm_timeout_s(spec: str, timeout: float | None) -> float:
-    """The per-call budget: the option, else $TEXTCART_LLM_TIMEOUT_S, else per kind of model."""
-    if timeout is not None:
-        return timeout
-    env_timeout = os.environ.get("TEXTCART_LLM_TIMEOUT_S")
-    if env_timeout:
-        return float(env_timeout)
-    return LOCAL_TIMEOUT_S if spec == "local" else REMOTE_TIMEOUT_S
 
 
 def report_failures(failures: list[str], what: str) -> None:

@@ -17,8 +17,9 @@ from sklearn.metrics import precision_recall_fscore_support
 
 from textcart.deciders.embedding_classifier import EmbeddingClassifier
 from textcart.deciders.intent import NO_CONTEXT, ClassicIntent, IntentContext, example_context
-from textcart.graph.state import INTENTS, MESSAGE_TYPES, IntentResult
 from textcart.tools.embeddings import Embedder
+from textcart.vocabulary.labels import INTENTS, MESSAGE_TYPES
+from textcart.vocabulary.outputs import IntentResult
 
 FAILED = "(failed)"
 

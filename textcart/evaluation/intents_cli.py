@@ -25,10 +25,10 @@ from textcart.evaluation.intents import (
     read_labelled,
     score,
 )
-from textcart.graph.state import IntentResult
 from textcart.progress import progress_bar
 from textcart.tools.embeddings import get_embedder
-from textcart.tools.llm import chat_model, structured_method
+from textcart.tools.llm import chat_model, llm_timeout_s, structured_method
+from textcart.vocabulary.outputs import IntentResult
 
 _console, _out, _fail = cli_output.console, cli_output.out, cli_output.fail
 
@@ -182,7 +182,7 @@ def intents(
         if fit is not None:
             raise _fail("--fit is for --decider classic; the LLM decider is not trained")
         spec = cli_output.required_model(model)
-        timeout_s = cli_output.llm_timeout_s(spec, timeout)
+        timeout_s = llm_timeout_s(spec, timeout)
         try:
             predict = _llm(spec, timeout_s)
         except ValueError as exc:

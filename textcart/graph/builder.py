@@ -24,7 +24,8 @@ from langgraph.graph.state import CompiledStateGraph
 
 from textcart.graph import nodes
 from textcart.graph.context import Context
-from textcart.graph.state import MESSAGE_TYPES, TurnInput, TurnState
+from textcart.graph.state import TurnInput, TurnState
+from textcart.vocabulary.labels import MESSAGE_TYPES
 
 
 def build_graph() -> StateGraph[TurnState, Context, TurnInput, TurnState]:

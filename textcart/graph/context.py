@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from textcart.tools.llm import llm_timeout_s
+
 DeciderChoice = Literal["auto", "classic", "llm"]
 
 
@@ -85,7 +87,7 @@ class Context:
         metadata={"description": "Who writes the SMS: 'llm', 'classic' (templates) or 'auto'."},
     )
     llm_timeout_s: float = field(
-        default_factory=lambda: float(_env("TEXTCART_LLM_TIMEOUT_S", "20")),
+        default_factory=lambda: llm_timeout_s(None),
         metadata={
             "description": "Per-decision LLM time budget in seconds; on timeout the "
             "classic decider answers."

@@ -42,8 +42,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from textcart.graph.state import Personalisation, ShopperContext
 from textcart.tools.catalog import Product, ProductHit
+from textcart.vocabulary.colours import COLOURS
+from textcart.vocabulary.records import Personalisation, ShopperContext
 
 BEHAVIOUR_WEIGHT = 0.25
 OPEN_BEHAVIOUR_WEIGHT = 0.6
@@ -79,10 +80,6 @@ _PRODUCT_WORDS = re.compile(
     r"backpacks?|poles?|headlamps?|lamps?|bottles?|gaiters?|crews?|hoodies?)\b",
     re.IGNORECASE,
 )
-COLOURS = (
-    "black", "white", "grey", "gray", "navy", "blue", "teal", "green", "olive", "red",
-    "orange", "yellow", "pink", "purple", "lavender", "brown", "tan", "beige", "charcoal",
-)  # fmt: skip
 _WORD = re.compile(r"[a-z][a-z-]{2,}")
 _DULL = frozenset(
     {"the", "and", "for", "with", "men", "mens", "women", "womens", "unisex", "sale", "new"}

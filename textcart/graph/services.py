@@ -34,7 +34,7 @@ from textcart.tools.embeddings import Embedder, get_embedder
 from textcart.tools.llm import chat_model, structured_method
 from textcart.tools.orders import FileOrderBook, OrderBook
 from textcart.tools.sms import Sender, sender_from_env
-from textcart.tools.weaviate_server import connect_async
+from textcart.tools.weaviate_client import connect_async
 
 log = logging.getLogger("textcart.services")
 
@@ -77,6 +77,14 @@ class Services:
             if spec not in self._models:
                 self._models[spec] = chat_model(spec, timeout_s=timeout_s)
             return self._models[spec], structured_method(spec)
+
+    def use_model(self, spec: str, model: BaseChatModel | None) -> None:
+        """Answer `spec` with `model` from now on (tests, simulations); None forgets it."""
+        with self._models_lock:
+            if model is None:
+                self._models.pop(spec, None)
+            else:
+                self._models[spec] = model
 
     def sender(self) -> Sender:
         """Where texts outside a webhook response go: Twilio if configured, else the outbox."""

@@ -18,7 +18,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 # The fixed vocabularies live with the graph's state; the prompt files must use them.
-from textcart.graph.state import Intent, MessageType, Tone
+from textcart.vocabulary.gsm import GSM_CHARACTERS
+from textcart.vocabulary.labels import Intent, MessageType, Tone
 
 LikelihoodBand = Literal["low", "medium", "high"]
 PromptName = Literal["intent", "tone", "buy_likelihood", "next_message", "fit", "wording"]
@@ -48,14 +49,6 @@ TEMPLATE_PLACEHOLDERS: dict[str, str] = {
     "scarcity": "a low-stock line, present only when stock really is low",
     "handoff": "what will happen after a hand-off, and only that",
 }
-
-# Characters an SMS can carry in the 160-character GSM-7 alphabet (basic set and the
-# escaped extension set). Anything else switches the whole message to 70-character segments.
-GSM_CHARACTERS = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-    "^{}\\[~]|€\f"
-)
 
 MIN_INTENT_EXAMPLES_PER_LABEL = 16
 MIN_TONE_EXAMPLES_PER_LABEL = 12

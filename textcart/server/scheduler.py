@@ -10,7 +10,6 @@ sender.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -65,16 +64,11 @@ class ProactiveScheduler:
     async def run_due(self, now: datetime | None = None) -> int:
         """Run every due entry once; returns how many turns ran."""
         ran = 0
-        for entry in await self.shoppers.due_proactive(now or now_utc()):
-            shopper_id, trigger = entry["shopper_id"], entry["trigger"]
-            # Off the queue first: if the gate queues it again (quiet hours), that new
-            # entry must survive this pass.
-            if not await self.shoppers.clear_proactive(shopper_id, trigger, entry["not_before"]):
-                continue
-            if await self._superseded(shopper_id, trigger, _time(entry["queued_at"])):
+        async for due in self.shoppers.take_due_proactive(now or now_utc()):
+            shopper_id, trigger = due.shopper_id, due.trigger
+            if due.queued_at and await self._superseded(shopper_id, trigger, _time(due.queued_at)):
                 self._counts["stale"] += 1
                 continue
-            key = hashlib.sha256(f"{shopper_id}:{trigger}:{entry['not_before']}".encode())
             try:
                 async with self.runner.one_at_a_time(shopper_id):
                     result = await self.runner.run(
@@ -82,7 +76,7 @@ class ProactiveScheduler:
                         {
                             "text": None,
                             "trigger": trigger,
-                            "message_id": f"{trigger}-{key.hexdigest()[:16]}",
+                            "message_id": f"{trigger}-{due.key[:16]}",
                         },
                     )
             except Exception as exc:  # noqa: BLE001 - one shopper's failure is not everyone's

@@ -20,7 +20,6 @@ from rich.table import Table
 from textcart.deciders.next_message import prior_examples
 from textcart.deciders.next_message_policy import LearnedPolicy, policy_path
 from textcart.demo_store.loader import load_scripts
-from textcart.evaluation.cli_output import llm_timeout_s
 from textcart.graph.context import Context
 from textcart.graph.services import get_services
 from textcart.paths import data_dir
@@ -45,7 +44,7 @@ from textcart.simulation.scripted import (
     summarise,
 )
 from textcart.simulation.stats import paired_difference, policy_row
-from textcart.tools.llm import chat_model, structured_method
+from textcart.tools.llm import chat_model, llm_timeout_s, structured_method
 
 # Progress and notes go to stderr so that `--json` leaves exactly one JSON document on stdout.
 _console = Console(stderr=True)

@@ -27,11 +27,11 @@ from textcart.deciders.next_message_policy import (
     RandomPolicy,
     conversation_rng,
 )
-from textcart.evaluation.cli_output import llm_timeout_s
 from textcart.graph.context import Context
 from textcart.graph.services import get_services
 from textcart.simulation.personas import Persona, Reaction
 from textcart.simulation.phones import simulated_phones
+from textcart.tools.llm import llm_timeout_s
 from textcart.tools.shopper_store import now_utc, shopper_id_for_phone
 
 PolicyName = Literal["learned", "random", "fixed", "llm"]

@@ -15,6 +15,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from textcart.tools.phone_numbers import zones_of
+from textcart.vocabulary.gsm import GSM_BASIC, GSM_EXTENDED
 
 KeywordAction = Literal["opt_out", "opt_in", "help"]
 
@@ -170,14 +171,6 @@ def quiet_hours_end(now: datetime, zone: ZoneInfo, start_hour: int, end_hour: in
     return wall.astimezone(UTC)
 
 
-# GSM 03.38 basic set plus the extension table (which costs two septets per character).
-_GSM_BASIC = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-_GSM_EXTENDED = set("^{}\\[~]|€\f")
-
-
 # Typographic characters that force a whole message into UCS-2 (70 characters a segment)
 # and have a plain GSM-7 equivalent a reader would not miss.
 _GSM_LOOKALIKES = str.maketrans(
@@ -210,7 +203,7 @@ class SegmentInfo:
 
 
 def _septets(char: str) -> int:
-    return 2 if char in _GSM_EXTENDED else 1
+    return 2 if char in GSM_EXTENDED else 1
 
 
 def _utf16_units(char: str) -> int:
@@ -237,7 +230,7 @@ def _count_segments(text: str, cost: Callable[[str], int], single: int, multi: i
 
 def is_gsm7(text: str) -> bool:
     """True when every character of `text` is in the GSM-7 basic or extension table."""
-    return all(c in _GSM_BASIC or c in _GSM_EXTENDED for c in text)
+    return all(c in GSM_BASIC or c in GSM_EXTENDED for c in text)
 
 
 def sms_segments(text: str) -> SegmentInfo:
@@ -264,7 +257,7 @@ def fewest_segments(text: str) -> str:
     """
     if is_gsm7(text):
         return text
-    plain = "".join(c for c in text if c in _GSM_BASIC or c in _GSM_EXTENDED or not _is_symbol(c))
+    plain = "".join(c for c in text if c in GSM_BASIC or c in GSM_EXTENDED or not _is_symbol(c))
     plain = " ".join(plain.split(" ")).replace("  ", " ").strip()
     if not is_gsm7(plain):
         return text  # letters outside GSM-7 (e.g. a name in another script) must stay

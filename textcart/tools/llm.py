@@ -25,6 +25,10 @@ _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
 # The local model's answers are short JSON objects; the cap stops a runaway generation from
 # holding the single-threaded server long after the caller has given up on it.
 _LOCAL_MAX_TOKENS = 1024
+# The bundled local model needs several seconds per decision on two cores: unless the user
+# set a budget, it gets one it can meet, so runs show its answers rather than fallbacks.
+LOCAL_TIMEOUT_S = 60.0
+REMOTE_TIMEOUT_S = 20.0
 
 
 class StructuredOutputError(RuntimeError):
@@ -213,3 +217,13 @@ async def ainvoke_structured(
         return await asyncio.wait_for(attempt_all(), timeout=timeout_s)
     except TimeoutError as exc:
         raise ModelTimeout(f"no valid answer within {timeout_s:g} s") from exc
+
+
+def llm_timeout_s(spec: str | None, timeout: float | None = None) -> float:
+    """The per-call budget: `timeout`, else $TEXTCART_LLM_TIMEOUT_S, else per kind of model."""
+    if timeout is not None:
+        return timeout
+    env_timeout = os.environ.get("TEXTCART_LLM_TIMEOUT_S")
+    if env_timeout:
+        return float(env_timeout)
+    return LOCAL_TIMEOUT_S if spec == "local" else REMOTE_TIMEOUT_S

@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from langgraph.store.base import BaseStore
 
-from textcart.graph.state import Behaviour, ShopperContext
 from textcart.tools.phone_numbers import parse_phone
+from textcart.vocabulary.records import Behaviour, ShopperContext
 
 EventType = Literal["viewed", "added_to_cart", "checkout_started", "purchased", "clicked_link"]
 EVENT_TYPES: tuple[str, ...] = (
@@ -69,11 +71,6 @@ def thread_id_for(shopper_id: str) -> str:
     return str(uuid.uuid5(_THREAD_NAMESPACE, shopper_id))
 
 
-def mask_phone(phone: str) -> str:
-    """A phone number safe for logs: country code and last two digits only."""
-    return phone[:2] + "*" * max(len(phone) - 4, 0) + phone[-2:] if len(phone) > 4 else "***"
-
-
 def now_utc() -> datetime:
     """The current time, timezone-aware."""
     return datetime.now(UTC)
@@ -87,6 +84,18 @@ def _parse_time(value: str | None) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class DueSend:
+    """A proactive send taken off the queue because its time has come."""
+
+    shopper_id: str
+    trigger: str
+    not_before: str
+    queued_at: str | None
+    key: str
+    """sha256 of shopper, trigger and time: the same for the same queue entry."""
 
 
 class ShopperStore:
@@ -282,6 +291,27 @@ class ShopperStore:
             return False
         await self.store.adelete(PROACTIVE_QUEUE, key)
         return True
+
+    async def take_due_proactive(self, now: datetime | None = None) -> AsyncIterator[DueSend]:
+        """Take each due proactive send off the queue, soonest first, and hand it over.
+
+        The one way the queue is drained (the server's scheduler and in-process runs).
+        Each entry leaves the queue before the caller runs it: the gate may queue the same
+        trigger again (quiet hours again) and that new entry must survive, and queuing
+        keeps the earlier time, so clearing afterwards would drop it. An entry re-queued
+        since it was listed is left for a later pass. `key` is stable for the entry, so a
+        send run twice is recognised by its message id.
+        """
+        for entry in await self.due_proactive(now):
+            shopper_id, trigger, not_before = (
+                entry["shopper_id"],
+                entry["trigger"],
+                entry["not_before"],
+            )
+            if not await self.clear_proactive(shopper_id, trigger, not_before):
+                continue
+            key = hashlib.sha256(f"{shopper_id}:{trigger}:{not_before}".encode()).hexdigest()
+            yield DueSend(shopper_id, trigger, not_before, entry.get("queued_at"), key)
 
     async def record_outcome(self, shopper_id: str, message_id: str, outcome: str) -> None:
         """Attach a later outcome (replied, clicked, purchased, opted_out) to a sent message."""

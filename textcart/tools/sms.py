@@ -30,7 +30,7 @@ from tenacity import (
 from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 
-from textcart.tools.shopper_store import mask_phone
+from textcart.rules.privacy import mask_phone
 
 log = logging.getLogger("textcart.sms")
 

@@ -1,4 +1,4 @@
-"""Weaviate: the embedded server textcart starts itself, and connections to any Weaviate.
+"""Weaviate: the embedded server textcart starts itself (connections: `weaviate_client`).
 
 By default textcart runs its own Weaviate server (a pinned build of `weaviate-server`, built
 from the Go module proxy by `scripts/install_weaviate.sh`) as a subprocess with its data on
@@ -22,7 +22,6 @@ Environment:
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import http.client
 import logging
@@ -35,11 +34,9 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Self
-from urllib.parse import urlparse
+from typing import Self
 
-import weaviate
-from weaviate.classes.init import AdditionalConfig, Auth, Timeout
+from weaviate.classes.init import Timeout
 
 from textcart import paths
 from textcart.tools import processes
@@ -394,143 +391,9 @@ def stop_embedded(data_dir: Path) -> bool:
         return True
 
 
-# --- clients ---------------------------------------------------------------------------
-
-
-def embedded_data_dir() -> Path:
-    """Where the embedded server keeps its data: `$TEXTCART_DATA_DIR/weaviate` (`./var`)."""
-    return paths.data_dir() / "weaviate"
-
-
-@dataclass(frozen=True)
-class _Remote:
-    """Connection settings for a Weaviate given by WEAVIATE_URL."""
-
-    http_host: str
-    http_port: int
-    http_secure: bool
-    grpc_host: str
-    grpc_port: int
-    grpc_secure: bool
-    api_key: str | None
-    cloud: bool
-
-    @classmethod
-    def from_env(cls) -> _Remote | None:
-        raw = os.environ.get("WEAVIATE_URL", "").strip()
-        if not raw:
-            return None
-        url = urlparse(raw if "://" in raw else f"https://{raw}")
-        if not url.hostname:
-            raise ValueError(f"WEAVIATE_URL={raw!r} has no host")
-        secure = url.scheme == "https"
-        grpc_raw = os.environ.get("WEAVIATE_GRPC_URL", "").strip()
-        if grpc_raw:
-            grpc = urlparse(grpc_raw if "://" in grpc_raw else f"//{grpc_raw}")
-            grpc_secure = grpc.scheme in ("https", "grpcs") or (not grpc.scheme and secure)
-            grpc_host = grpc.hostname or url.hostname
-            grpc_port = grpc.port or (443 if grpc_secure else 50051)
-        else:
-            # Weaviate's conventions: 50051 beside a plain-HTTP server, 443 behind TLS.
-            grpc_secure, grpc_host = secure, url.hostname
-            grpc_port = 443 if secure else 50051
-        host = url.hostname
-        return cls(
-            http_host=host,
-            http_port=url.port or (443 if secure else 8080),
-            http_secure=secure,
-            grpc_host=grpc_host,
-            grpc_port=grpc_port,
-            grpc_secure=grpc_secure,
-            api_key=os.environ.get("WEAVIATE_API_KEY") or None,
-            cloud=not grpc_raw
-            and secure
-            and host.endswith((".weaviate.cloud", ".weaviate.network", ".wcs.api.weaviate.io")),
-        )
-
-    @property
-    def auth(self) -> Any:
-        return Auth.api_key(self.api_key) if self.api_key else None
-
-
-def _config() -> AdditionalConfig:
-    return AdditionalConfig(timeout=CLIENT_TIMEOUT)
-
-
-async def connect_async() -> weaviate.WeaviateAsyncClient:
-    """Connect (async) to WEAVIATE_URL when set, else to the shared embedded server."""
-    remote = _Remote.from_env()
-    client: weaviate.WeaviateAsyncClient
-    if remote is None:
-        http_port, grpc_port = await asyncio.to_thread(ensure_embedded, embedded_data_dir())
-        client = weaviate.use_async_with_local(
-            host="127.0.0.1",
-            port=http_port,
-            grpc_port=grpc_port,
-            additional_config=_config(),
-            skip_init_checks=False,
-        )
-    elif remote.cloud:
-        client = weaviate.use_async_with_weaviate_cloud(
-            cluster_url=f"https://{remote.http_host}",
-            auth_credentials=remote.auth,
-            additional_config=_config(),
-            skip_init_checks=False,
-        )
-    else:
-        client = weaviate.use_async_with_custom(
-            http_host=remote.http_host,
-            http_port=remote.http_port,
-            http_secure=remote.http_secure,
-            grpc_host=remote.grpc_host,
-            grpc_port=remote.grpc_port,
-            grpc_secure=remote.grpc_secure,
-            auth_credentials=remote.auth,
-            additional_config=_config(),
-            skip_init_checks=False,
-        )
-    await client.connect()
-    return client
-
-
-def connect() -> weaviate.WeaviateClient:
-    """Connect to WEAVIATE_URL when set, else to the shared embedded server."""
-    remote = _Remote.from_env()
-    if remote is None:
-        http_port, grpc_port = ensure_embedded(embedded_data_dir())
-        return weaviate.connect_to_local(
-            host="127.0.0.1",
-            port=http_port,
-            grpc_port=grpc_port,
-            additional_config=_config(),
-            skip_init_checks=False,
-        )
-    if remote.cloud:
-        return weaviate.connect_to_weaviate_cloud(
-            cluster_url=f"https://{remote.http_host}",
-            auth_credentials=remote.auth,
-            additional_config=_config(),
-            skip_init_checks=False,
-        )
-    return weaviate.connect_to_custom(
-        http_host=remote.http_host,
-        http_port=remote.http_port,
-        http_secure=remote.http_secure,
-        grpc_host=remote.grpc_host,
-        grpc_port=remote.grpc_port,
-        grpc_secure=remote.grpc_secure,
-        auth_credentials=remote.auth,
-        additional_config=_config(),
-        skip_init_checks=False,
-    )
-
-
 __all__ = [
     "EmbeddedWeaviate",
     "WeaviateUnavailable",
-    "connect",
-    "connect_async",
-    "embedded_data_dir",
     "ensure_embedded",
     "locate_binary",
     "stop_embedded",

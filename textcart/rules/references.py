@@ -14,8 +14,8 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from textcart.graph.personalise import COLOURS
-from textcart.graph.state import ProductCard, Recommended
+from textcart.vocabulary.colours import COLOURS
+from textcart.vocabulary.records import ProductCard, Recommended
 
 FRESH_FOR = timedelta(hours=24)
 _WORD = re.compile(r"[a-z0-9]+")

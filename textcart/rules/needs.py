@@ -10,6 +10,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypedDict, TypeVar
 
+from textcart.vocabulary.records import ShopperNeeds
+
 _BUDGET = re.compile(
     r"(?:under|below|less than|max|at most|up to|no more than|<)\s*\$?\s*(\d{2,4})"
     r"|\$\s*(\d{2,4})\s*(?:max|or less|budget|tops)"
@@ -32,13 +34,6 @@ _APPAREL_SIZE = re.compile(
 )
 _APPAREL_WORDS = {"small": "S", "medium": "M", "large": "L"}
 T = TypeVar("T")
-
-
-class ShopperNeeds(TypedDict):
-    """Constraints for this turn's product search."""
-
-    budget_max: float | None
-    size: str | None
 
 
 class NeedsSources(TypedDict):

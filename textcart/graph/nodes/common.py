@@ -1,0 +1,67 @@
+"""What every stage of the graph shares: the turn's clock, its store, its decider calls."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from langgraph.runtime import Runtime
+from pydantic import BaseModel
+
+from textcart.deciders.base import Decided, decide
+from textcart.graph.context import Context
+from textcart.graph.services import Services
+from textcart.graph.state import TurnState
+from textcart.tools.shopper_store import ShopperStore, now_utc
+
+log = logging.getLogger("textcart.graph")
+T = TypeVar("T", bound=BaseModel)
+
+
+def shopper_store_of(runtime: Runtime[Context]) -> ShopperStore:
+    """The per-shopper store of this run (the server, or `compile`, supplies it)."""
+    if runtime.store is None:
+        raise RuntimeError("the graph needs a store: compile it with one or run it on a server")
+    return ShopperStore(runtime.store)
+
+
+def recent_lines(state: TurnState, n: int = 6) -> list[str]:
+    """The last `n` lines of the conversation, as the LLM deciders are shown them."""
+    return [f"{line['role']}: {line['text']}" for line in state.get("transcript", [])[-n:]]
+
+
+async def decide_with(
+    name: str,
+    runtime: Runtime[Context],
+    services: Services,
+    llm: Callable[[Any, Any, float], Awaitable[T]],
+    classic: Callable[[], Awaitable[T]],
+) -> Decided[T]:
+    """Run one decision with the decider the context asks for."""
+    ctx = runtime.context
+    use_llm = ctx.decider_for(name) == "llm"
+
+    async def call_llm() -> T:
+        spec = ctx.model_for(name)
+        assert spec is not None
+        # Building a model may start the local server: keep that off the event loop.
+        model, method = await asyncio.to_thread(services.model, spec, ctx.llm_timeout_s)
+        async with services.llm_slot(spec):
+            return await llm(model, method, ctx.llm_timeout_s)
+
+    return await decide(name, use_llm=use_llm, llm=call_llm, classic=classic)
+
+
+def turn_time(state: TurnState) -> datetime:
+    """The turn's own clock (when the text arrived or the trigger fired), else now."""
+    received = state.get("received_at")
+    try:
+        at = datetime.fromisoformat(received) if received else None
+    except ValueError:
+        at = None
+    if at is None:
+        return now_utc()
+    return at if at.tzinfo else at.replace(tzinfo=UTC)

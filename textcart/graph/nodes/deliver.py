@@ -1,0 +1,254 @@
+"""The output guard and delivery: nothing leaves without passing both."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from textcart.deciders.wording import llm_wording
+from textcart.graph.context import Context
+from textcart.graph.nodes.common import (
+    log,
+    shopper_store_of,
+    turn_time,
+)
+from textcart.graph.services import get_services
+from textcart.graph.state import TurnState, decision_value, decisions_of
+from textcart.rules.grounding import violations
+from textcart.rules.offers import offer_refusal
+from textcart.tools import compliance
+from textcart.tools import consent as consent_rules
+from textcart.tools.delivery import deliver as deliver_text
+from textcart.tools.shopper_store import ShopperStore, now_utc
+from textcart.vocabulary.records import (
+    Outbound,
+    SmsFacts,
+    TranscriptLine,
+)
+
+
+def _problems(
+    text: str, facts: SmsFacts, message_type: str, ctx: Context, said: str | None
+) -> list[str]:
+    """What the grounding rules find wrong with a draft, on this run's offer terms."""
+    return violations(
+        text,
+        facts,
+        message_type,
+        said,
+        offer_code=ctx.offer_code,
+        offer_percent=ctx.offer_percent,
+    )
+
+
+def _blocked(message_type: str, notes: list[str]) -> Outbound:
+    return Outbound(
+        message_type=message_type,
+        text=None,
+        segments=0,
+        encoding="GSM-7",
+        guard_notes=notes,
+        blocked=True,
+    )
+
+
+async def _rewrite_once(
+    state: TurnState,
+    runtime: Runtime[Context],
+    message_type: str,
+    facts: SmsFacts,
+    draft: str,
+    problems: list[str],
+) -> str | None:
+    """Hand a refused draft back to the model once, with what was wrong; None on failure."""
+    ctx = runtime.context
+    spec = ctx.model_for("wording")
+    if spec is None:
+        return None
+    services = await get_services()
+    try:
+        model, method = await asyncio.to_thread(services.model, spec, ctx.llm_timeout_s)
+        async with services.llm_slot(spec):
+            draft_again = await llm_wording(
+                model,
+                method=method,
+                timeout_s=ctx.llm_timeout_s,
+                message_type=message_type,
+                tone=decision_value(state, "tone", "friendly"),
+                facts=facts,
+                text=state.get("text"),
+                refused=(draft, problems),
+            )
+    except Exception as exc:  # noqa: BLE001 - the template wording still answers
+        log.info("wording retry failed: %s", type(exc).__name__)
+        return None
+    return draft_again.text
+
+
+async def guard_outbound(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Check the draft against consent, the facts and the length limit before it can leave."""
+    ctx = runtime.context
+    decision = state.get("next_message")
+    message_type = decision["value"] if decision else "no_reply"
+    wording = state.get("wording")
+    if wording is None:
+        return {"outbound": None}
+    text: str = wording["value"]["text"]
+    facts = SmsFacts(**wording["value"]["facts"])  # type: ignore[typeddict-item]
+    notes: list[str] = []
+    refusal = offer_refusal(
+        decision_value(state, "buy_likelihood", 0.0),
+        decision_value(state, "intent", "other"),
+        ctx.offer_band_set,
+    )
+    if message_type == "send_offer" and (reason := refusal):
+        # The edge already enforces the offer policy; this holds even if that ever changes.
+        return {"outbound": _blocked(message_type, [f"offer outside the offer policy: {reason}"])}
+    review = state.get("review")
+    # A person who edited the reply is trusted with its facts; consent and length still apply.
+    edited = review is not None and review["action"] == "edit"
+    problems = [] if edited else _problems(text, facts, message_type, ctx, state.get("text"))
+    if problems and wording["decider"] == "llm" and not wording["fallback_reason"]:
+        notes += problems
+        retried = await _rewrite_once(state, runtime, message_type, facts, text, problems)
+        if retried is not None and not (
+            again := _problems(retried, facts, message_type, ctx, state.get("text"))
+        ):
+            notes.append("the model fixed its draft after one retry")
+            text, problems = retried, []
+        else:
+            problems = again if retried is not None else problems
+            notes.append("the model's retry still failed the guard")
+    if problems:
+        notes += [p for p in problems if p not in notes]
+        services = await get_services()
+        seed = f"{state['shopper_id']}:{state.get('message_id', '')}"
+        tone = decision_value(state, "tone", "friendly")
+        text = (await services.wording.decide(message_type, tone, facts, seed)).text
+        notes.append("replaced with the template wording")
+        if _problems(text, facts, message_type, ctx, state.get("text")):
+            notes.append("template wording failed the guard too; nothing sent")
+            return {"outbound": _blocked(message_type, notes)}
+    plain = compliance.gsm_friendly(text)
+    text = compliance.fewest_segments(plain)
+    if text != plain:
+        notes.append("emoji dropped to save a segment")
+    blocked = state["shopper"]["consent"] == "opted_out"
+    if blocked:
+        notes.append("shopper opted out; marketing text blocked")
+    fitted = compliance.fit_to_segments(text, ctx.max_segments)
+    if fitted != text:
+        notes.append(f"shortened to {ctx.max_segments} segments")
+    info = compliance.sms_segments(fitted)
+    return {
+        "outbound": Outbound(
+            message_type=message_type,
+            text=None if blocked else fitted,
+            segments=info.segments,
+            encoding=info.encoding,
+            guard_notes=notes,
+            blocked=blocked,
+        )
+    }
+
+
+async def send_and_log(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Log the reply with every decision behind it, then deliver it (at most once).
+
+    The log key is derived from the inbound message id (or the trigger), so re-running a
+    turn finds the entry it wrote. A reply the caller returns itself (a webhook's TwiML)
+    is only logged; any other goes to the configured sender, unless the log says it
+    already went.
+    """
+    store = shopper_store_of(runtime)
+    outbound = state.get("outbound")
+    if not outbound or not outbound["text"]:
+        return {}
+    message_id = f"{state.get('message_id') or state.get('trigger')}:reply"
+    in_response = runtime.context.reply_in_response and state.get("review") is None
+    previous = await store.get_message(state["shopper_id"], message_id)
+    delivery = previous.get("delivery") if previous else None
+    turn, now = turn_time(state), now_utc()
+    # A live turn's reply went out now; on a pinned or replayed clock (demo, simulations)
+    # it is logged just after the text it answers, on that clock, so the log keeps order.
+    sent = now if timedelta(0) < now - turn < timedelta(minutes=10) else turn
+    at = previous["at"] if previous else (sent + timedelta(milliseconds=1)).isoformat()
+    proactive = state.get("text") is None
+    text: str
+    if previous is not None:
+        disclosed = bool(previous.get("disclosure"))
+        text = str(previous["text"]) if disclosed else outbound["text"]
+    else:
+        text, disclosed = await _disclosed(store, state, runtime.context, outbound, proactive)
+    if text != outbound["text"]:
+        info = compliance.sms_segments(text)
+        outbound = Outbound(**{**outbound, "text": text, "segments": info.segments})
+    deciders = {
+        name: {
+            "value": d["value"] if name != "wording" else None,
+            "decider": d["decider"],
+            "fallback_reason": d["fallback_reason"],
+        }
+        for name, d in decisions_of(state).items()
+    }
+    entry = {
+        "message_id": message_id,
+        "direction": "outbound",
+        "text": text,
+        "message_type": outbound["message_type"],
+        "at": at,
+        "proactive": proactive,
+        "disclosure": disclosed,
+        # The turn's own clock, which caps and disclosures count by (tests pin it).
+        "turn_at": previous.get("turn_at", at) if previous else turn_time(state).isoformat(),
+        "in_reply_to": state.get("message_id"),
+        "product_ids": [p["id"] for p in state.get("products") or []][:3],
+        "deciders": deciders,
+        "review": state.get("review"),
+        "outcomes": previous.get("outcomes", []) if previous else [],
+    }
+    if delivery is None or delivery.get("status") != "sent":
+        if in_response:
+            delivery = {"status": "sent", "channel": "response", "provider_id": None}
+        else:
+            # Logged as queued first: a crash between sending and logging re-sends (at
+            # least once to the carrier) instead of silently never sending.
+            await store.log_message(
+                state["shopper_id"], message_id, {**entry, "delivery": {"status": "queued"}}
+            )
+            delivery = await _deliver(store, state["shopper_id"], text, message_id)
+    entry["delivery"] = delivery
+    await store.log_message(state["shopper_id"], message_id, entry)
+    return {
+        "outbound": outbound,
+        "delivery": delivery,
+        "transcript": [
+            TranscriptLine(role="store", text=text, at=at, message_type=outbound["message_type"])
+        ],
+    }
+
+
+async def _disclosed(
+    store: ShopperStore, state: TurnState, ctx: Context, outbound: Outbound, proactive: bool
+) -> tuple[str, bool]:
+    """The text with the store's name and opt-out words when this marketing text needs them.
+
+    The first marketing text, and then one at least every 30 days, carries both (CTIA).
+    """
+    text = outbound["text"] or ""
+    if outbound["message_type"] == "compliance" or not consent_rules.is_marketing(
+        outbound["message_type"], proactive
+    ):
+        return text, False
+    messages = await store.messages(state["shopper_id"])
+    if not consent_rules.needs_disclosure(messages, turn_time(state)):
+        return text, False
+    return consent_rules.with_disclosure(text, ctx.store_name, ctx.max_segments), True
+
+
+async def _deliver(store: ShopperStore, shopper_id: str, text: str, key: str) -> dict[str, Any]:
+    services = await get_services()
+    return await deliver_text(store, services.sender(), shopper_id, text, key)

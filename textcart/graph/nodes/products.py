@@ -1,0 +1,446 @@
+"""Which products the turn is about, whether the asked one fits, and the answer."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from textcart.answers.question import read_question
+from textcart.answers.turn import answer_turn
+from textcart.deciders.fit import llm_fit
+from textcart.graph.context import Context
+from textcart.graph.nodes.common import (
+    decide_with,
+    log,
+    turn_time,
+)
+from textcart.graph.personalise import (
+    CANDIDATES,
+    RESULTS,
+    affinities,
+    blend,
+    build_taste,
+    describe,
+    history_ids,
+    is_open_request,
+    names_product_kind,
+    product_kinds,
+    rerank,
+)
+from textcart.graph.services import Services, get_services
+from textcart.graph.state import TurnState, decision_value
+from textcart.rules.needs import read_conversation_needs, read_needs
+from textcart.rules.references import (
+    colourway_reference,
+    fresh_recommendations,
+    model_name,
+    name_match,
+    resolve_reference,
+)
+from textcart.tools.catalog import Catalog, Product, ProductHit, SearchFilters
+from textcart.vocabulary.answers import PRODUCT_KINDS
+from textcart.vocabulary.labels import INTENTS
+from textcart.vocabulary.outputs import FitResult
+from textcart.vocabulary.records import (
+    ProductCard,
+    Recommended,
+    ShopperContext,
+)
+
+# Intents about an order or the relationship, not about products: no catalog search.
+SERVICE_INTENTS = frozenset(INTENTS) - {
+    "product_question",
+    "recommendation_request",
+    "purchase_intent",
+    "price_or_discount",
+    "other",
+}
+
+
+# --- products ---------------------------------------------------------------------------
+
+
+def _card(product: Product, score: float) -> ProductCard:
+    return ProductCard(
+        id=product.id,
+        title=product.title,
+        category=product.category,
+        price=product.price,
+        compare_at_price=product.compare_at_price,
+        in_stock=product.in_stock,
+        sizes_in_stock=list(product.sizes_in_stock),
+        rating=product.rating,
+        selling_points=list(product.selling_points),
+        url=product.url,
+        score=round(score, 4),
+    )
+
+
+_PRONOUN = re.compile(r"\b(it|these|this one|those|them|that one)\b", re.IGNORECASE)
+_WORD = re.compile(r"[a-z0-9]+")
+# How far back a budget or size the shopper said still holds.
+_CONVERSATION_SPAN = timedelta(hours=24)
+_CONVERSATION_LINES = 12
+
+
+def _asked_preference(product: Product, shopper: ShopperContext) -> tuple[int, int]:
+    """Rank a named colourway: carted, then viewed, then the shopper's line, then in stock."""
+    if product.id in shopper["cart_ids"]:
+        return (0, 0)
+    if product.id in shopper["viewed_ids"]:
+        return (1, 0)
+    line = shopper["preferences"].get("shoe_line") or shopper["preferences"].get("line")
+    other_line = {"women": "men's", "men": "women's"}.get(str(line or ""), "")
+    off_line = int(bool(other_line) and product.title.lower().startswith(other_line))
+    return (2 + off_line, 0 if product.in_stock else 1)
+
+
+_LINE_SAID = re.compile(r"\b(women'?s?|ladies|men'?s?)\b", re.IGNORECASE)
+
+
+async def _named_product(
+    catalog: Catalog,
+    services: Services,
+    text: str,
+    shopper: ShopperContext,
+    history: Awaitable[dict[str, ProductHit]],
+) -> ProductCard | None:
+    """The product the text names, if any: the best-named model, in the shopper's colourway.
+
+    Candidates are the search hits for the text and the shopper's own carted and viewed
+    products (a model named without its colour means the colourway they carted or viewed,
+    else one in their line and in stock: the shopper's own, not the index's first).
+    `history` is the shopper's products as the turn already reads them for personalisation.
+    """
+    text_vector = await asyncio.to_thread(services.embedder.embed_query, text)
+    hits = await catalog.search(text, text_vector, SearchFilters(in_stock_only=False), limit=10)
+    candidates = {h.product.id: (h.product, h.score) for h in hits}
+    if any(name_match(text, h.product.title) for h in hits):
+        # A model is named: the shopper's own colourways of it may not be among the hits.
+        own_ids = [*shopper["cart_ids"], *shopper["viewed_ids"]][:20]
+        known = await history
+        own = {i: known[i].product for i in own_ids if i in known}
+        own.update(await catalog.get_many([i for i in own_ids if i not in known]))
+        for product in own.values():
+            candidates.setdefault(product.id, (product, 0.0))
+    scored = [(name_match(text, p.title), p, score) for p, score in candidates.values()]
+    best = max((strength for strength, _, _ in scored), default=0)
+    if best == 0:
+        return None
+    named = [(p, score) for strength, p, score in scored if strength == best]
+    said_line = _LINE_SAID.search(text)
+    if said_line:
+        # "mens softloop in a 10": the line they said beats the one they usually browse.
+        prefix = "women's" if said_line.group(1).lower().startswith("w") else "men's"
+        in_line = [pair for pair in named if pair[0].title.lower().startswith(prefix)]
+        if not in_line:
+            # The search showed the other line only: look the said line's model up by name.
+            base = re.sub(r"^(men's|women's)\s+", "", model_name(named[0][0].title), flags=re.I)
+            in_line = [(p, 0.0) for p in await catalog.variants(f"{prefix} {base}")]
+        named = in_line or named
+    product, score = min(named, key=lambda pair: _asked_preference(pair[0], shopper))
+    return _card(product, score)
+
+
+_RECOMMEND_WORDS = re.compile(
+    r"\b(any(thing|one)?|something|other|others|else|recommend|suggest|options?|cheaper|"
+    r"alternatives?|similar|instead)\b",
+    re.IGNORECASE,
+)
+
+
+def _asks_about_discussed(text: str) -> bool:
+    """A question about one product that names none: "what's the drop?", "in a 9?"."""
+    question = read_question(text)
+    return (
+        question is not None
+        and question["kind"] in PRODUCT_KINDS - {"comparison", "suitability"}
+        and not names_product_kind(text)
+        and not _RECOMMEND_WORDS.search(text)
+    )
+
+
+def _earlier_texts(state: TurnState) -> list[str]:
+    """The shopper's earlier texts of this conversation (within a day), newest first."""
+    now = turn_time(state)
+    lines = state.get("transcript", [])[:-1] if state.get("text") is not None else []
+    earlier = []
+    for line in reversed(lines[-_CONVERSATION_LINES:]):
+        try:
+            at = datetime.fromisoformat(line["at"])
+        except ValueError:
+            continue
+        at = at if at.tzinfo else at.replace(tzinfo=UTC)
+        if line["role"] == "shopper" and now - at <= _CONVERSATION_SPAN:
+            earlier.append(line["text"])
+    return earlier
+
+
+async def _same_model_in(
+    catalog: Catalog, services: Services, colour: str, model: str
+) -> ProductCard | None:
+    """The colourway of `model` named `colour`, from the catalog (in stock or not)."""
+    query = f"{model} {colour}"
+    vector = await asyncio.to_thread(services.embedder.embed_query, query)
+    for hit in await catalog.search(query, vector, SearchFilters(in_stock_only=False), limit=10):
+        title = hit.product.title
+        if model_name(title) == model and colour in title.rsplit("—", 1)[-1].lower().split():
+            return _card(hit.product, hit.score)
+    return None
+
+
+EMPTY_CATALOG_NOTE = "catalog is empty: load one with `textcart catalog load FILE`"
+
+
+async def _catalog_is_empty(catalog: Catalog) -> bool:
+    try:
+        return await catalog.count() == 0
+    except Exception:  # noqa: BLE001 - unknown is not empty
+        return False
+
+
+async def retrieve_products(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Search the catalog (hybrid BM25 + vectors), personalised, within hard constraints.
+
+    Hard constraints (in stock, a size said in the conversation, the budget, nothing
+    already bought) are Weaviate filters. Inside them the shopper's history shapes the
+    search: see `textcart.graph.personalise`. "The first one" or "the cheaper one" names a
+    product the store recommended last (`textcart.rules.references`). Weaviate being down
+    never fails the turn: the reply goes out without products and the next turn reconnects.
+    """
+    intent = decision_value(state, "intent", "other")
+    question = read_question(state.get("text"))
+    if intent in SERVICE_INTENTS and not (question and question["kind"] in PRODUCT_KINDS):
+        # A question about a product is searched for whatever the intent decider said.
+        return {
+            "products": [],
+            "retrieval_note": f"no product search for {intent}",
+            "personalisation": None,
+        }
+    services = await get_services()
+    shopper, text = state["shopper"], state.get("text") or ""
+    needs, sources = read_conversation_needs(text, _earlier_texts(state), shopper["preferences"])
+    said_size = None
+    if sources["size"] == "earlier text":
+        # A size said earlier may be for another kind of product: a preference, not a need.
+        said_size, needs["size"], sources["size"] = needs["size"], None, None
+    notes: list[str] = []
+    history_read: asyncio.Task[dict[str, ProductHit]] | None = None
+    try:
+        catalog = await services.catalog(runtime.context.catalog_collection)
+        # The shopper's own products are read while the text is searched: one round trip
+        # less to wait for.
+        history_read = asyncio.create_task(catalog.get_many_with_vectors(history_ids(shopper)))
+        asked: ProductCard | None = None
+        if text:
+            asked = await _named_product(catalog, services, text, shopper, history_read)
+        if asked is None and (
+            colourway := colourway_reference(text, state.get("recommended"), turn_time(state))
+        ):
+            asked = await _same_model_in(catalog, services, *colourway[1:])
+            if asked is not None:
+                notes.append(f"{colourway[0]!r} = {asked['title']}")
+        if asked is None and (
+            reference := resolve_reference(text, state.get("recommended"), turn_time(state))
+        ):
+            shown, words = reference
+            # Stock and price may have changed since it was recommended: read it again.
+            fresh = (await catalog.get_many([shown["id"]])).get(shown["id"])
+            asked = _card(fresh, 1.0) if fresh else shown
+            notes.append(f"{words!r} = {asked['title']}")
+        # With no product named, "it"/"these" (or a proactive turn) means what they were
+        # last looking at: the cart for a cart reminder, else the last product viewed.
+        focus = shopper["cart_ids"] if state.get("trigger") == "cart_abandonment" else []
+        focus = focus or shopper["viewed_ids"]
+        if asked is None and text and (_asks_about_discussed(text) or _PRONOUN.search(text)):
+            # "what's the drop?" or "in a 9?" names nothing: it is about the product the
+            # store last put first, else the one they last looked at.
+            discussed = fresh_recommendations(state.get("recommended"), turn_time(state))
+            if discussed:
+                fresh = (await catalog.get_many([discussed[0]["id"]])).get(discussed[0]["id"])
+                asked = _card(fresh, 1.0) if fresh else discussed[0]
+                notes.append(f"question about {asked['title']}, discussed last")
+        if (
+            asked is None
+            and focus
+            and (not text or _PRONOUN.search(text) or _asks_about_discussed(text))
+        ):
+            known = await history_read
+            recent = (
+                known[focus[0]].product
+                if focus[0] in known
+                else (await catalog.get_many(focus[:1])).get(focus[0])
+            )
+            asked = _card(recent, 1.0) if recent else None
+        query = text
+        if asked is not None and (not query or _PRONOUN.search(query) or notes):
+            # A proactive turn, "do these come in blue?" or "is the first one warm?":
+            # search around the product they mean.
+            query = f"{query} {asked['title']}".strip()
+        open_request = is_open_request(text)
+        history = await history_read
+        taste = build_taste(shopper, history, said_size)
+        if not query and taste.history_titles:
+            query = taste.history_titles[0]
+        if not query:
+            return {
+                "products": [],
+                "retrieval_note": "nothing to search for",
+                "personalisation": None,
+            }
+        filters = SearchFilters(
+            in_stock_only=True,
+            max_price=needs["budget_max"],
+            size=needs["size"],
+            exclude_ids=list(shopper["purchased_ids"]),
+        )
+        query_vector = await asyncio.to_thread(services.embedder.embed_query, query)
+        search_vector, weight = blend(query_vector, taste, open_request)
+        hits = await catalog.search(
+            query, search_vector, filters, limit=CANDIDATES, include_vector=True
+        )
+    except Exception as exc:  # noqa: BLE001 - any catalog failure degrades to "no products"
+        log.warning("catalog unavailable, answering without products: %s", exc)
+        await services.drop_catalog_connection()
+        return {
+            "products": [],
+            "retrieval_note": f"catalog unavailable: {type(exc).__name__}",
+            "personalisation": None,
+        }
+    finally:
+        if history_read is not None and not history_read.done():
+            history_read.cancel()
+    if not hits and await _catalog_is_empty(catalog):
+        log.warning("the catalog %r is empty: nothing to recommend or answer from", catalog.name)
+        return {
+            "products": [],
+            "retrieval_note": EMPTY_CATALOG_NOTE,
+            "personalisation": None,
+        }
+    affinity = affinities(hits, taste)
+    ranked = rerank(hits, taste, text, open_request, affinity)
+    kinds = product_kinds(text)
+    if kinds:
+        # "trail running shoes" are shoes: products of that kind first, gaiters after.
+        ranked.sort(key=lambda pair: not any(k in pair[0].product.category for k in kinds))
+    ranked = ranked[:RESULTS]
+    cards = [_card(hit.product, score) for hit, score in ranked]
+    if asked is not None and all(c["id"] != asked["id"] for c in cards):
+        cards.insert(0, asked)
+    said = ", ".join(f"{k.removesuffix('_max')} from {v}" for k, v in sources.items() if v)
+    note = (
+        f"{len(cards)} products for {query!r}; budget {needs['budget_max']}, size "
+        f"{needs['size']}{f' ({said})' if said else ''}; "
+        + "; ".join([*notes, describe(taste, weight, open_request)])
+    )
+    return {
+        "products": cards,
+        "asked_product_id": asked["id"] if asked else None,
+        "needs": needs,
+        "retrieval_note": note,
+        "personalisation": taste.record(
+            weight,
+            {c["id"]: affinity[c["id"]] for c in cards if c["id"] in affinity},
+            taste.closest_viewed([hit for hit, _ in ranked]),
+        ),
+    }
+
+
+def _shown_order(candidates: list[ProductCard], fit: FitResult) -> list[ProductCard]:
+    """The products in the order a reply lists them: the best fit, then alternatives."""
+    by_id = {p["id"]: p for p in candidates}
+    alternatives = [by_id[i] for i in fit.alternative_ids if i in by_id]
+    best = by_id.get(fit.best_fit_id or "")
+    if best is not None and alternatives:
+        return [best, *alternatives]
+    return candidates[:3]
+
+
+async def assess_fit(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Judge whether the product asked about is the best fit; pick alternatives and highlights.
+
+    Whichever decider answers, its ids, prices, numbers and highlights are held to the
+    candidates' catalog facts (`grounded`). The products as the reply will list them are
+    remembered for the next turns ("the first one", "the cheaper one").
+    """
+    candidates = state.get("products") or []
+    if not candidates:
+        return {"fit": None}
+    services = await get_services()
+    shopper, text = state["shopper"], state.get("text") or ""
+    asked_id = state.get("asked_product_id")
+    needs = state.get("needs") or read_needs(text, shopper["preferences"])
+    taste = state.get("personalisation")
+    decided = await decide_with(
+        "fit",
+        runtime,
+        services,
+        lambda m, meth, t: llm_fit(
+            m,
+            method=meth,
+            timeout_s=t,
+            candidates=candidates,
+            asked_id=asked_id,
+            needs=needs,
+            shopper=shopper,
+            text=text,
+            taste=taste,
+        ),
+        lambda: services.fit.decide(candidates, asked_id, needs, shopper, text, taste),
+    )
+    shown = _shown_order(candidates, decided.value)
+    asked = next((c for c in candidates if c["id"] == asked_id), None)
+    if asked is not None:
+        # The product asked about is the one being discussed: "the pink one" next means it.
+        shown = [asked, *[c for c in shown if c["id"] != asked_id]]
+    now = turn_time(state)
+    before = state.get("recommended")
+    first = before.get("first_discussed") if before else None
+    if not (first and fresh_recommendations(before, now)):
+        first = asked or shown[0]
+    recommended = Recommended(at=now.isoformat(), products=shown, first_discussed=first)
+    return {
+        "fit": decided.record("fit", decided.value.model_dump(), decided.value.reason),
+        "recommended": recommended,
+    }
+
+
+# --- the answer ---------------------------------------------------------------------------
+
+
+async def find_answer(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Read what the text asks and answer it from evidence: catalog, knowledge base, order.
+
+    The rules live in `textcart.answers`; this step only gathers what they need. The
+    question and its answer are in the state (Studio shows both) and the reply says the
+    answer first, whichever message type is chosen next.
+    """
+    services = await get_services()
+    shopper = state["shopper"]
+    catalog: Catalog | None = None
+    error: str | None = None
+    try:
+        catalog = await services.catalog(runtime.context.catalog_collection)
+    except Exception as exc:  # noqa: BLE001 - the answer says the catalog is unavailable
+        error = f"catalog unavailable: {type(exc).__name__}"
+    prefs = shopper["preferences"]
+    needs = state.get("needs")
+    return await answer_turn(
+        text=state.get("text"),
+        intent=decision_value(state, "intent"),
+        shopper_id=state["shopper_id"],
+        asked_product_id=state.get("asked_product_id"),
+        products=state.get("products") or [],
+        said_size=needs["size"] if needs else None,
+        preferences=prefs,
+        catalog=catalog,
+        catalog_error=error,
+        knowledge=services.knowledge,
+        embedder=services.embedder,
+        orders=services.orders,
+    )

@@ -1,0 +1,152 @@
+"""Connections to Weaviate: the embedded server this machine runs, or any other one.
+
+`WEAVIATE_URL` (plus `WEAVIATE_API_KEY`, `WEAVIATE_GRPC_URL`) points textcart at a cluster
+or Weaviate Cloud; without it, the embedded server of `weaviate_server` is started (or
+found) for the data directory and connected to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import weaviate
+from weaviate.classes.init import AdditionalConfig, Auth
+
+from textcart import paths
+from textcart.tools.weaviate_server import CLIENT_TIMEOUT, ensure_embedded
+
+
+def embedded_data_dir() -> Path:
+    """Where the embedded server keeps its data: `$TEXTCART_DATA_DIR/weaviate` (`./var`)."""
+    return paths.data_dir() / "weaviate"
+
+
+@dataclass(frozen=True)
+class _Remote:
+    """Connection settings for a Weaviate given by WEAVIATE_URL."""
+
+    http_host: str
+    http_port: int
+    http_secure: bool
+    grpc_host: str
+    grpc_port: int
+    grpc_secure: bool
+    api_key: str | None
+    cloud: bool
+
+    @classmethod
+    def from_env(cls) -> _Remote | None:
+        raw = os.environ.get("WEAVIATE_URL", "").strip()
+        if not raw:
+            return None
+        url = urlparse(raw if "://" in raw else f"https://{raw}")
+        if not url.hostname:
+            raise ValueError(f"WEAVIATE_URL={raw!r} has no host")
+        secure = url.scheme == "https"
+        grpc_raw = os.environ.get("WEAVIATE_GRPC_URL", "").strip()
+        if grpc_raw:
+            grpc = urlparse(grpc_raw if "://" in grpc_raw else f"//{grpc_raw}")
+            grpc_secure = grpc.scheme in ("https", "grpcs") or (not grpc.scheme and secure)
+            grpc_host = grpc.hostname or url.hostname
+            grpc_port = grpc.port or (443 if grpc_secure else 50051)
+        else:
+            # Weaviate's conventions: 50051 beside a plain-HTTP server, 443 behind TLS.
+            grpc_secure, grpc_host = secure, url.hostname
+            grpc_port = 443 if secure else 50051
+        host = url.hostname
+        return cls(
+            http_host=host,
+            http_port=url.port or (443 if secure else 8080),
+            http_secure=secure,
+            grpc_host=grpc_host,
+            grpc_port=grpc_port,
+            grpc_secure=grpc_secure,
+            api_key=os.environ.get("WEAVIATE_API_KEY") or None,
+            cloud=not grpc_raw
+            and secure
+            and host.endswith((".weaviate.cloud", ".weaviate.network", ".wcs.api.weaviate.io")),
+        )
+
+    @property
+    def auth(self) -> Any:
+        return Auth.api_key(self.api_key) if self.api_key else None
+
+
+def _config() -> AdditionalConfig:
+    return AdditionalConfig(timeout=CLIENT_TIMEOUT)
+
+
+async def connect_async() -> weaviate.WeaviateAsyncClient:
+    """Connect (async) to WEAVIATE_URL when set, else to the shared embedded server."""
+    remote = _Remote.from_env()
+    client: weaviate.WeaviateAsyncClient
+    if remote is None:
+        http_port, grpc_port = await asyncio.to_thread(ensure_embedded, embedded_data_dir())
+        client = weaviate.use_async_with_local(
+            host="127.0.0.1",
+            port=http_port,
+            grpc_port=grpc_port,
+            additional_config=_config(),
+            skip_init_checks=False,
+        )
+    elif remote.cloud:
+        client = weaviate.use_async_with_weaviate_cloud(
+            cluster_url=f"https://{remote.http_host}",
+            auth_credentials=remote.auth,
+            additional_config=_config(),
+            skip_init_checks=False,
+        )
+    else:
+        client = weaviate.use_async_with_custom(
+            http_host=remote.http_host,
+            http_port=remote.http_port,
+            http_secure=remote.http_secure,
+            grpc_host=remote.grpc_host,
+            grpc_port=remote.grpc_port,
+            grpc_secure=remote.grpc_secure,
+            auth_credentials=remote.auth,
+            additional_config=_config(),
+            skip_init_checks=False,
+        )
+    await client.connect()
+    return client
+
+
+def connect() -> weaviate.WeaviateClient:
+    """Connect to WEAVIATE_URL when set, else to the shared embedded server."""
+    remote = _Remote.from_env()
+    if remote is None:
+        http_port, grpc_port = ensure_embedded(embedded_data_dir())
+        return weaviate.connect_to_local(
+            host="127.0.0.1",
+            port=http_port,
+            grpc_port=grpc_port,
+            additional_config=_config(),
+            skip_init_checks=False,
+        )
+    if remote.cloud:
+        return weaviate.connect_to_weaviate_cloud(
+            cluster_url=f"https://{remote.http_host}",
+            auth_credentials=remote.auth,
+            additional_config=_config(),
+            skip_init_checks=False,
+        )
+    return weaviate.connect_to_custom(
+        http_host=remote.http_host,
+        http_port=remote.http_port,
+        http_secure=remote.http_secure,
+        grpc_host=remote.grpc_host,
+        grpc_port=remote.grpc_port,
+        grpc_secure=remote.grpc_secure,
+        auth_credentials=remote.auth,
+        additional_config=_config(),
+        skip_init_checks=False,
+    )
+
+
+__all__ = ["connect", "connect_async", "embedded_data_dir"]
