@@ -23,7 +23,6 @@ from typing import Any
 import httpx
 import pytest
 from harness import (
-    MODE,
     Server,
     free_port,
     locked_env,
@@ -37,12 +36,8 @@ from harness import (
 
 from textcart.tools.weaviate_server import stop_embedded
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        MODE != "production", reason="langgraph dev runs one process: no instance to kill"
-    ),
-]
+# Collected in production mode only (see conftest.py): `langgraph dev` runs one process.
+pytestmark = pytest.mark.e2e
 
 
 def _children(pid: int) -> list[int]:
