@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import weaviate
+from shared_data import require_shared
 
 from textcart.tools.catalog import Catalog, Product, SearchFilters
 from textcart.tools.catalog_files import read_products
@@ -340,8 +341,7 @@ async def test_ensure_collection_is_idempotent(client: weaviate.WeaviateAsyncCli
 async def test_flipkart_catalog_loads_and_answers(
     client: weaviate.WeaviateAsyncClient, embedder: Embedder
 ) -> None:
-    if not FLIPKART.is_file():
-        pytest.skip(f"Flipkart catalog not present at {FLIPKART} (../shared/data)")
+    require_shared(FLIPKART)
     catalog = Catalog(client, "FlipkartTest")
     await catalog.delete_all()
     report = read_products(FLIPKART)

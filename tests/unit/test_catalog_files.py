@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 
 import pytest
+from shared_data import require_shared
 
 from textcart.tools.catalog import Product, SearchFilters, product_uuid
 from textcart.tools.catalog_files import (
@@ -307,9 +308,7 @@ def test_flipkart_specifications_accepts_both_notations() -> None:
 
 
 def test_real_flipkart_file_loads_without_losses() -> None:
-    if not FLIPKART.is_file():
-        pytest.skip(f"Flipkart catalog not present at {FLIPKART} (../shared/data)")
-    report = read_products(FLIPKART)
+    report = read_products(require_shared(FLIPKART))
     products = list(report)
     assert report.format == "flipkart-csv"
     assert len(products) + report.skipped == 1002

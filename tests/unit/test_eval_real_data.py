@@ -20,9 +20,7 @@ are the measured figures rounded down, so a regression fails here:
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
+from shared_data import SHARED_DATA, require_shared
 
 from textcart.evaluation.buy_likelihood import (
     classic_probabilities,
@@ -41,20 +39,13 @@ from textcart.evaluation.intents import (
 from textcart.evaluation.report import intent_halves
 from textcart.tools.embeddings import get_embedder
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 INTENTS = SHARED_DATA / "intents" / "dev.csv"
 SHOPPING_INTENTS = SHARED_DATA / "intents" / "shopping_dev.csv"
 SESSIONS = SHARED_DATA / "sessions" / "online_shoppers_train.csv"
 
 
-def _require(path: Path) -> Path:
-    if not path.is_file():
-        pytest.skip(f"{path} not present (public evaluation data lives outside the repo)")
-    return path
-
-
 def test_intent_deciders_on_customer_service_text() -> None:
-    data = read_labelled(_require(INTENTS))
+    data = read_labelled(require_shared(INTENTS))
     fit_half, half = intent_halves(data)
     embedder = get_embedder()
     # Without a conversation the prediction depends on the text alone: score it once.
@@ -69,7 +60,7 @@ def test_intent_deciders_on_customer_service_text() -> None:
 
 
 def test_intent_decider_on_shopper_talk() -> None:
-    data = read_labelled(_require(SHOPPING_INTENTS))
+    data = read_labelled(require_shared(SHOPPING_INTENTS))
     predicted = classic_predictions(get_embedder(), data.texts)
     scores = per_label(data.labels, predicted)
     correct = accuracy(data.labels, predicted)
@@ -79,7 +70,7 @@ def test_intent_decider_on_shopper_talk() -> None:
 
 
 def test_buy_likelihood_deciders_on_the_sessions() -> None:
-    data = read_sessions(_require(SESSIONS))
+    data = read_sessions(require_shared(SESSIONS))
     fitted = roc_auc(data.bought, cross_validated_probabilities(data))
     prompt_only = roc_auc(data.bought, classic_probabilities(data))
     observed_only = roc_auc(data.bought, cross_validated_probabilities(data, page_values=False))

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
+from shared_data import SHARED_DATA, require_shared
 
 from textcart.prompts.loader import (
     INTENTS,
@@ -31,7 +32,7 @@ from textcart.prompts.loader import (
     template_placeholders,
 )
 
-SHARED_INTENTS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "intents"
+SHARED_INTENTS = SHARED_DATA / "intents"
 DEV_INTENTS = SHARED_INTENTS / "dev.csv"
 SHOPPING_INTENTS = SHARED_INTENTS / "shopping_dev.csv"
 
@@ -164,9 +165,7 @@ def test_the_same_words_after_different_store_messages_mean_different_things() -
 
 @pytest.mark.parametrize("path", [DEV_INTENTS, SHOPPING_INTENTS], ids=lambda p: p.name)
 def test_no_example_text_comes_from_the_evaluation_data(path: Path) -> None:
-    if not path.exists():
-        pytest.skip(f"{path} not present; cannot check examples against evaluation data")
-    with path.open(encoding="utf-8", newline="") as handle:
+    with require_shared(path).open(encoding="utf-8", newline="") as handle:
         evaluation = {_loose(row["text"]) for row in csv.DictReader(handle)}
     leaked = [text for text in _all_example_texts() if _loose(text) in evaluation]
     assert not leaked, f"example texts found in {path}: {leaked}"
