@@ -24,14 +24,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import tempfile
 from pathlib import Path
-from types import FrameType
 from typing import IO
 
-from textcart.server.serve import SERVER_ENV, wait_ready
+from textcart.server.serve import SERVER_ENV, supervise
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_INSTANCES = 2
@@ -224,22 +222,5 @@ def run_production(
         stderr=output,
     )
 
-    def forward(signum: int, _frame: FrameType | None) -> None:
-        process.send_signal(signum)
-
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, forward)
-    try:
-        wait_ready(f"http://{host}:{port}", process, timeout_s=240)
-        print(f"textcart production server ready on http://{host}:{port}", flush=True)
-        return process.wait()
-    except BaseException:
-        process.terminate()
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        raise
-    finally:
-        if output is not None:
-            output.close()
+    url = f"http://{host}:{port}"
+    return supervise(process, url, "textcart production server", 240, 60, output)

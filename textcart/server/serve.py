@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 from types import FrameType
+from typing import IO
 
 import httpx
 
@@ -101,6 +102,22 @@ def run_server(
     process = subprocess.Popen(
         server_command(host, port, jobs), cwd=directory, env=env, stdout=output, stderr=output
     )
+    return supervise(process, f"http://{host}:{port}", "textcart server", 180, 15, output)
+
+
+def supervise(
+    process: subprocess.Popen[bytes],
+    url: str,
+    name: str,
+    ready_s: float,
+    stop_s: float,
+    output: IO[bytes] | None,
+) -> int:
+    """Forward SIGINT/SIGTERM to a started server, wait until it answers, then until it exits.
+
+    If it does not come up (or we are interrupted), it is stopped: terminated, then killed
+    after `stop_s`. Returns its exit code; `output` (its log file) is closed at the end.
+    """
 
     def forward(signum: int, _frame: FrameType | None) -> None:
         process.send_signal(signum)
@@ -108,13 +125,13 @@ def run_server(
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, forward)
     try:
-        wait_ready(f"http://{host}:{port}", process, timeout_s=180)
-        print(f"textcart server ready on http://{host}:{port}", flush=True)
+        wait_ready(url, process, timeout_s=ready_s)
+        print(f"{name} ready on {url}", flush=True)
         return process.wait()
     except BaseException:
         process.terminate()
         try:
-            process.wait(timeout=15)
+            process.wait(timeout=stop_s)
         except subprocess.TimeoutExpired:
             process.kill()
         raise
