@@ -1,0 +1,199 @@
+"""Answers from the product's own sentences: specs, materials, water, use, care, comparisons."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from textcart.answers.common import (
+    Builder,
+    Evidence,
+    claim,
+    knowledge_for,
+    model_of,
+    money,
+    pick,
+    ranked,
+    sentences_of,
+    unknown,
+)
+from textcart.vocabulary.answers import AskedQuestion
+
+SPEC_WORDS: dict[str, re.Pattern[str]] = {
+    "weight": re.compile(r"weigh|\d\s?(g|oz)\b", re.I),
+    "drop": re.compile(r"\bdrop\b|stack|cushion", re.I),
+    "capacity": re.compile(r"\d\s?(l|liters?|litres?|ml)\b|capacity|holds|sleeve|fits a", re.I),
+    "brightness": re.compile(r"lumen|beam|\d+\s?m\b", re.I),
+    "battery": re.compile(r"\d+\s?h\b|hours?\b|batter|recharg|usb|runtime|charge", re.I),
+    "warmth": re.compile(r"warm|fill|insulat|°|degrees|fleece|thermal|rated|cold", re.I),
+    "traction": re.compile(r"\blugs?\b|outsole|grip|vibram|traction|spikes", re.I),
+    "length": re.compile(r"inseam|\d\s?(in|inch|inches|\")|length|long cut", re.I),
+    "pockets": re.compile(r"pocket", re.I),
+    "dimensions": re.compile(r"\d\s?(cm|in|mm)\b|dimension", re.I),
+}
+MATERIAL_WORDS = re.compile(
+    r"merino|nylon|polyester|cotton|wool|leather|recycled|fabric|mesh|down|synthetic|%|"
+    r"gore|spandex|elastane|suede|rubber|eva|foam|carbon|aluminum|steel|silicone|knit",
+    re.IGNORECASE,
+)
+WATER_WORDS = re.compile(
+    r"waterproof|water[- ]resistant|water repellent|gore-?tex|\bdwr\b|membrane|taped seams|"
+    r"rain|drain|\bwet\b|splash|\d{1,3},\d{3} ?mm|\bipx\d",
+    re.IGNORECASE,
+)
+_CARE_WORDS = re.compile(r"wash|dry|clean|care|odou?r|smell", re.IGNORECASE)
+
+
+def spec(ev: Evidence, q: AskedQuestion, b: Builder, pattern: re.Pattern[str], what: str) -> None:
+    """A spec from the product's sentences; "I don't have" when a number asked for is not there."""
+    product = b.use(ev.product)  # type: ignore[arg-type]
+    found = pick(sentences_of(product), pattern)
+    number = _NUMBER_IN.get(what, re.compile(r"\d"))
+    if found and _ASKS_A_NUMBER.search(ev.text) and not any(number.search(f) for f in found):
+        # "how many hours does it last?" is not answered by "rechargeable over USB-C".
+        unknown(b, f"the {_NUMBER_OF.get(what, what)} of the {model_of(product.title)}")
+        return
+    if not found:
+        unknown(b, f"the {what} of the {model_of(product.title)}")
+        return
+    b.facts.extend(found)
+    b.say(claim(product, found), "info")
+
+
+_ASKS_A_NUMBER = re.compile(
+    r"how (many|much|long|heavy|bright|far|cold)|\b(hrs|hours|minutes|lumens|grams|"
+    r"oz|ounces|liters?|litres?|degrees|mm)\b|\brating\b|\btemps?\b",
+    re.IGNORECASE,
+)
+_NUMBER_IN = {
+    "battery": re.compile(r"\d\s?(h|hrs?|hours?)\b", re.IGNORECASE),
+    "warmth": re.compile(r"-?\d+\s?°|\d+\s?degrees", re.IGNORECASE),
+    "weight": re.compile(r"\d\s?(g|kg|oz|lbs?)\b", re.IGNORECASE),
+    "brightness": re.compile(r"\d+\s?lumens?", re.IGNORECASE),
+}
+_NUMBER_OF = {"battery": "battery life", "warmth": "temperature rating", "weight": "weight"}
+
+
+def waterproof(ev: Evidence, b: Builder) -> None:
+    """Waterproof, water-resistant or neither, in the product's own words."""
+    product = b.use(ev.product)  # type: ignore[arg-type]
+    found = pick(sentences_of(product), WATER_WORDS)
+    b.facts.extend(found)
+    said = " ".join(found).lower()
+    model = model_of(product.title)
+    if (
+        re.search(r"(?<!not )(?<!not fully )waterproof|gore-?tex", said)
+        and "not waterproof" not in said
+    ):
+        b.say(f"Yes, it's waterproof. {claim(product, found)}", "yes")
+    elif re.search(r"water[- ]resistant|water repellent|dwr|splash", said):
+        b.say(f"It's water-resistant rather than waterproof: {claim(product, found)}", "partly")
+    elif found:
+        b.say(f"The {model} isn't listed as waterproof. {claim(product, found)}", "no")
+    else:
+        b.say(f"The {model} isn't listed as waterproof or water-resistant.", "no")
+
+
+def suitability(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
+    """Whether it suits what was asked, in the sentences that speak to it, else "I won't guess"."""
+    product = b.use(ev.product)  # type: ignore[arg-type]
+    keyed, scored = _relevant(ev, sentences_of(product), [product.title], most=2)
+    best = [s for s, score in scored if score >= 0.25 or keyed][:2]
+    if not best:
+        unknown(b, "that detail")
+        return
+    b.facts.extend(best)
+    negative = any(re.search(r"\bnot\b|n't|avoid|isn't", s, re.I) for s in best)
+    b.say(claim(product, best), "no" if negative else "info")
+
+
+def _shares_word(asked: set[str], sentence: str) -> bool:
+    """A word of the question in the sentence, allowing endings ("muddy" and "mud")."""
+    said = set(re.findall(r"[a-z]{3,}", sentence.lower()))
+    return any(a.startswith(w) or w.startswith(a) for a in asked for w in said)
+
+
+def _relevant(
+    ev: Evidence, sentences: Sequence[str], names: Sequence[str], most: int
+) -> tuple[list[str], list[tuple[str, float]]]:
+    """Sentences sharing a telling word with the question, ranked by meaning (else all)."""
+    named = {w for title in names for w in re.findall(r"[a-z]{3,}", title.lower())}
+    asked = {w for w in re.findall(r"[a-z]{3,}", ev.text.lower())} - _STOP - named
+    asked |= {alike for w in asked for alike in _ALIKE.get(w, ())}
+    keyed = [s for s in sentences if asked and _shares_word(asked, s)]
+    return keyed, ranked(ev, keyed or sentences, most=most)
+
+
+# Words a product's own sentences use for what shoppers say: running in a parka is
+# "active use", a downpour is about water.
+_ALIKE: dict[str, tuple[str, ...]] = {
+    "running": ("active", "run"),
+    "jogging": ("active", "running"),
+    "workout": ("active",),
+    "exercise": ("active",),
+    "hiking": ("hike", "trail", "active"),
+    "rain": ("water", "wet", "waterproof"),
+    "rainy": ("water", "wet", "waterproof"),
+    "downpour": ("water", "wet", "waterproof", "rain"),
+    "wet": ("water", "waterproof", "rain"),
+    "freezing": ("cold", "warm", "winter"),
+    "cold": ("warm", "winter"),
+    "snow": ("winter", "cold"),
+    "night": ("lumens", "beam", "bright"),
+    "dark": ("lumens", "beam", "bright"),
+    "muddy": ("mud", "lugs", "grip"),
+    "mud": ("lugs", "grip"),
+}
+_WATERY = re.compile(r"\b(rain\w*|wet|water\w*|downpour|puddles?)\b", re.IGNORECASE)
+_STOP = frozenset(
+    "the and for are you your does this that with will would can could have has what how "
+    "good okay work enough them they these those its it's about just really very any some "
+    "shoe shoes boot boots jacket pair one ones get got need want like difference "
+    "thinking pick choice mens womens men women worth paying more super whats which "
+    "should order size".split()
+)
+
+
+def care(ev: Evidence, b: Builder) -> None:
+    """Care from the product's own sentences and the care guide."""
+    product = ev.product
+    own = pick(sentences_of(product), _CARE_WORDS) if product else []
+    if product is not None and own:
+        b.use(product)
+        b.facts.extend(own)
+        b.say(claim(product, own))
+    hint = f"{product.title} {product.category}" if product else ""
+    guide = knowledge_for(ev, "care", f"{ev.text} {hint}")
+    if guide is not None:
+        b.chunk(*guide)
+    elif not own:
+        unknown(b, "care instructions for that")
+
+
+def comparison(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
+    """Two models side by side: price and the line each has on what was asked."""
+    products = [p for p in [ev.product, *ev.others] if p is not None]
+    unique = list({model_of(p.title): p for p in products}.values())[:2]
+    if len(unique) < 2:
+        if ev.product is not None:
+            spec(ev, q, b, SPEC_WORDS.get(q["topic"] or "", re.compile(".")), "details")
+        return
+    pattern = SPEC_WORDS.get(q["topic"] or "")
+    if pattern is None and _WATERY.search(ev.text):
+        # "which one for heavy rain?" compares what each says about water.
+        pattern = WATER_WORDS
+    titles = [p.title for p in unique]
+    for product, other in ((unique[0], unique[1]), (unique[1], unique[0])):
+        b.use(product)
+        keyed, scored = _relevant(ev, sentences_of(product), titles, most=1)
+        if pattern:
+            points = pick(sentences_of(product), pattern, 1)
+        elif keyed:
+            # "mudlark or ridgeline for muddy trails": each one's line about mud.
+            points = [s for s, _ in scored]
+        else:
+            # "what's the difference?": what one has that the other does not.
+            points = [p for p in product.selling_points if p not in other.selling_points][:1]
+        b.facts.extend(points)
+        detail = f": {points[0].rstrip('.')}" if points else ""
+        b.say(f"The {model_of(product.title)} is {money(product.price)}{detail}.")

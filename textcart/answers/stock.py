@@ -1,0 +1,157 @@
+"""Stock, colour and price answers, from every colourway's structured fields."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from textcart.answers.common import (
+    Builder,
+    Evidence,
+    as_sentence,
+    colourway,
+    join_names,
+    model_of,
+    money,
+    pick,
+    sentences_of,
+    size_run,
+)
+from textcart.answers.question import COLOUR_WORDS
+from textcart.answers.sizing import FIT_SENTENCE, say_suggestion
+from textcart.tools.catalog import Product
+from textcart.vocabulary.answers import AskedQuestion
+
+
+def _matches_colour(product: Product, colour: str) -> bool:
+    family = COLOUR_WORDS.get(colour, colour)
+    name = colourway(product).lower()
+    return colour in name.split() or family in product.colors or colour in product.colors
+
+
+def _in_colour(variants: Sequence[Product], colour: str) -> list[Product]:
+    """The colourways named with that colour ("Lavender"), else those of its family."""
+    named = [v for v in variants if colour in re.findall(r"[a-z]+", colourway(v).lower())]
+    return named or [v for v in variants if _matches_colour(v, colour)]
+
+
+def availability(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
+    """In stock in that size or colour: yes or no, and what is in stock instead."""
+    product = ev.product
+    assert product is not None
+    variants = list(ev.variants) or [product]
+    model = model_of(product.title)
+    size, colour = q["size"], q["colour"]
+    for v in variants:
+        b.use(v)
+    chosen = _in_colour(variants, colour) if colour else variants
+    if colour and not chosen:
+        b.say(
+            f"The {model} doesn't come in {colour}; it comes in "
+            f"{join_names([colourway(v) for v in variants], 4)}.",
+            "no",
+        )
+        return
+    if size:
+        made = [v for v in chosen if size in v.sizes]
+        have = [v for v in chosen if size in v.sizes_in_stock]
+        have.sort(key=lambda v: v.id != product.id)
+        where = f" in {colourway(chosen[0])}" if colour else ""
+        if have:
+            b.product = have[0]
+            colours = join_names([colourway(v) for v in have])
+            b.say(f"Yes, the {model} is in stock in {size} in {colours}.", "yes")
+            if len(have) == 1 or colour:
+                b.say(f"It's {money(have[0].price)}.")
+            return
+        if not made:
+            run = chosen[0].sizes
+            b.say(f"The {model}{where} isn't made in {size}; it comes in {size_run(run)}.", "no")
+            advice = pick(sentences_of(product), FIT_SENTENCE, 1)
+            if advice:
+                b.facts.extend(advice)
+                b.say(as_sentence(advice[0]))
+                say_suggestion(ev, b, product, advice)
+            return
+        b.say(f"Sorry, the {model}{where} is sold out in {size} right now.", "no")
+        elsewhere = [v for v in variants if size in v.sizes_in_stock and v not in chosen]
+        if elsewhere:
+            b.say(f"{size} is in stock in {join_names([colourway(v) for v in elsewhere])}.")
+            return
+        near = _nearest_sizes(chosen[0], size)
+        if near:
+            b.say(f"The closest sizes in stock are {' and '.join(near)}.")
+        return
+    in_stock = [v for v in chosen if v.in_stock and (v.sizes_in_stock or not v.sizes)]
+    if in_stock:
+        v = b.product = in_stock[0]
+        sizes = f", in stock in {size_run(v.sizes_in_stock)}" if v.sizes_in_stock else ""
+        b.say(f"Yes, the {model} in {colourway(v)} is in stock ({money(v.price)}){sizes}.", "yes")
+        return
+    target = chosen[0]
+    b.say(f"Sorry, the {model} in {colourway(target)} is sold out right now.", "no")
+    others = [v for v in variants if v.in_stock and v not in chosen]
+    if others:
+        b.say(f"It's in stock in {join_names([colourway(v) for v in others])}.")
+
+
+def colours(ev: Evidence, b: Builder) -> None:
+    """Every colourway of the model, saying which are sold out."""
+    product = ev.product
+    assert product is not None
+    variants = list({v.id: v for v in [product, *ev.variants]}.values())
+    for v in variants:
+        b.use(v)
+    model = model_of(product.title)
+    have = [colourway(v) for v in variants if v.in_stock]
+    gone = [colourway(v) for v in variants if not v.in_stock]
+    if not have:
+        b.say(f"The {model} is sold out in every colour right now ({join_names(gone, 6)}).", "no")
+        return
+    b.say(f"The {model} comes in {join_names(have, 6)}, in stock now.", "yes")
+    if gone:
+        b.say(f"{join_names(gone, 4)} {'is' if len(gone) == 1 else 'are'} sold out.")
+
+
+def _nearest_sizes(product: Product, size: str) -> list[str]:
+    try:
+        wanted = float(size)
+    except ValueError:
+        order = ["XXS", "XS", "S", "M", "L", "XL", "XXL"]
+        if size not in order:
+            return []
+        at = order.index(size)
+        return [s for s in product.sizes_in_stock if s in order and abs(order.index(s) - at) == 1]
+    numeric = []
+    for s in product.sizes_in_stock:
+        try:
+            numeric.append((abs(float(s) - wanted), s))
+        except ValueError:
+            continue
+    return [s for _, s in sorted(numeric)[:2]]
+
+
+def price(ev: Evidence, b: Builder) -> None:
+    """The price, the sale it is on (or that it is not), and a cheaper colourway."""
+    product = b.use(ev.product)  # type: ignore[arg-type]
+    if product.compare_at_price and product.compare_at_price > product.price:
+        b.say(
+            f"The {product.title} is {money(product.price)} right now, on sale from "
+            f"{money(product.compare_at_price)}.",
+            "yes",
+        )
+    elif _ON_SALE.search(ev.text):
+        b.say(f"The {product.title} isn't on sale right now: it's {money(product.price)}.", "no")
+    else:
+        b.say(f"The {product.title} is {money(product.price)}.", "yes")
+    cheaper = [
+        b.use(v)
+        for v in ev.variants
+        if v.id != product.id and v.in_stock and v.price < product.price
+    ]
+    if cheaper:
+        v = min(cheaper, key=lambda p: p.price)
+        b.say(f"The {colourway(v)} colour is {money(v.price)}.")
+
+
+_ON_SALE = re.compile(r"on sale|\bsale\b|discount|marked down|deal\b|cheaper", re.IGNORECASE)
