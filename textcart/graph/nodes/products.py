@@ -22,6 +22,7 @@ from textcart.graph.nodes.common import (
 from textcart.graph.personalise import (
     CANDIDATES,
     RESULTS,
+    Taste,
     affinities,
     blend,
     build_taste,
@@ -105,19 +106,19 @@ _LINE_SAID = re.compile(r"\b(women'?s?|ladies|men'?s?)\b", re.IGNORECASE)
 
 async def _named_product(
     catalog: Catalog,
-    services: Services,
     text: str,
     shopper: ShopperContext,
     history: Awaitable[dict[str, ProductHit]],
+    text_vector: Any,
 ) -> ProductCard | None:
     """The product the text names, if any: the best-named model, in the shopper's colourway.
 
     Candidates are the search hits for the text and the shopper's own carted and viewed
     products (a model named without its colour means the colourway they carted or viewed,
     else one in their line and in stock: the shopper's own, not the index's first).
-    `history` is the shopper's products as the turn already reads them for personalisation.
+    `history` is the shopper's products as the turn already reads them for personalisation;
+    `text_vector` is the text's embedding.
     """
-    text_vector = await asyncio.to_thread(services.embedder.embed_query, text)
     hits = await catalog.search(text, text_vector, SearchFilters(in_stock_only=False), limit=10)
     candidates = {h.product.id: (h.product, h.score) for h in hits}
     if any(name_match(text, h.product.title) for h in hits):
@@ -204,6 +205,36 @@ async def _catalog_is_empty(catalog: Catalog) -> bool:
         return False
 
 
+_Search = tuple[str, Taste, float, list[ProductHit]]
+
+
+async def _search(
+    catalog: Catalog,
+    services: Services,
+    shopper: ShopperContext,
+    query: str,
+    said_size: str | None,
+    filters: SearchFilters,
+    history_read: Awaitable[dict[str, ProductHit]],
+    open_request: bool,
+) -> _Search | None:
+    """The turn's main search, shaped by the shopper's history: (query, taste, weight, hits).
+
+    None when there is nothing to search for (no text and no history).
+    """
+    taste = build_taste(shopper, await history_read, said_size)
+    if not query and taste.history_titles:
+        query = taste.history_titles[0]
+    if not query:
+        return None
+    query_vector = await asyncio.to_thread(services.embedder.embed_query, query)
+    search_vector, weight = blend(query_vector, taste, open_request)
+    hits = await catalog.search(
+        query, search_vector, filters, limit=CANDIDATES, include_vector=True
+    )
+    return query, taste, weight, hits
+
+
 async def retrieve_products(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Search the catalog (hybrid BM25 + vectors), personalised, within hard constraints.
 
@@ -230,24 +261,42 @@ async def retrieve_products(state: TurnState, runtime: Runtime[Context]) -> dict
         # A size said earlier may be for another kind of product: a preference, not a need.
         said_size, needs["size"], sources["size"] = needs["size"], None, None
     notes: list[str] = []
+    open_request = is_open_request(text)
+    now, recommended = turn_time(state), state.get("recommended")
+    colourway = colourway_reference(text, recommended, now)
+    reference = resolve_reference(text, recommended, now)
+    about_discussed = bool(text) and (_asks_about_discussed(text) or bool(_PRONOUN.search(text)))
+    discussed = fresh_recommendations(recommended, now) if about_discussed else []
     history_read: asyncio.Task[dict[str, ProductHit]] | None = None
+    searched: asyncio.Task[_Search | None] | None = None
     try:
         catalog = await services.catalog(runtime.context.catalog_collection)
         # The shopper's own products are read while the text is searched: one round trip
         # less to wait for.
         history_read = asyncio.create_task(catalog.get_many_with_vectors(history_ids(shopper)))
+        filters = SearchFilters(
+            in_stock_only=True,
+            max_price=needs["budget_max"],
+            size=needs["size"],
+            exclude_ids=list(shopper["purchased_ids"]),
+        )
+        text_vector = await asyncio.to_thread(services.embedder.embed_query, text) if text else None
+        if text and not (_PRONOUN.search(text) or colourway or reference or discussed):
+            # Nothing but the text itself can change the query (no pronoun, no reference to
+            # what the store sent): the main search runs beside the one that names a product.
+            searched = asyncio.create_task(
+                _search(
+                    catalog, services, shopper, text, said_size, filters, history_read, open_request
+                )
+            )
         asked: ProductCard | None = None
         if text:
-            asked = await _named_product(catalog, services, text, shopper, history_read)
-        if asked is None and (
-            colourway := colourway_reference(text, state.get("recommended"), turn_time(state))
-        ):
+            asked = await _named_product(catalog, text, shopper, history_read, text_vector)
+        if asked is None and colourway:
             asked = await _same_model_in(catalog, services, *colourway[1:])
             if asked is not None:
                 notes.append(f"{colourway[0]!r} = {asked['title']}")
-        if asked is None and (
-            reference := resolve_reference(text, state.get("recommended"), turn_time(state))
-        ):
+        if asked is None and reference:
             shown, words = reference
             # Stock and price may have changed since it was recommended: read it again.
             fresh = (await catalog.get_many([shown["id"]])).get(shown["id"])
@@ -257,14 +306,12 @@ async def retrieve_products(state: TurnState, runtime: Runtime[Context]) -> dict
         # last looking at: the cart for a cart reminder, else the last product viewed.
         focus = shopper["cart_ids"] if state.get("trigger") == "cart_abandonment" else []
         focus = focus or shopper["viewed_ids"]
-        if asked is None and text and (_asks_about_discussed(text) or _PRONOUN.search(text)):
+        if asked is None and discussed:
             # "what's the drop?" or "in a 9?" names nothing: it is about the product the
             # store last put first, else the one they last looked at.
-            discussed = fresh_recommendations(state.get("recommended"), turn_time(state))
-            if discussed:
-                fresh = (await catalog.get_many([discussed[0]["id"]])).get(discussed[0]["id"])
-                asked = _card(fresh, 1.0) if fresh else discussed[0]
-                notes.append(f"question about {asked['title']}, discussed last")
+            fresh = (await catalog.get_many([discussed[0]["id"]])).get(discussed[0]["id"])
+            asked = _card(fresh, 1.0) if fresh else discussed[0]
+            notes.append(f"question about {asked['title']}, discussed last")
         if (
             asked is None
             and focus
@@ -282,28 +329,19 @@ async def retrieve_products(state: TurnState, runtime: Runtime[Context]) -> dict
             # A proactive turn, "do these come in blue?" or "is the first one warm?":
             # search around the product they mean.
             query = f"{query} {asked['title']}".strip()
-        open_request = is_open_request(text)
-        history = await history_read
-        taste = build_taste(shopper, history, said_size)
-        if not query and taste.history_titles:
-            query = taste.history_titles[0]
-        if not query:
+        if searched is not None and query == text:
+            result = await searched
+        else:
+            result = await _search(
+                catalog, services, shopper, query, said_size, filters, history_read, open_request
+            )
+        if result is None:
             return {
                 "products": [],
                 "retrieval_note": "nothing to search for",
                 "personalisation": None,
             }
-        filters = SearchFilters(
-            in_stock_only=True,
-            max_price=needs["budget_max"],
-            size=needs["size"],
-            exclude_ids=list(shopper["purchased_ids"]),
-        )
-        query_vector = await asyncio.to_thread(services.embedder.embed_query, query)
-        search_vector, weight = blend(query_vector, taste, open_request)
-        hits = await catalog.search(
-            query, search_vector, filters, limit=CANDIDATES, include_vector=True
-        )
+        query, taste, weight, hits = result
     except Exception as exc:  # noqa: BLE001 - any catalog failure degrades to "no products"
         log.warning("catalog unavailable, answering without products: %s", exc)
         await services.drop_catalog_connection()
@@ -313,8 +351,11 @@ async def retrieve_products(state: TurnState, runtime: Runtime[Context]) -> dict
             "personalisation": None,
         }
     finally:
-        if history_read is not None and not history_read.done():
-            history_read.cancel()
+        for task in (history_read, searched):
+            if task is not None and not task.done():
+                task.cancel()
+            elif task is not None and not task.cancelled():
+                task.exception()  # a failure already handled above is not logged twice
     if not hits and await _catalog_is_empty(catalog):
         log.warning("the catalog %r is empty: nothing to recommend or answer from", catalog.name)
         return {
