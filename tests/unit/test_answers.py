@@ -46,6 +46,14 @@ from textcart.tools.orders import Order
         ("can i go running in the basecamp down parka? its freezing", "suitability", {}),
         ("no time to break in boots, would the talus be ok?", "suitability", {}),
         ("my mudlarks r caked in mud 🥾 can i just throw them in the dryer", "care", {}),
+        ("can it get wet?", "waterproof", {}),
+        ("u guys have the ascent 45 pack in glacier teal rn", "availability", {"colour": "teal"}),
+        ("wearing it over a thick fleece, get my normal size or bigger", "fit", {}),
+        ("on my feet 12 hr shifts, softloop good for that", "suitability", {}),
+        ("diff in drop btwn ridgeline and mudlark?", "comparison", {"topic": "drop"}),
+        ("which has the taller stack, longhaul max or softloop", "comparison", {"topic": "drop"}),
+        ("can i wear the stormwall in the rain", "waterproof", {}),
+        ("how cold can the talus handle", "suitability", {"topic": "warmth"}),
     ],
 )
 def test_what_a_text_asks(text: str, kind: str, extra: dict[str, Any]) -> None:
@@ -70,7 +78,15 @@ def test_order_questions_depend_on_having_an_order() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["no thanks, not right now", "great, thanks!", "👍", "hmm", "STOP texting"]
+    "text",
+    [
+        "no thanks, not right now",
+        "great, thanks!",
+        "👍",
+        "hmm",
+        "STOP texting",
+        "thanks that was good for me",
+    ],
 )
 def test_texts_that_ask_nothing(text: str) -> None:
     assert read_question(text) is None
@@ -211,6 +227,26 @@ def test_a_spec_the_evidence_lacks_is_not_guessed(knowledge: Any) -> None:
     answer = _answer(knowledge, "how many lumens is it?")
     assert answer["status"] == "unknown" and FOLLOW_UP in answer["text"]
     assert not any(ch.isdigit() for ch in answer["text"])
+
+
+def test_how_cold_it_handles_asks_for_the_rating_it_may_not_have(knowledge: Any) -> None:
+    answer = _answer(knowledge, "how cold can it handle?")
+    assert answer["status"] == "unknown" and "temperature rating" in answer["text"]
+    assert not any(ch.isdigit() for ch in answer["text"])
+
+
+def test_a_comparison_of_a_spec_quotes_the_numbers(knowledge: Any) -> None:
+    tall = _shoe("Black", ["8"]).model_copy(
+        update={
+            "id": "LONG-BLK",
+            "title": "Women's Longhaul Max Trail — Black",
+            "selling_points": ["tall stack for long days", "38 mm stack, 6 mm drop"],
+        }
+    )
+    answer = _answer(
+        knowledge, "which has the taller stack, longhaul max or ridgeline", others=[tall]
+    )
+    assert "38 mm stack" in answer["text"] and "tall stack for long days" not in answer["text"]
 
 
 def test_not_listed_as_waterproof(knowledge: Any) -> None:

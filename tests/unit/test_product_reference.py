@@ -2,6 +2,7 @@
 
 import pytest
 
+from textcart.rules.references import name_match
 from textcart.rules.references import names_product as _names_product
 
 
@@ -18,7 +19,22 @@ from textcart.rules.references import names_product as _names_product
         ("any boots?", "Summit GTX Hiking Boot — Slate", False),
         ("any trail runners under $100?", "Ridgeline Trail Runner — Blue", False),
         ("", "Ridgeline Trail Runner — Blue", False),
+        ("which size th22 daypack for a 17 inch torso?", "Trailhead 22 Daypack — Black", True),
+        ("thanks 22 times", "Trailhead 22 Daypack — Black", False),
     ],
 )
 def test_names_product(text: str, title: str, named: bool) -> None:
     assert _names_product(text, title) is named
+
+
+@pytest.mark.parametrize(
+    "text,title,named",
+    [
+        ("th22 in black?", "Trailhead 22 Daypack — Black", True),
+        ("bc900 or bc400 for night runs", "Beacon 900 Headlamp — Black", True),
+        ("xy22 in black?", "Trailhead 22 Daypack — Black", False),
+        ("ht22 in black?", "Trailhead 22 Daypack — Black", False),
+    ],
+)
+def test_a_models_shorthand_names_it(text: str, title: str, named: bool) -> None:
+    assert (name_match(text, title) > 0) is named

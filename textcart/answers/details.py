@@ -54,7 +54,7 @@ def spec(ev: Evidence, q: AskedQuestion, b: Builder, pattern: re.Pattern[str], w
         unknown(b, f"the {_NUMBER_OF.get(what, what)} of the {model_of(product.title)}")
         return
     if not found:
-        unknown(b, f"the {what} of the {model_of(product.title)}")
+        unknown(b, f"the {_NUMBER_OF.get(what, what)} of the {model_of(product.title)}")
         return
     b.facts.extend(found)
     b.say(claim(product, found), "info")
@@ -96,6 +96,11 @@ def waterproof(ev: Evidence, b: Builder) -> None:
 
 def suitability(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
     """Whether it suits what was asked, in the sentences that speak to it, else "I won't guess"."""
+    topic = q["topic"] or ""
+    if topic in SPEC_WORDS and _ASKS_A_NUMBER.search(ev.text):
+        # "how cold can it handle?" asks for the rating: a number, or "I don't have it".
+        spec(ev, q, b, SPEC_WORDS[topic], topic)
+        return
     product = b.use(ev.product)  # type: ignore[arg-type]
     keyed, scored = _relevant(ev, sentences_of(product), [product.title], most=2)
     best = [s for s, score in scored if score >= 0.25 or keyed][:2]
@@ -187,7 +192,9 @@ def comparison(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
         b.use(product)
         keyed, scored = _relevant(ev, sentences_of(product), titles, most=1)
         if pattern:
-            points = pick(sentences_of(product), pattern, 1)
+            # "which has the taller stack?" is answered by "38 mm stack", before "tall stack".
+            matching = pick(sentences_of(product), pattern, most=6)
+            points = sorted(matching, key=lambda s: not re.search(r"\d", s))[:1]
         elif keyed:
             # "mudlark or ridgeline for muddy trails": each one's line about mud.
             points = [s for s, _ in scored]

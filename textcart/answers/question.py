@@ -199,6 +199,8 @@ _COMPARE = _any(
     r"which (one |is )?(is )?(better|warmer|lighter|cheaper|more|less)",
     r"\bor the\b.{0,40}\?",
     r"\bor (the )?(?!for\b)\w+( \w+){0,2} for\b",
+    r"\bdiff\b",
+    r"\bwhich (one )?(has|is|gets|runs) (the )?(more|less|most|least|\w{3,}er)\b",
 )
 _FIT = _any(
     r"\bin an? (wide|narrow)\b",
@@ -206,6 +208,10 @@ _FIT = _any(
     r"true to size",
     r"\btts\b",
     r"size (up|down)",
+    r"size or (bigger|smaller|larger|up|down|one up|one down)\b",
+    r"(normal|usual|regular) size",
+    r"(bigger|larger|smaller) size",
+    r"size (bigger|larger|smaller)",
     r"\bfit\b",
     r"\bfits\b",
     r"fitting",
@@ -258,8 +264,10 @@ _WATERPROOF = _any(
     r"water[- ]resistant",
     r"puddles?",
     r"\bdwr\b",
-    r"keep (me|my feet) dry",
-    r"(wet|rain) proof",
+    r"keep (me|my feet|it|them|my \w+) dry",
+    r"(wet|rain) ?proof",
+    r"get (wet|soaked)",
+    r"\b(in|for) (the |heavy |a )?(rain|downpour|drizzle)\b",
 )
 _MATERIAL = _any(
     r"made (of|from|out of)",
@@ -384,6 +392,11 @@ _ASKING = _any(
     r"\bor just\b",
     r"\bor (the )?(?!for\b)\w+( \w+){0,2} for\b",
     r"\bwhat colou?rs?\b",
+    r"\b(u|you|ya|yall|y'all)( guys| all)? (have|got|carry|sell|stock)\b",
+    r"\bdiff\b",
+    r"\bor (bigger|smaller|larger|size up|size down|go up|go down)\b",
+    r"(?<!that's )(?<!thats )(?<!was )\b(good|ok|okay|fine|alright) (for|on|in) "
+    r"(that|this|those|these|them|it)\W*$",
 )
 _QUESTION_START = _any(
     r"^\s*(do|does|did|is|are|was|were|can|could|will|would|how|what|which|when|where|who|why|"

@@ -23,7 +23,7 @@ from textcart.vocabulary.answers import AskedQuestion
 FIT_SENTENCE = re.compile(
     r"true to size|runs? (small|large|big|narrow)|size (up|down)|between sizes|snug|roomy|"
     r"trim fit|relaxed fit|regular fit|wide[- ]fit|toe box|\bcut\b|order .* sizes? (down|up)|"
-    r"unisex sizing|fits (most|over)|room for",
+    r"unisex sizing|fits (most|over)|room for|torsos?\b|\bchoose \S+ for\b",
     re.IGNORECASE,
 )
 

@@ -9,6 +9,7 @@ list is only used while it is fresh: texts long after it refer to something else
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -140,6 +141,30 @@ def _stems(text: str) -> list[str]:
     return [w for w in words if len(w) > 2 and w not in _LINE_WORDS]
 
 
+_SHORTHAND = re.compile(r"\b([a-z]{1,3})(\d{2,4})\b")
+
+
+def _said(text: str, title: str) -> set[str]:
+    """The text's words, with a model's shorthand spelled out: "th22" -> "trailhead".
+
+    Shoppers shorten a name and number to letters of the name and the number ("th22" for
+    the Trailhead 22, "bc900" for the Beacon 900): the letters must start the word before
+    the number and appear in it in order.
+    """
+    said = set(_stems(text.replace("'s", "")))
+    words = _WORD.findall(title.lower())
+    for letters, number in _SHORTHAND.findall(text.lower()):
+        for before, word in itertools.pairwise(words):
+            if word == number and before[0] == letters[0] and _in_order(letters, before):
+                said.update(_stems(before))
+    return said
+
+
+def _in_order(letters: str, word: str) -> bool:
+    rest = iter(word)
+    return all(letter in rest for letter in letters)
+
+
 def names_product(text: str, title: str) -> bool:
     """True when the text names the product's model.
 
@@ -148,7 +173,7 @@ def names_product(text: str, title: str) -> bool:
     "trail runners" alone names no model.
     """
     model = _stems(re.split(r"\s+[—-]\s+", title)[0].replace("'s", ""))
-    said = set(_stems(text.replace("'s", "")))
+    said = _said(text, title)
     if not model or model[0] not in said:
         return False
     return len(set(model) & said) >= math.ceil(0.6 * len(set(model)))
@@ -172,7 +197,7 @@ def name_match(text: str, title: str) -> int:
     word when no other model shares it, or two of its words one of which is a number.
     """
     model = _stems(re.split(r"\s+[—-]\s+", title)[0].replace("'s", ""))
-    said = set(_stems(text.replace("'s", "")))
+    said = _said(text, title)
     matched = set(model) & said
     if not matched:
         return 0
