@@ -47,6 +47,15 @@ from textcart.tools.orders import Order
         ("no time to break in boots, would the talus be ok?", "suitability", {}),
         ("my mudlarks r caked in mud 🥾 can i just throw them in the dryer", "care", {}),
         ("can it get wet?", "waterproof", {}),
+        ("canyon low hiking shoe - waterproof or nah", "waterproof", {}),
+        ("caked in mud lol can i throw them in the dryer", "care", {}),
+        ("how much merino is actually in the socks", "material", {}),
+        ("does the daypack come w a rain cover", "spec", {"topic": "includes"}),
+        (
+            "beacon 900 how bright + how long on a charge",
+            "spec",
+            {"topics": ["brightness", "battery"]},
+        ),
         ("u guys have the ascent 45 pack in glacier teal rn", "availability", {"colour": "teal"}),
         ("wearing it over a thick fleece, get my normal size or bigger", "fit", {}),
         ("on my feet 12 hr shifts, softloop good for that", "suitability", {}),
@@ -247,6 +256,27 @@ def test_a_comparison_of_a_spec_quotes_the_numbers(knowledge: Any) -> None:
         knowledge, "which has the taller stack, longhaul max or ridgeline", others=[tall]
     )
     assert "38 mm stack" in answer["text"] and "tall stack for long days" not in answer["text"]
+
+
+def test_a_part_the_product_text_names_is_a_yes_else_not_guessed(knowledge: Any) -> None:
+    named = _answer(knowledge, "does it come with a mesh upper?")
+    assert named["status"] == "yes" and "quick-draining mesh upper" in named["text"]
+    absent = _answer(knowledge, "does it come w a rain cover")
+    assert absent["status"] == "unknown" and "doesn't mention a rain cover" in absent["text"]
+
+
+def test_stack_height_is_not_answered_with_the_drop(knowledge: Any) -> None:
+    answer = _answer(knowledge, "what's the stack height?")
+    assert answer["status"] == "unknown" and "stack height" in answer["text"]
+    assert "6 mm drop" in _answer(knowledge, "what's the drop?")["text"]
+
+
+def test_two_specs_in_one_text_are_both_answered(knowledge: Any) -> None:
+    lamp = _shoe("Black", ["7"]).model_copy(
+        update={"selling_points": ["900 lumens max", "up to 50 h on low"], "description": ""}
+    )
+    answer = _answer(knowledge, "how bright is it + how long does the battery last", product=lamp)
+    assert "900 lumens" in answer["text"] and "50 h" in answer["text"]
 
 
 def test_not_listed_as_waterproof(knowledge: Any) -> None:

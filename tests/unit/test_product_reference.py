@@ -34,6 +34,9 @@ def test_names_product(text: str, title: str, named: bool) -> None:
         ("bc900 or bc400 for night runs", "Beacon 900 Headlamp — Black", True),
         ("xy22 in black?", "Trailhead 22 Daypack — Black", False),
         ("ht22 in black?", "Trailhead 22 Daypack — Black", False),
+        ("rdgeline trail runner, got an 11?", "Men's Ridgeline Trail Runner — Black", True),
+        ("ridgleine in a 9", "Men's Ridgeline Trail Runner — Black", True),
+        ("a redline shirt", "Men's Ridgeline Trail Runner — Black", False),
     ],
 )
 def test_a_models_shorthand_names_it(text: str, title: str, named: bool) -> None:

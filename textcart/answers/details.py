@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 
 from textcart.answers.common import (
+    FOLLOW_UP,
     Builder,
     Evidence,
     claim,
@@ -47,7 +48,14 @@ _CARE_WORDS = re.compile(r"wash|dry|clean|care|odou?r|smell", re.IGNORECASE)
 def spec(ev: Evidence, q: AskedQuestion, b: Builder, pattern: re.Pattern[str], what: str) -> None:
     """A spec from the product's sentences; "I don't have" when a number asked for is not there."""
     product = b.use(ev.product)  # type: ignore[arg-type]
-    found = pick(sentences_of(product), pattern)
+    found = pick(sentences_of(product), pattern, most=6)
+    if what == "drop":
+        # Stack height and drop are different numbers: a sentence about one is not the other.
+        asked = {w for w in ("stack", "drop") if re.search(rf"\b{w}\b", ev.text, re.I)}
+        if len(asked) == 1:
+            found = [f for f in found if re.search(rf"\b{next(iter(asked))}\b", f, re.I)]
+            what = "stack height" if asked == {"stack"} else what
+    found = found[:2]
     number = _NUMBER_IN.get(what, re.compile(r"\d"))
     if found and _ASKS_A_NUMBER.search(ev.text) and not any(number.search(f) for f in found):
         # "how many hours does it last?" is not answered by "rechargeable over USB-C".
@@ -72,6 +80,34 @@ _NUMBER_IN = {
     "brightness": re.compile(r"\d+\s?lumens?", re.IGNORECASE),
 }
 _NUMBER_OF = {"battery": "battery life", "warmth": "temperature rating", "weight": "weight"}
+
+
+_PART = re.compile(
+    r"\b(?:comes? (?:w|w/|with)|includ(?:e|es|ed|ing)|(?:have|has) (?:an?|any))\s+(.+)$",
+    re.IGNORECASE,
+)
+
+
+_PART_BEFORE = re.compile(r"\b(?:is|are) (?:the |a |an )?(.+?) includ", re.IGNORECASE)
+
+
+def includes(ev: Evidence, b: Builder) -> None:
+    """Whether it comes with a part or accessory: only a sentence naming it says yes."""
+    product = b.use(ev.product)  # type: ignore[arg-type]
+    said = _PART.search(ev.text) or _PART_BEFORE.search(ev.text)
+    words = re.findall(r"[a-z]{3,}", said.group(1).lower()) if said else []
+    part = [w for w in words if w not in _STOP][:3]
+    named = [s for s in sentences_of(product) if part and all(_shares_word({w}, s) for w in part)]
+    if not named:
+        what = f"a {' '.join(part)}" if part else "that"
+        b.say(
+            f"Our product info for the {model_of(product.title)} doesn't mention {what}, so I "
+            f"won't guess. {FOLLOW_UP}",
+            "unknown",
+        )
+        return
+    b.facts.extend(named[:2])
+    b.say(claim(product, named[:2]), "yes")
 
 
 def waterproof(ev: Evidence, b: Builder) -> None:

@@ -20,6 +20,7 @@ from textcart.answers.details import (
     SPEC_WORDS,
     care,
     comparison,
+    includes,
     spec,
     suitability,
     waterproof,
@@ -68,8 +69,12 @@ def find_answer(q: AskedQuestion, ev: Evidence) -> Answer | None:
     elif kind == "fit":
         fit(ev, q, b)
     elif kind == "spec":
-        topic = q["topic"] or ""
-        spec(ev, q, b, SPEC_WORDS.get(topic, re.compile(r"$^")), topic or "spec")
+        # Up to two specs in one text, each answered: "how bright + how long on a charge".
+        for topic in (q["topics"] or [q["topic"] or ""])[:2]:
+            if topic == "includes":
+                includes(ev, b)
+            else:
+                spec(ev, q, b, SPEC_WORDS.get(topic, re.compile(r"$^")), topic or "spec")
     elif kind == "material":
         spec(ev, q, b, MATERIAL_WORDS, "materials")
     elif kind == "waterproof":

@@ -250,7 +250,8 @@ _STOCK = _any(
     r"have any",
 )
 _PRICE = _any(
-    r"how much(?! (weight|does it weigh|can it (carry|hold)|will it hold))",
+    r"how much(?! (weight|does it weigh|can it (carry|hold)|will it hold|(\w+ )?(is|are) "
+    r"(actually |really )?in\b))",
     r"\bprice\b",
     r"\bcost\b",
     r"on sale",
@@ -374,6 +375,15 @@ _SPECS: list[tuple[str, re.Pattern[str]]] = [
     ("length", _any(r"inseam", r"\blength\b", r"how long (are|is) (the|they|it)\b", r"\binch")),
     ("pockets", _any(r"pockets?")),
     ("dimensions", _any(r"dimensions", r"how tall", r"how wide")),
+    # A part or accessory: "does it come w a rain cover?", "does the parka have a hood?"
+    (
+        "includes",
+        _any(
+            r"\bcomes? (w|w/|with)\b",
+            r"\binclud(e|es|ed|ing)\b",
+            r"\b(does|do) (it|they|the \w+( \w+){0,3}) (have|has) (an?|any) \w+",
+        ),
+    ),
 ]
 _ASKING = _any(
     r"\b(do|does) (u|you|ya) (have|carry|sell|make|stock)\b",
@@ -395,6 +405,8 @@ _ASKING = _any(
     r"\b(u|you|ya|yall|y'all)( guys| all)? (have|got|carry|sell|stock)\b",
     r"\bdiff\b",
     r"\bor (bigger|smaller|larger|size up|size down|go up|go down)\b",
+    r"\b(can|could|should|may) (i|we|u|you)\b",
+    r"\bor (nah|no|not)\W*$",
     r"(?<!that's )(?<!thats )(?<!was )\b(good|ok|okay|fine|alright) (for|on|in) "
     r"(that|this|those|these|them|it)\W*$",
 )
@@ -425,6 +437,11 @@ def _spec(text: str) -> str | None:
         if pattern.search(text):
             return spec
     return None
+
+
+def _all_specs(text: str) -> list[str]:
+    """Every spec a text asks about, in order ("how bright + how long does the battery last")."""
+    return [spec for spec, pattern in _SPECS if pattern.search(text)]
 
 
 def asks_something(text: str) -> bool:
@@ -463,7 +480,11 @@ def _read_question(text: str, has_order: bool) -> AskedQuestion | None:
         return AskedQuestion(
             kind=kind,
             topic=topic,
-            topics=topics if kind in ("policy", "order_return", "order_change") else [],
+            topics=topics
+            if kind in ("policy", "order_return", "order_change")
+            else _all_specs(text)
+            if kind == "spec"
+            else [],
             size=size,
             colour=colour,
             about_order=about_order,

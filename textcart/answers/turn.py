@@ -137,6 +137,13 @@ async def answer_turn(
         if order is not None and question["kind"] in ("order_return", "order_change"):
             found = await catalog.get_many(order.item_ids)
             order_titles = {i: model_of(p.title) for i, p in found.items()}
+            model = await _model_named(catalog, text)
+            if model is not None and model not in {_base_model(t) for t in order_titles.values()}:
+                # "can i swap the switchback boots?" when their order holds no such boots:
+                # the order on file is another one; the store's rule is the answer.
+                order, order_titles = None, {}
+                question = AskedQuestion(**{**question, "kind": "policy", "about_order": False})
+                update["question"] = question
     except Exception as exc:  # noqa: BLE001 - a catalog failure must not fail the turn
         log.warning("answer step without the catalog: %s", exc)
         if question["kind"] in PRODUCT_KINDS:
@@ -159,7 +166,8 @@ async def answer_turn(
 
 
 _PICKS = re.compile(
-    r"\b(anything|something|any (other|good|cheaper|warmer|lighter)|recommend|suggest|"
+    r"\b(anything|something|any (other|good(?! (for|in|on|at)\b)|cheaper|warmer|lighter)|"
+    r"recommend|suggest|"
     r"alternatives?|options?|looking for|i need an?|what else|cheaper|instead|similar)\b",
     re.IGNORECASE,
 )
@@ -215,7 +223,7 @@ async def _products(
             named = [p for strength, p in scored if strength == best]
             line = _LINE_WORD.search(part) or _LINE_WORD.search(text)
             if line:
-                prefix = "women's" if line.group(1).lower().startswith("w") else "men's"
+                prefix = "women's" if line.group(1).lower()[0] in "wl" else "men's"
                 named = [p for p in named if p.title.lower().startswith(prefix)] or named
             if _base_model(named[0].title) != _base_model(product.title):
                 others.insert(0, named[0])
@@ -246,6 +254,14 @@ def _without_name(question: AskedQuestion, text: str, title: str, has_order: boo
     if again is None or again["kind"] not in PRODUCT_KINDS or question["kind"] == "comparison":
         return question
     return AskedQuestion(**{**again, "size": question["size"], "colour": question["colour"]})
+
+
+async def _model_named(catalog: Catalog, text: str) -> str | None:
+    """The model the text names ("the switchback boots"), by keyword search; None if none."""
+    hits = await catalog.search(text, None, SearchFilters(in_stock_only=False), limit=5)
+    scored = [(name_match(text, h.product.title), h.product.title) for h in hits]
+    strength, title = max(scored, default=(0, ""))
+    return _base_model(title) if strength > 0 else None
 
 
 async def _sells_anything_like(catalog: Catalog, text: str) -> bool:

@@ -147,17 +147,39 @@ _SHORTHAND = re.compile(r"\b([a-z]{1,3})(\d{2,4})\b")
 def _said(text: str, title: str) -> set[str]:
     """The text's words, with a model's shorthand spelled out: "th22" -> "trailhead".
 
+    A model word misspelt by one letter counts as said ("rdgeline").
+
     Shoppers shorten a name and number to letters of the name and the number ("th22" for
     the Trailhead 22, "bc900" for the Beacon 900): the letters must start the word before
     the number and appear in it in order.
     """
     said = set(_stems(text.replace("'s", "")))
     words = _WORD.findall(title.lower())
+    for word in words[:3]:
+        # "rdgeline" for "ridgeline": a long model word one letter off is still named.
+        if len(word) >= 6 and word not in said and any(_one_off(w, word) for w in said):
+            said.add(word)
     for letters, number in _SHORTHAND.findall(text.lower()):
         for before, word in itertools.pairwise(words):
             if word == number and before[0] == letters[0] and _in_order(letters, before):
                 said.update(_stems(before))
     return said
+
+
+def _one_off(said: str, word: str) -> bool:
+    """True when `said` is `word` with one letter left out, added, changed or swapped."""
+    if abs(len(said) - len(word)) > 1 or len(said) < 5 or said == word:
+        return False
+    if len(said) == len(word):
+        diff = [i for i, (a, b) in enumerate(zip(said, word, strict=True)) if a != b]
+        return len(diff) == 1 or (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and said[diff[0]] == word[diff[1]]
+            and said[diff[1]] == word[diff[0]]
+        )
+    short, long = sorted((said, word), key=len)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
 def _in_order(letters: str, word: str) -> bool:

@@ -33,7 +33,7 @@ class AskedQuestion(TypedDict):
 
     kind: QuestionKind
     topic: str | None  # the policy topic, or the spec asked about (weight, drop, warmth...)
-    topics: list[str]  # every policy topic the text asks about, in the order of `_TOPICS`
+    topics: list[str]  # every policy topic (or spec, for a spec question) the text asks about
     size: str | None
     colour: str | None
     about_order: bool

@@ -82,7 +82,13 @@ def _card(product: Product, score: float) -> ProductCard:
     )
 
 
-_PRONOUN = re.compile(r"\b(it|these|this one|those|them|that one)\b", re.IGNORECASE)
+# "it", "these", or what they looked at: "is the shoe i looked at on sale?"
+_PRONOUN = re.compile(
+    r"\b(it|these|this one|those|them|that one)\b|"
+    r"\b(i|we) (just |was |were )?(looked at|looking at|viewed|saw|checked out|liked|carted)\b|"
+    r"\b(in|from) my (cart|basket|bag)\b",
+    re.IGNORECASE,
+)
 _WORD = re.compile(r"[a-z0-9]+")
 # How far back a budget or size the shopper said still holds.
 _CONVERSATION_SPAN = timedelta(hours=24)
@@ -137,7 +143,7 @@ async def _named_product(
     said_line = _LINE_SAID.search(text)
     if said_line:
         # "mens softloop in a 10": the line they said beats the one they usually browse.
-        prefix = "women's" if said_line.group(1).lower().startswith("w") else "men's"
+        prefix = "women's" if said_line.group(1).lower()[0] in "wl" else "men's"  # ladies
         in_line = [pair for pair in named if pair[0].title.lower().startswith(prefix)]
         if not in_line:
             # The search showed the other line only: look the said line's model up by name.
