@@ -35,6 +35,13 @@ def _per_1000(value: Any) -> str:
     return "n/a" if value is None else f"{value:g}"
 
 
+def _difference(block: dict[str, Any]) -> str:
+    ci = block["difference_ci95_per_1000"]
+    if ci is None:
+        return "n/a"
+    return f"{block['difference_per_1000']:+g} [{ci[0]:+g}, {ci[1]:+g}]"
+
+
 def holdout_lines(summary: dict[str, Any]) -> list[str]:
     """The holdout comparison as Markdown lines (shared with `textcart report`)."""
     holdout = summary["holdout"]
@@ -48,6 +55,17 @@ def holdout_lines(summary: dict[str, Any]) -> list[str]:
             f"| {arm} | {a['triggers']} | {a['conversions']} | "
             f"{_per_1000(a['conversions_per_1000'])} | {_per_1000(a['revenue_per_1000'])} |"
         )
+    for kind in ("trigger", "policy"):
+        for name, block in holdout.get(f"by_{kind}", {}).items():
+            lines.append(
+                f"| {kind} {name}: sent {block['sent']['triggers']}, held out "
+                f"{block['held_out']['triggers']} | | | "
+                f"{_per_1000(block['sent']['conversions_per_1000'])} vs "
+                f"{_per_1000(block['held_out']['conversions_per_1000'])}, difference "
+                f"{_difference(block)} | "
+                f"{_per_1000(block['sent']['revenue_per_1000'])} vs "
+                f"{_per_1000(block['held_out']['revenue_per_1000'])} |"
+            )
     ci = holdout["difference_ci95_per_1000"]
     lines += [
         "",
