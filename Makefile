@@ -10,7 +10,7 @@ export LANGGRAPH_NO_VERSION_CHECK := true
 export LANGSMITH_TRACING := false
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install aegra weaviate local-model postgres redis demo serve serve-insecure serve-production load simulate policy report bench-scale test unit integration e2e e2e-dev e2e-production lint bench stop clean
+.PHONY: install aegra weaviate local-model postgres redis demo serve serve-insecure serve-production load simulate policy policy-effects report bench-scale test unit integration e2e e2e-dev e2e-production lint bench stop clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -99,9 +99,30 @@ policy: install weaviate
 	rm -rf var/simlog
 	$(BIN)/textcart simulate --shoppers 200 --policy learned --explore --seed 2 \
 		--policy-file var/simlog/none.json --log-dir var/simlog
-	$(BIN)/textcart policy fit --data-dir var/simlog/learned --out var/simlog/policy.json
+	$(BIN)/textcart policy fit --data-dir var/simlog/learned --out var/simlog/policy.json --force
 	$(BIN)/textcart simulate --shoppers 150 --policy learned,random,fixed --seed 1 \
 		--policy-file var/simlog/policy.json --json-out var/simlog/comparison.json
+
+# Shoppers who can disagree (--behaviour effects): learn from an exploring run on seed 20,
+# then compare learned, fixed and random against the holdout on seed 21, never learned from.
+policy-effects: install weaviate
+	rm -rf var/effectslog
+	$(BIN)/textcart simulate --shoppers 400 --behaviour effects --holdout 0.1 --policy learned --explore \
+		--seed 20 --policy-file var/effectslog/none.json --log-dir var/effectslog
+	$(BIN)/textcart policy fit --data-dir var/effectslog/learned --out var/effectslog/policy.json \
+		--force
+	$(BIN)/textcart simulate --shoppers 200 --behaviour effects --policy learned,fixed,random \
+		--seed 21 --policy-file var/effectslog/policy.json --json-out var/effectslog/comparison.json
+	# The replay check, on seeds the fit never saw: the new policy replayed on an exploring
+	# log (seed 22) against its own on-policy value when it is served (seed 23).
+	$(BIN)/textcart simulate --shoppers 200 --behaviour effects --holdout 0 --policy learned \
+		--explore --seed 22 --policy-file var/effectslog/none.json --log-dir var/effectslog/replay
+	$(BIN)/textcart policy replay --data-dir var/effectslog/replay/learned \
+		--policy-file var/effectslog/policy.json
+	$(BIN)/textcart simulate --shoppers 200 --behaviour effects --holdout 0 --policy learned \
+		--seed 23 --policy-file var/effectslog/policy.json --log-dir var/effectslog/onpolicy
+	$(BIN)/textcart policy replay --data-dir var/effectslog/onpolicy/learned \
+		--policy-file var/effectslog/policy.json
 
 report: install weaviate
 	$(BIN)/textcart report --out var/report $(if $(MODEL),--model $(MODEL))

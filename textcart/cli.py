@@ -30,6 +30,7 @@ from textcart.conversations import (
 from textcart.demo_store.loader import catalog_path, load_conversations, load_shoppers
 from textcart.evaluation import (
     answers_cli,
+    attribution_cli,
     buy_likelihood_cli,
     fit_cli,
     intents_cli,
@@ -59,6 +60,7 @@ retrieval_cli.register(eval_app)
 buy_likelihood_cli.register(eval_app)
 answers_cli.register(eval_app)
 comparison_report.register(app)
+attribution_cli.register(app)
 app.add_typer(eval_app, name="eval")
 simulation_cli.register(app)
 fit_cli.register(app)
@@ -102,7 +104,8 @@ def _data_dir(data: Path | None) -> Path:
 
 
 def _context(model: str | None) -> Context:
-    context = Context()
+    # The demo and scripted runs show what texting does: nobody is held out.
+    context = replace(Context(), holdout_share=0.0)
     if model:
         context = replace(context, model=model)
     return replace(context, llm_timeout_s=llm_timeout_s(context.model))

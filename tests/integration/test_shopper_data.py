@@ -69,6 +69,8 @@ async def test_export_then_forget_leaves_nothing_but_an_opt_out(
             assert exported["profile"]["phone"] == ANN
             assert [h["status"] for h in exported["consent"]["history"]] == ["subscribed"]
             assert exported["events"] and len(exported["messages"]) >= 3
+            # The nudge's trigger, in the holdout's "sent" arm.
+            assert [t["arm"] for t in exported["triggers"]] == ["sent"]
             assert len(exported["thread"]["transcript"]) >= 3
             # The reply and the nudge both went through the sender (no webhook here).
             assert [line["to"] for line in exported["outbox"]] == [ANN, ANN]
@@ -80,6 +82,7 @@ async def test_export_then_forget_leaves_nothing_but_an_opt_out(
             gone = await _export(agent, ANN, outbox)
             assert gone["profile"] is None and gone["consent"] is None
             assert gone["events"] == gone["messages"] == gone["outbox"] == []
+            assert gone["triggers"] == gone["links"] == []
             assert gone["thread"]["transcript"] == []
             # Another shopper is untouched.
             kept = await _export(agent, BEN, outbox)

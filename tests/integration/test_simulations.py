@@ -59,7 +59,9 @@ async def comparison(demo_catalog: int, tmp_path_factory: pytest.TempPathFactory
     root = tmp_path_factory.mktemp("shoppers")
     train = _shoppers(run["train_shoppers"], run["train_seed"])
     await run_population(train, "learned", root / "train", seed=run["train_seed"], explore=True)
-    report = await fit_policy(root / "train", root / "policy.json")
+    # The comparison below is this policy's test; the replay gate (which may keep the
+    # prompt prior) is tested on its own in tests/unit/test_policy_replay.py.
+    report = await fit_policy(root / "train", root / "policy.json", force=True)
     learned = LearnedPolicy.load(report.path, prior_examples())
     rows = {}
     for name in ("learned", "random"):

@@ -21,6 +21,7 @@ from textcart.deciders.next_message_policy import (
     Choice,
     LearnedPolicy,
     NextMessagePolicy,
+    choice_probabilities,
     conversation_rng,
     policy_path,
 )
@@ -85,33 +86,61 @@ class ClassicNextMessage:
     """
 
     def __init__(
-        self, policy: NextMessagePolicy | None = None, *, explore: bool = False, seed: int = 0
+        self,
+        policy: NextMessagePolicy | None = None,
+        *,
+        explore: bool = False,
+        seed: int = 0,
+        explore_rate: float = 0.0,
     ):
-        """Use `policy` (learned, fixed or random), or the examples alone when none is given."""
+        """Use `policy` (learned, fixed or random), or the examples alone when none is given.
+
+        `explore` samples on every decision; `explore_rate` on that share of decisions
+        (`TEXTCART_EXPLORE_RATE` in production), exploiting on the rest.
+        """
+        if not 0.0 <= explore_rate <= 1.0:
+            raise ValueError(f"the exploration rate must be between 0 and 1, not {explore_rate}")
         self.policy = policy or LearnedPolicy(prior_examples())
-        self.explore = explore
+        self.explore_rate = 1.0 if explore else explore_rate
         self._rng = random.Random(seed)
 
+    @property
+    def explore(self) -> bool:
+        """Whether this decider samples at all."""
+        return self.explore_rate > 0
+
     @classmethod
-    def from_file(cls, path: Path | None = None) -> ClassicNextMessage:
+    def from_file(cls, path: Path | None = None, explore_rate: float = 0.0) -> ClassicNextMessage:
         """Load the policy file `textcart policy fit` wrote, if there is one."""
         path = path or policy_path()
         if not path.exists():
-            return cls()
+            return cls(explore_rate=explore_rate)
         try:
-            return cls(LearnedPolicy.load(path, prior_examples()))
+            return cls(LearnedPolicy.load(path, prior_examples()), explore_rate=explore_rate)
         except (OSError, ValueError, KeyError) as exc:
             log.warning("ignoring the policy file %s: %s", path, exc)
-            return cls()
+            return cls(explore_rate=explore_rate)
 
-    async def decide(self, case: NextMessageCase) -> NextMessageResult:
-        """Choose the next message type."""
+    async def decide(self, case: NextMessageCase, *, question: bool = False) -> NextMessageResult:
+        """Choose the next message type.
+
+        `question`: the shopper texted us. Exploration never answers their text with
+        `no_reply`; the best-rated type then stands.
+        """
         rng = (conversation_rng.get() or self._rng) if self.explore else None
+        if rng is not None and self.explore_rate < 1.0 and rng.random() >= self.explore_rate:
+            rng = None  # this decision exploits
         choice = self.policy.choose(case, rng)
+        if rng is not None and question and choice.message_type == "no_reply":
+            choice = self.policy.choose(case, None)
         return NextMessageResult(
             message_type=choice.message_type,  # type: ignore[arg-type]
             rationale=choice.rationale,
         )
+
+    def propensity(self, case: NextMessageCase, message_type: str) -> float:
+        """The chance this decider had of choosing `message_type` in `case` (for replay)."""
+        return choice_probabilities(self.policy, case, self.explore_rate).get(message_type, 0.0)
 
 
 class FixedPolicy:

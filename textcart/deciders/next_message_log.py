@@ -18,6 +18,7 @@ from textcart.deciders.next_message_policy import (
     PURCHASE_CREDIT_DECAY,
     LoggedDecision,
 )
+from textcart.tools.outcomes import shopper_ids
 from textcart.tools.shopper_store import ShopperStore
 from textcart.vocabulary.labels import MESSAGE_TYPES, likelihood_band
 
@@ -33,7 +34,8 @@ def _best_outcome(entry: dict[str, Any]) -> str:
 def decisions_from_log(log: list[dict[str, Any]]) -> list[LoggedDecision]:
     """The next-message decisions in one shopper's log (oldest first), with rewards.
 
-    Proactive sends and compliance replies are left out: rules chose them, not the policy.
+    Compliance replies and proactive sends the rules chose are left out; proactive sends
+    the policy chose (`policy_decided`) are kept.
     A purchase credits the message it answered in full and earlier replies in the same
     conversation by half per step back; the message a shopper opted out after costs what a
     purchase earns, and the replies before it share the blame, halving per step back:
@@ -41,7 +43,7 @@ def decisions_from_log(log: list[dict[str, Any]]) -> list[LoggedDecision]:
     """
     texts = {m["message_id"]: m.get("text") for m in log if m.get("direction") == "inbound"}
     inbound_seen, last_type = 0, None
-    rows: list[tuple[dict[str, Any], str, str | None, str]] = []
+    rows: list[tuple[dict[str, Any], str, str | None, str, float | None]] = []
     for entry in log:
         if entry.get("direction") == "inbound":
             inbound_seen += 1
@@ -52,7 +54,7 @@ def decisions_from_log(log: list[dict[str, Any]]) -> list[LoggedDecision]:
         deciders = entry.get("deciders") or {}
         if (
             message_type in MESSAGE_TYPES
-            and not entry.get("proactive")
+            and (not entry.get("proactive") or entry.get("policy_decided"))
             and "intent" in deciders
             and "buy_likelihood" in deciders
         ):
@@ -65,11 +67,12 @@ def decisions_from_log(log: list[dict[str, Any]]) -> list[LoggedDecision]:
                 "has_products": bool(entry.get("product_ids")),
             }
             said = texts.get(entry.get("in_reply_to") or "")
-            rows.append((case, message_type, said, _best_outcome(entry)))
+            logged = deciders.get("next_message", {}).get("propensity")
+            rows.append((case, message_type, said, _best_outcome(entry), logged))
         last_type = message_type
-    rewards = [OUTCOME_REWARD[outcome] for *_, outcome in rows]
-    bought = [i for i, (*_, outcome) in enumerate(rows) if outcome == "purchased"]
-    left = [i for i, (*_, outcome) in enumerate(rows) if outcome == "opted_out"]
+    rewards = [OUTCOME_REWARD[row[3]] for row in rows]
+    bought = [i for i, row in enumerate(rows) if row[3] == "purchased"]
+    left = [i for i, row in enumerate(rows) if row[3] == "opted_out"]
     for i in range(len(rows)):
         later = [j - i for j in bought if j > i]
         if later:
@@ -78,29 +81,23 @@ def decisions_from_log(log: list[dict[str, Any]]) -> list[LoggedDecision]:
         if before_leaving:
             rewards[i] += OUTCOME_REWARD["opted_out"] * OPT_OUT_BLAME_DECAY ** min(before_leaving)
     return [
-        LoggedDecision(case, message_type, reward, said, outcome)
-        for (case, message_type, said, outcome), reward in zip(rows, rewards, strict=True)
+        LoggedDecision(case, message_type, reward, said, outcome, propensity)
+        for (case, message_type, said, outcome, propensity), reward in zip(
+            rows, rewards, strict=True
+        )
     ]
 
 
-async def shopper_ids(store: BaseStore) -> list[str]:
-    """Every shopper with a namespace in the store."""
-    ids: list[str] = []
-    offset = 0
-    while True:
-        page = await store.alist_namespaces(
-            prefix=("shoppers",), max_depth=2, limit=1000, offset=offset
-        )
-        ids += [ns[1] for ns in page if len(ns) == 2]
-        if len(page) < 1000:
-            return sorted(set(ids))
-        offset += len(page)
+async def read_decisions_by_shopper(store: BaseStore) -> dict[str, list[LoggedDecision]]:
+    """Every learnable next-message decision in the store's message logs, per shopper."""
+    shoppers = ShopperStore(store)
+    return {
+        shopper_id: decisions_from_log(await shoppers.messages(shopper_id, limit=10_000))
+        for shopper_id in await shopper_ids(store)
+    }
 
 
 async def read_decisions(store: BaseStore) -> list[LoggedDecision]:
     """Every learnable next-message decision in the store's message logs."""
-    shoppers = ShopperStore(store)
-    decisions: list[LoggedDecision] = []
-    for shopper_id in await shopper_ids(store):
-        decisions += decisions_from_log(await shoppers.messages(shopper_id, limit=10_000))
-    return decisions
+    by_shopper = await read_decisions_by_shopper(store)
+    return [d for decisions in by_shopper.values() for d in decisions]

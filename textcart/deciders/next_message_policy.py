@@ -130,6 +130,9 @@ class LoggedDecision:
     reward: float
     said: str | None = None
     outcome: str = "no_response"
+    # The chance the policy that sent it had of sending this type (None: not known, e.g.
+    # an LLM decided): what an offline replay weighs the decision by.
+    propensity: float | None = None
 
 
 @dataclass(frozen=True)
@@ -324,3 +327,25 @@ def policy_path() -> Path:
     """Where the policy file lives: `$TEXTCART_NEXT_MESSAGE_POLICY`, else in the data dir."""
     configured = os.environ.get("TEXTCART_NEXT_MESSAGE_POLICY")
     return Path(configured) if configured else data_dir() / "policy" / "next_message.json"
+
+
+PROPENSITY_DRAWS = 400
+
+
+def choice_probabilities(
+    policy: NextMessagePolicy, case: Mapping[str, Any], explore_rate: float
+) -> dict[str, float]:
+    """How likely `policy` is to send each type in `case` at this exploration rate.
+
+    Exploiting is deterministic; a Thompson draw's chances are estimated from a fixed
+    number of seeded draws (the same case always gets the same estimate). The logged
+    probability of what was sent is what an offline replay divides by.
+    """
+    greedy = policy.choose(case, None).message_type
+    if explore_rate <= 0:
+        return {greedy: 1.0}
+    rng = random.Random("|".join(state_keys(case)))
+    drawn = Counter(policy.choose(case, rng).message_type for _ in range(PROPENSITY_DRAWS))
+    chances = {t: explore_rate * n / PROPENSITY_DRAWS for t, n in drawn.items()}
+    chances[greedy] = chances.get(greedy, 0.0) + (1 - explore_rate)
+    return chances

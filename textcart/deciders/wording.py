@@ -63,15 +63,26 @@ class ClassicWording:
         self.templates: dict[str, dict[str, list[str]]] = wording["templates"]
         self.answer_first: dict[str, list[str]] = wording.get("answer_first", {})
 
-    def _pick(self, options: list[str], facts: SmsFacts, seed: str) -> str | None:
+    def _pick(
+        self, options: list[str], facts: SmsFacts, seed: str, variant: int | None = None
+    ) -> str | None:
         have = {k for k, v in facts.items() if v} | {"name"}
+        if variant is not None and variant < len(options):
+            # A wording test: the variant's own template when the facts can fill it.
+            if _placeholders(options[variant]) <= have:
+                return options[variant]
         usable = [t for t in options if _placeholders(t) <= have]
         if not usable:
             return None
         return usable[int(hashlib.sha256(seed.encode()).hexdigest(), 16) % len(usable)]
 
-    async def decide(self, message_type: str, tone: str, facts: SmsFacts, seed: str) -> SmsDraft:
+    async def decide(
+        self, message_type: str, tone: str, facts: SmsFacts, seed: str, variant: int | None = None
+    ) -> SmsDraft:
         """Pick a template the facts can fill, varied by `seed` so repeats don't read canned.
+
+        `variant` (a wording test) picks the tone's template of that index instead (0: the
+        one with the link, 1: the one without), when the facts can fill it.
 
         With an answer in the facts the reply says it first: the answer, then at most one
         line that fits the message type (`answer_first` in the wording file).
@@ -85,7 +96,7 @@ class ClassicWording:
             return SmsDraft(text=text)
         by_tone = self.templates.get(message_type, {})
         options = by_tone.get(tone) or by_tone.get("friendly") or []
-        template = self._pick(options, facts, seed)
+        template = self._pick(options, facts, seed, variant)
         if template is None:
             return SmsDraft(text=_fallback(message_type, facts))
         return SmsDraft(text=_fill(template, facts))

@@ -11,6 +11,8 @@ on data the trained model never saw:
   session; the LLM on the first `--limit` sessions.
 - next message: the policies' outcomes on one seeded simulated population, read from
   `--policy-results` (what `textcart simulate --json` prints).
+- outcomes: what `textcart attribution` prints, from the real message log in the data
+  dir (or `TEXTCART_DATABASE_URL`), when there is one.
 
 Where the LLM ran, the trained model is also scored on exactly its texts or sessions, so
 the gap the report states compares like with like. Tone, fit and wording have no
@@ -26,7 +28,7 @@ import shlex
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -34,6 +36,7 @@ from rich.markup import escape
 
 from textcart.deciders.buy_likelihood import llm_buy_likelihood
 from textcart.deciders.intent import IntentContext, llm_intent
+from textcart.evaluation.attribution_cli import read_attribution, summary_lines
 from textcart.evaluation.buy_likelihood import (
     behaviours,
     classic_probabilities,
@@ -59,6 +62,7 @@ from textcart.evaluation.plots import (
 )
 from textcart.evaluation.report_policy import policy_section
 from textcart.evaluation.report_sections import Gap, ModelChoice, Section
+from textcart.paths import data_dir
 from textcart.progress import progress_bar
 from textcart.tools.embeddings import get_embedder
 from textcart.tools.llm import chat_model, llm_timeout_s, structured_method
@@ -331,6 +335,7 @@ def write_report(
     policy_results: Path | None,
     limit: int,
     reproduce: str,
+    outcomes: dict[str, Any] | None = None,
 ) -> Path:
     """Measure everything, draw the plots into `out` and write `out/report.md`."""
     out.mkdir(parents=True, exist_ok=True)
@@ -356,10 +361,29 @@ def write_report(
     lines.append("")
     for section in sections:
         lines += section.lines
+    lines += outcomes_lines(outcomes)
     lines += _commands(reproduce, intents, sessions, llm.spec if llm else None, limit)
     path = out / "report.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+def outcomes_lines(summary: dict[str, Any] | None) -> list[str]:
+    """The report's part on real outcomes: the same numbers as `textcart attribution`."""
+    lines = ["## Outcomes: attribution and the holdout, from the message log", ""]
+    if summary is None:
+        return [*lines, "Not included: no message log in the data dir (`textcart "
+                "attribution` reads the same store).", ""]  # fmt: skip
+    return [*lines, *summary_lines(summary), "",
+            "The holdout rows are the incremental figure; attributed revenue credits texts "
+            "with purchases that may have happened anyway.", ""]  # fmt: skip
+
+
+def _outcomes(directory: Path) -> dict[str, Any] | None:
+    """The attribution summary of the data dir's store, or None when there is none."""
+    if not os.environ.get("TEXTCART_DATABASE_URL") and not (directory / "shoppers.sqlite").exists():
+        return None
+    return asyncio.run(read_attribution(directory))
 
 
 def report(
@@ -420,6 +444,7 @@ def report(
             policy_results=policy_results,
             limit=limit,
             reproduce=shlex.join(command),
+            outcomes=_outcomes(data_dir()),
         )
     # The data, policy and model errors are all ValueErrors or LocalModelError.
     except (ValueError, LocalModelError) as exc:

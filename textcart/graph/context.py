@@ -174,6 +174,39 @@ class Context:
             "(e.g. 'medium' or 'low,medium'); offers also need a price signal."
         },
     )
+    proactive_decider: Literal["rules", "policy"] = field(
+        default_factory=lambda: _env("TEXTCART_PROACTIVE_DECIDER", "rules"),  # type: ignore[arg-type,return-value]
+        metadata={
+            "description": "Who chooses a proactive text's type when the classic decider "
+            "does: 'rules' (a cart gets a checkout nudge, a browse a recommendation) or "
+            "'policy' (the next-message policy, learned from outcomes). "
+            "Env: TEXTCART_PROACTIVE_DECIDER."
+        },
+    )
+    holdout_share: float = field(
+        default_factory=lambda: float(_env("TEXTCART_HOLDOUT_SHARE", "0.1")),
+        metadata={
+            "description": "Share (0-1) of shoppers whose proactive triggers are held out: "
+            "decided and logged, never sent, to measure what texting adds. Drawn per "
+            "shopper and experiment, only among triggers that could have been sent. "
+            "Env: TEXTCART_HOLDOUT_SHARE."
+        },
+    )
+    holdout_experiment: str = field(
+        default_factory=lambda: _env("TEXTCART_HOLDOUT_EXPERIMENT", "holdout-1"),
+        metadata={
+            "description": "Name of the holdout experiment; a new name draws the held-out "
+            "shoppers afresh. Env: TEXTCART_HOLDOUT_EXPERIMENT."
+        },
+    )
+    wording_test: str = field(
+        default_factory=lambda: _env("TEXTCART_WORDING_TEST", ""),
+        metadata={
+            "description": "Comma-separated message types whose template wording is A/B "
+            "tested (A: the tone's template with the link, B: the one without), assigned "
+            "per shopper; empty for none. Env: TEXTCART_WORDING_TEST."
+        },
+    )
     catalog_collection: str = field(
         default_factory=lambda: _env("TEXTCART_COLLECTION", "Product"),
         metadata={"description": "Weaviate collection holding the catalog."},
@@ -195,6 +228,11 @@ class Context:
         """The chat model for one decision: its own setting, else `model`."""
         own: str | None = getattr(self, f"{decision}_model", None)
         return own or self.model
+
+    @property
+    def wording_test_types(self) -> frozenset[str]:
+        """Message types under a wording test, parsed from `wording_test`."""
+        return frozenset(t.strip() for t in self.wording_test.split(",") if t.strip())
 
     @property
     def offer_band_set(self) -> frozenset[str]:

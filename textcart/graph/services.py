@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
+from langgraph.store.base import BaseStore
 
 from textcart.answers.knowledge import KnowledgeBase, load_knowledge
 from textcart.deciders.buy_likelihood import ClassicBuyLikelihood
@@ -25,6 +26,8 @@ from textcart.deciders.fit import ClassicFit
 from textcart.deciders.intent import ClassicIntent
 from textcart.deciders.model_files import load_buy_likelihood_pipeline, load_intent_classifier
 from textcart.deciders.next_message import ClassicNextMessage
+from textcart.deciders.next_message_fit import FitReport, refit
+from textcart.deciders.next_message_policy import policy_path
 from textcart.deciders.tone import ClassicTone
 from textcart.deciders.wording import ClassicWording
 from textcart.demo_store.loader import demo_dir
@@ -86,6 +89,21 @@ class Services:
             else:
                 self._models[spec] = model
 
+    async def relearn_next_message(
+        self, store: BaseStore, offer_bands: frozenset[str]
+    ) -> FitReport:
+        """Refit the next-message policy from `store`'s log; serve it if the replay adopts it.
+
+        The exploration rate stays as it was; the LLM decider's evidence comes from the
+        new policy too.
+        """
+        path = policy_path()
+        report = await refit(store, path, offer_bands)
+        if report.adopted:
+            rate = self.next_message.explore_rate
+            self.next_message = ClassicNextMessage.from_file(path, explore_rate=rate)
+        return report
+
     def sender(self) -> Sender:
         """Where texts outside a webhook response go: Twilio if configured, else the outbox."""
         if self.outbound is None:
@@ -146,7 +164,10 @@ def build_services(embedder: Embedder | None = None, orders: OrderBook | None = 
         intent=ClassicIntent(embedder, load_intent_classifier(embedder)),
         tone=ClassicTone(embedder),
         buy_likelihood=ClassicBuyLikelihood(load_buy_likelihood_pipeline()),
-        next_message=ClassicNextMessage.from_file(),
+        # Exploration (Thompson draws) on a share of decisions, 0 unless configured.
+        next_message=ClassicNextMessage.from_file(
+            explore_rate=float(os.environ.get("TEXTCART_EXPLORE_RATE", "") or 0)
+        ),
         fit=ClassicFit(),
         wording=ClassicWording(),
         orders=orders or FileOrderBook(demo_dir() / "orders.yaml"),

@@ -4,6 +4,7 @@
 - `POST /events`: behaviour events from the store's site (signed with the events secret);
   can schedule a proactive text.
 - `GET /healthz`: liveness plus the scheduler's counters.
+- `GET /l/{code}`: tracked links in texts (`textcart.server.outcomes`).
 
 Both POST routes refuse unsigned requests before reading or storing anything, and are
 rate-limited (`textcart.server.security`); the LangGraph API beside them needs an
@@ -32,8 +33,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from textcart.server import outcomes
 from textcart.server.inbox import Inbox, TurnRunner
 from textcart.server.persistence import store as open_store
+from textcart.server.policy_refit import refit_forever, refit_interval_s
 from textcart.server.scheduler import ProactiveScheduler
 from textcart.server.security import (
     EVENTS_SIGNATURE_HEADER,
@@ -44,6 +47,7 @@ from textcart.server.security import (
 )
 from textcart.tools import consent as consent_rules
 from textcart.tools import sms
+from textcart.tools.outcomes import windows_from_env
 from textcart.tools.shopper_store import (
     EVENT_TYPES,
     ShopperStore,
@@ -165,9 +169,17 @@ def _parse_events(payload: Any) -> list[dict[str, Any]]:
         except ValueError as exc:
             raise ValueError(f"event {i}: {exc}") from None
         at = event.get("at")
-        when = datetime.fromisoformat(at) if isinstance(at, str) else now_utc()
+        try:
+            when = datetime.fromisoformat(at) if isinstance(at, str) else now_utc()
+        except ValueError:
+            raise ValueError(f"event {i}: 'at' is not an ISO 8601 time") from None
         if when.tzinfo is None:
             raise ValueError(f"event {i}: 'at' needs a time zone")
+        skewed = when - now_utc() > timedelta(seconds=windows_from_env().skew_s)
+        if skewed:
+            # A clock ahead of ours would put the purchase after texts not yet sent:
+            # it happened no later than now.
+            when = now_utc()
         product_id = event.get("product_id")
         if product_id is not None and not isinstance(product_id, str):
             raise ValueError(f"event {i}: product_id must be a string")
@@ -182,9 +194,29 @@ def _parse_events(payload: Any) -> list[dict[str, Any]]:
                 "product_id": product_id,
                 "at": when,
                 "event_id": event_id,
+                "clock_skew": skewed,
+                **_purchase_fields(i, event),
             }
         )
     return parsed
+
+
+def _purchase_fields(i: int, event: dict[str, Any]) -> dict[str, Any]:
+    """A purchase's optional `value` (order total, >= 0) and `offer_code`."""
+    fields: dict[str, Any] = {}
+    value = event.get("value")
+    if value is not None:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ValueError(f"event {i}: value must be a number >= 0")
+        fields["value"] = float(value)
+    code = event.get("offer_code")
+    if code is not None:
+        if not isinstance(code, str) or len(code) > 64:
+            raise ValueError(f"event {i}: offer_code must be a string of at most 64 characters")
+        fields["offer_code"] = code
+    if fields and event.get("type") != "purchased":
+        raise ValueError(f"event {i}: value and offer_code belong to purchased events")
+    return fields
 
 
 def _parse_opt_in(i: int, event: dict[str, Any]) -> dict[str, Any]:
@@ -233,7 +265,7 @@ async def post_events(request: Request) -> Response:
         return _too_many(limited, "events from this source")
     shoppers: ShopperStore = request.app.state.shoppers
     delay = timedelta(minutes=float(os.environ.get("TEXTCART_ABANDONMENT_DELAY_MINUTES", "60")))
-    scheduled, not_scheduled, opt_ins = [], [], []
+    scheduled, not_scheduled, opt_ins, purchases = [], [], [], []
     for event in events:
         shopper_id = event["shopper_id"]
         if event["type"] == "opted_in":
@@ -244,9 +276,16 @@ async def post_events(request: Request) -> Response:
             continue
         if await shoppers.get_profile(shopper_id) is None:
             await shoppers.upsert_profile(shopper_id, phone=event["phone"])
+        details: dict[str, Any] = {k: event[k] for k in ("value", "offer_code") if k in event}
+        if event["clock_skew"]:
+            details["clock_skew"] = True
         event_id = await shoppers.add_event(
-            shopper_id, event["type"], event["product_id"], event["at"], event["event_id"]
-        )
+            shopper_id, event["type"], event["product_id"], event["at"], event["event_id"],
+            details=details,
+        )  # fmt: skip
+        if event["type"] == "purchased":
+            purchases.append(await outcomes.attribute_purchase(shoppers, event, event_id))
+            continue
         trigger = ABANDONMENT_TRIGGERS.get(event["type"])
         if trigger is None:
             continue
@@ -264,6 +303,11 @@ async def post_events(request: Request) -> Response:
         body["not_scheduled"] = not_scheduled
     if opt_ins:
         body["opted_in"] = opt_ins
+    if purchases:
+        body["purchases"] = purchases
+    skewed = sum(1 for e in events if e.get("clock_skew"))
+    if skewed:
+        body["clock_skew"] = f"{skewed} event(s) dated in the future were recorded at receipt"
     return JSONResponse(body, status_code=202)
 
 
@@ -300,10 +344,15 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
             ),
             name="inbox-recovery",
         )
+        background_tasks = [task, recovery]
+        if (every := refit_interval_s()) > 0:
+            background_tasks.append(
+                asyncio.create_task(refit_forever(kv, every), name="policy-refit")
+            )
         try:
             yield
         finally:
-            for background in (task, recovery):
+            for background in background_tasks:
                 background.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await background
@@ -314,6 +363,7 @@ app = Starlette(
         Route("/sms/inbound", sms_inbound, methods=["POST"]),
         Route("/events", post_events, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
+        *outcomes.ROUTES,
     ],
     lifespan=lifespan,
 )

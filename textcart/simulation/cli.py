@@ -24,7 +24,9 @@ from textcart.graph.context import Context
 from textcart.graph.services import get_services
 from textcart.paths import data_dir
 from textcart.progress import progress_bar
+from textcart.simulation import replay_cli
 from textcart.simulation.catalog import ensure_demo_catalog
+from textcart.simulation.effects import compare_on_effects, effects_line
 from textcart.simulation.llm_shopper import LlmShopper
 from textcart.simulation.personas import RuleBasedShopper, make_population
 from textcart.simulation.policy_fit import fit_policy
@@ -282,6 +284,39 @@ def _run_population(
         raise _fail(str(exc)) from exc
 
 
+def _run_effects(
+    n: int,
+    policies: list[PolicyName],
+    seed: int,
+    share: float,
+    explore: bool,
+    policy_file: Path | None,
+    log_dir: Path | None,
+    concurrency: int,
+) -> list[dict[str, Any]]:
+    if "llm" in policies:
+        raise _fail("--behaviour effects compares learned, fixed and random policies")
+    path = policy_file or policy_path()
+    learned = LearnedPolicy.load(path, prior_examples()) if path.exists() else None
+    if "learned" in policies and learned is None:
+        _console.print(f"[yellow]no policy file at {path}: 'learned' uses the prompt prior[/]")
+
+    async def main(root: Path) -> list[dict[str, Any]]:
+        await ensure_demo_catalog(Context().catalog_collection)
+        return await compare_on_effects(
+            n, policies, root, seed=seed, holdout_share=share, learned=learned,
+            explore=explore, concurrency=concurrency,
+        )  # fmt: skip
+
+    try:
+        if log_dir is not None:
+            return asyncio.run(_closing(main(log_dir)))  # type: ignore[no-any-return]
+        with tempfile.TemporaryDirectory(prefix="textcart-effects-") as tmp:
+            return asyncio.run(_closing(main(Path(tmp))))  # type: ignore[no-any-return]
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+
+
 def simulate(
     paths: Annotated[
         list[Path] | None,
@@ -315,6 +350,17 @@ def simulate(
     json_out: Annotated[
         Path | None, typer.Option(help="Also write the policy comparison JSON to this file.")
     ] = None,
+    behaviour: Annotated[
+        str,
+        typer.Option(
+            help="Simulated shoppers' behaviour: 'rules' (conversations; buy only after a "
+            "nudge) or 'effects' (one proactive trigger each, a baseline to buy anyway and "
+            "hidden per-persona effects per message type, with the holdout on)."
+        ),
+    ] = "rules",
+    holdout: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Holdout share under --behaviour effects.")
+    ] = 0.5,
     concurrency: Annotated[int, typer.Option(help="Conversations run at once.")] = 4,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
     keep: Annotated[
@@ -333,6 +379,21 @@ def simulate(
     --policy, with conversion, reply rate, opt-out rate and messages per conversion.
     """
     _use_data_dir(data)
+    if shoppers > 0 and behaviour == "effects":
+        rows = _run_effects(
+            shoppers, _policies(policy or ["learned", "fixed", "random"]), seed, holdout,
+            explore, policy_file, log_dir, concurrency,
+        )  # fmt: skip
+        if json_out is not None:
+            json_out.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+        if as_json:
+            print(json.dumps(rows))
+        else:
+            for row in rows:
+                _out.print(effects_line(row), highlight=False, soft_wrap=True)
+        return
+    if behaviour != "rules":
+        raise _fail("--behaviour is 'rules' or 'effects'")
     if shoppers > 0:
         if personas not in ("rule", "llm"):
             raise _fail("--personas is 'rule' or 'llm'")
@@ -376,19 +437,35 @@ def policy_fit(
     offer_bands: Annotated[
         str | None, typer.Option(help="Bands allowed an offer (default: the context's).")
     ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Write the policy even if it replays worse than the current one.")
+    ] = False,
 ) -> None:
-    """Learn the next-message policy from the message log and write the policy file."""
+    """Learn the next-message policy from the message log; adopt it if it replays better."""
     directory = _use_data_dir(data)
     bands = offer_bands or Context().offer_bands
     band_set = frozenset(b.strip() for b in bands.split(",") if b.strip())
     try:
-        report = asyncio.run(fit_policy(directory, out or policy_path(), band_set))
+        report = asyncio.run(fit_policy(directory, out or policy_path(), band_set, force=force))
     except ValueError as exc:
         raise _fail(str(exc)) from exc
     _out.print(
         f"learned from {report.decisions} logged replies ({report.states} distinct states, "
-        f"mean reward {report.base_rate:.3f}); wrote {report.path}"
+        f"mean reward {report.base_rate:.3f})"
     )
+    if report.candidate is not None and report.current is not None:
+        for name, est in (("new", report.candidate), ("current", report.current)):
+            _out.print(
+                f"replay on {est.decisions} held-out decisions, {name} policy: doubly robust "
+                f"{est.dr:.3f} [{est.dr_ci[0]:.3f}, {est.dr_ci[1]:.3f}], inverse propensity "
+                f"{est.ips:.3f} [{est.ips_ci[0]:.3f}, {est.ips_ci[1]:.3f}]"
+            )
+    if report.note:
+        _out.print(report.note)
+    _out.print(
+        f"wrote {report.path}" if report.adopted
+        else f"kept {report.path}: the new policy does not replay better (--force writes it)"
+    )  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:
@@ -398,4 +475,5 @@ def register(app: typer.Typer) -> None:
         help="The next-message policy learned from logs.", no_args_is_help=True
     )
     policy_app.command("fit")(policy_fit)
+    replay_cli.register(policy_app)
     app.add_typer(policy_app, name="policy")

@@ -1,24 +1,13 @@
-"""Learn the next-message policy from the message log in a data dir and write its file."""
+"""Learn the next-message policy from the message log in a data dir (SQLite or PostgreSQL)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-from textcart.deciders.next_message import prior_examples
-from textcart.deciders.next_message_log import read_decisions
-from textcart.deciders.next_message_policy import LearnedPolicy
+from textcart.deciders.next_message_fit import FitReport, refit
 from textcart.persistence import open_persistence
 
-
-@dataclass(frozen=True)
-class FitReport:
-    """What was learned from how much."""
-
-    decisions: int
-    states: int
-    base_rate: float
-    path: Path
+__all__ = ["FitReport", "fit_policy"]
 
 
 async def fit_policy(
@@ -26,13 +15,12 @@ async def fit_policy(
     out: Path,
     offer_bands: frozenset[str] = frozenset({"medium"}),
     database_url: str | None = None,
+    *,
+    force: bool = False,
 ) -> FitReport:
-    """Read every logged reply in the store under `directory`, learn, and save to `out`."""
+    """Learn from every logged reply under `directory`; write it to `out` if it replays better."""
     async with open_persistence(directory, database_url) as (_, store):
-        decisions = await read_decisions(store)
-    if not decisions:
-        raise ValueError(f"no logged replies to learn from in {directory}")
-    policy = LearnedPolicy.fit(prior_examples(), decisions, offer_bands)
-    policy.save(out)
-    states = sum(1 for key in policy.stats if key.startswith("full:"))
-    return FitReport(len(decisions), states, policy.base_rate, out)
+        try:
+            return await refit(store, out, offer_bands, force=force)
+        except ValueError as exc:
+            raise ValueError(f"{exc} in {directory}") from exc

@@ -3,7 +3,8 @@
 Each persona is seeded into the store with its browsing history, opens the conversation,
 and answers the agent's replies until it buys, goes silent, texts STOP or runs out of
 turns. What it did is written into its message log as a real shopper's outcomes would
-be (`record_outcome`) and into its behaviour events (clicks and purchases), so
+be (purchases credited by `textcart.tools.outcomes`, replies and STOPs recorded by the
+graph) and into its behaviour events (clicks and purchases), so
 `textcart policy fit` can learn from a simulated log exactly as from a real one.
 """
 
@@ -29,9 +30,11 @@ from textcart.deciders.next_message_policy import (
 )
 from textcart.graph.context import Context
 from textcart.graph.services import get_services
+from textcart.rules.attribution import Windows
 from textcart.simulation.personas import Persona, Reaction
 from textcart.simulation.phones import simulated_phones
 from textcart.tools.llm import llm_timeout_s
+from textcart.tools.outcomes import record_purchase
 from textcart.tools.shopper_store import now_utc, shopper_id_for_phone
 
 PolicyName = Literal["learned", "random", "fixed", "llm"]
@@ -96,7 +99,7 @@ async def next_message_policy(
 
 def policy_context(name: PolicyName, model: str | None) -> Context:
     """Classic deciders everywhere; only the next message goes to the model under `llm`."""
-    base = replace(Context(), model=None, quiet_hours_start=0, quiet_hours_end=0)
+    base = replace(Context(), model=None, quiet_hours_start=0, quiet_hours_end=0, holdout_share=0.0)
     if name != "llm":
         return base
     if not model:
@@ -114,7 +117,8 @@ def policy_context(name: PolicyName, model: str | None) -> Context:
     )
 
 
-async def _seed(agent: Agent, persona: Persona) -> str:
+async def seed_persona(agent: Agent, persona: Persona) -> str:
+    """Create the persona as a subscribed shopper with its browsing (and cart) history."""
     shopper_id = await agent.seed_shopper(
         persona.phone, first_name=persona.first_name, consent_source="simulation"
     )
@@ -136,7 +140,7 @@ async def converse(agent: Agent, shopper: Shopper, seed: int) -> ConversationRes
     """One simulated conversation, with its outcomes written into the shopper's log."""
     persona = shopper.persona
     conversation_rng.set(random.Random(f"policy:{seed}:{persona.key}"))
-    shopper_id = await _seed(agent, persona)
+    shopper_id = await seed_persona(agent, persona)
     store = agent.shoppers
     text: str | None = shopper.opening()
     messages = replies = turns = answered = fell_back = 0
@@ -159,21 +163,25 @@ async def converse(agent: Agent, shopper: Shopper, seed: int) -> ConversationRes
             messages += 1
             if reaction.clicked:
                 await store.add_event(shopper_id, "clicked_link", reaction.product_id)
-                await store.record_outcome(shopper_id, reply_id, "clicked")
+                await store.record_outcome(
+                    shopper_id, reply_id, "clicked", source=f"sim-click:{reply_id}"
+                )
+        # Purchases are credited by the same rule as on the server; replies and the STOP
+        # are recorded by the graph when the shopper's text arrives, as for real shoppers.
         if reaction.action == "buy":
-            await store.add_event(shopper_id, "purchased", reaction.product_id)
-            if record.reply:
-                await store.record_outcome(shopper_id, reply_id, "purchased")
+            event_id = f"sim-buy-{persona.key}-{turns}"
+            await store.add_event(shopper_id, "purchased", reaction.product_id, event_id=event_id)
+            await record_purchase(
+                store, shopper_id, at=now_utc(), event_id=event_id, windows=Windows(),
+                product_id=reaction.product_id,
+            )  # fmt: skip
             converted = True
         elif reaction.action == "stop":
-            if record.reply:
-                await store.record_outcome(shopper_id, reply_id, "opted_out")
             await agent.receive(persona.phone, "STOP", f"in-{persona.key}-stop")
             opted_out = True
         elif reaction.action == "reply":
             if record.reply:
                 replies += 1
-                await store.record_outcome(shopper_id, reply_id, "replied")
             text = reaction.text
     return ConversationResult(
         persona.key, converted, opted_out, messages, replies, turns, answered, fell_back,

@@ -27,7 +27,9 @@ def simulation_context(model: str | None = None) -> Context:
     Quiet hours are off so a proactive turn behaves the same at any time of day; a script
     that is about quiet hours sets them itself.
     """
-    return replace(Context(), model=model, quiet_hours_start=0, quiet_hours_end=0)
+    return replace(
+        Context(), model=model, quiet_hours_start=0, quiet_hours_end=0, holdout_share=0.0
+    )
 
 
 def script_context(base: Context, conversation: Conversation) -> Context:

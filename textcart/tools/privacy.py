@@ -1,10 +1,11 @@
 """One shopper's data: everything held on them (export), and deleting it (forget).
 
 A shopper's data lives in their thread (the checkpointer), their store namespaces
-(profile, consent, events, message log), the server's inbox and proactive queue, and the
-outbox file. `forget` deletes all of it. If the shopper had opted out, a suppression entry
-survives, keyed by a hash of their shopper id (itself a hash of the number), so a number
-that said STOP stays opted out after its data is gone; nothing else about them remains.
+(profile, consent, events, message log, proactive triggers), the server's inbox,
+proactive queue and tracked links, and the outbox file. `forget` deletes all of it. If
+the shopper had opted out, a suppression entry survives, keyed by a hash of their shopper
+id (itself a hash of the number), so a number that said STOP stays opted out after its
+data is gone; nothing else about them remains.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.store.base import BaseStore
 
+from textcart.tools.links import LINKS
 from textcart.tools.shopper_store import (
     PROACTIVE_QUEUE,
     SUPPRESSION,
@@ -52,6 +54,8 @@ async def _shopper_items(store: BaseStore, shopper_id: str) -> dict[str, list[An
         "store": _own(await _all(store, base), base),
         "events": _own(await _all(store, (*base, "events")), (*base, "events")),
         "messages": _own(await _all(store, (*base, "messages")), (*base, "messages")),
+        "triggers": _own(await _all(store, (*base, "triggers")), (*base, "triggers")),
+        "links": [i for i in await _all(store, LINKS) if i.value.get("shopper_id") == shopper_id],
         "inbox": inbox,
         "queue": queue,
     }
@@ -93,6 +97,8 @@ async def export_shopper(
         "suppressed": suppressed is not None,
         "events": sorted((i.value for i in items["events"]), key=lambda e: e.get("at", "")),
         "messages": sorted((i.value for i in items["messages"]), key=lambda m: m.get("at", "")),
+        "triggers": sorted((i.value for i in items["triggers"]), key=lambda t: t.get("at", "")),
+        "links": [{"code": i.key, **i.value} for i in items["links"]],
         "thread": {
             "thread_id": thread_id_for(shopper_id),
             "transcript": values.get("transcript", []),

@@ -6,6 +6,7 @@ from anything a model said:
     ("shoppers", <shopper_id>)              "profile", "consent"
     ("shoppers", <shopper_id>, "events")    one item per behaviour event
     ("shoppers", <shopper_id>, "messages")  one item per message in or out, with outcomes
+    ("shoppers", <shopper_id>, "triggers")  proactive triggers past the gate: sent or held out
     ("proactive_queue",)                    "<shopper_id>:<trigger>": sends held back
 
 It sits on LangGraph's `BaseStore`, so the same code runs on SQLite, PostgreSQL or the
@@ -176,8 +177,12 @@ class ShopperStore:
         product_id: str | None = None,
         at: datetime | None = None,
         event_id: str | None = None,
+        details: dict[str, Any] | None = None,
     ) -> str:
-        """Record a behaviour event; the same event_id recorded twice is stored once."""
+        """Record a behaviour event; the same event_id recorded twice is stored once.
+
+        `details` are kept beside it (a purchase's value and offer code, a click's link).
+        """
         if event_type not in EVENT_TYPES:
             raise ValueError(f"unknown event type {event_type!r}; expected one of {EVENT_TYPES}")
         when = (at or now_utc()).astimezone(UTC)
@@ -185,9 +190,19 @@ class ShopperStore:
         await self.store.aput(
             self._ns(shopper_id, "events"),
             key,
-            {"type": event_type, "product_id": product_id, "at": when.isoformat()},
+            {
+                **(details or {}),
+                "type": event_type,
+                "product_id": product_id,
+                "at": when.isoformat(),
+            },
         )
         return key
+
+    async def get_event(self, shopper_id: str, event_id: str) -> dict[str, Any] | None:
+        """One behaviour event by its id, or None."""
+        item = await self.store.aget(self._ns(shopper_id, "events"), event_id)
+        return dict(item.value) if item else None
 
     async def events(self, shopper_id: str, limit: int = 500) -> list[dict[str, Any]]:
         """Behaviour events, newest first."""
@@ -313,14 +328,42 @@ class ShopperStore:
             key = hashlib.sha256(f"{shopper_id}:{trigger}:{not_before}".encode()).hexdigest()
             yield DueSend(shopper_id, trigger, not_before, entry.get("queued_at"), key)
 
-    async def record_outcome(self, shopper_id: str, message_id: str, outcome: str) -> None:
-        """Attach a later outcome (replied, clicked, purchased, opted_out) to a sent message."""
+    async def record_outcome(
+        self,
+        shopper_id: str,
+        message_id: str,
+        outcome: str,
+        at: datetime | None = None,
+        **details: Any,
+    ) -> bool:
+        """Attach a later outcome (replied, clicked, purchased, opted_out) to a sent message.
+
+        `details` say where it came from (the event or text id, the attribution rule). An
+        outcome with the same `source` as one already attached is not added again, so a
+        replayed event changes nothing; returns whether it was added.
+        """
         entry = await self.get_message(shopper_id, message_id)
         if entry is None:
             raise KeyError(f"no message {message_id!r} for this shopper")
         outcomes = entry.setdefault("outcomes", [])
-        outcomes.append({"outcome": outcome, "at": now_utc().isoformat()})
+        source = details.get("source")
+        if source is not None and any(
+            o.get("outcome") == outcome and o.get("source") == source for o in outcomes
+        ):
+            return False
+        when = (at or now_utc()).astimezone(UTC).isoformat()
+        outcomes.append({"outcome": outcome, "at": when, **details})
         await self.log_message(shopper_id, message_id, entry)
+        return True
+
+    async def log_trigger(self, shopper_id: str, key: str, entry: dict[str, Any]) -> None:
+        """Record a proactive trigger that passed the gate, sent or held out (the holdout)."""
+        await self.store.aput(self._ns(shopper_id, "triggers"), key, entry)
+
+    async def triggers(self, shopper_id: str, limit: int = 500) -> list[dict[str, Any]]:
+        """The shopper's logged proactive triggers, oldest first."""
+        items = await self.store.asearch(self._ns(shopper_id, "triggers"), limit=limit)
+        return sorted((dict(i.value) for i in items), key=lambda t: t["at"])
 
     async def context(self, shopper_id: str, now: datetime | None = None) -> ShopperContext:
         """Everything a turn needs to know about the shopper, computed from the store."""

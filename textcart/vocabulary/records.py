@@ -22,6 +22,8 @@ class Decision(TypedDict, Generic[V]):
     fallback_reason: str | None
     rationale: str
     latency_ms: float
+    # The next-message decision only: the chance the classic decider had of this choice.
+    propensity: NotRequired[float]
 
 
 class Behaviour(TypedDict):

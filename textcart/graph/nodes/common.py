@@ -65,3 +65,32 @@ def turn_time(state: TurnState) -> datetime:
     if at is None:
         return now_utc()
     return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+async def log_trigger(
+    store: ShopperStore,
+    state: TurnState,
+    ctx: Context,
+    arm: str,
+    policy: str | None = None,
+    message_id: str | None = None,
+) -> None:
+    """Log a proactive trigger that passed the gate, in its holdout arm (sent or held out).
+
+    Keyed by the trigger's run, so a re-run of the same trigger writes the same record.
+    """
+    trigger = state.get("trigger")
+    key = state.get("message_id") or f"{trigger}:{turn_time(state).isoformat()}"
+    await store.log_trigger(
+        state["shopper_id"],
+        key,
+        {
+            "trigger": trigger,
+            "at": turn_time(state).astimezone(UTC).isoformat(),
+            "arm": arm,
+            "experiment": ctx.holdout_experiment,
+            "share": ctx.holdout_share,
+            "policy": policy,
+            "message_id": message_id,
+        },
+    )

@@ -12,6 +12,7 @@ from textcart.deciders.wording import llm_wording
 from textcart.graph.context import Context
 from textcart.graph.nodes.common import (
     log,
+    log_trigger,
     shopper_store_of,
     turn_time,
 )
@@ -22,6 +23,7 @@ from textcart.rules.offers import offer_refusal
 from textcart.tools import compliance
 from textcart.tools import consent as consent_rules
 from textcart.tools.delivery import deliver as deliver_text
+from textcart.tools.links import LinkSettings, track_links
 from textcart.tools.shopper_store import ShopperStore, now_utc
 from textcart.vocabulary.records import (
     Outbound,
@@ -165,9 +167,22 @@ async def send_and_log(state: TurnState, runtime: Runtime[Context]) -> dict[str,
     """
     store = shopper_store_of(runtime)
     outbound = state.get("outbound")
+    message_id = f"{state.get('message_id') or state.get('trigger')}:reply"
+    gate = state.get("gate")
+    if state.get("trigger") is not None and gate is not None and gate["action"] == "continue":
+        # The trigger passed the gate and was not held out: the "sent" arm of the holdout,
+        # even when the policy chose to send nothing.
+        decision = state.get("next_message")
+        await log_trigger(
+            store,
+            state,
+            runtime.context,
+            "sent",
+            policy=decision["decider"] if decision else None,
+            message_id=message_id if outbound and outbound["text"] else None,
+        )
     if not outbound or not outbound["text"]:
         return {}
-    message_id = f"{state.get('message_id') or state.get('trigger')}:reply"
     in_response = runtime.context.reply_in_response and state.get("review") is None
     previous = await store.get_message(state["shopper_id"], message_id)
     delivery = previous.get("delivery") if previous else None
@@ -182,7 +197,11 @@ async def send_and_log(state: TurnState, runtime: Runtime[Context]) -> dict[str,
         disclosed = bool(previous.get("disclosure"))
         text = str(previous["text"]) if disclosed else outbound["text"]
     else:
-        text, disclosed = await _disclosed(store, state, runtime.context, outbound, proactive)
+        text = await _tracked(runtime, state, message_id, outbound)
+        text, disclosed = await _disclosed(
+            store, state, runtime.context, Outbound(**{**outbound, "text": text}), proactive
+        )
+        text = compliance.fit_to_segments(text, runtime.context.max_segments)
     if text != outbound["text"]:
         info = compliance.sms_segments(text)
         outbound = Outbound(**{**outbound, "text": text, "segments": info.segments})
@@ -191,6 +210,7 @@ async def send_and_log(state: TurnState, runtime: Runtime[Context]) -> dict[str,
             "value": d["value"] if name != "wording" else None,
             "decider": d["decider"],
             "fallback_reason": d["fallback_reason"],
+            **({"propensity": d["propensity"]} if "propensity" in d else {}),
         }
         for name, d in decisions_of(state).items()
     }
@@ -208,6 +228,12 @@ async def send_and_log(state: TurnState, runtime: Runtime[Context]) -> dict[str,
         "product_ids": [p["id"] for p in state.get("products") or []][:3],
         "deciders": deciders,
         "review": state.get("review"),
+        "variant": _variant(state),
+        # A proactive text whose type the learned policy chose (not the rules) is one the
+        # policy can learn from.
+        "policy_decided": proactive
+        and runtime.context.proactive_decider == "policy"
+        and (deciders.get("next_message") or {}).get("decider") == "classic",
         "outcomes": previous.get("outcomes", []) if previous else [],
     }
     if delivery is None or delivery.get("status") != "sent":
@@ -229,6 +255,36 @@ async def send_and_log(state: TurnState, runtime: Runtime[Context]) -> dict[str,
             TranscriptLine(role="store", text=text, at=at, message_type=outbound["message_type"])
         ],
     }
+
+
+def _variant(state: TurnState) -> str | None:
+    """The wording variant the text was written in (a wording test), if any."""
+    wording = state.get("wording")
+    value = wording["value"] if wording else {}
+    variant = value.get("variant")
+    return str(variant) if variant else None
+
+
+async def _tracked(
+    runtime: Runtime[Context], state: TurnState, message_id: str, outbound: Outbound
+) -> str:
+    """The text with every link sent through the tracked-link route (when it is public)."""
+    text = outbound["text"] or ""
+    settings = LinkSettings.from_env()
+    if settings is None or runtime.store is None:
+        return text
+    tracked, _ = await track_links(
+        runtime.store,
+        settings,
+        shopper_id=state["shopper_id"],
+        message_id=message_id,
+        text=text,
+        campaign=str(state.get("trigger") or "reply"),
+        content=outbound["message_type"],
+        # Links live in real time (the redirect checks them against the server's clock).
+        now=now_utc(),
+    )
+    return tracked
 
 
 async def _disclosed(

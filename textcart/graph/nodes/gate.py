@@ -12,13 +12,16 @@ from textcart.deciders.base import Decided
 from textcart.graph.context import Context
 from textcart.graph.nodes.common import (
     log,
+    log_trigger,
     shopper_store_of,
     turn_time,
 )
 from textcart.graph.state import TurnState
+from textcart.rules.holdout import is_held_out
 from textcart.tools import compliance, send_windows
 from textcart.tools import consent as consent_rules
 from textcart.tools.injection import injection_signals
+from textcart.tools.outcomes import record_response, windows_from_env
 from textcart.tools.shopper_store import ShopperStore, now_utc
 from textcart.vocabulary.outputs import IntentResult
 from textcart.vocabulary.records import (
@@ -246,8 +249,26 @@ async def compliance_gate(
     gate: GateResult
     if text is not None:
         gate = await _gate_inbound(state, ctx, store, text, action)
+        # The shopper's text is an outcome of the text it answers: a reply, or an opt-out.
+        await record_response(
+            store,
+            state["shopper_id"],
+            at=turn_time(state),
+            inbound_id=state.get("message_id") or turn_time(state).isoformat(),
+            opted_out=gate["consent_change"] == "opted_out",
+            windows=windows_from_env(),
+        )
     elif trigger is not None:
         gate = await _gate_proactive(state, ctx, store, trigger)
+        if gate["action"] == "continue" and is_held_out(
+            state["shopper_id"], ctx.holdout_experiment, ctx.holdout_share
+        ):
+            await log_trigger(store, state, ctx, "held_out")
+            gate = _gate(
+                "silent",
+                f"held out ({ctx.holdout_experiment}, share {ctx.holdout_share:g}): "
+                f"{trigger} decided and logged, not sent",
+            )
     else:
         gate = _gate("silent", "nothing to answer: neither text nor trigger")
     if gate["action"] == "continue":

@@ -18,6 +18,7 @@ from textcart.graph.nodes.common import (
 )
 from textcart.graph.services import get_services
 from textcart.graph.state import TurnState, decision_value
+from textcart.rules.holdout import VARIANTS, wording_variant
 from textcart.rules.offers import offer_refusal
 from textcart.vocabulary.answers import Answer
 from textcart.vocabulary.labels import MessageType, likelihood_band
@@ -68,15 +69,21 @@ async def choose_next_message(state: TurnState, runtime: Runtime[Context]) -> Co
     )
     trigger = state.get("trigger")
 
+    # The chance the classic decider had of its choice (1 for the rules), for replay.
+    propensity: list[float] = []
+
     async def classic() -> NextMessageResult:
+        if trigger is None or runtime.context.proactive_decider == "policy":
+            result = await services.next_message.decide(case, question=trigger is None)
+            propensity.append(services.next_message.propensity(case, result.message_type))
+            return result
+        propensity.append(1.0)
         if trigger == "cart_abandonment" and case["has_products"]:
             return NextMessageResult(message_type="nudge_checkout", rationale="cart abandoned")
-        if trigger is not None:
-            return NextMessageResult(
-                message_type="recommend_products" if case["has_products"] else "no_reply",
-                rationale=f"proactive {trigger}",
-            )
-        return await services.next_message.decide(case)
+        return NextMessageResult(
+            message_type="recommend_products" if case["has_products"] else "no_reply",
+            rationale=f"proactive {trigger}",
+        )
 
     decided = await decide_with(
         "next_message",
@@ -96,6 +103,8 @@ async def choose_next_message(state: TurnState, runtime: Runtime[Context]) -> Co
     choice, override = _policy_check(decided.value.message_type, state, runtime.context)
     rationale = decided.value.rationale + (f" | overridden: {override}" if override else "")
     record = decided.record("next_message", choice, rationale)
+    if decided.decider == "classic" and propensity and not override:
+        record["propensity"] = round(propensity[-1], 4)
     return Command(update={"next_message": record}, goto=choice)  # type: ignore[arg-type]
 
 
@@ -191,6 +200,11 @@ async def _write(
             "rationale": f"{tone_decision['rationale']} | overridden: the shopper is upset",
         }
     seed = f"{state['shopper_id']}:{state.get('message_id', '')}"
+    variant = (
+        wording_variant(state["shopper_id"], message_type)
+        if message_type in runtime.context.wording_test_types
+        else None
+    )
     decided = await decide_with(
         "wording",
         runtime,
@@ -204,13 +218,15 @@ async def _write(
             facts=facts,
             text=state.get("text"),
         ),
-        lambda: services.wording.decide(message_type, tone, facts, seed),
+        lambda: services.wording.decide(
+            message_type, tone, facts, seed, VARIANTS.index(variant) if variant else None
+        ),
     )
-    record = decided.record(
-        "wording",
-        {"text": decided.value.text, "facts": dict(facts)},
-        f"{message_type} in a {tone} tone{tone_note}",
-    )
+    value: dict[str, Any] = {"text": decided.value.text, "facts": dict(facts)}
+    if variant is not None and decided.decider == "classic":
+        # Only the templates are under test; a text the model wrote is in neither arm.
+        value["variant"] = variant
+    record = decided.record("wording", value, f"{message_type} in a {tone} tone{tone_note}")
     return {**update, "wording": record}
 
 

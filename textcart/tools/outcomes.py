@@ -1,0 +1,264 @@
+"""Outcomes written into the message log, and the attribution summary read back from it.
+
+The rule itself is `textcart.rules.attribution`; this module applies it to a shopper
+store, for the server (`/events`, replies and STOPs), the simulator and the report alike.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from langgraph.store.base import BaseStore
+
+from textcart.rules.attribution import (
+    Arm,
+    Windows,
+    answered_message,
+    attribute,
+    compare_arms,
+    converted_after,
+    delivered,
+    difference_interval,
+    final_outcome,
+    parse_time,
+)
+from textcart.tools.shopper_store import ShopperStore
+
+_WINDOW_ENV = {
+    "click_days": "TEXTCART_ATTRIBUTION_CLICK_DAYS",
+    "message_hours": "TEXTCART_ATTRIBUTION_MESSAGE_H",
+    "offer_days": "TEXTCART_ATTRIBUTION_OFFER_DAYS",
+    "reply_hours": "TEXTCART_REPLY_WINDOW_H",
+    "holdout_days": "TEXTCART_HOLDOUT_WINDOW_DAYS",
+    "skew_s": "TEXTCART_CLOCK_SKEW_S",
+}
+
+
+def windows_from_env() -> Windows:
+    """The attribution windows, each from its variable when set (see `_WINDOW_ENV`)."""
+    values: dict[str, float] = {}
+    for name, env in _WINDOW_ENV.items():
+        raw = os.environ.get(env, "").strip()
+        if raw:
+            value = float(raw)
+            if value < 0:
+                raise ValueError(f"{env} must not be negative")
+            values[name] = value
+    return Windows(**values)
+
+
+@dataclass(frozen=True)
+class PurchaseOutcome:
+    """What the attribution rule made of one purchase."""
+
+    message_id: str | None
+    rule: str | None
+    rule_text: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        """For the `/events` answer."""
+        return {"message_id": self.message_id, "rule": self.rule, "rule_text": self.rule_text}
+
+
+async def record_purchase(
+    shoppers: ShopperStore,
+    shopper_id: str,
+    *,
+    at: datetime,
+    event_id: str,
+    windows: Windows,
+    value: float | None = None,
+    offer_code: str | None = None,
+    product_id: str | None = None,
+) -> PurchaseOutcome:
+    """Attribute a recorded purchase and write the outcome, with its rule, on the message.
+
+    Only messages sent before the purchase (plus the clock-skew slack) can earn it, so a
+    purchase that arrives after a later text is never credited to that text. A replay of
+    the same event adds nothing.
+    """
+    messages = await shoppers.messages(shopper_id)
+    found = attribute(at, messages, windows, offer_code)
+    if found is None:
+        return PurchaseOutcome(None, None, None)
+    await shoppers.record_outcome(
+        shopper_id,
+        found.message_id,
+        "purchased",
+        at=at,
+        source=f"event:{event_id}",
+        rule=found.rule,
+        rule_text=found.rule_text,
+        value=value,
+        offer_code=offer_code,
+        product_id=product_id,
+    )
+    return PurchaseOutcome(found.message_id, found.rule, found.rule_text)
+
+
+async def record_response(
+    shoppers: ShopperStore,
+    shopper_id: str,
+    *,
+    at: datetime,
+    inbound_id: str,
+    opted_out: bool,
+    windows: Windows,
+) -> str | None:
+    """Attach a shopper's text (a reply, or an opt-out) to the text it answers, if any."""
+    messages = await shoppers.messages(shopper_id)
+    answered = answered_message(
+        [m for m in messages if m.get("message_id") != f"{inbound_id}:reply"], at, windows
+    )
+    if answered is None:
+        return None
+    outcome = "opted_out" if opted_out else "replied"
+    await shoppers.record_outcome(
+        shopper_id, answered["message_id"], outcome, at=at, source=f"text:{inbound_id}"
+    )
+    return str(answered["message_id"])
+
+
+# --- the summary -------------------------------------------------------------------------
+
+
+async def shopper_ids(store: BaseStore) -> list[str]:
+    """Every shopper with a namespace in the store."""
+    ids: list[str] = []
+    offset = 0
+    while True:
+        page = await store.alist_namespaces(
+            prefix=("shoppers",), max_depth=2, limit=1000, offset=offset
+        )
+        ids += [ns[1] for ns in page if len(ns) == 2]
+        if len(page) < 1000:
+            return sorted(set(ids))
+        offset += len(page)
+
+
+@dataclass
+class _Tally:
+    triggers: int = 0
+    conversions: int = 0
+    revenue: float = 0.0
+
+    def arm(self) -> Arm:
+        return Arm(self.triggers, self.conversions, self.revenue)
+
+
+def _purchases(events: list[dict[str, Any]]) -> list[tuple[datetime, float]]:
+    return [
+        (t, float(e.get("value") or 0.0))
+        for e in events
+        if e.get("type") == "purchased" and (t := parse_time(e.get("at"))) is not None
+    ]
+
+
+def _wording_tests(variants: dict[tuple[str, str], list[int]]) -> dict[str, Any]:
+    """Per message type under test: each variant's texts, click and purchase rates, B - A."""
+    tests: dict[str, Any] = {}
+    for message_type in sorted({t for t, _ in variants}):
+        arms = {v: variants[message_type, v] for v in ("A", "B")}
+        block: dict[str, Any] = {
+            v: {"texts": n, "clicked": c, "purchased": p,
+                "purchases_per_1000": round(1000 * p / n, 2) if n else None}
+            for v, (n, c, p) in arms.items()
+        }  # fmt: skip
+        (n_a, c_a, p_a), (n_b, c_b, p_b) = arms["A"], arms["B"]
+        for what, a, b in (("click", c_a, c_b), ("purchase", p_a, p_b)):
+            interval = difference_interval(b, n_b, a, n_a)
+            block[f"{what}_rate_b_minus_a"] = (
+                None if interval is None else round(b / n_b - a / n_a, 4)
+            )
+            block[f"{what}_rate_b_minus_a_ci95"] = (
+                None if interval is None else [round(x, 4) for x in interval]
+            )
+        tests[message_type] = block
+    return tests
+
+
+async def attribution_summary(store: BaseStore, windows: Windows, now: datetime) -> dict[str, Any]:
+    """Messages, clicks, conversions and attributed revenue, and the holdout comparison.
+
+    The holdout compares triggers, not messages: every proactive trigger that passed the
+    gate was either sent to the policy (which may still have chosen to send nothing) or
+    held out, and each counts as converted when the shopper bought within
+    `holdout_days` after it. Triggers whose window is still open count as not (yet)
+    converted in both arms alike.
+    """
+    shoppers = ShopperStore(store)
+    totals: defaultdict[str, int] = defaultdict(int)
+    revenue = 0.0
+    by_rule: dict[str, int] = defaultdict(int)
+    outcomes: dict[str, int] = defaultdict(int)
+    arms: dict[tuple[str, str, str], _Tally] = defaultdict(_Tally)
+    # Wording tests: (message type, variant) -> texts, clicked, purchased.
+    variants: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for shopper_id in await shopper_ids(store):
+        messages = await shoppers.messages(shopper_id)
+        for message in messages:
+            if not delivered(message):
+                continue
+            totals["messages"] += 1
+            totals["proactive_messages"] += bool(message.get("proactive"))
+            clicks = [o for o in message.get("outcomes", []) if o.get("outcome") == "clicked"]
+            totals["clicks"] += len(clicks)
+            outcomes[final_outcome(message, now, windows)] += 1
+            if message.get("variant"):
+                found = {o.get("outcome") for o in message.get("outcomes", [])}
+                cell = variants[str(message.get("message_type")), str(message["variant"])]
+                cell[0] += 1
+                cell[1] += "clicked" in found
+                cell[2] += "purchased" in found
+            for o in message.get("outcomes", []):
+                if o.get("outcome") == "purchased":
+                    totals["conversions"] += 1
+                    revenue += float(o.get("value") or 0.0)
+                    by_rule[str(o.get("rule"))] += 1
+        purchases = _purchases(await shoppers.events(shopper_id))
+        totals["purchases"] += len(purchases)
+        for trigger in await shoppers.triggers(shopper_id):
+            at = parse_time(trigger.get("at"))
+            if at is None or trigger.get("arm") not in ("sent", "held_out"):
+                continue
+            bought, value = converted_after(at, purchases, windows)
+            for key in (
+                ("all", "all", trigger["arm"]),
+                ("trigger", str(trigger.get("trigger")), trigger["arm"]),
+                ("policy", str(trigger.get("policy")), trigger["arm"]),
+            ):
+                tally = arms[key]
+                tally.triggers += 1
+                tally.conversions += bought
+                tally.revenue += value
+    holdout = compare_arms(arms["all", "all", "sent"].arm(), arms["all", "all", "held_out"].arm())
+    for kind in ("trigger", "policy"):
+        names = sorted({name for k, name, _ in arms if k == kind})
+        holdout[f"by_{kind}"] = {
+            name: compare_arms(arms[kind, name, "sent"].arm(), arms[kind, name, "held_out"].arm())
+            for name in names
+        }
+    return {
+        "messages": totals["messages"],
+        "proactive_messages": totals["proactive_messages"],
+        "clicks": totals["clicks"],
+        "purchases": totals["purchases"],
+        "conversions": totals["conversions"],
+        "attributed_revenue": round(revenue, 2),
+        "conversions_by_rule": dict(sorted(by_rule.items())),
+        "message_outcomes": dict(sorted(outcomes.items())),
+        "holdout": holdout,
+        "wording_tests": _wording_tests(variants),
+        "windows": {
+            "click_days": windows.click_days,
+            "message_hours": windows.message_hours,
+            "offer_days": windows.offer_days,
+            "reply_hours": windows.reply_hours,
+            "holdout_days": windows.holdout_days,
+            "clock_skew_s": windows.skew_s,
+        },
+    }
