@@ -41,6 +41,7 @@ _FILLER = frozenset(
     about looking for need want buy find see kind type sort of in on at to with and or it
     they them this that these those one ones thing things still yet also too just really
     size sizes color colour colors colours available price cost
+    under below less than over above max budget around cheap cheaper dollars bucks usd
     """.split()
 )
 _WORD = re.compile(r"[a-z][a-z'-]+")
@@ -266,7 +267,11 @@ async def _model_named(catalog: Catalog, text: str) -> str | None:
 
 async def _sells_anything_like(catalog: Catalog, text: str) -> bool:
     """Whether any catalog product shares a telling word with the text (keywords only)."""
-    words = [w for w in _WORD.findall(text.lower()) if w not in _FILLER and len(w) > 2]
+    words = [
+        w
+        for w in _WORD.findall(text.lower())
+        if w not in _FILLER and len(w) > 2 and not w.isdigit()  # "under $120" is a budget
+    ]
     if not words:
         return True
     singular = [w.removesuffix("s") if len(w) > 3 else w for w in words]
