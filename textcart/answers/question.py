@@ -12,185 +12,26 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from textcart.answers.policy_topics import any_of, policy_topics
 from textcart.rules.needs import read_needs
 from textcart.vocabulary.answers import AskedQuestion, QuestionKind
 from textcart.vocabulary.colours import COLOUR_WORDS
 
-
-def _any(*alternatives: str) -> re.Pattern[str]:
-    """One case-insensitive pattern matching any of the alternatives."""
-    return re.compile("|".join(alternatives), re.IGNORECASE)
-
-
-_ORDER = _any(
+_ORDER = any_of(
     r"\b(my|our|the)\s+(order|package|parcel|delivery|purchase)\b",
     r"\border\s*#?\s*[a-z]{0,3}-?\d{4,}",
 )
-_OWNED = _any(
+_OWNED = any_of(
     r"\b(i|we)\s+(just\s+)?(bought|ordered|got|received|purchased)\b",
     r"\bmy\s+\w+\s+(came|arrived)\b",
 )
-# Store-policy topics, most specific first: "can I return it without the box" is packaging.
-_TOPICS: list[tuple[str, re.Pattern[str]]] = [
-    (
-        "packaging",
-        _any(
-            r"original (box|packaging|bag)",
-            r"\bthe box\b",
-            r"\bpackaging\b",
-            r"\btags?\b",
-            r"\bshoe ?box\b",
-            r"worn (it|them) (once|outside)",
-        ),
-    ),
-    (
-        "price_match",
-        _any(r"price[- ]?match", r"\bmatch (it|the price|their price|that|a price)\b"),
-    ),
-    (
-        "worn",
-        _any(
-            r"\bwore\b",
-            r"\bworn\b(?! once)",
-            r"\bused (it|them)\b",
-            r"\b(ran|run|hiked|walked) in\b",
-            r"\bafter (wearing|running|a run)\b",
-            r"\bon (one|a) (trail )?(run|hike)\b",
-        ),
-    ),
-    (
-        "warranty",
-        _any(
-            r"warrant",
-            r"guarantee",
-            r"defect",
-            r"fell apart",
-            r"\bbroke\b",
-            r"\bbroken\b",
-            r"peeling",
-            r"\bripped\b",
-            r"seam came",
-        ),
-    ),
-    (
-        "express",
-        _any(
-            r"express",
-            r"overnight",
-            r"next[- ]day",
-            r"expedit",
-            r"\brush\b",
-            r"faster (shipping|delivery)",
-            r"by (friday|saturday|tomorrow|the weekend)",
-            r"\b2[- ]day\b",
-        ),
-    ),
-    (
-        "international",
-        _any(
-            r"\bcanada\b",
-            r"international",
-            r"outside (the )?(us|usa|u\.s\.)",
-            r"\babroad\b",
-            r"\bto the uk\b",
-            r"\bto (mexico|europe|australia)\b",
-            r"overseas",
-        ),
-    ),
-    (
-        "exchanges",
-        _any(
-            r"exchange",
-            r"\bswap\b",
-            r"switch (it|them|\w+) for",
-            r"different size",
-            r"trade (it|them) in",
-        ),
-    ),
-    (
-        "returns",
-        _any(
-            r"\breturns?\b",
-            r"returning",
-            r"send (it |them |\w+ )?back",
-            r"\brefund",
-            r"money back",
-            r"ship (it|them) back",
-            r"take (it|them) back",
-        ),
-    ),
-    (
-        "shipping_cost",
-        _any(
-            r"free ship",
-            r"shipp?ing (cost|fee|price|charge)",
-            r"(cost|charge|much).{0,25}\b(ship|shipp?ing|delivery)\b",
-            r"\bshipp?ing\b.{0,25}\b(cost|much)\b",
-            r"\bship(ping)? (is )?free",
-            r"\bpay (for )?shipp?ing\b",
-            r"shipp?ing (is )?(extra|included)",
-        ),
-    ),
-    (
-        "shipping_time",
-        _any(
-            r"how (long|fast|soon|quickly).{0,30}"
-            r"\b(ship|shipp?ing|deliver|delivery|arrive|get here)",
-            r"when (will|would|does|do|should).{0,30}\b(arrive|ship|deliver|get here)",
-            r"shipp?ing (time|speed)",
-            r"delivery time",
-            r"business days",
-            r"how long .{0,25}\bta?ke?\b",
-        ),
-    ),
-    (
-        "billing",
-        _any(
-            r"charged twice",
-            r"double[- ]charged",
-            r"two charges",
-            r"overcharged",
-            r"charged (me )?(2|two) times",
-            r"\bbilled twice\b",
-        ),
-    ),
-    (
-        "discounts",
-        _any(r"coupon", r"promo", r"discount code", r"\bany codes?\b", r"\bcodes?\?"),
-    ),
-    (
-        "payment",
-        _any(
-            r"afterpay",
-            r"klarna",
-            r"paypal",
-            r"pay (in|over|later|with)",
-            r"installments?",
-            r"apple pay",
-            r"google pay",
-            r"gift card",
-            r"credit card",
-            r"\bvenmo\b",
-        ),
-    ),
-    (
-        "contact",
-        _any(
-            r"phone number",
-            r"call (you|the store|someone)",
-            r"email (you|address)",
-            r"customer service (number|hours|email)",
-            r"store hours",
-        ),
-    ),
-]
-_CHANGE = _any(
+_CHANGE = any_of(
     r"\b(swap|change|switch|update|edit)\b.{0,40}\b(order|size|small|medium|large|address|"
     r"it|them|shorts|item)\b",
     r"\bcancel\b",
     r"\badd\b.{0,30}\bto (my|the) order\b",
 )
-_COMPARE = _any(
+_COMPARE = any_of(
     r"\bvs\.?\b",
     r"\bversus\b",
     r"compare",
@@ -202,7 +43,7 @@ _COMPARE = _any(
     r"\bdiff\b",
     r"\bwhich (one )?(has|is|gets|runs) (the )?(more|less|most|least|\w{3,}er)\b",
 )
-_FIT = _any(
+_FIT = any_of(
     r"\bin an? (wide|narrow)\b",
     r"\bruns? (small|big|large|true|narrow|wide|short|long)\b",
     r"true to size",
@@ -233,12 +74,12 @@ _FIT = _any(
     r"\bbaggy\b",
     r"\bi'?m (usually )?(a|an) (xs|s|m|l|xl|xxl|small|medium|large|\d)",
 )
-_COLOURS = _any(
+_COLOURS = any_of(
     r"\b(what|which|other|more|any other|different) colou?r(s|ways?)?\b",
     r"\bcolou?r(s| options| choices|ways)\b",
     r"\bcome in (any |other |more |different )?colou?rs?\b",
 )
-_STOCK = _any(
+_STOCK = any_of(
     r"in stock",
     r"sold out",
     r"back in stock",
@@ -249,7 +90,7 @@ _STOCK = _any(
     r"out of stock",
     r"have any",
 )
-_PRICE = _any(
+_PRICE = any_of(
     r"how much(?! (weight|does it weigh|can it (carry|hold)|will it hold|(\w+ )?(is|are) "
     r"(actually |really )?in\b))",
     r"\bprice\b",
@@ -260,7 +101,7 @@ _PRICE = _any(
     r"regular price",
     r"\bdiscount(ed)?\b",
 )
-_WATERPROOF = _any(
+_WATERPROOF = any_of(
     r"water ?proof",
     r"water[- ]resistant",
     r"puddles?",
@@ -270,7 +111,7 @@ _WATERPROOF = _any(
     r"get (wet|soaked)",
     r"\b(in|for) (the |heavy |a )?(rain|downpour|drizzle)\b",
 )
-_MATERIAL = _any(
+_MATERIAL = any_of(
     r"made (of|from|out of)",
     r"material",
     r"fabric",
@@ -286,7 +127,7 @@ _MATERIAL = _any(
     r"what.{0,15}\bfill\b",
     r"what'?s (it|inside)",
 )
-_CARE = _any(
+_CARE = any_of(
     r"\bwash",
     r"dryer",
     r"tumble",
@@ -296,7 +137,7 @@ _CARE = _any(
     r"\biron\b",
     r"bleach",
 )
-_SUITABLE = _any(
+_SUITABLE = any_of(
     r"good (for|on|in)\b",
     r"ok(ay)? (for|on|in)\b",
     r"work (for|on|in)\b",
@@ -321,7 +162,7 @@ _SUITABLE = _any(
 _SPECS: list[tuple[str, re.Pattern[str]]] = [
     (
         "weight",
-        _any(
+        any_of(
             r"weigh",
             r"\bheav(y|ier|iest)\b(?! (rain|downpour|snow|use|duty|sweat\w*|rainfall))",
             r"\blight(er|est|weight)?\b",
@@ -329,10 +170,10 @@ _SPECS: list[tuple[str, re.Pattern[str]]] = [
             r"\boz\b",
         ),
     ),
-    ("drop", _any(r"\bdrop\b", r"heel[- ]to[- ]toe", r"\bstack\b", r"cushion")),
+    ("drop", any_of(r"\bdrop\b", r"heel[- ]to[- ]toe", r"\bstack\b", r"cushion")),
     (
         "capacity",
-        _any(
+        any_of(
             r"capacity",
             r"lit(er|re)s?\b",
             r"\d+ ?l\b",
@@ -342,10 +183,10 @@ _SPECS: list[tuple[str, re.Pattern[str]]] = [
             r"volume",
         ),
     ),
-    ("brightness", _any(r"bright", r"lumens?", r"how far")),
+    ("brightness", any_of(r"bright", r"lumens?", r"how far")),
     (
         "battery",
-        _any(
+        any_of(
             r"battery",
             r"charg",
             r"rechargeable",
@@ -356,7 +197,7 @@ _SPECS: list[tuple[str, re.Pattern[str]]] = [
     ),
     (
         "warmth",
-        _any(
+        any_of(
             r"\bwarm(th|er|est)?\b",
             r"\bcold\b",
             r"temperature",
@@ -371,21 +212,21 @@ _SPECS: list[tuple[str, re.Pattern[str]]] = [
             r"below zero",
         ),
     ),
-    ("traction", _any(r"\blugs?\b", r"\bgrip\b", r"traction", r"outsole", r"\bsole\b")),
-    ("length", _any(r"inseam", r"\blength\b", r"how long (are|is) (the|they|it)\b", r"\binch")),
-    ("pockets", _any(r"pockets?")),
-    ("dimensions", _any(r"dimensions", r"how tall", r"how wide")),
+    ("traction", any_of(r"\blugs?\b", r"\bgrip\b", r"traction", r"outsole", r"\bsole\b")),
+    ("length", any_of(r"inseam", r"\blength\b", r"how long (are|is) (the|they|it)\b", r"\binch")),
+    ("pockets", any_of(r"pockets?")),
+    ("dimensions", any_of(r"dimensions", r"how tall", r"how wide")),
     # A part or accessory: "does it come w a rain cover?", "does the parka have a hood?"
     (
         "includes",
-        _any(
+        any_of(
             r"\bcomes? (w|w/|with)\b",
             r"\binclud(e|es|ed|ing)\b",
             r"\b(does|do) (it|they|the \w+( \w+){0,3}) (have|has) (an?|any) \w+",
         ),
     ),
 ]
-_ASKING = _any(
+_ASKING = any_of(
     r"\b(do|does) (u|you|ya) (have|carry|sell|make|stock)\b",
     r"\bgot (any|it|them|the)\b",
     r"\bany left\b",
@@ -410,26 +251,18 @@ _ASKING = _any(
     r"(?<!that's )(?<!thats )(?<!was )\b(good|ok|okay|fine|alright) (for|on|in) "
     r"(that|this|those|these|them|it)\W*$",
 )
-_QUESTION_START = _any(
+_QUESTION_START = any_of(
     r"^\s*(do|does|did|is|are|was|were|can|could|will|would|how|what|which|when|where|who|why|"
     r"whats|what's|wats|hows|how's|whens|wheres|"
     r"any|got|u have|you have|have you|is there|are there|should|r|ru)\b"
 )
 _COLOUR_IN = re.compile(r"\b(" + "|".join(COLOUR_WORDS) + r")\b", re.IGNORECASE)
-_SIZE_WORD = _any(
+_SIZE_WORD = any_of(
     r"\b(size|sz|in an?|an?|in)\s*(\d{1,2}(\.5)?|xxs|xs|s|m|l|xl|xxl|small|medium|large)\b"
 )
 _COLOUR_AFTER_IN = re.compile(r"\bin (" + "|".join(COLOUR_WORDS) + r")\b", re.IGNORECASE)
-_STILL = _any(r"\bstill\b", r"\bcancel\b", r"\bmy\b")
-_SWAP = _any(r"swap|switch|size|small|medium|large")
-
-
-def _topics(text: str) -> list[str]:
-    topics = [topic for topic, pattern in _TOPICS if pattern.search(text)]
-    if "worn" in topics and "returns" not in topics:
-        # "can I run in the parka?" is not about returning worn gear.
-        topics.remove("worn")
-    return topics
+_STILL = any_of(r"\bstill\b", r"\bcancel\b", r"\bmy\b")
+_SWAP = any_of(r"swap|switch|size|small|medium|large")
 
 
 def _spec(text: str) -> str | None:
@@ -491,7 +324,7 @@ def _read_question(text: str, has_order: bool) -> AskedQuestion | None:
             explicit=explicit,
         )
 
-    topics = _topics(text)
+    topics = policy_topics(text)
     topic = topics[0] if topics else None
     mentions_order = bool(_ORDER.search(text) or _OWNED.search(text))
     changes = bool(_CHANGE.search(text))

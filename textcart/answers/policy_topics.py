@@ -1,0 +1,178 @@
+"""The store-policy topics a text asks about: shipping, returns, exchanges, warranty...
+
+Patterns, most specific first, read by `textcart.answers.question`.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def any_of(*alternatives: str) -> re.Pattern[str]:
+    """One case-insensitive pattern matching any of the alternatives."""
+    return re.compile("|".join(alternatives), re.IGNORECASE)
+
+
+# Store-policy topics, most specific first: "can I return it without the box" is packaging.
+POLICY_TOPICS: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "packaging",
+        any_of(
+            r"original (box|packaging|bag)",
+            r"\bthe box\b",
+            r"\bpackaging\b",
+            r"\btags?\b",
+            r"\bshoe ?box\b",
+            r"worn (it|them) (once|outside)",
+        ),
+    ),
+    (
+        "price_match",
+        any_of(r"price[- ]?match", r"\bmatch (it|the price|their price|that|a price)\b"),
+    ),
+    (
+        "worn",
+        any_of(
+            r"\bwore\b",
+            r"\bworn\b(?! once)",
+            r"\bused (it|them)\b",
+            r"\b(ran|run|hiked|walked) in\b",
+            r"\bafter (wearing|running|a run)\b",
+            r"\bon (one|a) (trail )?(run|hike)\b",
+        ),
+    ),
+    (
+        "warranty",
+        any_of(
+            r"warrant",
+            r"guarantee",
+            r"defect",
+            r"fell apart",
+            r"\bbroke\b",
+            r"\bbroken\b",
+            r"peeling",
+            r"\bripped\b",
+            r"seam came",
+        ),
+    ),
+    (
+        "express",
+        any_of(
+            r"express",
+            r"overnight",
+            r"next[- ]day",
+            r"expedit",
+            r"\brush\b",
+            r"faster (shipping|delivery)",
+            r"by (friday|saturday|tomorrow|the weekend)",
+            r"\b2[- ]day\b",
+        ),
+    ),
+    (
+        "international",
+        any_of(
+            r"\bcanada\b",
+            r"international",
+            r"outside (the )?(us|usa|u\.s\.)",
+            r"\babroad\b",
+            r"\bto the uk\b",
+            r"\bto (mexico|europe|australia)\b",
+            r"overseas",
+        ),
+    ),
+    (
+        "exchanges",
+        any_of(
+            r"exchange",
+            r"\bswap\b",
+            r"switch (it|them|\w+) for",
+            r"different size",
+            r"trade (it|them) in",
+        ),
+    ),
+    (
+        "returns",
+        any_of(
+            r"\breturns?\b",
+            r"returning",
+            r"send (it |them |\w+ )?back",
+            r"\brefund",
+            r"money back",
+            r"ship (it|them) back",
+            r"take (it|them) back",
+        ),
+    ),
+    (
+        "shipping_cost",
+        any_of(
+            r"free ship",
+            r"shipp?ing (cost|fee|price|charge)",
+            r"(cost|charge|much).{0,25}\b(ship|shipp?ing|delivery)\b",
+            r"\bshipp?ing\b.{0,25}\b(cost|much)\b",
+            r"\bship(ping)? (is )?free",
+            r"\bpay (for )?shipp?ing\b",
+            r"shipp?ing (is )?(extra|included)",
+        ),
+    ),
+    (
+        "shipping_time",
+        any_of(
+            r"how (long|fast|soon|quickly).{0,30}"
+            r"\b(ship|shipp?ing|deliver|delivery|arrive|get here)",
+            r"when (will|would|does|do|should).{0,30}\b(arrive|ship|deliver|get here)",
+            r"shipp?ing (time|speed)",
+            r"delivery time",
+            r"business days",
+            r"how long .{0,25}\bta?ke?\b",
+        ),
+    ),
+    (
+        "billing",
+        any_of(
+            r"charged twice",
+            r"double[- ]charged",
+            r"two charges",
+            r"overcharged",
+            r"charged (me )?(2|two) times",
+            r"\bbilled twice\b",
+        ),
+    ),
+    (
+        "discounts",
+        any_of(r"coupon", r"promo", r"discount code", r"\bany codes?\b", r"\bcodes?\?"),
+    ),
+    (
+        "payment",
+        any_of(
+            r"afterpay",
+            r"klarna",
+            r"paypal",
+            r"pay (in|over|later|with)",
+            r"installments?",
+            r"apple pay",
+            r"google pay",
+            r"gift card",
+            r"credit card",
+            r"\bvenmo\b",
+        ),
+    ),
+    (
+        "contact",
+        any_of(
+            r"phone number",
+            r"call (you|the store|someone)",
+            r"email (you|address)",
+            r"customer service (number|hours|email)",
+            r"store hours",
+        ),
+    ),
+]
+
+
+def policy_topics(text: str) -> list[str]:
+    """The policy topics the text asks about, in the order of `POLICY_TOPICS`."""
+    topics = [topic for topic, pattern in POLICY_TOPICS if pattern.search(text)]
+    if "worn" in topics and "returns" not in topics:
+        # "can I run in the parka?" is not about returning worn gear.
+        topics.remove("worn")
+    return topics
