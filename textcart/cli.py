@@ -43,6 +43,7 @@ from textcart.progress import progress_bar
 from textcart.simulation import cli as simulation_cli
 from textcart.tools.catalog_files import read_products
 from textcart.tools.llm import llm_timeout_s
+from textcart.vocabulary.money import format_money
 
 app = typer.Typer(
     help="textcart: an SMS commerce agent built as a LangGraph state machine.",
@@ -141,6 +142,10 @@ async def _warn_if_empty_catalog(context: Context) -> None:
         console.print(f"[yellow]warning:[/] {EMPTY_CATALOG_WARNING}")
 
 
+def _whole_price(product: dict[str, Any]) -> str:
+    return format_money(round(product["price"]), product.get("currency", "USD"))
+
+
 def _print_turn(record: TurnRecord) -> None:
     said = escape(record.said) if record.said is not None else f"(proactive: {record.trigger})"
     console.print(f"\n[bold cyan]{record.shopper}>[/] {said}")
@@ -158,7 +163,8 @@ def _print_turn(record: TurnRecord) -> None:
         table.add_row("tone", f"{record.tone}  [dim]({record.deciders.get('tone')})[/]")
     if record.products:
         table.add_row(
-            "products", "; ".join(f"{p['title']} ${p['price']:.0f}" for p in record.products)
+            "products",
+            "; ".join(f"{p['title']} {_whole_price(p)}" for p in record.products),
         )
     if record.fit_reason:
         table.add_row("fit", escape(record.fit_reason))

@@ -79,7 +79,13 @@ def record_turn(
         buy_likelihood=decision_value(state, "buy_likelihood"),
         tone=decision_value(state, "tone"),
         products=[
-            {"id": p["id"], "title": p["title"], "price": p["price"], "category": p["category"]}
+            {
+                "id": p["id"],
+                "title": p["title"],
+                "price": p["price"],
+                "currency": p.get("currency", "USD"),
+                "category": p["category"],
+            }
             for p in state.get("products") or []
         ][:3],
         fit_reason=fit["rationale"] if fit else None,

@@ -21,6 +21,7 @@ from textcart.graph.state import TurnState, decision_value
 from textcart.rules.offers import offer_refusal
 from textcart.vocabulary.answers import Answer
 from textcart.vocabulary.labels import MessageType, likelihood_band
+from textcart.vocabulary.money import format_money
 from textcart.vocabulary.outputs import FitResult, NextMessageResult
 from textcart.vocabulary.records import (
     HumanReview,
@@ -102,8 +103,8 @@ async def choose_next_message(state: TurnState, runtime: Runtime[Context]) -> Co
 # --- one node per message type -----------------------------------------------------------
 
 
-def _money(value: float) -> str:
-    return f"${value:,.0f}" if float(value).is_integer() else f"${value:,.2f}"
+def _money(product: ProductCard) -> str:
+    return format_money(product["price"], product.get("currency", "USD"))
 
 
 def _base_facts(state: TurnState, ctx: Context, about_asked: bool = False) -> SmsFacts:
@@ -125,7 +126,7 @@ def _base_facts(state: TurnState, ctx: Context, about_asked: bool = False) -> Sm
         # An answer, an offer or a checkout nudge is about the product they asked about.
         best = asked
     if best is not None:
-        facts["product"], facts["price"] = best["title"], _money(best["price"])
+        facts["product"], facts["price"] = best["title"], _money(best)
         if best["url"]:
             facts["link"] = best["url"]
         highlights = fit.highlights if fit and fit.highlights else best["selling_points"][:1]
@@ -134,9 +135,9 @@ def _base_facts(state: TurnState, ctx: Context, about_asked: bool = False) -> Sm
         alternatives = [by_id[i] for i in (fit.alternative_ids if fit else []) if i in by_id]
         if alternatives:
             facts["alternative"] = alternatives[0]["title"]
-            facts["alternative_price"] = _money(alternatives[0]["price"])
+            facts["alternative_price"] = _money(alternatives[0])
         shown = [best, *alternatives] if alternatives else products[:3]
-        facts["products"] = ", ".join(f"{p['title']} ({_money(p['price'])})" for p in shown)
+        facts["products"] = ", ".join(f"{p['title']} ({_money(p)})" for p in shown)
     answer = state.get("answer")
     if answer is not None:
         _answer_facts(facts, answer, by_id)

@@ -79,6 +79,7 @@ def _card(product: Product, score: float) -> ProductCard:
         selling_points=list(product.selling_points),
         url=product.url,
         score=round(score, 4),
+        currency=product.currency,
     )
 
 
