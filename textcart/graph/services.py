@@ -27,12 +27,12 @@ from textcart.deciders.model_files import load_buy_likelihood_pipeline, load_int
 from textcart.deciders.next_message import ClassicNextMessage
 from textcart.deciders.tone import ClassicTone
 from textcart.deciders.wording import ClassicWording
-from textcart.demo_store.loader import demo_dir
 from textcart.paths import data_dir
+from textcart.storefolder.settings import active_store, store_path
 from textcart.tools.catalog import Catalog
 from textcart.tools.embeddings import Embedder, get_embedder
 from textcart.tools.llm import chat_model, structured_method
-from textcart.tools.orders import FileOrderBook, OrderBook
+from textcart.tools.orders import FileOrderBook, NoOrders, OrderBook
 from textcart.tools.sms import Sender, sender_from_env
 from textcart.tools.weaviate_client import connect_async
 
@@ -130,9 +130,16 @@ class Services:
 
 
 def knowledge_dir() -> Path:
-    """The store's knowledge folder: `TEXTCART_KNOWLEDGE_DIR`, else the demo store's."""
+    """The store's knowledge folder: `TEXTCART_KNOWLEDGE_DIR`, else the store folder's."""
     configured = os.environ.get("TEXTCART_KNOWLEDGE_DIR")
-    return Path(configured) if configured else demo_dir() / "knowledge"
+    return Path(configured) if configured else store_path(active_store().knowledge)
+
+
+def store_order_book() -> OrderBook:
+    """The order book the store folder names (`orders:` in store.yaml), else an empty one."""
+    if active_store().orders:
+        return FileOrderBook(store_path(active_store().orders))
+    return NoOrders()
 
 
 def build_services(embedder: Embedder | None = None, orders: OrderBook | None = None) -> Services:
@@ -149,7 +156,7 @@ def build_services(embedder: Embedder | None = None, orders: OrderBook | None = 
         next_message=ClassicNextMessage.from_file(),
         fit=ClassicFit(),
         wording=ClassicWording(),
-        orders=orders or FileOrderBook(demo_dir() / "orders.yaml"),
+        orders=orders or store_order_book(),
         knowledge=knowledge,
     )
 

@@ -77,3 +77,11 @@ class FileOrderBook:
         """The shopper's most recently placed order, or None."""
         orders = self._by_shopper.get(shopper_id)
         return min(orders, key=lambda pair: pair[0])[1] if orders else None
+
+
+class NoOrders:
+    """A store folder without an order book: every lookup finds nothing."""
+
+    def latest_for(self, shopper_id: str) -> Order | None:
+        """Always None."""
+        return None
