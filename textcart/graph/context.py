@@ -271,6 +271,16 @@ class Context:
         return own or self.model
 
     @property
+    def voice(self) -> dict[str, Any]:
+        """The store's brand voice as the model that writes texts is shown it."""
+        return {
+            "store": self.store_name,
+            "guidelines": self.brand_voice,
+            "never_use_words": self.avoid_word_list,
+            "emoji": self.emoji,
+        }
+
+    @property
     def avoid_word_list(self) -> list[str]:
         """Words the store never texts, parsed from `avoid_words`."""
         return [w.strip() for w in self.avoid_words.split(",") if w.strip()]

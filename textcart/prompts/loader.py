@@ -491,13 +491,14 @@ def _load_prompt(name: str, override: str) -> PromptFile:
     if model is None:
         raise PromptFileError(f"no prompt called {name!r}; known: {', '.join(PROMPT_NAMES)}")
     path = Path(override)
-    if path.is_file():
-        where, read = str(path), path.read_text
-    else:
-        resource = resources.files(__package__ or "textcart.prompts").joinpath(f"{name}.yaml")
-        where, read = f"{name}.yaml", resource.read_text
+    where = str(path) if path.is_file() else f"{name}.yaml"
     try:
-        data = yaml.safe_load(read(encoding="utf-8"))
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+        else:
+            package = resources.files(__package__ or "textcart.prompts")
+            text = package.joinpath(f"{name}.yaml").read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
     except (OSError, yaml.YAMLError) as exc:
         raise PromptFileError(f"{where} could not be read: {exc}") from exc
     if not isinstance(data, dict):

@@ -70,11 +70,13 @@ warranty, contact, sizing, care, worn, price_match).
 
 ## Returns
 Topics: returns
-Unused items can be returned within 30 days of delivery for a full refund. Start a return at example.com/returns.
+Unused items can be returned within 30 days of delivery for a full refund.
+Start a return at example.com/returns.
 
 ## Exchanges
 Topics: exchanges
-Exchanges for another size or colour are free within 30 days of delivery: start one at example.com/returns.
+Exchanges for another size or colour are free within 30 days of delivery:
+start one at example.com/returns.
 
 ## Changing or cancelling an order
 Topics: cancel, exchanges

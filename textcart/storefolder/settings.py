@@ -22,6 +22,7 @@ from textcart.vocabulary.money import CURRENCIES, is_known_currency
 
 SETTINGS_FILE = "store.yaml"
 Emoji = Literal["none", "sparing", "free"]
+Band = Literal["low", "medium", "high"]
 DECISIONS = ("intent", "buy_likelihood", "tone", "fit", "next_message", "wording")
 
 
@@ -73,7 +74,7 @@ class Offers(_Strict):
 
     code: str = Field(default="", pattern=r"^[A-Za-z0-9-]{0,20}$")
     percent: int = Field(default=10, ge=0, le=90)
-    bands: list[Literal["low", "medium", "high"]] = Field(default_factory=lambda: ["medium"])
+    bands: list[Band] = Field(default_factory=lambda: list[Band](["medium"]))
 
 
 class Handoff(_Strict):
@@ -196,8 +197,7 @@ def parse_settings(text: str, where: str) -> StoreSettings:
         for error in exc.errors():
             loc = tuple(error["loc"])
             field = ".".join(str(p) for p in loc) or "(top level)"
-            line = _line_of(root, loc) or 1
-            problems.append(f"{where}:{line}: {field}: {error['msg']}")
+            problems.append(f"{where}:{_line_of(root, loc) or 1}: {field}: {error['msg']}")
         raise StoreFolderError("\n".join(problems)) from exc
 
 

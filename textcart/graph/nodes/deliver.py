@@ -19,6 +19,7 @@ from textcart.graph.services import get_services
 from textcart.graph.state import TurnState, decision_value, decisions_of
 from textcart.rules.grounding import violations
 from textcart.rules.offers import offer_refusal
+from textcart.rules.voice import avoided_words, signed, without_emoji
 from textcart.tools import compliance
 from textcart.tools import consent as consent_rules
 from textcart.tools.delivery import deliver as deliver_text
@@ -81,6 +82,7 @@ async def _rewrite_once(
                 facts=facts,
                 text=state.get("text"),
                 refused=(draft, problems),
+                voice=ctx.voice,
             )
     except Exception as exc:  # noqa: BLE001 - the template wording still answers
         log.info("wording retry failed: %s", type(exc).__name__)
@@ -111,11 +113,14 @@ async def guard_outbound(state: TurnState, runtime: Runtime[Context]) -> dict[st
     # A person who edited the reply is trusted with its facts; consent and length still apply.
     edited = review is not None and review["action"] == "edit"
     problems = [] if edited else _problems(text, facts, message_type, ctx, state.get("text"))
+    if wording["decider"] == "llm" and not edited:
+        problems += avoided_words(text, ctx.avoid_word_list)
     if problems and wording["decider"] == "llm" and not wording["fallback_reason"]:
         notes += problems
         retried = await _rewrite_once(state, runtime, message_type, facts, text, problems)
         if retried is not None and not (
             again := _problems(retried, facts, message_type, ctx, state.get("text"))
+            + avoided_words(retried, ctx.avoid_word_list)
         ):
             notes.append("the model fixed its draft after one retry")
             text, problems = retried, []
@@ -132,10 +137,18 @@ async def guard_outbound(state: TurnState, runtime: Runtime[Context]) -> dict[st
         if _problems(text, facts, message_type, ctx, state.get("text")):
             notes.append("template wording failed the guard too; nothing sent")
             return {"outbound": _blocked(message_type, notes)}
+    if ctx.emoji == "none" and (bare := without_emoji(text)) != text:
+        text = bare
+        notes.append("emoji removed: the store texts none")
     plain = compliance.gsm_friendly(text)
     text = compliance.fewest_segments(plain)
     if text != plain:
         notes.append("emoji dropped to save a segment")
+    with_sign_off = signed(text, ctx.sign_off)
+    if with_sign_off != text and (
+        compliance.sms_segments(with_sign_off).segments <= ctx.max_segments
+    ):
+        text = with_sign_off
     blocked = state["shopper"]["consent"] == "opted_out"
     if blocked:
         notes.append("shopper opted out; marketing text blocked")

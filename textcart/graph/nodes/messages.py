@@ -204,6 +204,7 @@ async def _write(
             tone=tone,
             facts=facts,
             text=state.get("text"),
+            voice=runtime.context.voice,
         ),
         lambda: services.wording.decide(message_type, tone, facts, seed),
     )
