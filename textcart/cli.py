@@ -27,7 +27,7 @@ from textcart.conversations import (
     record_turn,
     seed_demo_shoppers,
 )
-from textcart.demo_store.loader import catalog_path, load_conversations, load_shoppers
+from textcart.demo_store.loader import catalog_files, load_conversations, load_shoppers
 from textcart.evaluation import (
     answers_cli,
     buy_likelihood_cli,
@@ -38,9 +38,12 @@ from textcart.evaluation import (
 from textcart.evaluation import report as comparison_report
 from textcart.graph.context import Context
 from textcart.graph.services import get_services
-from textcart.paths import data_dir
+from textcart.paths import data_dir, store_dir
 from textcart.progress import progress_bar
+from textcart.prompts.loader import PROMPT_NAMES, PromptFileError, load_prompt
 from textcart.simulation import cli as simulation_cli
+from textcart.storefolder.scaffold import write_store_folder
+from textcart.storefolder.settings import StoreFolderError, StoreSettings, active_store
 from textcart.tools.catalog_files import read_products
 from textcart.tools.llm import llm_timeout_s
 from textcart.vocabulary.money import format_money
@@ -124,6 +127,14 @@ async def _load_catalog(path: Path, collection: str, quiet: bool = False) -> tup
     return loaded, report.skipped
 
 
+async def _load_store_catalog(collection: str, quiet: bool = False) -> int:
+    """Load every product file the store folder names; returns the products loaded."""
+    loaded = 0
+    for path in catalog_files(store_dir()):
+        loaded += (await _load_catalog(path, collection, quiet))[0]
+    return loaded
+
+
 EMPTY_CATALOG_WARNING = (
     "the catalog is empty: product questions will be answered with 'can't look that up'. "
     "Load one with `textcart catalog load FILE`."
@@ -189,12 +200,17 @@ def _print_turn(record: TurnRecord) -> None:
 
 @app.command()
 def demo(model: ModelOption = None, data: DataDirOption = None) -> None:
-    """Load the demo store and play its scripted conversations through the real graph."""
+    """Load the store (the demo's by default) and play its scripted conversations."""
     directory, context = _data_dir(data), _context(model)
 
+    folder = store_dir()
+    if not (folder / "conversations").is_dir():
+        console.print(f"[red]error:[/] {folder} has no conversations/ folder to play")
+        raise typer.Exit(2)
+
     async def main() -> list[TurnRecord]:
-        loaded, _ = await _load_catalog(catalog_path(), context.catalog_collection)
-        console.print(f"catalog: {loaded} demo products in Weaviate")
+        loaded = await _load_store_catalog(context.catalog_collection)
+        console.print(f"{context.store_name}: {loaded} products in Weaviate")
         # Each run starts the demo shoppers afresh (their own threads and store, deleted
         # afterwards), so what it shows never depends on earlier runs.
         with tempfile.TemporaryDirectory(prefix="demo-", dir=directory) as fresh:
@@ -203,8 +219,8 @@ def demo(model: ModelOption = None, data: DataDirOption = None) -> None:
     async def play_demo(fresh: Path) -> list[TurnRecord]:
         records: list[TurnRecord] = []
         async with Agent.open(fresh, context) as agent:
-            await seed_demo_shoppers(agent, load_shoppers(), pinned=True)
-            for conversation in load_conversations():
+            await seed_demo_shoppers(agent, load_shoppers(folder), pinned=True)
+            for conversation in load_conversations(folder):
                 console.rule(f"[bold]{conversation.name}[/] — {conversation.description}")
                 turns = await play(agent, conversation, clock=conversation_clock(conversation))
                 for record in turns:
@@ -301,7 +317,8 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on; fails if taken.")] = 2024,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     catalog: Annotated[
-        Path | None, typer.Option(help="Product file to load first (default: the demo store).")
+        Path | None,
+        typer.Option(help="Product file to load first (default: the store folder's catalog)."),
     ] = None,
     demo_shoppers: Annotated[
         bool, typer.Option(help="Seed the demo store's shoppers, orders and histories.")
@@ -344,10 +361,14 @@ def serve(
         console.print(f"PostgreSQL {database}; Redis {redis}; {instances} instances")
 
     async def prepare() -> int:
-        loaded, _ = await _load_catalog(catalog or catalog_path(), Context().catalog_collection)
-        if demo_shoppers:
+        collection = Context().catalog_collection
+        if catalog is not None:
+            loaded, _ = await _load_catalog(catalog, collection)
+        else:
+            loaded = await _load_store_catalog(collection)
+        if demo_shoppers and (store_dir() / "shoppers.yaml").is_file():
             async with Agent.open(directory) as agent:
-                await seed_demo_shoppers(agent, load_shoppers())
+                await seed_demo_shoppers(agent, load_shoppers(store_dir()))
         return loaded
 
     loaded = _run(prepare())
@@ -381,12 +402,64 @@ def stop(data: DataDirOption = None) -> None:
     console.print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
 
 
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="Where to write the store folder.")],
+    name: Annotated[str, typer.Option(help="The store's name, as texts say it.")] = (
+        "Example Store"
+    ),
+    currency: Annotated[str, typer.Option(help="ISO 4217 code of its prices.")] = "USD",
+    timezone: Annotated[str, typer.Option(help="The store's time zone.")] = "America/New_York",
+    force: Annotated[bool, typer.Option(help="Overwrite the files init writes.")] = False,
+) -> None:
+    """Write a neutral store folder (store.yaml, knowledge base, prompts/) to edit."""
+    try:
+        written = write_store_folder(
+            folder, name=name, currency=currency, timezone=timezone, overwrite=force
+        )
+    except StoreFolderError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    for path in written:
+        console.print(f"wrote {path}")
+    console.print(
+        f"Edit {folder / 'store.yaml'}, add product files to `catalog:`, then run "
+        f"`textcart --store {folder} ...` (or set TEXTCART_STORE_DIR)."
+    )
+
+
+def check_store_folder() -> StoreSettings:
+    """Read the selected store folder's store.yaml and prompt overrides, or raise."""
+    settings = active_store()
+    for name in PROMPT_NAMES:
+        load_prompt(name)
+    return settings
+
+
 @app.callback()
-def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+def _main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            "--store",
+            help="The store folder (store.yaml, knowledge/, prompts/). Default: "
+            "$TEXTCART_STORE_DIR, else the demo store.",
+        ),
+    ] = None,
+) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if store is not None:
+        os.environ["TEXTCART_STORE_DIR"] = str(store.resolve())
+    if store is not None or os.environ.get("TEXTCART_STORE_DIR"):
+        try:
+            check_store_folder()
+        except (StoreFolderError, PromptFileError) as exc:
+            console.print(f"[red]error in the store folder:[/] {exc}")
+            raise typer.Exit(2) from None
 
 
 if __name__ == "__main__":

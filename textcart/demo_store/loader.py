@@ -12,7 +12,6 @@ tools can validate a copy of the data.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,8 @@ from pydantic import (
     model_validator,
 )
 
+from textcart.storefolder.settings import SETTINGS_FILE, load_settings
+from textcart.tools.catalog_files import read_products
 from textcart.tools.shopper_store import EventType
 from textcart.vocabulary.labels import Intent, MessageType, Tone, Trigger
 
@@ -47,6 +48,16 @@ def demo_dir() -> Path:
 def catalog_path(root: Path | None = None) -> Path:
     """Path of the demo catalog, one product per JSON line."""
     return (root or demo_dir()) / "catalog.jsonl"
+
+
+def catalog_files(root: Path | None = None) -> list[Path]:
+    """The product files of a store folder: those its store.yaml names, else catalog.jsonl."""
+    folder = root or demo_dir()
+    if (folder / SETTINGS_FILE).is_file():
+        named = load_settings(folder).catalog
+        if named:
+            return [p if (p := Path(n)).is_absolute() else folder / p for n in named]
+    return [catalog_path(folder)]
 
 
 @dataclass(frozen=True)
@@ -322,12 +333,10 @@ def _validate(model: type[_Model], data: Any, refs: DemoReferences, where: str) 
 def _catalog_references(root: Path | None) -> DemoReferences:
     sizes: dict[str, tuple[str, ...]] = {}
     categories: set[str] = set()
-    with catalog_path(root).open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                product = json.loads(line)
-                sizes[product["id"]] = tuple(product["sizes"])
-                categories.add(product["category"])
+    for path in catalog_files(root):
+        for product in read_products(path):
+            sizes[product.id] = tuple(product.sizes)
+            categories.add(product.category)
     return DemoReferences(sizes_by_product=sizes, categories=frozenset(categories))
 
 
