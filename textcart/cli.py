@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from textcart import shopper_cli
+from textcart import handoff_cli, shopper_cli
 from textcart.agent import Agent, InvalidInput
 from textcart.conversations import (
     TurnRecord,
@@ -67,6 +67,7 @@ app.add_typer(eval_app, name="eval")
 simulation_cli.register(app)
 fit_cli.register(app)
 shopper_cli.register(app)
+handoff_cli.register(app)
 console = Console()
 T = TypeVar("T")
 

@@ -28,6 +28,7 @@ from textcart.demo_store.loader import (
 )
 from textcart.graph.state import TurnState, decision_value, decisions_of
 from textcart.tools import compliance
+from textcart.tools.handoffs import HandoffDesk
 from textcart.tools.shopper_store import now_utc, shopper_id_for_phone
 from textcart.vocabulary.labels import likelihood_band
 
@@ -324,4 +325,7 @@ async def play(
         records.append(record)
         if on_turn is not None:
             on_turn(record)
+    # A person who took the thread over in a played conversation is gone when it ends:
+    # the shopper's later conversations are answered again.
+    await HandoffDesk(agent.store).release(agent.shopper_id(phone))
     return records

@@ -38,6 +38,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "server": {"vocabulary", "rules", "tools", "graph", "persistence", "paths"},
     "conversations": {"vocabulary", "tools", "demo_store", "graph", "agent"},
     "shopper_cli": {"tools", "agent", "paths"},
+    "handoff_cli": {"tools", "agent", "paths"},
     "evaluation": {
         "vocabulary", "rules", "prompts", "tools", "deciders", "answers", "demo_store", "graph",
         "agent", "conversations", "paths", "progress",

@@ -4,6 +4,7 @@
 - `POST /events`: behaviour events from the store's site (signed with the events secret);
   can schedule a proactive text.
 - `GET /healthz`: liveness plus the scheduler's counters.
+- `/handoffs...`: a person answers held threads (`textcart.server.handoff_routes`).
 
 Both POST routes refuse unsigned requests before reading or storing anything, and are
 rate-limited (`textcart.server.security`); the LangGraph API beside them needs an
@@ -32,6 +33,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from textcart.server import handoff_routes
 from textcart.server.inbox import Inbox, TurnRunner
 from textcart.server.persistence import store as open_store
 from textcart.server.scheduler import ProactiveScheduler
@@ -314,6 +316,7 @@ app = Starlette(
         Route("/sms/inbound", sms_inbound, methods=["POST"]),
         Route("/events", post_events, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
+        *handoff_routes.ROUTES,
     ],
     lifespan=lifespan,
 )

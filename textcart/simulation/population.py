@@ -31,6 +31,7 @@ from textcart.graph.context import Context
 from textcart.graph.services import get_services
 from textcart.simulation.personas import Persona, Reaction
 from textcart.simulation.phones import simulated_phones
+from textcart.tools.handoffs import HandoffDesk
 from textcart.tools.llm import llm_timeout_s
 from textcart.tools.shopper_store import now_utc, shopper_id_for_phone
 
@@ -175,6 +176,7 @@ async def converse(agent: Agent, shopper: Shopper, seed: int) -> ConversationRes
                 replies += 1
                 await store.record_outcome(shopper_id, reply_id, "replied")
             text = reaction.text
+    await HandoffDesk(agent.store).release(shopper_id)
     return ConversationResult(
         persona.key, converted, opted_out, messages, replies, turns, answered, fell_back,
         tuple(sent),

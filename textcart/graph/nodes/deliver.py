@@ -23,6 +23,8 @@ from textcart.rules.voice import avoided_words, signed, without_emoji
 from textcart.tools import compliance
 from textcart.tools import consent as consent_rules
 from textcart.tools.delivery import deliver as deliver_text
+from textcart.tools.handoff_channel import handoff_notice, notify_handoff
+from textcart.tools.handoffs import HandoffDesk
 from textcart.tools.shopper_store import ShopperStore, now_utc
 from textcart.vocabulary.records import (
     Outbound,
@@ -235,6 +237,8 @@ async def send_and_log(state: TurnState, runtime: Runtime[Context]) -> dict[str,
             delivery = await _deliver(store, state["shopper_id"], text, message_id)
     entry["delivery"] = delivery
     await store.log_message(state["shopper_id"], message_id, entry)
+    if outbound["message_type"] == "handoff_to_human" and previous is None:
+        await _hand_over(store, state, runtime.context)
     return {
         "outbound": outbound,
         "delivery": delivery,
@@ -260,6 +264,34 @@ async def _disclosed(
     if not consent_rules.needs_disclosure(messages, turn_time(state)):
         return text, False
     return consent_rules.with_disclosure(text, ctx.store_name, ctx.max_segments), True
+
+
+async def _hand_over(store: ShopperStore, state: TurnState, ctx: Context) -> None:
+    """Give the thread to a person when one is really reached, and tell the store's channel.
+
+    With neither a channel nor hand-off review nobody would answer, so the agent keeps
+    the thread (its reply pointed the shopper to the store's contact instead).
+    """
+    if not (ctx.handoff_webhook_url or ctx.review_handoffs):
+        return
+    profile = await store.get_profile(state["shopper_id"]) or {}
+    phone = str(profile.get("phone") or state["shopper_id"])
+    texts = [line["text"] for line in state.get("transcript") or [] if line["role"] == "shopper"]
+    reason = f"intent {decision_value(state, 'intent', 'unknown')}"
+    notified = None
+    if ctx.handoff_webhook_url:
+        notice = handoff_notice(
+            ctx.store_name, phone, reason, texts[-5:], ctx.handoff_release_hours
+        )
+        notified = await notify_handoff(ctx.handoff_webhook_url, notice)
+    await HandoffDesk(store.store).hold(
+        phone,
+        reason=reason,
+        at=turn_time(state),
+        hours=ctx.handoff_release_hours,
+        last_texts=texts[-5:],
+        notified=notified,
+    )
 
 
 async def _deliver(store: ShopperStore, shopper_id: str, text: str, key: str) -> dict[str, Any]:

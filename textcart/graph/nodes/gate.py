@@ -18,6 +18,7 @@ from textcart.graph.nodes.common import (
 from textcart.graph.state import TurnState
 from textcart.tools import compliance, send_windows
 from textcart.tools import consent as consent_rules
+from textcart.tools.handoffs import HandoffDesk
 from textcart.tools.injection import injection_signals
 from textcart.tools.shopper_store import ShopperStore, now_utc
 from textcart.vocabulary.outputs import IntentResult
@@ -171,6 +172,9 @@ async def _gate_inbound(
         )
     if consent == "opted_out":
         return _gate("silent", "shopper opted out; nothing is sent until they text START")
+    if hold := await HandoffDesk(store.store).held(shopper_id, at):
+        # A person has this thread: only the compliance keywords above are answered.
+        return _gate("silent", f"handled by a person since {hold['since']} ({hold['reason']})")
     if not text.strip():
         return _gate("silent", "empty text")
     signals = injection_signals(text)
@@ -191,6 +195,8 @@ async def _gate_proactive(
     shopper_id, shopper = state["shopper_id"], state["shopper"]
     if shopper["consent"] == "opted_out":
         return _gate("silent", "shopper opted out")
+    if await HandoffDesk(store.store).held(shopper_id, turn_time(state)):
+        return _gate("silent", f"handled by a person; {trigger} not sent")
     if shopper["consent"] != "subscribed":
         # Texts the shopper did not ask for need their opt-in; nothing is queued either.
         return _gate(

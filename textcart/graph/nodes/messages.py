@@ -270,8 +270,9 @@ async def handoff_to_human(state: TurnState, runtime: Runtime[Context]) -> dict[
     """Tell the shopper how a person will take over: only what will really happen."""
     ctx = runtime.context
     facts = _base_facts(state, ctx)
-    if ctx.review_handoffs:
-        # Every hand-off reply waits for a person (human_review), who then answers here.
+    if ctx.review_handoffs or ctx.handoff_webhook_url:
+        # A person reviews the reply (human_review) or the store's channel is told: either
+        # way a person takes the thread over and answers here.
         facts["handoff"] = f"A person on the {ctx.store_name} team will read this and reply here."
     else:
         # Nobody is notified: point to a channel where a person does answer.
