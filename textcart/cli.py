@@ -18,8 +18,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from textcart import handoff_cli, shopper_cli
+from textcart import handoff_cli, shopper_cli, store_cli
 from textcart.agent import Agent, InvalidInput
+from textcart.catalog_cli import load_catalog, load_store_catalog, print_summary
 from textcart.conversations import (
     TurnRecord,
     conversation_clock,
@@ -39,13 +40,10 @@ from textcart.evaluation import report as comparison_report
 from textcart.graph.context import Context
 from textcart.graph.services import get_services
 from textcart.paths import data_dir, store_dir
-from textcart.progress import progress_bar
-from textcart.prompts.loader import PROMPT_NAMES, PromptFileError, load_prompt
+from textcart.prompts.loader import PromptFileError
 from textcart.simulation import cli as simulation_cli
-from textcart.storefolder.scaffold import write_store_folder
-from textcart.storefolder.settings import StoreFolderError, StoreSettings, active_store
-from textcart.tools.catalog_files import read_products
-from textcart.tools.llm import llm_timeout_s
+from textcart.storefolder.settings import StoreFolderError
+from textcart.tools.llm import check_structured_output, llm_timeout_s
 from textcart.vocabulary.money import format_money
 
 app = typer.Typer(
@@ -68,6 +66,7 @@ simulation_cli.register(app)
 fit_cli.register(app)
 shopper_cli.register(app)
 handoff_cli.register(app)
+store_cli.register(app)
 console = Console()
 T = TypeVar("T")
 
@@ -113,33 +112,31 @@ def _context(model: str | None) -> Context:
     return replace(context, llm_timeout_s=llm_timeout_s(context.model))
 
 
-async def _load_catalog(path: Path, collection: str, quiet: bool = False) -> tuple[int, int]:
-    """Ingest a product file with a progress bar; returns (loaded, skipped rows)."""
-    services = await get_services()
-    catalog = await services.catalog(collection)
-    await catalog.ensure_collection()
-    report = read_products(path)
-    products = list(report)
-    with progress_bar(console, disable=quiet, transient=quiet) as bar:
-        task = bar.add_task("loading catalog", total=len(products))
-        loaded = await catalog.ingest(
-            products, services.embedder, on_progress=lambda n: bar.advance(task, n)
-        )
-    return loaded, report.skipped
-
-
-async def _load_store_catalog(collection: str, quiet: bool = False) -> int:
-    """Load every product file the store folder names; returns the products loaded."""
-    loaded = 0
-    for path in catalog_files(store_dir()):
-        loaded += (await _load_catalog(path, collection, quiet))[0]
-    return loaded
-
-
 EMPTY_CATALOG_WARNING = (
     "the catalog is empty: product questions will be answered with 'can't look that up'. "
     "Load one with `textcart catalog load FILE`."
 )
+
+
+async def _check_models(context: Context) -> None:
+    """Ask each configured model once for structured output; name any that cannot answer."""
+    decisions = ("intent", "buy_likelihood", "tone", "fit", "next_message", "wording")
+    specs = sorted(
+        {s for d in decisions if context.decider_for(d) == "llm" and (s := context.model_for(d))}
+    )
+    services = await get_services()
+    for spec in specs:
+        try:
+            model, method = await asyncio.to_thread(services.model, spec, context.llm_timeout_s)
+        except Exception as exc:  # noqa: BLE001 - a model that cannot be built is reported
+            console.print(f"[red]model {spec!r} cannot be used:[/] {exc}")
+            continue
+        async with services.llm_slot(spec):
+            problem = await check_structured_output(model, spec, method, context.llm_timeout_s)
+        if problem:
+            console.print(f"[red]model check failed:[/] {escape(problem)}")
+        else:
+            console.print(f"model {spec}: structured output ({method}) answers")
 
 
 async def _warn_if_empty_catalog(context: Context) -> None:
@@ -210,7 +207,9 @@ def demo(model: ModelOption = None, data: DataDirOption = None) -> None:
         raise typer.Exit(2)
 
     async def main() -> list[TurnRecord]:
-        loaded = await _load_store_catalog(context.catalog_collection)
+        await _check_models(context)
+        summary = await load_store_catalog(context.catalog_collection, console)
+        loaded = summary.loaded + summary.updated
         console.print(f"{context.store_name}: {loaded} products in Weaviate")
         # Each run starts the demo shoppers afresh (their own threads and store, deleted
         # afterwards), so what it shows never depends on earlier runs.
@@ -251,6 +250,7 @@ def chat(
 
     async def main() -> None:
         await _warn_if_empty_catalog(context)
+        await _check_models(context)
         async with Agent.open(directory, context) as agent:
             while True:
                 try:
@@ -283,6 +283,7 @@ def send(
 
     async def main() -> TurnRecord:
         await _warn_if_empty_catalog(context)
+        await _check_models(context)
         async with Agent.open(directory, context) as agent:
             state = await agent.receive(phone, text, message_id)
             return record_turn("shopper", text, None, state, 0.0)
@@ -300,17 +301,29 @@ def send(
 
 @catalog_app.command("load")
 def catalog_load(
-    path: Annotated[
-        Path,
+    paths: Annotated[
+        list[Path] | None,
         typer.Argument(
-            exists=True, dir_okay=False, help="Products as JSONL or CSV (Flipkart CSV too)."
+            exists=True,
+            dir_okay=False,
+            help="Products as JSONL or CSV (Shopify and Flipkart exports too). Default: "
+            "the store folder's catalog files.",
         ),
-    ],
+    ] = None,
     collection: Annotated[str, typer.Option(help="Weaviate collection.")] = "Product",
+    sync: Annotated[
+        bool | None,
+        typer.Option(
+            help="Remove products no file has any more. Default: on when loading the store "
+            "folder's catalog, off for files named here."
+        ),
+    ] = None,
 ) -> None:
-    """Load (or re-load: ids are stable) a product file into Weaviate."""
-    loaded, skipped = _run(_load_catalog(path, collection))
-    console.print(f"loaded {loaded} products into {collection!r}; skipped {skipped} bad rows")
+    """Load (or re-load: ids are stable) product files into Weaviate, then summarise."""
+    files = list(paths or catalog_files(store_dir()))
+    do_sync = (not paths) if sync is None else sync
+    summary = _run(load_catalog(files, collection, console, sync=do_sync))
+    print_summary(summary, collection, console)
 
 
 @app.command()
@@ -363,10 +376,10 @@ def serve(
 
     async def prepare() -> int:
         collection = Context().catalog_collection
-        if catalog is not None:
-            loaded, _ = await _load_catalog(catalog, collection)
-        else:
-            loaded = await _load_store_catalog(collection)
+        files = [catalog] if catalog is not None else catalog_files(store_dir())
+        summary = await load_catalog(files, collection, console)
+        loaded = summary.loaded + summary.updated
+        await _check_models(Context())
         if demo_shoppers and (store_dir() / "shoppers.yaml").is_file():
             async with Agent.open(directory) as agent:
                 await seed_demo_shoppers(agent, load_shoppers(store_dir()))
@@ -403,40 +416,6 @@ def stop(data: DataDirOption = None) -> None:
     console.print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
 
 
-@app.command()
-def init(
-    folder: Annotated[Path, typer.Argument(help="Where to write the store folder.")],
-    name: Annotated[str, typer.Option(help="The store's name, as texts say it.")] = (
-        "Example Store"
-    ),
-    currency: Annotated[str, typer.Option(help="ISO 4217 code of its prices.")] = "USD",
-    timezone: Annotated[str, typer.Option(help="The store's time zone.")] = "America/New_York",
-    force: Annotated[bool, typer.Option(help="Overwrite the files init writes.")] = False,
-) -> None:
-    """Write a neutral store folder (store.yaml, knowledge base, prompts/) to edit."""
-    try:
-        written = write_store_folder(
-            folder, name=name, currency=currency, timezone=timezone, overwrite=force
-        )
-    except StoreFolderError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
-    for path in written:
-        console.print(f"wrote {path}")
-    console.print(
-        f"Edit {folder / 'store.yaml'}, add product files to `catalog:`, then run "
-        f"`textcart --store {folder} ...` (or set TEXTCART_STORE_DIR)."
-    )
-
-
-def check_store_folder() -> StoreSettings:
-    """Read the selected store folder's store.yaml and prompt overrides, or raise."""
-    settings = active_store()
-    for name in PROMPT_NAMES:
-        load_prompt(name)
-    return settings
-
-
 @app.callback()
 def _main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
@@ -457,7 +436,7 @@ def _main(
         os.environ["TEXTCART_STORE_DIR"] = str(store.resolve())
     if store is not None or os.environ.get("TEXTCART_STORE_DIR"):
         try:
-            check_store_folder()
+            store_cli.check_store_folder()
         except (StoreFolderError, PromptFileError) as exc:
             console.print(f"[red]error in the store folder:[/] {exc}")
             raise typer.Exit(2) from None

@@ -39,6 +39,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "conversations": {"vocabulary", "tools", "demo_store", "graph", "agent"},
     "shopper_cli": {"tools", "agent", "paths"},
     "handoff_cli": {"tools", "agent", "paths"},
+    "store_cli": {"prompts", "storefolder"},
+    "catalog_cli": {"demo_store", "graph", "paths", "progress", "storefolder", "tools"},
     "evaluation": {
         "vocabulary", "rules", "prompts", "tools", "deciders", "answers", "demo_store", "graph",
         "agent", "conversations", "paths", "progress",
