@@ -44,8 +44,12 @@ def _slug(text: str) -> str:
 
 
 def _plain(body_html: str) -> str:
-    text = _TAG.sub(" ", body_html.replace("<br>", ". ").replace("</p>", ". "))
-    return " ".join(html.unescape(text).split()).replace(" .", ".").strip(". ").strip()
+    """The description as text: tags out, paragraphs ended as sentences."""
+    text = re.sub(r"</p>|<br\s*/?>", "\n", body_html, flags=re.IGNORECASE)
+    lines = [" ".join(html.unescape(_TAG.sub(" ", line)).split()) for line in text.split("\n")]
+    return " ".join(
+        line if line.endswith((".", "!", "?")) else f"{line}." for line in lines if line
+    )
 
 
 def _number(value: str, what: str) -> float | None:
@@ -125,8 +129,10 @@ def handle_products(group: _Handle, currency: str) -> list[Product]:
             for v in variants
             if (c := _number(v.get("Variant Compare At Price", ""), "Variant Compare At Price"))
         ]
-        sizes = [v.get(f"Option{size_at} Value", "").strip() for v in variants] if size_at else []
-        in_stock_sizes = [s for s, v in zip(sizes, variants, strict=True) if s and _in_stock(v)]
+        size_key = f"Option{size_at} Value"
+        sized = [(v.get(size_key, "").strip(), v) for v in variants] if size_at else []
+        sizes = [size for size, _ in sized if size]
+        in_stock_sizes = [size for size, v in sized if size and _in_stock(v)]
         products.append(
             Product(
                 id=f"{group.handle}-{_slug(colour)}" if colour else group.handle,
@@ -138,7 +144,7 @@ def handle_products(group: _Handle, currency: str) -> list[Product]:
                 currency=currency,
                 compare_at_price=max(compare) if compare and max(compare) > price else None,
                 colors=[colour.lower()] if colour else [],
-                sizes=[s for s in sizes if s],
+                sizes=sizes,
                 sizes_in_stock=in_stock_sizes,
                 in_stock=any(_in_stock(v) for v in variants),
                 tags=tags,
