@@ -6,7 +6,8 @@ vocabularies, and references that do not resolve: product ids and sizes must exi
 demo shopper. Cross-references are checked when the models are validated with a
 `DemoReferences` in the Pydantic context, as every loader here does.
 
-Every loader takes an optional ``root`` (default: this package's directory) so tests and
+Every loader takes an optional ``root`` (default: the selected store folder, this package's
+directory unless ``TEXTCART_STORE_DIR`` names another) so tests and
 tools can validate a copy of the data.
 """
 
@@ -29,6 +30,7 @@ from pydantic import (
     model_validator,
 )
 
+from textcart.paths import store_dir
 from textcart.storefolder.settings import SETTINGS_FILE, load_settings
 from textcart.tools.catalog_files import read_products
 from textcart.tools.shopper_store import EventType
@@ -47,12 +49,12 @@ def demo_dir() -> Path:
 
 def catalog_path(root: Path | None = None) -> Path:
     """Path of the demo catalog, one product per JSON line."""
-    return (root or demo_dir()) / "catalog.jsonl"
+    return (root or store_dir()) / "catalog.jsonl"
 
 
 def catalog_files(root: Path | None = None) -> list[Path]:
     """The product files of a store folder: those its store.yaml names, else catalog.jsonl."""
-    folder = root or demo_dir()
+    folder = root or store_dir()
     if (folder / SETTINGS_FILE).is_file():
         named = load_settings(folder).catalog
         if named:
@@ -343,7 +345,7 @@ def _catalog_references(root: Path | None) -> DemoReferences:
 def load_shoppers(root: Path | None = None) -> dict[str, DemoShopper]:
     """Load ``shoppers.yaml``: shopper key -> validated shopper."""
     refs = _catalog_references(root)
-    path = (root or demo_dir()) / "shoppers.yaml"
+    path = (root or store_dir()) / "shoppers.yaml"
     raw = _read_yaml(path)
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: expected a mapping of shopper key to shopper")
@@ -362,7 +364,7 @@ def load_orders(root: Path | None = None) -> list[DemoOrder]:
     base = _catalog_references(root)
     phones = frozenset(shopper.phone for shopper in load_shoppers(root).values())
     refs = DemoReferences(base.sizes_by_product, base.categories, phones=phones)
-    path = (root or demo_dir()) / "orders.yaml"
+    path = (root or store_dir()) / "orders.yaml"
     raw = _read_yaml(path)
     rows = raw.get("orders") if isinstance(raw, dict) else None
     if not isinstance(rows, list):
@@ -376,7 +378,7 @@ def load_orders(root: Path | None = None) -> list[DemoOrder]:
 
 def load_conversations(root: Path | None = None) -> list[Conversation]:
     """Load every ``conversations/*.yaml`` script, sorted by name."""
-    return load_scripts([(root or demo_dir()) / "conversations"], root)
+    return load_scripts([(root or store_dir()) / "conversations"], root)
 
 
 def script_paths(paths: list[Path]) -> list[Path]:

@@ -38,6 +38,15 @@ def handoff_notice(
     return {"text": text}
 
 
+def held_text_notice(store_name: str, phone: str, text: str) -> dict[str, Any]:
+    """The webhook's JSON for a text that arrived while a person holds the thread."""
+    shopper_id = shopper_id_for_phone(phone)
+    return {
+        "text": f"*{store_name}*: new text from {shopper_id} ({mask_phone(phone)}), "
+        f"held for a person:\n> {text[:300]}"
+    }
+
+
 async def notify_handoff(url: str, notice: dict[str, Any]) -> dict[str, Any]:
     """POST the notice; returns what happened (never raises: the shopper's turn goes on)."""
     try:

@@ -18,6 +18,7 @@ from textcart.graph.nodes.common import (
 from textcart.graph.state import TurnState
 from textcart.tools import compliance, send_windows
 from textcart.tools import consent as consent_rules
+from textcart.tools.handoff_channel import held_text_notice, notify_handoff
 from textcart.tools.handoffs import HandoffDesk
 from textcart.tools.injection import injection_signals
 from textcart.tools.shopper_store import ShopperStore, now_utc
@@ -173,7 +174,11 @@ async def _gate_inbound(
     if consent == "opted_out":
         return _gate("silent", "shopper opted out; nothing is sent until they text START")
     if hold := await HandoffDesk(store.store).held(shopper_id, at):
-        # A person has this thread: only the compliance keywords above are answered.
+        # A person has this thread: only the compliance keywords above are answered, and
+        # the person's channel sees the text.
+        if ctx.handoff_webhook_url:
+            notice = held_text_notice(ctx.store_name, hold["phone"], text)
+            await notify_handoff(ctx.handoff_webhook_url, notice)
         return _gate("silent", f"handled by a person since {hold['since']} ({hold['reason']})")
     if not text.strip():
         return _gate("silent", "empty text")
