@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 from langchain_core.language_models import BaseChatModel
+from langgraph.store.base import BaseStore
 
 from textcart.answers.knowledge import KnowledgeBase, load_knowledge
 from textcart.deciders.buy_likelihood import ClassicBuyLikelihood
@@ -32,7 +34,9 @@ from textcart.storefolder.settings import active_store, store_path
 from textcart.tools.catalog import Catalog
 from textcart.tools.embeddings import Embedder, get_embedder
 from textcart.tools.llm import chat_model, structured_method
-from textcart.tools.orders import FileOrderBook, NoOrders, OrderBook
+from textcart.tools.orders import FileOrderBook, NoOrders, Order, OrderBook
+from textcart.tools.shopify import ShopifyAdmin, WebhookOrders, order_from_record, order_record
+from textcart.tools.shopper_store import ShopperStore, now_utc
 from textcart.tools.sms import Sender, sender_from_env
 from textcart.tools.weaviate_client import connect_async
 
@@ -77,6 +81,28 @@ class Services:
             if spec not in self._models:
                 self._models[spec] = chat_model(spec, timeout_s=timeout_s)
             return self._models[spec], structured_method(spec)
+
+    async def order_for(self, store: BaseStore | None, shopper_id: str) -> Order | None:
+        """The shopper's latest order: from Shopify's webhooks, its Admin API, or the file.
+
+        An Admin API failure is logged and the next source answers: a turn never fails
+        because the store platform is slow.
+        """
+        if store is not None:
+            kept = await WebhookOrders(store).latest(shopper_id)
+            if kept is not None:
+                return kept
+            admin = ShopifyAdmin.from_env()
+            profile = await ShopperStore(store).get_profile(shopper_id) if admin else None
+            if admin is not None and profile and profile.get("phone"):
+                try:
+                    found = await admin.latest_order(str(profile["phone"]))
+                except (httpx.HTTPError, ValueError, KeyError) as exc:
+                    log.warning("Shopify order lookup failed: %s", type(exc).__name__)
+                    found = None
+                if found is not None:
+                    return order_from_record(shopper_id, order_record(found), now_utc())
+        return self.orders.latest_for(shopper_id)
 
     def use_model(self, spec: str, model: BaseChatModel | None) -> None:
         """Answer `spec` with `model` from now on (tests, simulations); None forgets it."""

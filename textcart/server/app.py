@@ -5,6 +5,8 @@
   can schedule a proactive text.
 - `GET /healthz`: liveness plus the scheduler's counters.
 - `/handoffs...`: a person answers held threads (`textcart.server.handoff_routes`).
+- `POST /shopify/webhooks`: Shopify's order, checkout and cart webhooks, HMAC-verified
+  (`textcart.server.shopify_routes`).
 
 Both POST routes refuse unsigned requests before reading or storing anything, and are
 rate-limited (`textcart.server.security`); the LangGraph API beside them needs an
@@ -33,7 +35,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from textcart.server import handoff_routes
+from textcart.server import handoff_routes, shopify_routes
 from textcart.server.inbox import Inbox, TurnRunner
 from textcart.server.persistence import store as open_store
 from textcart.server.scheduler import ProactiveScheduler
@@ -317,6 +319,7 @@ app = Starlette(
         Route("/events", post_events, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         *handoff_routes.ROUTES,
+        *shopify_routes.ROUTES,
     ],
     lifespan=lifespan,
 )

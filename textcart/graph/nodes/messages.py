@@ -258,7 +258,7 @@ async def order_help(state: TurnState, runtime: Runtime[Context]) -> dict[str, A
     """Help with an order, using only what the order system says."""
     services = await get_services()
     facts = _base_facts(state, runtime.context)
-    order = services.orders.latest_for(state["shopper_id"])
+    order = await services.order_for(runtime.store, state["shopper_id"])
     answer = state.get("answer")
     if order is not None and (answer is None or answer["kind"].startswith("order_")):
         # A policy question ("how long does shipping take?") is not about their last order.

@@ -44,6 +44,7 @@ from textcart.rules.references import (
     resolve_reference,
 )
 from textcart.tools.catalog import Catalog, Product, ProductHit, SearchFilters
+from textcart.tools.orders import OneOrder
 from textcart.vocabulary.answers import PRODUCT_KINDS
 from textcart.vocabulary.labels import INTENTS
 from textcart.vocabulary.outputs import FitResult
@@ -490,5 +491,7 @@ async def find_answer(state: TurnState, runtime: Runtime[Context]) -> dict[str, 
         catalog_error=error,
         knowledge=services.knowledge,
         embedder=services.embedder,
-        orders=services.orders,
+        orders=OneOrder(
+            state["shopper_id"], await services.order_for(runtime.store, state["shopper_id"])
+        ),
     )
