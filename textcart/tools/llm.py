@@ -116,12 +116,16 @@ def chat_model(spec: str, *, timeout_s: float = 20.0) -> BaseChatModel:
         from langchain.chat_models import init_chat_model  # type: ignore[import-not-found]
     except ImportError as exc:
         raise ValueError(
-            f"provider {provider!r} needs the `langchain` package and that provider's "
-            "integration installed; 'openai:<model>' and 'local' work without them"
+            f"provider {provider!r} needs the `langchain` package (pip install "
+            "'textcart[providers]') and that provider's integration installed; "
+            "'openai:<model>' and 'local' work without them"
         ) from exc
-    built: BaseChatModel = init_chat_model(
-        f"{provider}:{model}", temperature=0, timeout=timeout_s, max_retries=0
-    )
+    try:
+        built: BaseChatModel = init_chat_model(
+            f"{provider}:{model}", temperature=0, timeout=timeout_s, max_retries=0
+        )
+    except ImportError as exc:
+        raise ValueError(f"provider {provider!r} needs its LangChain integration: {exc}") from exc
     return built
 
 
