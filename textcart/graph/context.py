@@ -132,6 +132,12 @@ class Context:
         str.upper,
         "ISO 4217 currency of the store's prices (products may carry their own).",
     )
+    locale: str = _store_field(
+        "TEXTCART_LOCALE",
+        lambda s: s.locale,
+        str,
+        "Language and region of the store's texts (e.g. 'en-US', 'en-IN').",
+    )
     brand_voice: str = _store_field(
         "TEXTCART_BRAND_VOICE",
         lambda s: s.voice.guidelines,
@@ -275,6 +281,7 @@ class Context:
         """The store's brand voice as the model that writes texts is shown it."""
         return {
             "store": self.store_name,
+            "locale": self.locale,
             "guidelines": self.brand_voice,
             "never_use_words": self.avoid_word_list,
             "emoji": self.emoji,
