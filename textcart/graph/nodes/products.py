@@ -385,7 +385,7 @@ async def retrieve_products(state: TurnState, runtime: Runtime[Context]) -> dict
     note = (
         f"{len(cards)} products for {query!r}; budget {needs['budget_max']}, size "
         f"{needs['size']}{f' ({said})' if said else ''}; "
-        + "; ".join([*notes, describe(taste, weight, open_request)])
+        + "; ".join([*notes, describe(taste, weight, open_request, runtime.context.currency)])
     )
     return {
         "products": cards,
