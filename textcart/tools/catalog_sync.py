@@ -40,7 +40,7 @@ async def stored_ids(catalog: Catalog) -> set[str]:
         return set()
     collection = catalog.client.collections.get(catalog.name)
     ids: set[str] = set()
-    async for item in collection.iterator(return_properties=["product_id"]):
+    async for item in collection.iterator(return_properties=["product_id"], cache_size=1000):
         ids.add(str(item.properties["product_id"]))
     return ids
 
