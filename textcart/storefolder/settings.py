@@ -117,7 +117,7 @@ class StoreSettings(_Strict):
     """Everything `store.yaml` says. Only `name` and `currency` are required."""
 
     name: str = Field(min_length=1, max_length=40)
-    currency: str = Field(min_length=3, max_length=3)
+    currency: str
     locale: str = Field(default="en-US", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
     timezone: str = "America/New_York"
     voice: Voice = Field(default_factory=Voice)
