@@ -77,14 +77,16 @@ async def test_handoff_notifies_holds_lets_a_person_answer_and_releases(
     async with Agent.open(tmp_path, context) as agent:
         await seed_demo_shoppers(agent, shoppers)
         sid = agent.shopper_id(phone)
-        first = await agent.receive(phone, "the sole on my boots is peeling after a month")
-        handoff = await agent.receive(phone, "can I just talk to a real person please")
+        first = await agent.receive(phone, "do you have the switchback boots in a 10?")
+        handoff = await agent.receive(
+            phone, "the sole on my boots is peeling after a month. can I talk to a real person"
+        )
         assert handoff["next_message"]["value"] == "handoff_to_human"
         assert "will read this and reply here" in handoff["outbound"]["text"]
         # The channel got one notice with the shopper's last texts, phone masked.
         assert len(receiver.posts) == 1 and set(receiver.posts[0]) == {"text"}
         notice = receiver.posts[0]["text"]
-        assert "talk to a real person" in notice and "peeling" in notice
+        assert "talk to a real person" in notice and "switchback" in notice
         assert phone not in notice and sid in notice
         assert first["outbound"] is not None
 
