@@ -164,6 +164,7 @@ def test_a_second_store_speaks_for_itself(tmp_path: Path, receiver: Receiver) ->
         output = _run(["--store", str(folder), "demo", "--data-dir", str(data)], env)
     finally:
         subprocess.run([*TEXTCART, "stop", "--data-dir", str(data)], env=env, cwd=ROOT)
+    print(output)  # shown with -s, and by pytest on failure
     assert "Bazaar Lane" in output
     assert "expectation not met" not in output, output[-4000:]
     assert "expectations not met: 0" in output
