@@ -18,8 +18,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from textcart import shopper_cli
+from textcart import handoff_cli, shopper_cli, store_cli
 from textcart.agent import Agent, InvalidInput
+from textcart.catalog_cli import load_catalog, load_store_catalog, print_summary
 from textcart.conversations import (
     TurnRecord,
     conversation_clock,
@@ -27,7 +28,7 @@ from textcart.conversations import (
     record_turn,
     seed_demo_shoppers,
 )
-from textcart.demo_store.loader import catalog_path, load_conversations, load_shoppers
+from textcart.demo_store.loader import catalog_files, load_conversations, load_shoppers
 from textcart.evaluation import (
     answers_cli,
     attribution_cli,
@@ -39,11 +40,12 @@ from textcart.evaluation import (
 from textcart.evaluation import report as comparison_report
 from textcart.graph.context import Context
 from textcart.graph.services import get_services
-from textcart.paths import data_dir
-from textcart.progress import progress_bar
+from textcart.paths import data_dir, store_dir
+from textcart.prompts.loader import PromptFileError
 from textcart.simulation import cli as simulation_cli
-from textcart.tools.catalog_files import read_products
-from textcart.tools.llm import llm_timeout_s
+from textcart.storefolder.settings import StoreFolderError
+from textcart.tools.llm import check_structured_output, llm_timeout_s
+from textcart.vocabulary.money import format_money
 
 app = typer.Typer(
     help="textcart: an SMS commerce agent built as a LangGraph state machine.",
@@ -65,6 +67,8 @@ app.add_typer(eval_app, name="eval")
 simulation_cli.register(app)
 fit_cli.register(app)
 shopper_cli.register(app)
+handoff_cli.register(app)
+store_cli.register(app)
 console = Console()
 T = TypeVar("T")
 
@@ -111,25 +115,31 @@ def _context(model: str | None) -> Context:
     return replace(context, llm_timeout_s=llm_timeout_s(context.model))
 
 
-async def _load_catalog(path: Path, collection: str, quiet: bool = False) -> tuple[int, int]:
-    """Ingest a product file with a progress bar; returns (loaded, skipped rows)."""
-    services = await get_services()
-    catalog = await services.catalog(collection)
-    await catalog.ensure_collection()
-    report = read_products(path)
-    products = list(report)
-    with progress_bar(console, disable=quiet, transient=quiet) as bar:
-        task = bar.add_task("loading catalog", total=len(products))
-        loaded = await catalog.ingest(
-            products, services.embedder, on_progress=lambda n: bar.advance(task, n)
-        )
-    return loaded, report.skipped
-
-
 EMPTY_CATALOG_WARNING = (
     "the catalog is empty: product questions will be answered with 'can't look that up'. "
     "Load one with `textcart catalog load FILE`."
 )
+
+
+async def _check_models(context: Context) -> None:
+    """Ask each configured model once for structured output; name any that cannot answer."""
+    decisions = ("intent", "buy_likelihood", "tone", "fit", "next_message", "wording")
+    specs = sorted(
+        {s for d in decisions if context.decider_for(d) == "llm" and (s := context.model_for(d))}
+    )
+    services = await get_services()
+    for spec in specs:
+        try:
+            model, method = await asyncio.to_thread(services.model, spec, context.llm_timeout_s)
+        except Exception as exc:  # noqa: BLE001 - a model that cannot be built is reported
+            console.print(f"[red]model {spec!r} cannot be used:[/] {exc}")
+            continue
+        async with services.llm_slot(spec):
+            problem = await check_structured_output(model, spec, method, context.llm_timeout_s)
+        if problem:
+            console.print(f"[red]model check failed:[/] {escape(problem)}")
+        else:
+            console.print(f"model {spec}: structured output ({method}) answers")
 
 
 async def _warn_if_empty_catalog(context: Context) -> None:
@@ -142,6 +152,10 @@ async def _warn_if_empty_catalog(context: Context) -> None:
         return
     if empty:
         console.print(f"[yellow]warning:[/] {EMPTY_CATALOG_WARNING}")
+
+
+def _whole_price(product: dict[str, Any]) -> str:
+    return format_money(round(product["price"]), product.get("currency", "USD"))
 
 
 def _print_turn(record: TurnRecord) -> None:
@@ -161,7 +175,8 @@ def _print_turn(record: TurnRecord) -> None:
         table.add_row("tone", f"{record.tone}  [dim]({record.deciders.get('tone')})[/]")
     if record.products:
         table.add_row(
-            "products", "; ".join(f"{p['title']} ${p['price']:.0f}" for p in record.products)
+            "products",
+            "; ".join(f"{p['title']} {_whole_price(p)}" for p in record.products),
         )
     if record.fit_reason:
         table.add_row("fit", escape(record.fit_reason))
@@ -186,12 +201,19 @@ def _print_turn(record: TurnRecord) -> None:
 
 @app.command()
 def demo(model: ModelOption = None, data: DataDirOption = None) -> None:
-    """Load the demo store and play its scripted conversations through the real graph."""
+    """Load the store (the demo's by default) and play its scripted conversations."""
     directory, context = _data_dir(data), _context(model)
 
+    folder = store_dir()
+    if not (folder / "conversations").is_dir():
+        console.print(f"[red]error:[/] {folder} has no conversations/ folder to play")
+        raise typer.Exit(2)
+
     async def main() -> list[TurnRecord]:
-        loaded, _ = await _load_catalog(catalog_path(), context.catalog_collection)
-        console.print(f"catalog: {loaded} demo products in Weaviate")
+        await _check_models(context)
+        summary = await load_store_catalog(context.catalog_collection, console)
+        loaded = summary.loaded + summary.updated
+        console.print(f"{context.store_name}: {loaded} products in Weaviate")
         # Each run starts the demo shoppers afresh (their own threads and store, deleted
         # afterwards), so what it shows never depends on earlier runs.
         with tempfile.TemporaryDirectory(prefix="demo-", dir=directory) as fresh:
@@ -200,8 +222,8 @@ def demo(model: ModelOption = None, data: DataDirOption = None) -> None:
     async def play_demo(fresh: Path) -> list[TurnRecord]:
         records: list[TurnRecord] = []
         async with Agent.open(fresh, context) as agent:
-            await seed_demo_shoppers(agent, load_shoppers(), pinned=True)
-            for conversation in load_conversations():
+            await seed_demo_shoppers(agent, load_shoppers(folder), pinned=True)
+            for conversation in load_conversations(folder):
                 console.rule(f"[bold]{conversation.name}[/] — {conversation.description}")
                 turns = await play(agent, conversation, clock=conversation_clock(conversation))
                 for record in turns:
@@ -231,6 +253,7 @@ def chat(
 
     async def main() -> None:
         await _warn_if_empty_catalog(context)
+        await _check_models(context)
         async with Agent.open(directory, context) as agent:
             while True:
                 try:
@@ -263,6 +286,7 @@ def send(
 
     async def main() -> TurnRecord:
         await _warn_if_empty_catalog(context)
+        await _check_models(context)
         async with Agent.open(directory, context) as agent:
             state = await agent.receive(phone, text, message_id)
             return record_turn("shopper", text, None, state, 0.0)
@@ -280,17 +304,29 @@ def send(
 
 @catalog_app.command("load")
 def catalog_load(
-    path: Annotated[
-        Path,
+    paths: Annotated[
+        list[Path] | None,
         typer.Argument(
-            exists=True, dir_okay=False, help="Products as JSONL or CSV (Flipkart CSV too)."
+            exists=True,
+            dir_okay=False,
+            help="Products as JSONL or CSV (Shopify and Flipkart exports too). Default: "
+            "the store folder's catalog files.",
         ),
-    ],
+    ] = None,
     collection: Annotated[str, typer.Option(help="Weaviate collection.")] = "Product",
+    sync: Annotated[
+        bool | None,
+        typer.Option(
+            help="Remove products no file has any more. Default: on when loading the store "
+            "folder's catalog, off for files named here."
+        ),
+    ] = None,
 ) -> None:
-    """Load (or re-load: ids are stable) a product file into Weaviate."""
-    loaded, skipped = _run(_load_catalog(path, collection))
-    console.print(f"loaded {loaded} products into {collection!r}; skipped {skipped} bad rows")
+    """Load (or re-load: ids are stable) product files into Weaviate, then summarise."""
+    files = list(paths or catalog_files(store_dir()))
+    do_sync = (not paths) if sync is None else sync
+    summary = _run(load_catalog(files, collection, console, sync=do_sync))
+    print_summary(summary, collection, console)
 
 
 @app.command()
@@ -298,7 +334,8 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on; fails if taken.")] = 2024,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     catalog: Annotated[
-        Path | None, typer.Option(help="Product file to load first (default: the demo store).")
+        Path | None,
+        typer.Option(help="Product file to load first (default: the store folder's catalog)."),
     ] = None,
     demo_shoppers: Annotated[
         bool, typer.Option(help="Seed the demo store's shoppers, orders and histories.")
@@ -341,10 +378,14 @@ def serve(
         console.print(f"PostgreSQL {database}; Redis {redis}; {instances} instances")
 
     async def prepare() -> int:
-        loaded, _ = await _load_catalog(catalog or catalog_path(), Context().catalog_collection)
-        if demo_shoppers:
+        collection = Context().catalog_collection
+        files = [catalog] if catalog is not None else catalog_files(store_dir())
+        summary = await load_catalog(files, collection, console)
+        loaded = summary.loaded + summary.updated
+        await _check_models(Context())
+        if demo_shoppers and (store_dir() / "shoppers.yaml").is_file():
             async with Agent.open(directory) as agent:
-                await seed_demo_shoppers(agent, load_shoppers())
+                await seed_demo_shoppers(agent, load_shoppers(store_dir()))
         return loaded
 
     loaded = _run(prepare())
@@ -379,11 +420,29 @@ def stop(data: DataDirOption = None) -> None:
 
 
 @app.callback()
-def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+def _main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            "--store",
+            help="The store folder (store.yaml, knowledge/, prompts/). Default: "
+            "$TEXTCART_STORE_DIR, else the demo store.",
+        ),
+    ] = None,
+) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if store is not None:
+        os.environ["TEXTCART_STORE_DIR"] = str(store.resolve())
+    if store is not None or os.environ.get("TEXTCART_STORE_DIR"):
+        try:
+            store_cli.check_store_folder()
+        except (StoreFolderError, PromptFileError) as exc:
+            console.print(f"[red]error in the store folder:[/] {exc}")
+            raise typer.Exit(2) from None
 
 
 if __name__ == "__main__":

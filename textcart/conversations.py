@@ -28,6 +28,7 @@ from textcart.demo_store.loader import (
 )
 from textcart.graph.state import TurnState, decision_value, decisions_of
 from textcart.tools import compliance
+from textcart.tools.handoffs import HandoffDesk
 from textcart.tools.shopper_store import now_utc, shopper_id_for_phone
 from textcart.vocabulary.labels import likelihood_band
 
@@ -79,7 +80,13 @@ def record_turn(
         buy_likelihood=decision_value(state, "buy_likelihood"),
         tone=decision_value(state, "tone"),
         products=[
-            {"id": p["id"], "title": p["title"], "price": p["price"], "category": p["category"]}
+            {
+                "id": p["id"],
+                "title": p["title"],
+                "price": p["price"],
+                "currency": p.get("currency", "USD"),
+                "category": p["category"],
+            }
             for p in state.get("products") or []
         ][:3],
         fit_reason=fit["rationale"] if fit else None,
@@ -318,4 +325,7 @@ async def play(
         records.append(record)
         if on_turn is not None:
             on_turn(record)
+    # A person who took the thread over in a played conversation is gone when it ends:
+    # the shopper's later conversations are answered again.
+    await HandoffDesk(agent.store).release(agent.shopper_id(phone))
     return records

@@ -15,6 +15,7 @@ from harness import (
     FROM_NUMBER,
     MODE,
     PRODUCTION_DIRECTORIES,
+    SHOPIFY_SECRET,
     Server,
     TwilioRecorder,
     free_port,
@@ -62,6 +63,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, twilio: TwilioRecorder) -> 
         TEXTCART_QUIET_END="0",
         # Low enough for test_doors to reach it, high enough for every other test.
         TEXTCART_INBOUND_RATE="6/minute",
+        SHOPIFY_WEBHOOK_SECRET=SHOPIFY_SECRET,
     )
     instance = Server(directory, free_port(), env, directory / "server.log")
     instance.start()

@@ -43,6 +43,7 @@ AUTH_TOKEN = "e2e-test-auth-token"
 ACCOUNT_SID = "AC" + "0" * 32
 FROM_NUMBER = "+15005550006"
 EVENTS_SECRET = "e2e-events-secret"
+SHOPIFY_SECRET = "shpss_e2e_secret"
 API_KEY = "e2e-operator-key"
 # Which server the e2e tests drive: `dev` (`langgraph dev`) or `production` (Aegra with
 # PostgreSQL and Redis, two instances). `make e2e` runs the suite once in each.

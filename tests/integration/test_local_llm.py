@@ -19,7 +19,12 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, Field
 
-from textcart.tools.llm import ainvoke_structured, chat_model, structured_method
+from textcart.tools.llm import (
+    ainvoke_structured,
+    chat_model,
+    check_structured_output,
+    structured_method,
+)
 from textcart.tools.local_llm import LocalModelError, LocalModelServer, stop_local_server
 
 pytestmark = pytest.mark.llm
@@ -132,3 +137,19 @@ async def test_a_busy_shared_server_is_reused_not_restarted(
         print(f"the check waited {waited:.1f} s for the busy server")
     finally:
         stop_local_server(tmp_path / "llm")
+
+
+async def test_start_up_check_passes_the_local_shape_and_names_the_strict_one(
+    server: LocalModelServer,
+) -> None:
+    """llama.cpp answers its own shape; asked OpenAI's strict schema it fails, and says so."""
+    model = ChatOpenAI(
+        base_url=server.base_url,
+        api_key="local",  # type: ignore[arg-type]
+        model=server.model_name,
+        temperature=0,
+        max_retries=0,
+    )
+    assert await check_structured_output(model, "local", structured_method("local"), 60) is None
+    problem = await check_structured_output(model, "local", "json_schema", 60)
+    assert problem is not None and "'local'" in problem

@@ -396,8 +396,9 @@ class Probabilities(GenericFakeChatModel):
 def test_llm_decider_scores_what_the_model_says(
     cli: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A custom endpoint makes the JSON-object request, which the scripted model answers.
+    # A custom endpoint set to the JSON-object request, which the scripted model answers.
     monkeypatch.setenv("TEXTCART_LLM_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("TEXTCART_LLM_STRUCTURED_OUTPUT", "json_object")
     monkeypatch.setattr(
         buy_likelihood_cli,
         "chat_model",

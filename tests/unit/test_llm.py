@@ -180,11 +180,20 @@ def test_openai_client_takes_a_custom_base_url(no_base_url: pytest.MonkeyPatch) 
 
 
 def test_structured_method_per_spec(no_base_url: pytest.MonkeyPatch) -> None:
+    no_base_url.delenv("TEXTCART_LLM_STRUCTURED_OUTPUT", raising=False)
     assert structured_method("local") == "json_object"
     assert structured_method("openai:gpt-4o-mini") == "json_schema"
-    assert structured_method("scripted:model") == "json_object"
+    assert structured_method("anthropic:claude-sonnet") == "function_calling"
+    # An OpenAI-compatible server gets OpenAI's documented request, not llama.cpp's.
     no_base_url.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    assert structured_method("openai:gpt-4o-mini") == "json_schema"
+    # The endpoint's own setting wins (a llama.cpp server behind the base URL).
+    no_base_url.setenv("TEXTCART_LLM_STRUCTURED_OUTPUT", "json_object")
     assert structured_method("openai:gpt-4o-mini") == "json_object"
+    assert structured_method("local") == "json_object"
+    no_base_url.setenv("TEXTCART_LLM_STRUCTURED_OUTPUT", "xml")
+    with pytest.raises(ValueError, match="TEXTCART_LLM_STRUCTURED_OUTPUT"):
+        structured_method("openai:gpt-4o-mini")
     with pytest.raises(ValueError):
         structured_method("nonsense")
 

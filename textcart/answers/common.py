@@ -19,6 +19,7 @@ from textcart.answers.knowledge import Chunk, Embedder, KnowledgeBase
 from textcart.tools.catalog import Product
 from textcart.tools.orders import Order
 from textcart.vocabulary.answers import Answer, AnswerStatus
+from textcart.vocabulary.money import format_money
 
 FOLLOW_UP = "Want me to ask someone on our team to follow up?"
 
@@ -39,9 +40,14 @@ class Evidence:
     preferences: dict[str, Any]  # their saved shoe and apparel sizes
 
 
-def money(value: float) -> str:
-    """A price as texts print it: "$145" or "$115.95"."""
-    return f"${value:,.0f}" if float(value).is_integer() else f"${value:,.2f}"
+def money(value: float, currency: str = "USD") -> str:
+    """A price as texts print it, in the product's currency: "$145", "Rs 1,299"."""
+    return format_money(value, currency)
+
+
+def price_text(product: Product) -> str:
+    """The product's price in its own currency."""
+    return format_money(product.price, product.currency)
 
 
 def model_of(title: str) -> str:
@@ -110,8 +116,8 @@ class Builder:
             self.sources.append(source)
             was = product.compare_at_price
             self.facts.append(
-                f"{product.title}: {money(product.price)}"
-                + (f" (was {money(was)})" if was else "")
+                f"{product.title}: {price_text(product)}"
+                + (f" (was {money(was, product.currency)})" if was else "")
                 + f"; sizes {', '.join(product.sizes)}"
                 + f"; in stock {', '.join(product.sizes_in_stock)}"
             )
@@ -138,7 +144,7 @@ class Builder:
             text=" ".join(self.parts),
             product_id=product.id if product else None,
             product_title=product.title if product else None,
-            price=money(product.price) if product else None,
+            price=price_text(product) if product else None,
             link=product.url if product else None,
             sources=self.sources,
             facts=self.facts,

@@ -12,8 +12,8 @@ from textcart.answers.common import (
     claim,
     knowledge_for,
     model_of,
-    money,
     pick,
+    price_text,
     ranked,
     sentences_of,
     unknown,
@@ -239,4 +239,4 @@ def comparison(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
             points = [p for p in product.selling_points if p not in other.selling_points][:1]
         b.facts.extend(points)
         detail = f": {points[0].rstrip('.')}" if points else ""
-        b.say(f"The {model_of(product.title)} is {money(product.price)}{detail}.")
+        b.say(f"The {model_of(product.title)} is {price_text(product)}{detail}.")

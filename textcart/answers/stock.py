@@ -14,6 +14,7 @@ from textcart.answers.common import (
     model_of,
     money,
     pick,
+    price_text,
     sentences_of,
     size_run,
 )
@@ -62,7 +63,7 @@ def availability(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
             colours = join_names([colourway(v) for v in have])
             b.say(f"Yes, the {model} is in stock in {size} in {colours}.", "yes")
             if len(have) == 1 or colour:
-                b.say(f"It's {money(have[0].price)}.")
+                b.say(f"It's {price_text(have[0])}.")
             return
         if not made:
             run = chosen[0].sizes
@@ -86,7 +87,7 @@ def availability(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
     if in_stock:
         v = b.product = in_stock[0]
         sizes = f", in stock in {size_run(v.sizes_in_stock)}" if v.sizes_in_stock else ""
-        b.say(f"Yes, the {model} in {colourway(v)} is in stock ({money(v.price)}){sizes}.", "yes")
+        b.say(f"Yes, the {model} in {colourway(v)} is in stock ({price_text(v)}){sizes}.", "yes")
         return
     target = chosen[0]
     b.say(f"Sorry, the {model} in {colourway(target)} is sold out right now.", "no")
@@ -136,14 +137,14 @@ def price(ev: Evidence, b: Builder) -> None:
     product = b.use(ev.product)  # type: ignore[arg-type]
     if product.compare_at_price and product.compare_at_price > product.price:
         b.say(
-            f"The {product.title} is {money(product.price)} right now, on sale from "
-            f"{money(product.compare_at_price)}.",
+            f"The {product.title} is {price_text(product)} right now, on sale from "
+            f"{money(product.compare_at_price, product.currency)}.",
             "yes",
         )
     elif _ON_SALE.search(ev.text):
-        b.say(f"The {product.title} isn't on sale right now: it's {money(product.price)}.", "no")
+        b.say(f"The {product.title} isn't on sale right now: it's {price_text(product)}.", "no")
     else:
-        b.say(f"The {product.title} is {money(product.price)}.", "yes")
+        b.say(f"The {product.title} is {price_text(product)}.", "yes")
     cheaper = [
         b.use(v)
         for v in ev.variants
@@ -151,7 +152,7 @@ def price(ev: Evidence, b: Builder) -> None:
     ]
     if cheaper:
         v = min(cheaper, key=lambda p: p.price)
-        b.say(f"The {colourway(v)} colour is {money(v.price)}.")
+        b.say(f"The {colourway(v)} colour is {price_text(v)}.")
 
 
 _ON_SALE = re.compile(r"on sale|\bsale\b|discount|marked down|deal\b|cheaper", re.IGNORECASE)

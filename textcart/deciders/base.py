@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel
 
-from textcart.prompts.loader import load_prompt
+from textcart.prompts.loader import load_prompt, prompt_override_path
 from textcart.vocabulary.labels import DeciderKind, DecisionName
 from textcart.vocabulary.records import Decision
 
@@ -73,9 +73,13 @@ async def decide(
     return Decided(value, "classic", reason, (time.perf_counter() - start) * 1000)
 
 
-@cache
 def load_prompt_file(name: str) -> dict[str, Any]:
-    """The validated contents of `textcart/prompts/<name>.yaml`, as plain data."""
+    """The validated prompt of `name` (the store's override or the packaged one), as data."""
+    return _prompt_file(name, str(prompt_override_path(name)))
+
+
+@cache
+def _prompt_file(name: str, override: str) -> dict[str, Any]:
     return load_prompt(name).model_dump(mode="json")  # type: ignore[call-overload,no-any-return]
 
 

@@ -20,12 +20,12 @@ from langchain_core.language_models import BaseChatModel
 
 from textcart.deciders.base import load_prompt_file, prompt_messages
 from textcart.tools.llm import ainvoke_structured
+from textcart.vocabulary.money import MONEY_PATTERN, amount_of, format_money
 from textcart.vocabulary.outputs import FitResult
 from textcart.vocabulary.records import Personalisation, ProductCard, ShopperContext, ShopperNeeds
 
 log = logging.getLogger("textcart.deciders.fit")
 _WORD = re.compile(r"[a-z0-9]+")
-_MONEY = re.compile(r"\$\s?(\d[\d,]*(?:\.\d{1,2})?)")
 _NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")
 _SKU = re.compile(r"\b[A-Z0-9]{2,}(?:-[A-Z0-9]+){2,}\b")
 # "one of 2 options": small counts are words, not product facts.
@@ -101,8 +101,8 @@ def pick_highlights(
     return [point for _, point in ranked[:limit]]
 
 
-def _money(value: float) -> str:
-    return f"${value:,.0f}" if float(value).is_integer() else f"${value:,.2f}"
+def _money(value: float, currency: str) -> str:
+    return format_money(value, currency)
 
 
 def _falls_short(asked: ProductCard, needs: ShopperNeeds, shopper: ShopperContext) -> list[str]:
@@ -113,7 +113,7 @@ def _falls_short(asked: ProductCard, needs: ShopperNeeds, shopper: ShopperContex
     elif needs["size"] and needs["size"] not in asked["sizes_in_stock"]:
         problems.append(f"has no size {needs['size']} in stock")
     if needs["budget_max"] is not None and asked["price"] > needs["budget_max"]:
-        problems.append(f"is over budget at {_money(asked['price'])}")
+        problems.append(f"is over budget at {_money(asked['price'], asked.get('currency', 'USD'))}")
     if asked["id"] in shopper["purchased_ids"]:
         problems.append("was bought already")
     return problems
@@ -130,10 +130,15 @@ def _reason(
     if needs["size"] and needs["size"] in product["sizes_in_stock"]:
         facts.append(f"in stock in size {needs['size']}")
     if needs["budget_max"] is not None and product["price"] <= needs["budget_max"]:
-        facts.append(f"{_money(product['price'])}, within the ${needs['budget_max']:.0f} budget")
+        cur = product.get("currency", "USD")
+        budget = _money(round(needs["budget_max"]), cur)
+        facts.append(f"{_money(product['price'], cur)}, within the {budget} budget")
     elif taste and _in_band(product, taste) and taste["price_band"]:
         low, high = taste["price_band"]
-        facts.append(f"{_money(product['price'])}, in their usual ${low:.0f}-${high:.0f} range")
+        cur = product.get("currency", "USD")
+        price = _money(product["price"], cur)
+        band = f"{_money(round(low), cur)}-{_money(round(high), cur)}"
+        facts.append(f"{price}, in their usual {band} range")
     if product["rating"] is not None:
         facts.append(f"rated {product['rating']:.1f}")
     if taste and (like := taste["closest_viewed"].get(product["id"])):
@@ -245,7 +250,7 @@ def grounded(
     )
     cited = [
         m
-        for m in _MONEY.findall(result.reason)
+        for m in (amount_of(found) for found in MONEY_PATTERN.findall(result.reason))
         if round(float(m.replace(",", "")), 2) not in known_prices
     ]
     if cited:
@@ -263,7 +268,7 @@ def grounded(
             *band,
         ],
     )
-    without_money = _MONEY.sub(" ", result.reason)
+    without_money = MONEY_PATTERN.sub(" ", result.reason)
     invented = [
         n
         for n in _NUMBER.findall(without_money)

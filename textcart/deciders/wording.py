@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import string
+from collections.abc import Mapping
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -119,13 +120,17 @@ async def llm_wording(
     facts: SmsFacts,
     text: str | None,
     refused: tuple[str, list[str]] | None = None,
+    voice: Mapping[str, Any] | None = None,
 ) -> SmsDraft:
-    """Ask the LLM to write the SMS from the facts only.
+    """Ask the LLM to write the SMS from the facts only, in the store's voice.
 
     `refused` is a draft the output guard turned down and why: the model gets one chance
-    to fix exactly those problems before the template wording replaces it.
+    to fix exactly those problems before the template wording replaces it. `voice` is the
+    store's brand voice (guidelines, words to avoid, emoji policy) from its store folder.
     """
     case: dict[str, Any] = {"message_type": message_type, "tone": tone, "facts": facts}
+    if voice:
+        case["store_voice"] = dict(voice)
     if refused is not None:
         case["your_previous_draft"] = refused[0]
         case["fix_these_problems"] = refused[1]

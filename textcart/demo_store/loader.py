@@ -6,13 +6,13 @@ vocabularies, and references that do not resolve: product ids and sizes must exi
 demo shopper. Cross-references are checked when the models are validated with a
 `DemoReferences` in the Pydantic context, as every loader here does.
 
-Every loader takes an optional ``root`` (default: this package's directory) so tests and
+Every loader takes an optional ``root`` (default: the selected store folder, this package's
+directory unless ``TEXTCART_STORE_DIR`` names another) so tests and
 tools can validate a copy of the data.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +30,9 @@ from pydantic import (
     model_validator,
 )
 
+from textcart.paths import store_dir
+from textcart.storefolder.settings import SETTINGS_FILE, load_settings
+from textcart.tools.catalog_files import read_products
 from textcart.tools.shopper_store import EventType
 from textcart.vocabulary.labels import Intent, MessageType, Tone, Trigger
 
@@ -46,7 +49,17 @@ def demo_dir() -> Path:
 
 def catalog_path(root: Path | None = None) -> Path:
     """Path of the demo catalog, one product per JSON line."""
-    return (root or demo_dir()) / "catalog.jsonl"
+    return (root or store_dir()) / "catalog.jsonl"
+
+
+def catalog_files(root: Path | None = None) -> list[Path]:
+    """The product files of a store folder: those its store.yaml names, else catalog.jsonl."""
+    folder = root or store_dir()
+    if (folder / SETTINGS_FILE).is_file():
+        named = load_settings(folder).catalog
+        if named:
+            return [p if (p := Path(n)).is_absolute() else folder / p for n in named]
+    return [catalog_path(folder)]
 
 
 @dataclass(frozen=True)
@@ -322,19 +335,17 @@ def _validate(model: type[_Model], data: Any, refs: DemoReferences, where: str) 
 def _catalog_references(root: Path | None) -> DemoReferences:
     sizes: dict[str, tuple[str, ...]] = {}
     categories: set[str] = set()
-    with catalog_path(root).open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                product = json.loads(line)
-                sizes[product["id"]] = tuple(product["sizes"])
-                categories.add(product["category"])
+    for path in catalog_files(root):
+        for product in read_products(path):
+            sizes[product.id] = tuple(product.sizes)
+            categories.add(product.category)
     return DemoReferences(sizes_by_product=sizes, categories=frozenset(categories))
 
 
 def load_shoppers(root: Path | None = None) -> dict[str, DemoShopper]:
     """Load ``shoppers.yaml``: shopper key -> validated shopper."""
     refs = _catalog_references(root)
-    path = (root or demo_dir()) / "shoppers.yaml"
+    path = (root or store_dir()) / "shoppers.yaml"
     raw = _read_yaml(path)
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: expected a mapping of shopper key to shopper")
@@ -353,7 +364,7 @@ def load_orders(root: Path | None = None) -> list[DemoOrder]:
     base = _catalog_references(root)
     phones = frozenset(shopper.phone for shopper in load_shoppers(root).values())
     refs = DemoReferences(base.sizes_by_product, base.categories, phones=phones)
-    path = (root or demo_dir()) / "orders.yaml"
+    path = (root or store_dir()) / "orders.yaml"
     raw = _read_yaml(path)
     rows = raw.get("orders") if isinstance(raw, dict) else None
     if not isinstance(rows, list):
@@ -367,7 +378,7 @@ def load_orders(root: Path | None = None) -> list[DemoOrder]:
 
 def load_conversations(root: Path | None = None) -> list[Conversation]:
     """Load every ``conversations/*.yaml`` script, sorted by name."""
-    return load_scripts([(root or demo_dir()) / "conversations"], root)
+    return load_scripts([(root or store_dir()) / "conversations"], root)
 
 
 def script_paths(paths: list[Path]) -> list[Path]:

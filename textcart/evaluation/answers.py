@@ -39,6 +39,7 @@ from textcart.demo_store.loader import load_shoppers
 from textcart.graph.context import Context
 from textcart.graph.state import TurnState, decisions_of
 from textcart.tools.orders import OrderBook
+from textcart.vocabulary.money import MONEY_PATTERN, amount_of
 
 # Terms that state a store policy: a reply may use one only when the evidence does.
 POLICY_TERMS = (
@@ -67,7 +68,7 @@ POLICY_TERMS = (
     "machine wash",
     "dryer",
 )
-_MONEY = re.compile(r"\$\s?\d[\d,]*(?:\.\d{2})?")
+_MONEY = MONEY_PATTERN
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?(?![\w])")
 _SIZE = re.compile(
     r"\b(?:size|sizes|in an?|in)\s+(\d{1,2}(?:\.5)?|xxs|xs|s|m|l|xl|xxl)\b"
@@ -197,7 +198,7 @@ def unbacked_claims(reply: str | None, evidence: str, said: str) -> list[str]:
     tokens = set(re.findall(r"\d+(?:\.\d+)?|[a-z]+", backing))
     problems: list[str] = []
     for money in _MONEY.findall(text):
-        amount = money.replace(" ", "").lstrip("$")
+        amount = amount_of(money)
         if amount not in backing and amount.removesuffix(".00") not in backing:
             problems.append(f"price {money}")
     for number in _NUMBER.findall(_MONEY.sub(" ", text)):

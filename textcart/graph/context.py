@@ -1,37 +1,61 @@
 """Run-time settings of the conversation graph.
 
 One typed class; every field has a description (shown in LangGraph Studio when an
-assistant is configured) and falls back to an environment variable, so the same graph is
-configured from Studio, from the API, or from the shell.
+assistant is configured) and falls back to an environment variable, then to the store
+folder's `store.yaml` (`textcart.storefolder`), so the same graph is configured from
+Studio, from the API, from the shell or by the store's own file.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
+from textcart.storefolder.settings import StoreSettings, active_store
 from textcart.tools.llm import llm_timeout_s
 
 DeciderChoice = Literal["auto", "classic", "llm"]
+
+
+T = TypeVar("T")
 
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
 
 
+def _setting(env: str, from_store: Callable[[StoreSettings], T], parse: Callable[[str], T]) -> T:
+    """The environment variable if set, else the store folder's value."""
+    raw = os.environ.get(env)
+    if raw is not None and raw.strip():
+        return parse(raw.strip())
+    return from_store(active_store())
+
+
+def _store_field(
+    env: str, from_store: Callable[[StoreSettings], Any], parse: Callable[[str], Any], text: str
+) -> Any:
+    return field(
+        default_factory=lambda: _setting(env, from_store, parse),
+        metadata={"description": f"{text} Env: {env}; else store.yaml."},
+    )
+
+
 def _env_model() -> str | None:
-    value = os.environ.get("TEXTCART_MODEL", "").strip()
-    return value or None
+    return _setting("TEXTCART_MODEL", lambda s: s.models.default, str) or None
 
 
 def _model_field(decision: str, what: str) -> Any:
     env = f"TEXTCART_{decision.upper()}_MODEL"
     return field(
-        default_factory=lambda: os.environ.get(env, "").strip() or None,
+        default_factory=lambda: (
+            _setting(env, lambda s: str(getattr(s.models, decision)), str) or None
+        ),
         metadata={
             "description": f"Chat model for {what} only (same forms as 'model'); empty uses "
-            f"'model'. Env: {env}."
+            f"'model'. Env: {env}; else store.yaml models.{decision}."
         },
     )
 
@@ -45,7 +69,7 @@ class Context:
         metadata={
             "description": "Chat model as 'provider:model' (e.g. 'openai:gpt-4o-mini'), "
             "'local' for the bundled llama.cpp model, or empty for classic deciders only. "
-            "Env: TEXTCART_MODEL."
+            "Env: TEXTCART_MODEL; else store.yaml models.default."
         },
     )
     intent_model: str | None = _model_field("intent", "intent classification")
@@ -93,13 +117,62 @@ class Context:
             "classic decider answers."
         },
     )
-    store_name: str = field(
-        default_factory=lambda: _env("TEXTCART_STORE_NAME", "Trailhead Outfitters"),
-        metadata={"description": "Store name used in texts and the HELP reply."},
+    store_name: str = _store_field(
+        "TEXTCART_STORE_NAME", lambda s: s.name, str, "Store name used in texts and the HELP reply."
     )
-    store_timezone: str = field(
-        default_factory=lambda: _env("TEXTCART_STORE_TIMEZONE", "America/New_York"),
-        metadata={"description": "Time zone used when the shopper's is unknown."},
+    store_timezone: str = _store_field(
+        "TEXTCART_STORE_TIMEZONE",
+        lambda s: s.timezone,
+        str,
+        "Time zone used when the shopper's is unknown.",
+    )
+    currency: str = _store_field(
+        "TEXTCART_CURRENCY",
+        lambda s: s.currency,
+        str.upper,
+        "ISO 4217 currency of the store's prices (products may carry their own).",
+    )
+    locale: str = _store_field(
+        "TEXTCART_LOCALE",
+        lambda s: s.locale,
+        str,
+        "Language and region of the store's texts (e.g. 'en-US', 'en-IN').",
+    )
+    brand_voice: str = _store_field(
+        "TEXTCART_BRAND_VOICE",
+        lambda s: s.voice.guidelines,
+        str,
+        "How the store sounds; the model that writes texts reads it.",
+    )
+    avoid_words: str = _store_field(
+        "TEXTCART_AVOID_WORDS",
+        lambda s: ",".join(s.voice.avoid_words),
+        str,
+        "Comma-separated words the store never texts; a model draft using one is refused.",
+    )
+    emoji: str = _store_field(
+        "TEXTCART_EMOJI",
+        lambda s: s.voice.emoji,
+        str,
+        "Emoji policy: 'none' (removed from every text), 'sparing' (at most one), 'free'.",
+    )
+    sign_off: str = _store_field(
+        "TEXTCART_SIGN_OFF",
+        lambda s: s.voice.sign_off,
+        str,
+        "Added to the end of every reply when it fits the segment budget.",
+    )
+    handoff_webhook_url: str = _store_field(
+        "TEXTCART_HANDOFF_WEBHOOK_URL",
+        lambda s: s.handoff.webhook_url,
+        str,
+        "Slack-compatible incoming webhook told of each hand-off; empty: nobody is told.",
+    )
+    handoff_release_hours: float = _store_field(
+        "TEXTCART_HANDOFF_RELEASE_HOURS",
+        lambda s: s.handoff.release_after_hours,
+        float,
+        "A thread a person took over goes back to the agent after this many hours.",
     )
     join_keyword: str = field(
         default_factory=lambda: _env("TEXTCART_JOIN_KEYWORD", "JOIN"),
@@ -115,32 +188,36 @@ class Context:
             "Env: TEXTCART_MARKETING_KIND."
         },
     )
-    quiet_hours_start: int = field(
-        default_factory=lambda: int(_env("TEXTCART_QUIET_START", "21")),
-        metadata={
-            "description": "Hour (0-23, shopper's local time) from which no proactive text is sent."
-        },
+    quiet_hours_start: int = _store_field(
+        "TEXTCART_QUIET_START",
+        lambda s: s.quiet_hours.start,
+        int,
+        "Hour (0-23, shopper's local time) from which no proactive text is sent.",
     )
-    quiet_hours_end: int = field(
-        default_factory=lambda: int(_env("TEXTCART_QUIET_END", "9")),
-        metadata={
-            "description": "Hour (0-23, shopper's local time) at which proactive texts may resume."
-        },
+    quiet_hours_end: int = _store_field(
+        "TEXTCART_QUIET_END",
+        lambda s: s.quiet_hours.end,
+        int,
+        "Hour (0-23, shopper's local time) at which proactive texts may resume.",
     )
-    proactive_cap_24h: int = field(
-        default_factory=lambda: int(_env("TEXTCART_PROACTIVE_CAP_24H", "2")),
-        metadata={
-            "description": "Most proactive (unprompted) texts per shopper per rolling "
-            "window (proactive_window_hours, 24 h by default)."
-        },
+    proactive_cap_24h: int = _store_field(
+        "TEXTCART_PROACTIVE_CAP_24H",
+        lambda s: s.frequency_cap.texts,
+        int,
+        "Most proactive (unprompted) texts per shopper per rolling window "
+        "(proactive_window_hours, 24 h by default).",
     )
-    proactive_window_hours: float = field(
-        default_factory=lambda: float(_env("TEXTCART_PROACTIVE_WINDOW_H", "24")),
-        metadata={"description": "Length of the rolling window of the proactive cap, in hours."},
+    proactive_window_hours: float = _store_field(
+        "TEXTCART_PROACTIVE_WINDOW_H",
+        lambda s: s.frequency_cap.window_hours,
+        float,
+        "Length of the rolling window of the proactive cap, in hours.",
     )
-    max_segments: int = field(
-        default_factory=lambda: int(_env("TEXTCART_MAX_SEGMENTS", "2")),
-        metadata={"description": "Longest reply allowed, in SMS segments."},
+    max_segments: int = _store_field(
+        "TEXTCART_MAX_SEGMENTS",
+        lambda s: s.max_segments,
+        int,
+        "Longest reply allowed, in SMS segments.",
     )
     reply_in_response: bool = field(
         default=False,
@@ -150,8 +227,10 @@ class Context:
         },
     )
     review_handoffs: bool = field(
-        default_factory=lambda: (
-            _env("TEXTCART_REVIEW_HANDOFFS", "false").lower() in ("1", "true", "yes")
+        default_factory=lambda: _setting(
+            "TEXTCART_REVIEW_HANDOFFS",
+            lambda s: s.handoff.review,
+            lambda raw: raw.lower() in ("1", "true", "yes"),
         ),
         metadata={
             "description": "Pause every hand-off reply for a person to send, edit or skip "
@@ -159,20 +238,21 @@ class Context:
             "Env: TEXTCART_REVIEW_HANDOFFS."
         },
     )
-    offer_code: str = field(
-        default_factory=lambda: _env("TEXTCART_OFFER_CODE", "TRAIL10"),
-        metadata={"description": "The only discount code the agent may send."},
+    offer_code: str = _store_field(
+        "TEXTCART_OFFER_CODE",
+        lambda s: s.offers.code,
+        str,
+        "The only discount code the agent may send (empty: no offers).",
     )
-    offer_percent: int = field(
-        default_factory=lambda: int(_env("TEXTCART_OFFER_PERCENT", "10")),
-        metadata={"description": "Discount of that code, in percent."},
+    offer_percent: int = _store_field(
+        "TEXTCART_OFFER_PERCENT", lambda s: s.offers.percent, int, "Discount of that code, in %."
     )
-    offer_bands: str = field(
-        default_factory=lambda: _env("TEXTCART_OFFER_BANDS", "medium"),
-        metadata={
-            "description": "Comma-separated buy-likelihood bands allowed an offer "
-            "(e.g. 'medium' or 'low,medium'); offers also need a price signal."
-        },
+    offer_bands: str = _store_field(
+        "TEXTCART_OFFER_BANDS",
+        lambda s: ",".join(s.offers.bands),
+        str,
+        "Comma-separated buy-likelihood bands allowed an offer (e.g. 'medium' or "
+        "'low,medium'); offers also need a price signal.",
     )
     proactive_decider: Literal["rules", "policy"] = field(
         default_factory=lambda: _env("TEXTCART_PROACTIVE_DECIDER", "rules"),  # type: ignore[arg-type,return-value]
@@ -235,6 +315,24 @@ class Context:
         return frozenset(t.strip() for t in self.wording_test.split(",") if t.strip())
 
     @property
+    def voice(self) -> dict[str, Any]:
+        """The store's brand voice as the model that writes texts is shown it."""
+        return {
+            "store": self.store_name,
+            "locale": self.locale,
+            "guidelines": self.brand_voice,
+            "never_use_words": self.avoid_word_list,
+            "emoji": self.emoji,
+        }
+
+    @property
+    def avoid_word_list(self) -> list[str]:
+        """Words the store never texts, parsed from `avoid_words`."""
+        return [w.strip() for w in self.avoid_words.split(",") if w.strip()]
+
+    @property
     def offer_band_set(self) -> frozenset[str]:
-        """Bands allowed an offer, parsed from `offer_bands`."""
+        """Bands allowed an offer, parsed from `offer_bands`; none without an offer code."""
+        if not self.offer_code.strip():
+            return frozenset()
         return frozenset(b.strip() for b in self.offer_bands.split(",") if b.strip())

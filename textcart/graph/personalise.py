@@ -44,6 +44,7 @@ import numpy as np
 
 from textcart.tools.catalog import Product, ProductHit
 from textcart.vocabulary.colours import COLOURS
+from textcart.vocabulary.money import format_money
 from textcart.vocabulary.records import Personalisation, ShopperContext
 
 BEHAVIOUR_WEIGHT = 0.25
@@ -333,7 +334,7 @@ def model_of(title: str) -> str:
     return re.split(r"\s+[—–-]\s+", title, maxsplit=1)[0].strip().lower()
 
 
-def describe(taste: Taste, weight: float, open_request: bool) -> str:
+def describe(taste: Taste, weight: float, open_request: bool, currency: str = "USD") -> str:
     """One line for the retrieval note: what personalisation was applied."""
     parts = []
     if taste.vector is not None:
@@ -343,7 +344,8 @@ def describe(taste: Taste, weight: float, open_request: bool) -> str:
             f"(weight {weight:g}, {kind})"
         )
     if taste.price_band:
-        parts.append(f"price band ${taste.price_band[0]:.0f}-${taste.price_band[1]:.0f}")
+        low, high = (format_money(round(v), currency) for v in taste.price_band)
+        parts.append(f"price band {low}-{high}")
     if taste.sizes:
         parts.append(f"sizes {'/'.join(taste.sizes)}")
     if taste.colors:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 from langchain_core.language_models import BaseChatModel
 from langgraph.store.base import BaseStore
 
@@ -30,12 +31,14 @@ from textcart.deciders.next_message_fit import FitReport, refit
 from textcart.deciders.next_message_policy import policy_path
 from textcart.deciders.tone import ClassicTone
 from textcart.deciders.wording import ClassicWording
-from textcart.demo_store.loader import demo_dir
 from textcart.paths import data_dir
+from textcart.storefolder.settings import active_store, store_path
 from textcart.tools.catalog import Catalog
 from textcart.tools.embeddings import Embedder, get_embedder
 from textcart.tools.llm import chat_model, structured_method
-from textcart.tools.orders import FileOrderBook, OrderBook
+from textcart.tools.orders import FileOrderBook, NoOrders, Order, OrderBook
+from textcart.tools.shopify import ShopifyAdmin, WebhookOrders, order_from_record, order_record
+from textcart.tools.shopper_store import ShopperStore, now_utc
 from textcart.tools.sms import Sender, sender_from_env
 from textcart.tools.weaviate_client import connect_async
 
@@ -80,6 +83,28 @@ class Services:
             if spec not in self._models:
                 self._models[spec] = chat_model(spec, timeout_s=timeout_s)
             return self._models[spec], structured_method(spec)
+
+    async def order_for(self, store: BaseStore | None, shopper_id: str) -> Order | None:
+        """The shopper's latest order: from Shopify's webhooks, its Admin API, or the file.
+
+        An Admin API failure is logged and the next source answers: a turn never fails
+        because the store platform is slow.
+        """
+        if store is not None:
+            kept = await WebhookOrders(store).latest(shopper_id)
+            if kept is not None:
+                return kept
+            admin = ShopifyAdmin.from_env()
+            profile = await ShopperStore(store).get_profile(shopper_id) if admin else None
+            if admin is not None and profile and profile.get("phone"):
+                try:
+                    found = await admin.latest_order(str(profile["phone"]))
+                except (httpx.HTTPError, ValueError, KeyError) as exc:
+                    log.warning("Shopify order lookup failed: %s", type(exc).__name__)
+                    found = None
+                if found is not None:
+                    return order_from_record(shopper_id, order_record(found), now_utc())
+        return self.orders.latest_for(shopper_id)
 
     def use_model(self, spec: str, model: BaseChatModel | None) -> None:
         """Answer `spec` with `model` from now on (tests, simulations); None forgets it."""
@@ -148,9 +173,16 @@ class Services:
 
 
 def knowledge_dir() -> Path:
-    """The store's knowledge folder: `TEXTCART_KNOWLEDGE_DIR`, else the demo store's."""
+    """The store's knowledge folder: `TEXTCART_KNOWLEDGE_DIR`, else the store folder's."""
     configured = os.environ.get("TEXTCART_KNOWLEDGE_DIR")
-    return Path(configured) if configured else demo_dir() / "knowledge"
+    return Path(configured) if configured else store_path(active_store().knowledge)
+
+
+def store_order_book() -> OrderBook:
+    """The order book the store folder names (`orders:` in store.yaml), else an empty one."""
+    if active_store().orders:
+        return FileOrderBook(store_path(active_store().orders))
+    return NoOrders()
 
 
 def build_services(embedder: Embedder | None = None, orders: OrderBook | None = None) -> Services:
@@ -170,7 +202,7 @@ def build_services(embedder: Embedder | None = None, orders: OrderBook | None = 
         ),
         fit=ClassicFit(),
         wording=ClassicWording(),
-        orders=orders or FileOrderBook(demo_dir() / "orders.yaml"),
+        orders=orders or store_order_book(),
         knowledge=knowledge,
     )
 

@@ -1,6 +1,7 @@
-"""Load and validate the prompt files in this package.
+"""Load and validate the prompt files in this package, or a store's override of one.
 
-Every decision has one YAML file here. Loading validates it: labels must come from the
+Every decision has one YAML file here; a store folder may replace one with its own
+`prompts/<decision>.yaml` (same shape, same checks). Loading validates it: labels must come from the
 fixed vocabularies in the design brief, each label needs enough examples, and examples must
 not contradict the rules the instructions state. Files are read once and cached, so call
 ``load_prompt`` at start-up (it does blocking file I/O the first time).
@@ -12,10 +13,13 @@ import functools
 import string
 from collections.abc import Mapping
 from importlib import resources
+from pathlib import Path
 from typing import Any, Literal, get_args, overload
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from textcart.paths import store_dir
 
 # The fixed vocabularies live with the graph's state; the prompt files must use them.
 from textcart.vocabulary.gsm import GSM_CHARACTERS
@@ -468,25 +472,44 @@ def load_prompt(name: Literal["wording"]) -> WordingPrompt: ...
 
 
 def load_prompt(name: PromptName) -> PromptFile:
-    """Read ``<name>.yaml`` from this package, validate it and return it (cached)."""
-    return _load_prompt(name)
+    """The validated prompt of one decision: the store folder's override, else the package's.
+
+    The store folder is `$TEXTCART_STORE_DIR` (default the demo store); its
+    `prompts/<name>.yaml`, when present, replaces the packaged file. Cached per folder.
+    """
+    return _load_prompt(name, str(prompt_override_path(name)))
+
+
+def prompt_override_path(name: str) -> Path:
+    """Where the selected store folder would keep its own prompt for `name`."""
+    return store_dir() / "prompts" / f"{name}.yaml"
 
 
 @functools.cache
-def _load_prompt(name: str) -> PromptFile:
+def _load_prompt(name: str, override: str) -> PromptFile:
     model = _MODELS.get(name)
     if model is None:
         raise PromptFileError(f"no prompt called {name!r}; known: {', '.join(PROMPT_NAMES)}")
-    resource = resources.files(__package__ or "textcart.prompts").joinpath(f"{name}.yaml")
+    path = Path(override)
+    where = str(path) if path.is_file() else f"{name}.yaml"
     try:
-        data = yaml.safe_load(resource.read_text(encoding="utf-8"))
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+        else:
+            package = resources.files(__package__ or "textcart.prompts")
+            text = package.joinpath(f"{name}.yaml").read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
     except (OSError, yaml.YAMLError) as exc:
-        raise PromptFileError(f"{name}.yaml could not be read: {exc}") from exc
+        raise PromptFileError(f"{where} could not be read: {exc}") from exc
     if not isinstance(data, dict):
-        raise PromptFileError(f"{name}.yaml must hold a mapping of keys at the top level")
+        raise PromptFileError(f"{where} must hold a mapping of keys at the top level")
     if data.get("decision") != name:
-        raise PromptFileError(f"{name}.yaml must say decision: {name}")
+        raise PromptFileError(f"{where} must say decision: {name}")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise PromptFileError(f"{name}.yaml is not valid:\n{exc}") from exc
+        problems = "\n".join(
+            f"{where}: {'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}"
+            for e in exc.errors()
+        )
+        raise PromptFileError(f"{where} is not valid:\n{problems}") from exc

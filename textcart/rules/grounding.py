@@ -15,10 +15,11 @@ from functools import cache
 from textcart.prompts.loader import PROMPT_NAMES, load_prompt
 from textcart.rules.privacy import mask_phone
 from textcart.vocabulary.colours import COLOUR_WORDS
+from textcart.vocabulary.money import MONEY_PATTERN
 from textcart.vocabulary.records import SmsFacts
 
 _WORD = re.compile(r"[a-z0-9]+")
-_MONEY = re.compile(r"\$\s?\d[\d,]*(?:\.\d{2})?")
+_MONEY = MONEY_PATTERN
 _URL = re.compile(r"https?://\S+")
 _PERCENT = re.compile(r"\d+\s?%")
 # A web address without a scheme ("evil-deals.com/x") is as much a link as one with it.
@@ -30,7 +31,7 @@ _BARE_DOMAIN = re.compile(
 )
 _PHONE = re.compile(r"(?:\+?1[\s.-]?)?\(?\b\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}\b|\+\d{8,15}\b")
 _CODE = re.compile(r"\b(?:code|coupon|promo)\s*:?\s*([A-Za-z0-9][A-Za-z0-9-]{2,19})\b", re.I)
-_PRICED_TITLE = re.compile(r"\s*([^,()]+?)\s*\((\$[\d,.]+)\)")
+_PRICED_TITLE = re.compile(r"\s*([^,()]+?)\s*\((" + MONEY_PATTERN.pattern + r")[.,]?\)")
 # Words of our own instructions to the models: a draft quoting a run of them leaks the prompt.
 _LEAK_RUN = 6
 _LEAK_MARKERS = ("labelled examples", "one json object", "never instructions to follow")
@@ -141,7 +142,8 @@ def violations(
             for p in _PERCENT.findall(text)
             if p not in allowed_text
         ]
-        if offer_code.lower() in text.lower():
+        # A store without an offer code has nothing to leak ("" is in every text).
+        if offer_code and offer_code.lower() in text.lower():
             problems.append("offer code outside an offer")
         problems += [f"offer code {c} outside an offer" for c in codes]
     else:

@@ -5,6 +5,9 @@
   can schedule a proactive text.
 - `GET /healthz`: liveness plus the scheduler's counters.
 - `GET /l/{code}`: tracked links in texts (`textcart.server.outcomes`).
+- `/handoffs...`: a person answers held threads (`textcart.server.handoff_routes`).
+- `POST /shopify/webhooks`: Shopify's order, checkout and cart webhooks, HMAC-verified
+  (`textcart.server.shopify_routes`).
 
 Both POST routes refuse unsigned requests before reading or storing anything, and are
 rate-limited (`textcart.server.security`); the LangGraph API beside them needs an
@@ -34,6 +37,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from textcart.server import outcomes
+from textcart.server import handoff_routes, shopify_routes
 from textcart.server.inbox import Inbox, TurnRunner
 from textcart.server.persistence import store as open_store
 from textcart.server.policy_refit import refit_forever, refit_interval_s
@@ -364,6 +368,8 @@ app = Starlette(
         Route("/events", post_events, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         *outcomes.ROUTES,
+        *handoff_routes.ROUTES,
+        *shopify_routes.ROUTES,
     ],
     lifespan=lifespan,
 )

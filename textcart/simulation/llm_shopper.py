@@ -23,7 +23,7 @@ from textcart.simulation.personas import Persona, Reaction, RuleBasedShopper
 from textcart.tools.llm import StructuredOutputError, ainvoke_structured
 
 _INSTRUCTIONS = """\
-You play one shopper texting an outdoor store, Trailhead Outfitters, by SMS. Stay in
+You play one shopper texting an online store by SMS. Stay in
 character. Your hidden goals and temperament are below; never reveal them, act on them.
 After each text from the store, choose one action:
 - reply: text back (short, casual, like a real SMS, under 160 characters);

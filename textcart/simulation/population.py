@@ -33,6 +33,7 @@ from textcart.graph.services import get_services
 from textcart.rules.attribution import Windows
 from textcart.simulation.personas import Persona, Reaction
 from textcart.simulation.phones import simulated_phones
+from textcart.tools.handoffs import HandoffDesk
 from textcart.tools.llm import llm_timeout_s
 from textcart.tools.outcomes import record_purchase
 from textcart.tools.shopper_store import now_utc, shopper_id_for_phone
@@ -183,6 +184,7 @@ async def converse(agent: Agent, shopper: Shopper, seed: int) -> ConversationRes
             if record.reply:
                 replies += 1
             text = reaction.text
+    await HandoffDesk(agent.store).release(shopper_id)
     return ConversationResult(
         persona.key, converted, opted_out, messages, replies, turns, answered, fell_back,
         tuple(sent),

@@ -1,4 +1,4 @@
-"""Product files: JSONL and CSV in textcart's own fields, and Flipkart's product CSV.
+"""Product files: JSONL and CSV in textcart's own fields, Shopify's and Flipkart's CSV.
 
 `read_products` streams products from a file. A bad row never stops a load: it is skipped,
 logged and counted in the returned `ReadReport`, which is itself the iterator of products.
@@ -6,7 +6,8 @@ logged and counted in the returned `ReadReport`, which is itself the iterator of
 textcart's CSV has one column per `Product` field; list fields hold "|"-separated values.
 A Flipkart export is recognised by its header and mapped: id = pid (else uniq_id), price =
 discounted price (else retail), the retail price as "compare at" when it is higher, INR,
-category from the category tree, selling points from the specifications.
+category from the category tree, selling points from the specifications. A Shopify products
+export is recognised by `Handle`, `Title` and `Variant Price` (`textcart.tools.shopify_products`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from textcart.tools.catalog import Product
+from textcart.tools.shopify_products import (
+    SHOPIFY_COLUMNS,
+    ShopifyRowError,
+    group_rows,
+    handle_products,
+)
 
 log = logging.getLogger("textcart.catalog_files")
 
@@ -107,8 +114,11 @@ class ReadReport(Iterator[Product]):
             log.warning("more bad rows in %s; no longer logging each one", self.path.name)
 
 
-def read_products(path: Path) -> ReadReport:
-    """Read products from a .jsonl/.ndjson or .csv file (textcart's fields, or Flipkart's).
+def read_products(path: Path, currency: str = "USD") -> ReadReport:
+    """Read products from a .jsonl/.ndjson or .csv file (textcart's, Shopify's or Flipkart's).
+
+    `currency` is the price currency of a Shopify export, which does not say it (the store
+    folder's); other formats carry their own or are USD.
 
     Raises ValueError when the file as a whole is unusable (unknown extension, CSV without
     the required columns); bad rows are skipped and counted instead.
@@ -123,6 +133,10 @@ def read_products(path: Path) -> ReadReport:
         with path.open(newline="", encoding="utf-8-sig") as f:
             header = next(csv.reader(f), [])
         columns = {h.strip() for h in header}
+        if SHOPIFY_COLUMNS <= columns:
+            report = ReadReport(path, "shopify-csv", iter(()))
+            report._rows = _shopify_rows(path, report, currency)
+            return report
         if _FLIPKART_COLUMNS <= columns:
             report = ReadReport(path, "flipkart-csv", iter(()))
             report._rows = _csv_rows(path, report, _flipkart_product)
@@ -169,6 +183,21 @@ def _csv_rows(
                 yield to_product({k.strip(): (v or "").strip() for k, v in row.items()})
             except (ValueError, ValidationError) as exc:
                 report.skip(where, _reason(exc))
+
+
+def _shopify_rows(path: Path, report: ReadReport, currency: str) -> Iterator[Product]:
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f)
+        rows = (
+            (reader.line_num, {k.strip(): (v or "").strip() for k, v in row.items() if k})
+            for row in reader
+        )
+        groups = group_rows(rows)
+    for group in groups:
+        try:
+            yield from handle_products(group, currency)
+        except (ShopifyRowError, ValidationError) as exc:
+            report.skip(f"product {group.handle!r} (line {group.first_line})", _reason(exc))
 
 
 def _reason(exc: Exception) -> str:

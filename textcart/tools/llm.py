@@ -3,7 +3,16 @@
 A model is named by a `provider:model` string ("openai:gpt-4o-mini"), or "local" for the
 llama.cpp server on this machine. `openai:` reaches any OpenAI-compatible server through
 `TEXTCART_LLM_BASE_URL` (or `OPENAI_BASE_URL`). Other providers go through LangChain's
-`init_chat_model` when the `langchain` package and the provider's integration are installed.
+`init_chat_model` when the `providers` extra (the `langchain` package) and the provider's
+integration are installed.
+
+How a model is asked for JSON depends on who serves it (`structured_method`): OpenAI's
+strict JSON schema for `openai:` (OpenAI itself and OpenAI-compatible servers, whose
+gateways refuse anything else), llama.cpp's `json_object` + `schema` form for `local`,
+tool calling for other providers. `TEXTCART_LLM_STRUCTURED_OUTPUT` overrides it for the
+configured endpoint (a llama.cpp server behind `TEXTCART_LLM_BASE_URL` wants
+`json_object`). `check_structured_output` asks once at start, so a model that cannot
+answer in the chosen form is named then, not discovered turn by turn as fallbacks.
 """
 
 from __future__ import annotations
@@ -12,14 +21,17 @@ import asyncio
 import json
 import os
 import re
-from typing import Literal, TypeVar
+from typing import Literal, TypeVar, get_args
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, ValidationError
 
 T = TypeVar("T", bound=BaseModel)
-StructuredMethod = Literal["json_schema", "json_object"]
+# json_schema: OpenAI's strict `response_format`; json_object: llama.cpp's `json_object` with
+# a `schema`; function_calling: a forced tool call (LangChain's default for most providers).
+StructuredMethod = Literal["json_schema", "json_object", "function_calling"]
+STRUCTURED_METHODS: tuple[StructuredMethod, ...] = get_args(StructuredMethod)
 _SPEC = re.compile(r"^(?P<provider>[a-z][a-z0-9_-]*):(?P<model>\S+)$")
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
 # The local model's answers are short JSON objects; the cap stops a runaway generation from
@@ -104,30 +116,41 @@ def chat_model(spec: str, *, timeout_s: float = 20.0) -> BaseChatModel:
         from langchain.chat_models import init_chat_model  # type: ignore[import-not-found]
     except ImportError as exc:
         raise ValueError(
-            f"provider {provider!r} needs the `langchain` package and that provider's "
-            "integration installed; 'openai:<model>' and 'local' work without them"
+            f"provider {provider!r} needs the `langchain` package (pip install "
+            "'textcart[providers]') and that provider's integration installed; "
+            "'openai:<model>' and 'local' work without them"
         ) from exc
-    built: BaseChatModel = init_chat_model(
-        f"{provider}:{model}", temperature=0, timeout=timeout_s, max_retries=0
-    )
+    try:
+        built: BaseChatModel = init_chat_model(
+            f"{provider}:{model}", temperature=0, timeout=timeout_s, max_retries=0
+        )
+    except ImportError as exc:
+        raise ValueError(f"provider {provider!r} needs its LangChain integration: {exc}") from exc
     return built
 
 
 def structured_method(spec: str) -> StructuredMethod:
     """How to ask the model a spec names for JSON.
 
-    OpenAI proper gets its native JSON-schema output. Everything else gets
-    `response_format={"type": "json_object", "schema": ...}`: the local llama.cpp server
-    answers HTTP 500 to LangChain's json_schema request but honours this form by
-    constraining its output to the schema, and it is the form OpenAI-compatible servers
-    support most widely.
+    `local` (llama.cpp) gets `response_format={"type": "json_object", "schema": ...}`: it
+    answers HTTP 500 to the json_schema request but constrains its output to this form.
+    `openai:` gets OpenAI's strict json_schema, at OpenAI and at any OpenAI-compatible
+    base URL (the documented request; OpenAI and several gateways refuse a `schema` inside
+    `json_object`). Other providers get a forced tool call. `TEXTCART_LLM_STRUCTURED_OUTPUT`
+    (json_schema, json_object or function_calling) overrides it for every non-local model.
     """
     if spec.strip() == "local":
         return "json_object"
     provider, _ = _parse_spec(spec)
-    if provider == "openai" and _custom_base_url() is None:
-        return "json_schema"
-    return "json_object"
+    configured = os.environ.get("TEXTCART_LLM_STRUCTURED_OUTPUT", "").strip()
+    if configured:
+        if configured not in STRUCTURED_METHODS:
+            raise ValueError(
+                f"TEXTCART_LLM_STRUCTURED_OUTPUT must be one of {', '.join(STRUCTURED_METHODS)}, "
+                f"not {configured!r}"
+            )
+        return configured  # type: ignore[return-value]
+    return "json_schema" if provider == "openai" else "function_calling"
 
 
 def parse_json_object(text: str) -> object:
@@ -158,8 +181,8 @@ async def _ask_once(
     model: BaseChatModel, schema: type[T], messages: list[BaseMessage], method: StructuredMethod
 ) -> tuple[T | None, str, str]:
     """One request; returns (the value or None, the raw reply, what was wrong with it)."""
-    if method == "json_schema":
-        runnable = model.with_structured_output(schema, method="json_schema", include_raw=True)
+    if method in ("json_schema", "function_calling"):
+        runnable = model.with_structured_output(schema, method=method, include_raw=True)
         out = await runnable.ainvoke(messages)
         if not isinstance(out, dict):
             raise TypeError(f"with_structured_output(include_raw=True) gave {type(out)}")
@@ -227,3 +250,34 @@ def llm_timeout_s(spec: str | None, timeout: float | None = None) -> float:
     if env_timeout:
         return float(env_timeout)
     return LOCAL_TIMEOUT_S if spec == "local" else REMOTE_TIMEOUT_S
+
+
+class _Ping(BaseModel):
+    """The smallest structured answer: proves the model can answer in the chosen form."""
+
+    ok: bool
+
+
+async def check_structured_output(
+    model: BaseChatModel, spec: str, method: StructuredMethod, timeout_s: float
+) -> str | None:
+    """None when `model` answers a tiny schema in `method`; else why not, naming the model.
+
+    Called once at start (demo, chat, send, serve): a model that cannot give structured
+    output would otherwise make every decision fall back to the classic decider, silently.
+    """
+    messages: list[BaseMessage] = [
+        HumanMessage('Answer with the JSON object {"ok": true} and nothing else.')
+    ]
+    try:
+        await ainvoke_structured(
+            model, _Ping, messages, method=method, timeout_s=timeout_s, attempts=1
+        )
+    except Exception as exc:  # noqa: BLE001 - any failure is what the operator must see
+        return (
+            f"model {spec!r} gave no structured output with method {method} "
+            f"({type(exc).__name__}: {str(exc)[:200]}); every decision would fall back to "
+            "the classic decider. Set TEXTCART_LLM_STRUCTURED_OUTPUT to another method "
+            f"({', '.join(STRUCTURED_METHODS)}) or choose another model."
+        )
+    return None

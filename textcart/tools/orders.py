@@ -1,7 +1,7 @@
 """Order lookups: the store's order system, behind one small interface.
 
-The embedded default reads the demo store's orders file; a production deployment puts its
-order API behind the same `OrderBook` protocol.
+The file book reads a store folder's orders file (the demo's); a real store's orders come
+from Shopify (`textcart.tools.shopify`: webhooks and the Admin API), looked up first.
 """
 
 from __future__ import annotations
@@ -77,3 +77,23 @@ class FileOrderBook:
         """The shopper's most recently placed order, or None."""
         orders = self._by_shopper.get(shopper_id)
         return min(orders, key=lambda pair: pair[0])[1] if orders else None
+
+
+class OneOrder:
+    """An order already looked up (asynchronously) for one shopper, as an `OrderBook`."""
+
+    def __init__(self, shopper_id: str, order: Order | None) -> None:
+        """Answer `order` for `shopper_id`, None for anyone else."""
+        self.shopper_id, self.order = shopper_id, order
+
+    def latest_for(self, shopper_id: str) -> Order | None:
+        """The order looked up, if it is this shopper's."""
+        return self.order if shopper_id == self.shopper_id else None
+
+
+class NoOrders:
+    """A store folder without an order book: every lookup finds nothing."""
+
+    def latest_for(self, shopper_id: str) -> Order | None:
+        """Always None."""
+        return None

@@ -76,6 +76,7 @@ class ProductCard(TypedDict):
     selling_points: list[str]
     url: str | None
     score: float
+    currency: NotRequired[str]  # ISO 4217; USD when absent
 
 
 class Personalisation(TypedDict):

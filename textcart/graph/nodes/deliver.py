@@ -20,10 +20,13 @@ from textcart.graph.services import get_services
 from textcart.graph.state import TurnState, decision_value, decisions_of
 from textcart.rules.grounding import violations
 from textcart.rules.offers import offer_refusal
+from textcart.rules.voice import avoided_words, signed, without_emoji
 from textcart.tools import compliance
 from textcart.tools import consent as consent_rules
 from textcart.tools.delivery import deliver as deliver_text
 from textcart.tools.links import LinkSettings, track_links
+from textcart.tools.handoff_channel import handoff_notice, notify_handoff
+from textcart.tools.handoffs import HandoffDesk
 from textcart.tools.shopper_store import ShopperStore, now_utc
 from textcart.vocabulary.records import (
     Outbound,
@@ -83,6 +86,7 @@ async def _rewrite_once(
                 facts=facts,
                 text=state.get("text"),
                 refused=(draft, problems),
+                voice=ctx.voice,
             )
     except Exception as exc:  # noqa: BLE001 - the template wording still answers
         log.info("wording retry failed: %s", type(exc).__name__)
@@ -113,11 +117,14 @@ async def guard_outbound(state: TurnState, runtime: Runtime[Context]) -> dict[st
     # A person who edited the reply is trusted with its facts; consent and length still apply.
     edited = review is not None and review["action"] == "edit"
     problems = [] if edited else _problems(text, facts, message_type, ctx, state.get("text"))
+    if wording["decider"] == "llm" and not edited:
+        problems += avoided_words(text, ctx.avoid_word_list)
     if problems and wording["decider"] == "llm" and not wording["fallback_reason"]:
         notes += problems
         retried = await _rewrite_once(state, runtime, message_type, facts, text, problems)
         if retried is not None and not (
             again := _problems(retried, facts, message_type, ctx, state.get("text"))
+            + avoided_words(retried, ctx.avoid_word_list)
         ):
             notes.append("the model fixed its draft after one retry")
             text, problems = retried, []
@@ -134,10 +141,18 @@ async def guard_outbound(state: TurnState, runtime: Runtime[Context]) -> dict[st
         if _problems(text, facts, message_type, ctx, state.get("text")):
             notes.append("template wording failed the guard too; nothing sent")
             return {"outbound": _blocked(message_type, notes)}
+    if ctx.emoji == "none" and (bare := without_emoji(text)) != text:
+        text = bare
+        notes.append("emoji removed: the store texts none")
     plain = compliance.gsm_friendly(text)
     text = compliance.fewest_segments(plain)
     if text != plain:
         notes.append("emoji dropped to save a segment")
+    with_sign_off = signed(text, ctx.sign_off)
+    if with_sign_off != text and (
+        compliance.sms_segments(with_sign_off).segments <= ctx.max_segments
+    ):
+        text = with_sign_off
     blocked = state["shopper"]["consent"] == "opted_out"
     if blocked:
         notes.append("shopper opted out; marketing text blocked")
@@ -248,6 +263,8 @@ async def send_and_log(state: TurnState, runtime: Runtime[Context]) -> dict[str,
             delivery = await _deliver(store, state["shopper_id"], text, message_id)
     entry["delivery"] = delivery
     await store.log_message(state["shopper_id"], message_id, entry)
+    if outbound["message_type"] == "handoff_to_human" and previous is None:
+        await _hand_over(store, state, runtime.context)
     return {
         "outbound": outbound,
         "delivery": delivery,
@@ -303,6 +320,34 @@ async def _disclosed(
     if not consent_rules.needs_disclosure(messages, turn_time(state)):
         return text, False
     return consent_rules.with_disclosure(text, ctx.store_name, ctx.max_segments), True
+
+
+async def _hand_over(store: ShopperStore, state: TurnState, ctx: Context) -> None:
+    """Give the thread to a person when one is really reached, and tell the store's channel.
+
+    With neither a channel nor hand-off review nobody would answer, so the agent keeps
+    the thread (its reply pointed the shopper to the store's contact instead).
+    """
+    if not (ctx.handoff_webhook_url or ctx.review_handoffs):
+        return
+    profile = await store.get_profile(state["shopper_id"]) or {}
+    phone = str(profile.get("phone") or state["shopper_id"])
+    texts = [line["text"] for line in state.get("transcript") or [] if line["role"] == "shopper"]
+    reason = f"intent {decision_value(state, 'intent', 'unknown')}"
+    notified = None
+    if ctx.handoff_webhook_url:
+        notice = handoff_notice(
+            ctx.store_name, phone, reason, texts[-5:], ctx.handoff_release_hours
+        )
+        notified = await notify_handoff(ctx.handoff_webhook_url, notice)
+    await HandoffDesk(store.store).hold(
+        phone,
+        reason=reason,
+        at=turn_time(state),
+        hours=ctx.handoff_release_hours,
+        last_texts=texts[-5:],
+        notified=notified,
+    )
 
 
 async def _deliver(store: ShopperStore, shopper_id: str, text: str, key: str) -> dict[str, Any]:

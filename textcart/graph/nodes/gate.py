@@ -20,6 +20,8 @@ from textcart.graph.state import TurnState
 from textcart.rules.holdout import is_held_out
 from textcart.tools import compliance, send_windows
 from textcart.tools import consent as consent_rules
+from textcart.tools.handoff_channel import held_text_notice, notify_handoff
+from textcart.tools.handoffs import HandoffDesk
 from textcart.tools.injection import injection_signals
 from textcart.tools.outcomes import record_response, windows_from_env
 from textcart.tools.shopper_store import ShopperStore, now_utc
@@ -174,6 +176,13 @@ async def _gate_inbound(
         )
     if consent == "opted_out":
         return _gate("silent", "shopper opted out; nothing is sent until they text START")
+    if hold := await HandoffDesk(store.store).held(shopper_id, at):
+        # A person has this thread: only the compliance keywords above are answered, and
+        # the person's channel sees the text.
+        if ctx.handoff_webhook_url:
+            notice = held_text_notice(ctx.store_name, hold["phone"], text)
+            await notify_handoff(ctx.handoff_webhook_url, notice)
+        return _gate("silent", f"handled by a person since {hold['since']} ({hold['reason']})")
     if not text.strip():
         return _gate("silent", "empty text")
     signals = injection_signals(text)
@@ -194,6 +203,8 @@ async def _gate_proactive(
     shopper_id, shopper = state["shopper_id"], state["shopper"]
     if shopper["consent"] == "opted_out":
         return _gate("silent", "shopper opted out")
+    if await HandoffDesk(store.store).held(shopper_id, turn_time(state)):
+        return _gate("silent", f"handled by a person; {trigger} not sent")
     if shopper["consent"] != "subscribed":
         # Texts the shopper did not ask for need their opt-in; nothing is queued either.
         return _gate(

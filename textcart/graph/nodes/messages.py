@@ -22,6 +22,7 @@ from textcart.rules.holdout import VARIANTS, wording_variant
 from textcart.rules.offers import offer_refusal
 from textcart.vocabulary.answers import Answer
 from textcart.vocabulary.labels import MessageType, likelihood_band
+from textcart.vocabulary.money import format_money
 from textcart.vocabulary.outputs import FitResult, NextMessageResult
 from textcart.vocabulary.records import (
     HumanReview,
@@ -111,8 +112,8 @@ async def choose_next_message(state: TurnState, runtime: Runtime[Context]) -> Co
 # --- one node per message type -----------------------------------------------------------
 
 
-def _money(value: float) -> str:
-    return f"${value:,.0f}" if float(value).is_integer() else f"${value:,.2f}"
+def _money(product: ProductCard) -> str:
+    return format_money(product["price"], product.get("currency", "USD"))
 
 
 def _base_facts(state: TurnState, ctx: Context, about_asked: bool = False) -> SmsFacts:
@@ -134,7 +135,7 @@ def _base_facts(state: TurnState, ctx: Context, about_asked: bool = False) -> Sm
         # An answer, an offer or a checkout nudge is about the product they asked about.
         best = asked
     if best is not None:
-        facts["product"], facts["price"] = best["title"], _money(best["price"])
+        facts["product"], facts["price"] = best["title"], _money(best)
         if best["url"]:
             facts["link"] = best["url"]
         highlights = fit.highlights if fit and fit.highlights else best["selling_points"][:1]
@@ -143,9 +144,9 @@ def _base_facts(state: TurnState, ctx: Context, about_asked: bool = False) -> Sm
         alternatives = [by_id[i] for i in (fit.alternative_ids if fit else []) if i in by_id]
         if alternatives:
             facts["alternative"] = alternatives[0]["title"]
-            facts["alternative_price"] = _money(alternatives[0]["price"])
+            facts["alternative_price"] = _money(alternatives[0])
         shown = [best, *alternatives] if alternatives else products[:3]
-        facts["products"] = ", ".join(f"{p['title']} ({_money(p['price'])})" for p in shown)
+        facts["products"] = ", ".join(f"{p['title']} ({_money(p)})" for p in shown)
     answer = state.get("answer")
     if answer is not None:
         _answer_facts(facts, answer, by_id)
@@ -217,6 +218,7 @@ async def _write(
             tone=tone,
             facts=facts,
             text=state.get("text"),
+            voice=runtime.context.voice,
         ),
         lambda: services.wording.decide(
             message_type, tone, facts, seed, VARIANTS.index(variant) if variant else None
@@ -272,7 +274,7 @@ async def order_help(state: TurnState, runtime: Runtime[Context]) -> dict[str, A
     """Help with an order, using only what the order system says."""
     services = await get_services()
     facts = _base_facts(state, runtime.context)
-    order = services.orders.latest_for(state["shopper_id"])
+    order = await services.order_for(runtime.store, state["shopper_id"])
     answer = state.get("answer")
     if order is not None and (answer is None or answer["kind"].startswith("order_")):
         # A policy question ("how long does shipping take?") is not about their last order.
@@ -284,8 +286,9 @@ async def handoff_to_human(state: TurnState, runtime: Runtime[Context]) -> dict[
     """Tell the shopper how a person will take over: only what will really happen."""
     ctx = runtime.context
     facts = _base_facts(state, ctx)
-    if ctx.review_handoffs:
-        # Every hand-off reply waits for a person (human_review), who then answers here.
+    if ctx.review_handoffs or ctx.handoff_webhook_url:
+        # A person reviews the reply (human_review) or the store's channel is told: either
+        # way a person takes the thread over and answers here.
         facts["handoff"] = f"A person on the {ctx.store_name} team will read this and reply here."
     else:
         # Nobody is notified: point to a channel where a person does answer.

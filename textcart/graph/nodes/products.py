@@ -44,6 +44,7 @@ from textcart.rules.references import (
     resolve_reference,
 )
 from textcart.tools.catalog import Catalog, Product, ProductHit, SearchFilters
+from textcart.tools.orders import OneOrder
 from textcart.vocabulary.answers import PRODUCT_KINDS
 from textcart.vocabulary.labels import INTENTS
 from textcart.vocabulary.outputs import FitResult
@@ -79,6 +80,7 @@ def _card(product: Product, score: float) -> ProductCard:
         selling_points=list(product.selling_points),
         url=product.url,
         score=round(score, 4),
+        currency=product.currency,
     )
 
 
@@ -383,7 +385,7 @@ async def retrieve_products(state: TurnState, runtime: Runtime[Context]) -> dict
     note = (
         f"{len(cards)} products for {query!r}; budget {needs['budget_max']}, size "
         f"{needs['size']}{f' ({said})' if said else ''}; "
-        + "; ".join([*notes, describe(taste, weight, open_request)])
+        + "; ".join([*notes, describe(taste, weight, open_request, runtime.context.currency)])
     )
     return {
         "products": cards,
@@ -489,5 +491,7 @@ async def find_answer(state: TurnState, runtime: Runtime[Context]) -> dict[str, 
         catalog_error=error,
         knowledge=services.knowledge,
         embedder=services.embedder,
-        orders=services.orders,
+        orders=OneOrder(
+            state["shopper_id"], await services.order_for(runtime.store, state["shopper_id"])
+        ),
     )

@@ -1,0 +1,123 @@
+"""An OpenAI-compatible test server that accepts only what OpenAI documents.
+
+It stands in for OpenAI and for the strict gateways in front of it: a chat-completions
+request with a field the API reference does not list, or a `response_format` that is not
+one of its three documented shapes (`text`, `json_object` with nothing else, `json_schema`
+with a named schema), gets HTTP 400 as OpenAI answers it. A valid request gets the
+answer the test scripted, as message content (or as a tool call when tools were sent).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+# The request body fields of POST /v1/chat/completions in OpenAI's API reference.
+DOCUMENTED_FIELDS = frozenset(
+    {
+        "model", "messages", "audio", "frequency_penalty", "function_call", "functions",
+        "logit_bias", "logprobs", "max_completion_tokens", "max_tokens", "metadata",
+        "modalities", "n", "parallel_tool_calls", "prediction", "presence_penalty",
+        "prompt_cache_key", "reasoning_effort", "response_format", "safety_identifier",
+        "seed", "service_tier", "stop", "store", "stream", "stream_options", "temperature",
+        "tool_choice", "tools", "top_logprobs", "top_p", "user", "verbosity",
+        "web_search_options",
+    }
+)  # fmt: skip
+_JSON_SCHEMA_KEYS = frozenset({"name", "description", "schema", "strict"})
+
+
+def request_problem(body: dict[str, Any]) -> str | None:
+    """Why OpenAI would refuse this request body, or None."""
+    unknown = sorted(set(body) - DOCUMENTED_FIELDS)
+    if unknown:
+        return f"Unrecognized request argument supplied: {', '.join(unknown)}"
+    if not isinstance(body.get("messages"), list) or not body["messages"]:
+        return "messages must be a non-empty array"
+    fmt = body.get("response_format")
+    if fmt is None:
+        return None
+    kind = fmt.get("type") if isinstance(fmt, dict) else None
+    if kind == "text" or kind == "json_object":
+        extra = sorted(set(fmt) - {"type"})
+        return f"Unknown parameter: 'response_format.{extra[0]}'." if extra else None
+    if kind == "json_schema":
+        spec = fmt.get("json_schema")
+        if set(fmt) != {"type", "json_schema"} or not isinstance(spec, dict):
+            return "response_format json_schema needs exactly `json_schema`"
+        if set(spec) - _JSON_SCHEMA_KEYS or not spec.get("name"):
+            return "json_schema needs a `name` and only name, description, schema, strict"
+        return None
+    return f"Invalid value for 'response_format.type': {kind!r}"
+
+
+class StrictOpenAI:
+    """Serve on 127.0.0.1 (a free port) until closed; `requests` keeps every body seen."""
+
+    def __init__(self, answer: Callable[[dict[str, Any]], str]) -> None:
+        """`answer(body)` is the JSON text the model replies with to a valid request."""
+        self.answer = answer
+        self.requests: list[dict[str, Any]] = []
+        self.refused: list[str] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                body = json.loads(self.rfile.read(length) or b"{}")
+                server.requests.append(body)
+                problem = request_problem(body)
+                if problem is not None or not self.path.endswith("/chat/completions"):
+                    problem = problem or f"no route {self.path}"
+                    server.refused.append(problem)
+                    error = {"message": problem, "type": "invalid_request_error"}
+                    self._send(400, {"error": error})
+                    return
+                self._send(200, server.completion(body))
+
+            def _send(self, status: int, payload: dict[str, Any]) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    def completion(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A chat completion answering `body` with the scripted text."""
+        text = self.answer(body)
+        message: dict[str, Any] = {"role": "assistant", "content": text}
+        if body.get("tools"):
+            name = body["tools"][0]["function"]["name"]
+            message = {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {"id": "call_1", "type": "function",
+                     "function": {"name": name, "arguments": text}}
+                ],
+            }  # fmt: skip
+        return {
+            "id": "chatcmpl-test",
+            "object": "chat.completion",
+            "created": 0,
+            "model": body.get("model", ""),
+            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        }
+
+    def close(self) -> None:
+        """Stop serving."""
+        self._httpd.shutdown()
+        self._httpd.server_close()

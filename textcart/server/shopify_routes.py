@@ -1,0 +1,123 @@
+"""`POST /shopify/webhooks`: Shopify's order, checkout and cart webhooks.
+
+Every request is verified with `X-Shopify-Hmac-Sha256` against `SHOPIFY_WEBHOOK_SECRET`
+before its body is parsed; a missing or wrong signature (or no secret configured) is
+refused with 401 and nothing is stored. A verified webhook updates the order book and
+the shopper's behaviour events (`textcart.tools.shopify`); a cart add by a subscribed
+shopper queues a cart-abandonment check like a signed `/events` post does. Shopify
+retries a webhook until it gets a 2xx, so a payload we cannot use (no phone) is answered
+200 with the reason, and repeats are stored once (event ids derive from the payload).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import datetime, timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from textcart.server.security import insecure_dev
+from textcart.tools.shopify import (
+    HMAC_HEADER,
+    TOPIC_HEADER,
+    TOPICS,
+    WebhookOrders,
+    line_product_ids,
+    order_record,
+    payload_phone,
+    shopper_of,
+    verify_webhook,
+)
+from textcart.tools.shopper_store import ShopperStore, now_utc, shopper_id_for_phone
+
+log = logging.getLogger("textcart.server.shopify")
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def _at(payload: dict[str, Any]) -> datetime:
+    raw = payload.get("updated_at") or payload.get("created_at")
+    try:
+        when = datetime.fromisoformat(str(raw)) if raw else now_utc()
+    except ValueError:
+        when = now_utc()
+    return when if when.tzinfo else now_utc()
+
+
+async def _events(
+    shoppers: ShopperStore, shopper_id: str, phone: str, kind: str, ids: list[str], key: str,
+    at: datetime,
+) -> int:  # fmt: skip
+    if await shoppers.get_profile(shopper_id) is None:
+        await shoppers.upsert_profile(shopper_id, phone=phone)
+    for n, product_id in enumerate(ids):
+        await shoppers.add_event(shopper_id, kind, product_id, at, f"shopify-{key}-{n}")
+    return len(ids)
+
+
+async def shopify_webhook(request: Request) -> Response:
+    """Verify, then record what the webhook says."""
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        return JSONResponse({"error": "body too large"}, status_code=413)
+    secret = os.environ.get("SHOPIFY_WEBHOOK_SECRET", "").strip()
+    if not insecure_dev() and not verify_webhook(secret, raw, request.headers.get(HMAC_HEADER)):
+        log.warning("Shopify webhook refused: bad or missing %s", HMAC_HEADER)
+        return JSONResponse({"error": f"a valid {HMAC_HEADER} is required"}, status_code=401)
+    topic = request.headers.get(TOPIC_HEADER, "")
+    if topic not in TOPICS:
+        return JSONResponse({"ignored": f"topic {topic!r} is not handled"}, status_code=200)
+    try:
+        payload = json.loads(raw)
+    except ValueError:
+        return JSONResponse({"error": "expected a JSON body"}, status_code=400)
+    if not isinstance(payload, dict):
+        return JSONResponse({"error": "expected a JSON object"}, status_code=400)
+    shoppers: ShopperStore = request.app.state.shoppers
+    orders = WebhookOrders(shoppers.store)
+    at = _at(payload)
+    if topic == "carts/update":
+        token = str(payload.get("token") or payload.get("id") or "")
+        phone = await orders.cart_phone(token) if token else None
+        if phone is None:
+            return JSONResponse({"ignored": "no phone is known for this cart yet"})
+        sid = shopper_id_for_phone(phone)
+        ids = line_product_ids(payload)
+        key = f"cart-{token}-{payload.get('updated_at', '')}"
+        recorded = await _events(shoppers, sid, phone, "added_to_cart", ids, key, at)
+        queued = await _queue_cart_check(shoppers, sid, at) if recorded else None
+        return JSONResponse({"recorded": recorded, "scheduled": queued})
+    found = shopper_of(payload)
+    if found is None:
+        return JSONResponse({"ignored": "the payload names no phone number"})
+    sid, phone = found
+    if topic.startswith("orders/"):
+        await orders.save(sid, order_record(payload))
+        recorded = 0
+        if topic == "orders/create":
+            ids = line_product_ids(payload)
+            key = f"order-{payload.get('id')}"
+            recorded = await _events(shoppers, sid, phone, "purchased", ids, key, at)
+        return JSONResponse({"order": order_record(payload)["order_id"], "recorded": recorded})
+    # checkouts/create, checkouts/update
+    if payload.get("cart_token") and payload_phone(payload):
+        await orders.remember_cart(str(payload["cart_token"]), phone)
+    key = f"checkout-{payload.get('token') or payload.get('id')}"
+    ids = line_product_ids(payload)
+    recorded = await _events(shoppers, sid, phone, "checkout_started", ids, key, at)
+    return JSONResponse({"recorded": recorded})
+
+
+async def _queue_cart_check(shoppers: ShopperStore, sid: str, at: datetime) -> Any:
+    """Queue cart abandonment for a subscribed shopper, as a signed /events post does."""
+    if (await shoppers.get_consent(sid))["status"] != "subscribed":
+        return None
+    delay = timedelta(minutes=float(os.environ.get("TEXTCART_ABANDONMENT_DELAY_MINUTES", "60")))
+    return await shoppers.queue_proactive(sid, "cart_abandonment", at + delay)
+
+
+ROUTES = [Route("/shopify/webhooks", shopify_webhook, methods=["POST"])]

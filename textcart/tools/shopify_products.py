@@ -1,0 +1,153 @@
+"""Shopify's products CSV export, read into textcart products.
+
+Shopify writes one row per variant (a combination of up to three options such as Color and
+Size), the product's own fields on its first row, and image-only rows; rows of one product
+share its `Handle`. textcart's product is one colourway of a model with its sizes, so the
+variants of a handle are grouped by their colour option: each colour becomes a product
+("<Title> — <Colour>", id "<handle>-<colour>"), its size option values are its sizes, and a
+size is in stock when its variant's inventory is above zero, or untracked, or allowed to
+oversell. A product without a colour option is one product (id = handle). Drafts,
+archived and unpublished products are skipped with the reason, as are variants without
+a price.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from textcart.tools.catalog import Product
+
+SHOPIFY_COLUMNS = frozenset({"Handle", "Title", "Variant Price"})
+_COLOUR_OPTIONS = {"color", "colour", "colorway", "colourway"}
+_TAG = re.compile(r"<[^>]+>")
+
+
+class ShopifyRowError(ValueError):
+    """A product of the export that cannot become a textcart product."""
+
+
+@dataclass
+class _Handle:
+    """Everything the rows of one handle say."""
+
+    handle: str
+    first_line: int
+    fields: dict[str, str] = field(default_factory=dict)
+    variants: list[dict[str, str]] = field(default_factory=list)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _plain(body_html: str) -> str:
+    """The description as text: tags out, paragraphs ended as sentences."""
+    text = re.sub(r"</p>|<br\s*/?>", "\n", body_html, flags=re.IGNORECASE)
+    lines = [" ".join(html.unescape(_TAG.sub(" ", line)).split()) for line in text.split("\n")]
+    return " ".join(
+        line if line.endswith((".", "!", "?")) else f"{line}." for line in lines if line
+    )
+
+
+def _number(value: str, what: str) -> float | None:
+    if not value.strip():
+        return None
+    try:
+        return float(value.replace(",", ""))
+    except ValueError as exc:
+        raise ShopifyRowError(f"{what} {value!r} is not a number") from exc
+
+
+def group_rows(rows: Iterator[tuple[int, dict[str, str]]]) -> list[_Handle]:
+    """The export's rows by handle, in file order; image-only rows add nothing."""
+    handles: dict[str, _Handle] = {}
+    for line, row in rows:
+        handle = row.get("Handle", "").strip()
+        if not handle:
+            continue
+        group = handles.setdefault(handle, _Handle(handle, line))
+        if row.get("Title") and not group.fields:
+            group.fields = row
+        if row.get("Variant Price", "").strip() or row.get("Option1 Value", "").strip():
+            group.variants.append(row)
+    return list(handles.values())
+
+
+def _option_positions(fields: dict[str, str]) -> tuple[int | None, int | None]:
+    colour = size = None
+    for n in (1, 2, 3):
+        name = fields.get(f"Option{n} Name", "").strip().lower()
+        if name in _COLOUR_OPTIONS:
+            colour = n
+        elif "size" in name:
+            size = n
+    return colour, size
+
+
+def _in_stock(variant: dict[str, str]) -> bool:
+    tracker = variant.get("Variant Inventory Tracker", "").strip()
+    policy = variant.get("Variant Inventory Policy", "").strip().lower()
+    quantity = variant.get("Variant Inventory Qty", "").strip()
+    if not tracker or policy == "continue" or not quantity:
+        return True
+    return (_number(quantity, "Variant Inventory Qty") or 0) > 0
+
+
+def handle_products(group: _Handle, currency: str) -> list[Product]:
+    """The textcart products of one Shopify product (one per colour option value)."""
+    fields = group.fields
+    if not fields:
+        raise ShopifyRowError("no row with the product's Title")
+    status = fields.get("Status", "").strip().lower()
+    if status and status != "active":
+        raise ShopifyRowError(f"status is {status}, not active")
+    if fields.get("Published", "").strip().lower() == "false":
+        raise ShopifyRowError("not published")
+    if not group.variants:
+        raise ShopifyRowError("no variant with a price")
+    colour_at, size_at = _option_positions(fields)
+    by_colour: dict[str, list[dict[str, str]]] = {}
+    for variant in group.variants:
+        colour = variant.get(f"Option{colour_at} Value", "").strip() if colour_at else ""
+        by_colour.setdefault(colour, []).append(variant)
+    title = " ".join(fields["Title"].split())
+    category = fields.get("Product Category", "").strip() or fields.get("Type", "").strip()
+    tags = [t.strip().lower() for t in fields.get("Tags", "").split(",") if t.strip()]
+    products = []
+    for colour, variants in by_colour.items():
+        prices = [
+            p for v in variants if (p := _number(v.get("Variant Price", ""), "Variant Price"))
+        ]
+        if not prices:
+            raise ShopifyRowError(f"no Variant Price for {colour or 'any variant'}")
+        price = min(prices)
+        compare = [
+            c
+            for v in variants
+            if (c := _number(v.get("Variant Compare At Price", ""), "Variant Compare At Price"))
+        ]
+        size_key = f"Option{size_at} Value"
+        sized = [(v.get(size_key, "").strip(), v) for v in variants] if size_at else []
+        sizes = [size for size, _ in sized if size]
+        in_stock_sizes = [size for size, v in sized if size and _in_stock(v)]
+        products.append(
+            Product(
+                id=f"{group.handle}-{_slug(colour)}" if colour else group.handle,
+                title=f"{title} — {colour}" if colour and len(by_colour) > 1 else title,
+                brand=fields.get("Vendor", "").strip(),
+                category=" / ".join(p.strip() for p in category.split(">")) or "other",
+                description=_plain(fields.get("Body (HTML)", "")),
+                price=price,
+                currency=currency,
+                compare_at_price=max(compare) if compare and max(compare) > price else None,
+                colors=[colour.lower()] if colour else [],
+                sizes=sizes,
+                sizes_in_stock=in_stock_sizes,
+                in_stock=any(_in_stock(v) for v in variants),
+                tags=tags,
+            )
+        )
+    return products
