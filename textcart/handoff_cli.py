@@ -79,9 +79,7 @@ def register(app: typer.Typer) -> None:
     def handoff_reply(
         shopper: Shopper,
         text: Annotated[str, typer.Argument(help="What to text the shopper.")],
-        by: Annotated[str, typer.Option(help="Who is answering (kept in the log).")] = (
-            "staff"
-        ),
+        by: Annotated[str, typer.Option(help="Who is answering (kept in the log).")] = ("staff"),
         data: DataDir = None,
     ) -> None:
         """Text the shopper as a person, through the store's number; logged."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -63,3 +64,33 @@ async def test_wheres_my_order_answers_from_shopify(
         after = await agent.receive(PHONE, "hi, where's my order?")
         text = after["outbound"]["text"]
         assert "#5001" in text and "UPS" in text and "1Z999AA10123456784" in text
+
+
+async def test_a_shopify_order_after_a_text_is_attributed_to_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHOPIFY_WEBHOOK_SECRET", SECRET)
+    monkeypatch.delenv("TEXTCART_INSECURE_DEV", raising=False)
+    async with Agent.open(tmp_path, replace(Context(model=None))) as agent:
+        app.state.shoppers = ShopperStore(agent.store)
+        app.state.scheduler = SimpleNamespace(wake=lambda: None, stats=lambda: {})
+        sent = await agent.receive(PHONE, "do the ridgeline trail runners come in a 9?")
+        assert sent["outbound"]["text"]
+        bought_at = datetime.now(UTC) + timedelta(minutes=5)
+        order = {
+            **ORDER,
+            "id": 5002,
+            "name": "#5002",
+            "created_at": bought_at.isoformat(),
+            "updated_at": bought_at.isoformat(),
+            "total_price": "145.00",
+        }
+        answer = (await _post("orders/create", order, SECRET)).json()
+        assert answer["recorded"] == 1
+        assert answer["attributed_to"] is not None, answer
+        assert answer["attributed_to"]["rule"] == "message", answer
+        # The same order again (Shopify retries webhooks) credits nothing twice.
+        again = (await _post("orders/create", order, SECRET)).json()
+        assert again["recorded"] == 1
+        summary = await ShopperStore(agent.store).events(agent.shopper_id(PHONE))
+        assert sum(e["type"] == "purchased" for e in summary) == 1

@@ -65,9 +65,7 @@ class ScriptedModel(BaseChatModel):
             # Babble: no tool call at all, as a model that ignores the tool would answer.
             return ChatResult(generations=[ChatGeneration(message=AIMessage(text))])
         call = {"name": title, "args": args, "id": "call-1", "type": "tool_call"}
-        return ChatResult(
-            generations=[ChatGeneration(message=AIMessage("", tool_calls=[call]))]
-        )
+        return ChatResult(generations=[ChatGeneration(message=AIMessage("", tool_calls=[call]))])
 
     def _generate(
         self,

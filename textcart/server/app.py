@@ -36,8 +36,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from textcart.server import outcomes
-from textcart.server import handoff_routes, shopify_routes
+from textcart.server import handoff_routes, outcomes, shopify_routes
 from textcart.server.inbox import Inbox, TurnRunner
 from textcart.server.persistence import store as open_store
 from textcart.server.policy_refit import refit_forever, refit_interval_s

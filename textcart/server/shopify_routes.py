@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from textcart.server import outcomes
 from textcart.server.security import insecure_dev
 from textcart.tools.shopify import (
     HMAC_HEADER,
@@ -97,12 +98,30 @@ async def shopify_webhook(request: Request) -> Response:
     sid, phone = found
     if topic.startswith("orders/"):
         await orders.save(sid, order_record(payload))
-        recorded = 0
+        recorded, attributed = 0, None
         if topic == "orders/create":
             ids = line_product_ids(payload)
             key = f"order-{payload.get('id')}"
             recorded = await _events(shoppers, sid, phone, "purchased", ids, key, at)
-        return JSONResponse({"order": order_record(payload)["order_id"], "recorded": recorded})
+            # The same attribution as a purchase posted to /events: the text that earned it.
+            attributed = await outcomes.attribute_purchase(
+                shoppers,
+                {
+                    "shopper_id": sid,
+                    "at": at,
+                    "value": _total(payload),
+                    "offer_code": _offer_code(payload),
+                    "product_id": ids[0] if ids else None,
+                },
+                f"shopify-{key}",
+            )
+        return JSONResponse(
+            {
+                "order": order_record(payload)["order_id"],
+                "recorded": recorded,
+                "attributed_to": attributed["attributed_to"] if attributed else None,
+            }
+        )
     # checkouts/create, checkouts/update
     if payload.get("cart_token") and payload_phone(payload):
         await orders.remember_cart(str(payload["cart_token"]), phone)
@@ -110,6 +129,21 @@ async def shopify_webhook(request: Request) -> Response:
     ids = line_product_ids(payload)
     recorded = await _events(shoppers, sid, phone, "checkout_started", ids, key, at)
     return JSONResponse({"recorded": recorded})
+
+
+def _total(payload: dict[str, Any]) -> float | None:
+    """The order's total price (Shopify sends it as a string), None when absent or bad."""
+    try:
+        return float(payload["total_price"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _offer_code(payload: dict[str, Any]) -> str | None:
+    """The first discount code used on the order, if any."""
+    codes = payload.get("discount_codes") or []
+    first = codes[0] if isinstance(codes, list) and codes else None
+    return str(first.get("code")) if isinstance(first, dict) and first.get("code") else None
 
 
 async def _queue_cart_check(shoppers: ShopperStore, sid: str, at: datetime) -> Any:

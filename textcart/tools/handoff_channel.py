@@ -32,7 +32,7 @@ def handoff_notice(
         f"Why: {reason}\n"
         f"Their last texts:\n{quoted}\n"
         f"The agent stays silent to them for {release_hours:g} h or until released. "
-        f"Answer with `textcart handoff reply {shopper_id} \"...\"`, hand back with "
+        f'Answer with `textcart handoff reply {shopper_id} "..."`, hand back with '
         f"`textcart handoff release {shopper_id}`."
     )
     return {"text": text}

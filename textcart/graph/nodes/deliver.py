@@ -24,9 +24,9 @@ from textcart.rules.voice import avoided_words, signed, without_emoji
 from textcart.tools import compliance
 from textcart.tools import consent as consent_rules
 from textcart.tools.delivery import deliver as deliver_text
-from textcart.tools.links import LinkSettings, track_links
 from textcart.tools.handoff_channel import handoff_notice, notify_handoff
 from textcart.tools.handoffs import HandoffDesk
+from textcart.tools.links import LinkSettings, track_links
 from textcart.tools.shopper_store import ShopperStore, now_utc
 from textcart.vocabulary.records import (
     Outbound,
