@@ -19,7 +19,6 @@ from textcart.prompts.loader import (
     MIN_INTENT_EXAMPLES_PER_LABEL,
     MIN_TONE_EXAMPLES_PER_LABEL,
     PROMPT_NAMES,
-    TEMPLATE_PLACEHOLDERS,
     TONES,
     WORDED_MESSAGE_TYPES,
     FitExample,
@@ -29,8 +28,8 @@ from textcart.prompts.loader import (
     PromptFileError,
     WordingPrompt,
     load_prompt,
-    template_placeholders,
 )
+from textcart.prompts.templates import TEMPLATE_PLACEHOLDERS, template_placeholders
 
 SHARED_INTENTS = SHARED_DATA / "intents"
 DEV_INTENTS = SHARED_INTENTS / "dev.csv"

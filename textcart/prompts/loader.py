@@ -10,7 +10,6 @@ not contradict the rules the instructions state. Files are read once and cached,
 from __future__ import annotations
 
 import functools
-import string
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -20,9 +19,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from textcart.paths import store_dir
+from textcart.prompts.templates import check_template
 
 # The fixed vocabularies live with the graph's state; the prompt files must use them.
-from textcart.vocabulary.gsm import GSM_CHARACTERS
 from textcart.vocabulary.labels import Intent, MessageType, Tone
 
 LikelihoodBand = Literal["low", "medium", "high"]
@@ -35,24 +34,6 @@ PROMPT_NAMES: tuple[PromptName, ...] = get_args(PromptName)
 # no_reply sends nothing, so it is the one message type without wording templates.
 WORDED_MESSAGE_TYPES: tuple[MessageType, ...] = tuple(t for t in MESSAGE_TYPES if t != "no_reply")
 
-# The only names wording templates may use, with what the sender fills in.
-TEMPLATE_PLACEHOLDERS: dict[str, str] = {
-    "name": "first name (left out of the template when unknown)",
-    "store": "store name",
-    "product": "product title",
-    "price": 'product price, e.g. "$129"',
-    "highlight": "one selling point of the product",
-    "alternative": "alternative product title",
-    "alternative_price": 'alternative product price, e.g. "$139"',
-    "products": 'list, e.g. "Ridgeline Trail Runner ($129), Tempo Road Racer ($139)"',
-    "link": "product or checkout URL",
-    "offer_code": "discount code",
-    "offer_percent": 'discount as a number without the % sign, e.g. "15"',
-    "order_line": "a full sentence about the order status",
-    "question": "the clarifying question",
-    "scarcity": "a low-stock line, present only when stock really is low",
-    "handoff": "what will happen after a hand-off, and only that",
-}
 
 MIN_INTENT_EXAMPLES_PER_LABEL = 16
 MIN_TONE_EXAMPLES_PER_LABEL = 12
@@ -363,33 +344,6 @@ class FitPrompt(PromptFile):
         return self
 
 
-def template_placeholders(template: str) -> list[str]:
-    """Return the placeholder names used in a ``str.format`` template, in order."""
-    return [field for _, field, _, _ in string.Formatter().parse(template) if field is not None]
-
-
-def template_literal_text(template: str) -> str:
-    """Return the fixed text of a template, without its placeholders."""
-    return "".join(literal for literal, _, _, _ in string.Formatter().parse(template))
-
-
-def _check_template(template: str) -> None:
-    try:
-        fields = list(string.Formatter().parse(template))
-    except ValueError as exc:
-        raise ValueError(f"template {template!r} has broken braces: {exc}") from exc
-    for _, field, spec, conversion in fields:
-        if field is None:
-            continue
-        if field not in TEMPLATE_PLACEHOLDERS:
-            raise ValueError(f"template {template!r} uses unknown placeholder {{{field}}}")
-        if spec or conversion:
-            raise ValueError(f"template {template!r} formats {{{field}}}; use plain names")
-    odd = sorted(set(template_literal_text(template)) - GSM_CHARACTERS)
-    if odd:
-        raise ValueError(f"template {template!r} has characters outside plain SMS text: {odd}")
-
-
 class WordingExample(_Strict):
     """A finished SMS written by an expert for one message type and tone."""
 
@@ -421,7 +375,7 @@ class WordingPrompt(PromptFile):
                         f"{message_type}/{tone} needs at least {MIN_TEMPLATES_PER_TONE} templates"
                     )
                 for template in options:
-                    _check_template(template)
+                    check_template(template)
                 _require_unique(
                     [normalise_text(t) for t in options], f"{message_type}/{tone} templates"
                 )
@@ -429,7 +383,7 @@ class WordingPrompt(PromptFile):
             if not lines:
                 raise ValueError(f"answer_first/{message_type} needs at least one line")
             for line in lines:
-                _check_template(line)
+                check_template(line)
         if len(self.examples) < MIN_WORDING_EXAMPLES:
             raise ValueError(f"needs at least {MIN_WORDING_EXAMPLES} example messages")
         if any(e.message_type == "no_reply" for e in self.examples):
