@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tests.support.shared_data import SHARED_DATA, require_shared
+from shared_data import SHARED_DATA, require_shared
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOPIFY_FIXTURE = ROOT / "tests" / "fixtures" / "shopify_products.csv"

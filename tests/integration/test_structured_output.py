@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
+from strict_openai import StrictOpenAI
 
-from tests.support.strict_openai import StrictOpenAI
 from textcart.tools.llm import (
     ainvoke_structured,
     chat_model,
