@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from textcart.deciders.next_message_policy import LearnedPolicy, LoggedDecision, NextMessagePolicy
-
-Z95 = 1.959963984540054
+from textcart.rules.attribution import Z95
 
 
 @dataclass(frozen=True)

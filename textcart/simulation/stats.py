@@ -13,20 +13,8 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
+from textcart.rules.attribution import wilson
 from textcart.simulation.population import ConversationResult
-
-Z95 = 1.959963984540054
-
-
-def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """The Wilson score interval for a binomial proportion (0..1 bounds; (0, 1) when n=0)."""
-    if n <= 0:
-        return (0.0, 1.0)
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def ratio(numerators: Sequence[float], denominators: Sequence[float]) -> float | None:
