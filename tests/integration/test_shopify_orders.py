@@ -8,6 +8,7 @@ deciders.
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -46,51 +47,48 @@ async def _post(topic: str, payload: dict[str, object], secret: str) -> httpx.Re
         return await client.post("/shopify/webhooks", content=body, headers=headers)
 
 
-async def test_wheres_my_order_answers_from_shopify(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+async def agent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Agent]:
+    """An agent whose store the webhook route writes to, with the secret set."""
     monkeypatch.setenv("SHOPIFY_WEBHOOK_SECRET", SECRET)
     monkeypatch.delenv("TEXTCART_INSECURE_DEV", raising=False)
-    async with Agent.open(tmp_path, replace(Context(model=None))) as agent:
-        app.state.shoppers = ShopperStore(agent.store)
+    async with Agent.open(tmp_path, replace(Context(model=None))) as opened:
+        app.state.shoppers = ShopperStore(opened.store)
         app.state.scheduler = SimpleNamespace(wake=lambda: None, stats=lambda: {})
-        sid = agent.shopper_id(PHONE)
-        forged = await _post("orders/updated", ORDER, "not-the-secret")
-        assert forged.status_code == 401
-        assert await WebhookOrders(agent.store).latest(sid) is None
-        assert await ShopperStore(agent.store).events(sid) == []
-
-        assert (await _post("orders/create", ORDER, SECRET)).status_code == 200
-        after = await agent.receive(PHONE, "hi, where's my order?")
-        text = after["outbound"]["text"]
-        assert "#5001" in text and "UPS" in text and "1Z999AA10123456784" in text
+        yield opened
 
 
-async def test_a_shopify_order_after_a_text_is_attributed_to_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("SHOPIFY_WEBHOOK_SECRET", SECRET)
-    monkeypatch.delenv("TEXTCART_INSECURE_DEV", raising=False)
-    async with Agent.open(tmp_path, replace(Context(model=None))) as agent:
-        app.state.shoppers = ShopperStore(agent.store)
-        app.state.scheduler = SimpleNamespace(wake=lambda: None, stats=lambda: {})
-        sent = await agent.receive(PHONE, "do the ridgeline trail runners come in a 9?")
-        assert sent["outbound"]["text"]
-        bought_at = datetime.now(UTC) + timedelta(minutes=5)
-        order = {
-            **ORDER,
-            "id": 5002,
-            "name": "#5002",
-            "created_at": bought_at.isoformat(),
-            "updated_at": bought_at.isoformat(),
-            "total_price": "145.00",
-        }
-        answer = (await _post("orders/create", order, SECRET)).json()
-        assert answer["recorded"] == 1
-        assert answer["attributed_to"] is not None, answer
-        assert answer["attributed_to"]["rule"] == "message", answer
-        # The same order again (Shopify retries webhooks) credits nothing twice.
-        again = (await _post("orders/create", order, SECRET)).json()
-        assert again["recorded"] == 1
-        summary = await ShopperStore(agent.store).events(agent.shopper_id(PHONE))
-        assert sum(e["type"] == "purchased" for e in summary) == 1
+async def test_wheres_my_order_answers_from_shopify(agent: Agent) -> None:
+    sid = agent.shopper_id(PHONE)
+    forged = await _post("orders/updated", ORDER, "not-the-secret")
+    assert forged.status_code == 401
+    assert await WebhookOrders(agent.store).latest(sid) is None
+    assert await ShopperStore(agent.store).events(sid) == []
+
+    assert (await _post("orders/create", ORDER, SECRET)).status_code == 200
+    after = await agent.receive(PHONE, "hi, where's my order?")
+    text = after["outbound"]["text"]
+    assert "#5001" in text and "UPS" in text and "1Z999AA10123456784" in text
+
+
+async def test_a_shopify_order_after_a_text_is_attributed_to_it(agent: Agent) -> None:
+    sent = await agent.receive(PHONE, "do the ridgeline trail runners come in a 9?")
+    assert sent["outbound"]["text"]
+    bought_at = datetime.now(UTC) + timedelta(minutes=5)
+    order = {
+        **ORDER,
+        "id": 5002,
+        "name": "#5002",
+        "created_at": bought_at.isoformat(),
+        "updated_at": bought_at.isoformat(),
+        "total_price": "145.00",
+    }
+    answer = (await _post("orders/create", order, SECRET)).json()
+    assert answer["recorded"] == 1
+    assert answer["attributed_to"] is not None, answer
+    assert answer["attributed_to"]["rule"] == "message", answer
+    # The same order again (Shopify retries webhooks) credits nothing twice.
+    again = (await _post("orders/create", order, SECRET)).json()
+    assert again["recorded"] == 1
+    summary = await ShopperStore(agent.store).events(agent.shopper_id(PHONE))
+    assert sum(e["type"] == "purchased" for e in summary) == 1
