@@ -37,6 +37,12 @@ def test_names_product(text: str, title: str, named: bool) -> None:
         ("rdgeline trail runner, got an 11?", "Men's Ridgeline Trail Runner — Black", True),
         ("ridgleine in a 9", "Men's Ridgeline Trail Runner — Black", True),
         ("a redline shirt", "Men's Ridgeline Trail Runner — Black", False),
+        ("which size of the 22L daypack", "Trailhead 22 Daypack — Black", True),
+        ("what colours does the sun hoody come in", "Sunrise Sun Hoodie — Sand", True),
+        ("grid fleece 1/4 zip in green", "Cirque Grid Fleece Quarter-Zip — Moss Green", True),
+        ("any trail runners in a 9?", "Men's Ridgeline Trail Runner — Black", False),
+        ("rain jackets for women", "Women's Stormwall 3L Rain Jacket — Plum", False),
+        ("any trail running shoes under $120?", "Trail Running Gaiters — Black", False),
     ],
 )
 def test_a_models_shorthand_names_it(text: str, title: str, named: bool) -> None:

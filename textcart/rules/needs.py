@@ -48,7 +48,11 @@ def _budget(text: str) -> float | None:
     return float(next(g for g in match.groups() if g)) if match else None
 
 
+_HALF = re.compile(r"\b(\d{1,2})\s*(?:and a half|& a half|n a half|1/2|½)(?!\w)", re.IGNORECASE)
+
+
 def _size(text: str) -> str | None:
+    text = _HALF.sub(r"\1.5", text)  # "a 9 and a half" is a 9.5
     if match := _APPAREL_SIZE.search(text):
         word = (match.group(1) or match.group(2)).lower()
         return _APPAREL_WORDS.get(word, word.upper())

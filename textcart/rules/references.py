@@ -135,10 +135,27 @@ def colourway_reference(
 _LINE_WORDS = frozenset({"men", "mens", "women", "womens", "unisex", "kids", "the"})
 
 
+_NUMBER_UNIT = re.compile(r"\b(\d+)(l|ml|k|mm|g|oz)\b")
+
+
+def _stem(word: str) -> str:
+    """One spelling per word: plural 's' removed, "hoody" spelt "hoodie"."""
+    word = word.removesuffix("s") if len(word) > 3 else word
+    if len(word) > 4 and word.endswith("y") and word[-2] not in "aeiou":
+        return word[:-1] + "ie"
+    return word
+
+
 def _stems(text: str) -> list[str]:
-    """Distinctive lower-case words in order, plural 's' removed ('runners' -> 'runner')."""
-    words = (w.removesuffix("s") if len(w) > 3 else w for w in _WORD.findall(text.lower()))
-    return [w for w in words if len(w) > 2 and w not in _LINE_WORDS]
+    """Distinctive lower-case words in order, plural 's' removed ('runners' -> 'runner').
+
+    A number with its unit is also the number: "the 22l daypack" says "22".
+    """
+    text = _NUMBER_UNIT.sub(r"\1 \1\2", text.lower())
+    words = (_stem(w) for w in _WORD.findall(text))
+    return [
+        w for w in words if (len(w) > 2 or (w.isdigit() and len(w) == 2)) and w not in _LINE_WORDS
+    ]
 
 
 _SHORTHAND = re.compile(r"\b([a-z]{1,3})(\d{2,4})\b")
@@ -198,7 +215,11 @@ def names_product(text: str, title: str) -> bool:
     said = _said(text, title)
     if not model or model[0] not in said:
         return False
-    return len(set(model) & said) >= math.ceil(0.6 * len(set(model)))
+    matched = set(model) & said
+    if matched <= _SHARED_WORDS:
+        # "trail running shoes" says what every trail product is, not this model.
+        return False
+    return len(matched) >= math.ceil(0.6 * len(set(model)))
 
 
 # Words that many models share: alone they name no model ("trail", "merino").
@@ -209,6 +230,7 @@ _SHARED_WORDS = frozenset(
     glove pack vest bottle sandal daily max mid low light warm soft camp
     """.split()
 )
+_SHARED_WORDS = frozenset(_stem(w) for w in _SHARED_WORDS)
 
 
 def name_match(text: str, title: str) -> int:
@@ -230,8 +252,17 @@ def name_match(text: str, title: str) -> int:
         return 100 + score
     if model[0] in matched and model[0] not in _SHARED_WORDS and len(model[0]) >= 4:
         return 50 + score
-    if model[0] in matched and len(matched) >= 2:
+    if model[0] in matched and len(matched) >= 2 and not matched <= _SHARED_WORDS:
+        # Two words of the model, one its own: "trail running shoes" names no gaiters.
         return 50 + score
     if len(matched) >= 2 and any(w.isdigit() for w in matched):
         return 50 + score
+    if (
+        len(matched) >= 2
+        and len(matched) >= math.ceil(0.6 * len(set(model[1:])))
+        and any(w not in _SHARED_WORDS for w in matched)
+    ):
+        # "the sun hoodie" or "grid fleece 1/4 zip": the model by what it is, its own name
+        # left out, in words that are not every other product's.
+        return 40 + score
     return 0
