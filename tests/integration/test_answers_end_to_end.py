@@ -58,7 +58,8 @@ async def _reply(tmp_path: Path, text: str, context: Context = CLASSIC) -> dict:
 @pytest.mark.parametrize(
     "text,says",
     [
-        ("do you sell kayaks?", NOT_SOLD),
+        ("do you sell kayaks?", "Sorry, we don't carry kayaks."),
+        ("do you carry the zephyr 3000?", NOT_SOLD),
         ("hola, tienen estas zapatillas en talla 40?", OTHER_LANGUAGE),
     ],
 )

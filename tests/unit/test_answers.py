@@ -15,6 +15,7 @@ from textcart.demo_store.loader import demo_dir
 from textcart.tools.catalog import Product
 from textcart.tools.embeddings import get_embedder
 from textcart.tools.orders import Order
+from textcart.vocabulary.answers import AskedQuestion
 
 
 @pytest.mark.parametrize(
@@ -63,6 +64,12 @@ from textcart.tools.orders import Order
         ("which has the taller stack, longhaul max or softloop", "comparison", {"topic": "drop"}),
         ("can i wear the stormwall in the rain", "waterproof", {}),
         ("how cold can the talus handle", "suitability", {"topic": "warmth"}),
+        ("ok and in a 9 and a half?", "availability", {"size": "9.5"}),
+        ("is the mens ridgeline avail in cobalt", "availability", {"colour": "cobalt"}),
+        ("im a womens 8.5 - what sz do i order", "fit", {"size": "8.5"}),
+        ("my feet r wide and most shoes pinch, would the daymile work", "fit", {}),
+        ("is the summit bottle dishwasher safe", "care", {}),
+        ("my headlamp just quit after 4 months", "policy", {"topic": "warranty"}),
     ],
 )
 def test_what_a_text_asks(text: str, kind: str, extra: dict[str, Any]) -> None:
@@ -174,7 +181,7 @@ def test_yes_first_with_the_colours_that_have_the_size(knowledge: Any) -> None:
 def test_sold_out_in_that_colour_offers_the_closest_in_stock(knowledge: Any) -> None:
     answer = _answer(knowledge, "ridgeline in black in an 8.5?")
     assert answer["status"] == "no"
-    assert "sold out in 8.5" in answer["text"] and "8.5 is in stock in Lake Blue" in answer["text"]
+    assert "sold out in 8.5" in answer["text"] and "Lake Blue has it in 8.5" in answer["text"]
 
 
 def test_a_size_outside_the_run_is_not_made(knowledge: Any) -> None:
@@ -263,6 +270,64 @@ def test_a_part_the_product_text_names_is_a_yes_else_not_guessed(knowledge: Any)
     assert named["status"] == "yes" and "quick-draining mesh upper" in named["text"]
     absent = _answer(knowledge, "does it come w a rain cover")
     assert absent["status"] == "unknown" and "doesn't mention a rain cover" in absent["text"]
+
+
+def test_a_part_named_in_other_words_and_the_rest_of_the_text_left_out(knowledge: Any) -> None:
+    vest = _shoe("Black", ["7"]).model_copy(
+        update={"selling_points": ["two 500 ml soft flasks included"], "description": ""}
+    )
+    text = "does it come w bottles or do i gotta buy those separate"
+    assert "two 500 ml soft flasks" in _answer(knowledge, text, product=vest)["text"]
+    absent = _answer(knowledge, "does it come w a whistle or do i buy one")
+    assert "doesn't mention a whistle," in absent["text"]
+
+
+def test_anything_else_asked_is_answered_only_by_a_sentence_that_speaks_to_it(
+    knowledge: Any,
+) -> None:
+    # The turn asks this kind when no rule reads the question (`answers.turn`).
+    asked = AskedQuestion(
+        kind="detail",
+        topic=None,
+        topics=[],
+        size=None,
+        colour=None,
+        about_order=False,
+        explicit=True,
+    )
+    made = find_answer(asked, _evidence(knowledge, "where is it made? like what country"))
+    assert made is not None and made["status"] == "unknown"
+    assert "doesn't say, so I won't guess" in made["text"]
+    mesh = find_answer(asked, _evidence(knowledge, "is the upper mesh?"))
+    assert mesh is not None and "quick-draining mesh upper" in mesh["text"]
+
+
+def test_a_restock_date_is_not_promised(knowledge: Any) -> None:
+    answer = _answer(knowledge, "when is the pink coming back?", product=PINK)
+    assert "sold out" in answer["text"] and "don't have a restock date" in answer["text"]
+
+
+def test_a_long_size_run_names_the_sizes_missing_inside_it() -> None:
+    from textcart.answers.common import size_run
+
+    made = ["7", "7.5", "8", "8.5", "9", "9.5", "10", "10.5", "11"]
+    assert size_run([s for s in made if s != "9.5"], made=made) == "7 to 11, except 9.5"
+    assert size_run(made, made=made) == "7 to 11"
+
+
+def test_my_size_is_the_size_the_shopper_saved(knowledge: Any) -> None:
+    answer = _answer(
+        knowledge,
+        "is the pink still on sale? and do u have my size",
+        product=PINK,
+        preferences={"shoe_size": "9.5"},
+    )
+    assert "on sale from $145" in answer["text"] and "Black has it in 9.5" in answer["text"]
+
+
+def test_a_defect_said_as_a_statement_gets_the_warranty(knowledge: Any) -> None:
+    answer = _answer(knowledge, "the sole is peeling after a month", product=None)
+    assert "1-year warranty" in answer["text"] and "photo" in answer["text"]
 
 
 def test_stack_height_is_not_answered_with_the_drop(knowledge: Any) -> None:

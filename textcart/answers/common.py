@@ -73,12 +73,22 @@ def join_names(items: Sequence[str], most: int = 3) -> str:
     return f"{', '.join(items[:-1])} and {items[-1]}"
 
 
-def size_run(sizes: Sequence[str], most: int = 6) -> str:
-    """A size run as a text says it: "7, 8, 9" or "7 to 13" when long."""
+def size_run(sizes: Sequence[str], most: int = 6, made: Sequence[str] = ()) -> str:
+    """A size run as a text says it: "7, 8, 9" or "7 to 13" when long.
+
+    With `made` (every size the product comes in), sizes missing inside a long run are
+    named: "7 to 11, except 9.5", so a range never claims a sold-out size.
+    """
     shown = list(sizes)
-    if len(shown) > most:
-        return f"{shown[0]} to {shown[-1]}"
-    return ", ".join(shown)
+    if len(shown) <= most:
+        return join_names(shown, most)
+    run = f"{shown[0]} to {shown[-1]}"
+    if shown[0] in made and shown[-1] in made:
+        inside = list(made)[list(made).index(shown[0]) : list(made).index(shown[-1]) + 1]
+        gaps = [s for s in inside if s not in shown]
+        if gaps:
+            return f"{run}, except {join_names(gaps, len(gaps))}"
+    return run
 
 
 def sentences_of(product: Product) -> list[str]:

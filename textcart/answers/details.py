@@ -18,6 +18,7 @@ from textcart.answers.common import (
     sentences_of,
     unknown,
 )
+from textcart.tools.catalog import Product
 from textcart.vocabulary.answers import AskedQuestion
 
 SPEC_WORDS: dict[str, re.Pattern[str]] = {
@@ -88,6 +89,10 @@ _PART = re.compile(
 )
 
 
+# Where the part named ends: "bottles or do i gotta buy those separate".
+_PART_END = re.compile(
+    r"[?,.!;]|\b(?:or|and|do|does|should|gotta|because|cuz|so|if|too|also)\b", re.IGNORECASE
+)
 _PART_BEFORE = re.compile(r"\b(?:is|are) (?:the |a |an )?(.+?) includ", re.IGNORECASE)
 
 
@@ -95,11 +100,16 @@ def includes(ev: Evidence, b: Builder) -> None:
     """Whether it comes with a part or accessory: only a sentence naming it says yes."""
     product = b.use(ev.product)  # type: ignore[arg-type]
     said = _PART.search(ev.text) or _PART_BEFORE.search(ev.text)
-    words = re.findall(r"[a-z]{3,}", said.group(1).lower()) if said else []
-    part = [w for w in words if w not in _STOP][:3]
-    named = [s for s in sentences_of(product) if part and all(_shares_word({w}, s) for w in part)]
+    phrase = _PART_END.split(said.group(1).lower())[0] if said else ""
+    part = [w for w in re.findall(r"[a-z]{3,}", phrase) if w not in _STOP][:3]
+    named = [
+        s
+        for s in sentences_of(product)
+        if part and all(_shares_word({w, *_ALIKE.get(w, ())}, s) for w in part)
+    ]
     if not named:
-        what = f"a {' '.join(part)}" if part else "that"
+        words = " ".join(part)
+        what = (words if words.endswith("s") else f"a {words}") if part else "that"
         b.say(
             f"Our product info for the {model_of(product.title)} doesn't mention {what}, so I "
             f"won't guess. {FOLLOW_UP}",
@@ -140,18 +150,81 @@ def suitability(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
     product = b.use(ev.product)  # type: ignore[arg-type]
     keyed, scored = _relevant(ev, sentences_of(product), [product.title], most=2)
     best = [s for s, score in scored if score >= 0.25 or keyed][:2]
+    # What the product says it is for ("save it for workouts and races") speaks to
+    # whether it suits anything: it is said too, or instead when nothing else matched.
+    meant = [s for s in sentences_of(product) if _MEANT_FOR.search(s) and s not in best]
+    best = [*best, *meant][:2] if keyed else (meant[:2] or best)
     if not best:
         unknown(b, "that detail")
         return
     b.facts.extend(best)
-    negative = any(re.search(r"\bnot\b|n't|avoid|isn't", s, re.I) for s in best)
+    negative = any(re.search(r"\bnot\b|n't|avoid|isn't|\btoo \w+ for\b", s, re.I) for s in best)
     b.say(claim(product, best), "no" if negative else "info")
 
 
+def detail(ev: Evidence, b: Builder) -> None:
+    """Anything else asked about one product: the sentences that speak to it, else "doesn't say".
+
+    A question no rule has a kind for ("is it dishwasher safe?", "where is it made?") is
+    answered only by a sentence of the product's own text sharing a telling word with it;
+    without one the reply says the product info doesn't say, rather than a highlight.
+    """
+    product = ev.product
+    assert product is not None
+    named = set(re.findall(r"[a-z]{3,}", product.title.lower()))
+    asked = set(re.findall(r"[a-z]{3,}", ev.text.lower())) - _STOP - _VAGUE - named
+    if not asked:
+        return
+    b.use(product)
+    asked |= {alike for w in asked for alike in _ALIKE.get(w, ())}
+    keyed = [s for s in sentences_of(product) if _shares_word(asked, s)]
+    if keyed:
+        best = [s for s, _ in ranked(ev, keyed, most=2)]
+        b.facts.extend(best)
+        b.say(claim(product, best), "info")
+        return
+    b.say(
+        f"Our product info for the {model_of(product.title)} doesn't say, so I won't guess. "
+        f"{FOLLOW_UP}",
+        "unknown",
+    )
+
+
+# Words of a question that say nothing about what is asked ("where is it made? like what
+# country" asks about the country).
+_VAGUE = frozenset(
+    "where when who why whats what's wheres where's hows how's made make makes like lol "
+    "tho though actually kinda sorta pretty tell know wondering wonder curious quick question "
+    "please pls thanks thank hey hello item product thing stuff guys gonna wanna".split()
+)
+
+
+_MEANT_FOR = re.compile(
+    r"\b(save (it|them) for|built for|made for|designed for|meant for|best for|not for|"
+    r"too \w+ for|(shoe|jacket|boot|pack|layer) for)\b",
+    re.IGNORECASE,
+)
+
+
 def _shares_word(asked: set[str], sentence: str) -> bool:
-    """A word of the question in the sentence, allowing endings ("muddy" and "mud")."""
+    """A word of the question in the sentence, allowing endings ("muddy" and "mud").
+
+    Only an ending makes two words one: "everyday" is not "every".
+    """
     said = set(re.findall(r"[a-z]{3,}", sentence.lower()))
-    return any(a.startswith(w) or w.startswith(a) for a in asked for w in said)
+    return any(_same_word(a, w) for a in asked for w in said)
+
+
+_ENDINGS = frozenset(
+    "s es ed d ing er ers est y ie ies ier iest ly dy ny ning ping ted ting proof".split()
+)
+
+
+def _same_word(a: str, b: str) -> bool:
+    short, long = sorted((a, b), key=len)
+    if not long.startswith(short):
+        return short.endswith("y") and long.startswith(short[:-1]) and len(short) > 3
+    return long == short or long[len(short) :] in _ENDINGS
 
 
 def _relevant(
@@ -159,7 +232,9 @@ def _relevant(
 ) -> tuple[list[str], list[tuple[str, float]]]:
     """Sentences sharing a telling word with the question, ranked by meaning (else all)."""
     named = {w for title in names for w in re.findall(r"[a-z]{3,}", title.lower())}
-    asked = {w for w in re.findall(r"[a-z]{3,}", ev.text.lower())} - _STOP - named
+    asked = {w for w in re.findall(r"[a-z]{3,}", ev.text.lower())} - _STOP
+    # "trails" is the name's "trail": it says which product, not what is asked.
+    asked = {w for w in asked if not any(w.startswith(n) for n in named)}
     asked |= {alike for w in asked for alike in _ALIKE.get(w, ())}
     keyed = [s for s in sentences if asked and _shares_word(asked, s)]
     return keyed, ranked(ev, keyed or sentences, most=most)
@@ -184,6 +259,14 @@ _ALIKE: dict[str, tuple[str, ...]] = {
     "dark": ("lumens", "beam", "bright"),
     "muddy": ("mud", "lugs", "grip"),
     "mud": ("lugs", "grip"),
+    "uphill": ("active",),
+    "skinning": ("active",),
+    "touring": ("active",),
+    "bottles": ("flasks",),
+    "bottle": ("flask",),
+    "batteries": ("battery", "rechargeable"),
+    "charge": ("rechargeable", "usb"),
+    "wide": ("wide-fit",),
 }
 _WATERY = re.compile(r"\b(rain\w*|wet|water\w*|downpour|puddles?)\b", re.IGNORECASE)
 _STOP = frozenset(
@@ -193,6 +276,29 @@ _STOP = frozenset(
     "thinking pick choice mens womens men women worth paying more super whats which "
     "should order size".split()
 )
+
+
+def _mentions(product: Product, other: Product) -> list[str]:
+    """The product's description sentences that speak of the other model, at most two.
+
+    A model that is a version of the other ("Ridgeline GTX" of the "Ridgeline") speaks of
+    it by its name ("the regular Ridgeline breathes better"); the other way round, by the
+    word that sets the version apart ("GTX").
+    """
+    own, theirs = _model_words(product), _model_words(other)
+    if not own or not theirs:
+        return []
+    if set(theirs) < set(own):
+        keys = theirs[:1]
+    else:
+        keys = [w for w in theirs if w not in own] if set(own) < set(theirs) else theirs[:1]
+    description = [s.strip() for s in re.split(r"(?<=[.!?])\s+", product.description)]
+    return [s for s in description if any(re.search(rf"\b{k}\b", s, re.I) for k in keys)][:2]
+
+
+def _model_words(product: Product) -> list[str]:
+    title = re.sub(r"^(men's|women's|unisex)\s+", "", model_of(product.title), flags=re.I)
+    return re.findall(r"[a-z0-9]{3,}", title.lower())
 
 
 def care(ev: Evidence, b: Builder) -> None:
@@ -205,6 +311,10 @@ def care(ev: Evidence, b: Builder) -> None:
         b.say(claim(product, own))
     hint = f"{product.title} {product.category}" if product else ""
     guide = knowledge_for(ev, "care", f"{ev.text} {hint}")
+    asked = set(re.findall(r"[a-z]{3,}", f"{ev.text} {hint}".lower())) - _STOP - _VAGUE
+    if guide is not None and not _shares_word(asked, " ".join(guide[1])):
+        # The care guide for merino says nothing about a bottle in the dishwasher.
+        guide = None
     if guide is not None:
         b.chunk(*guide)
     elif not own:
@@ -234,9 +344,13 @@ def comparison(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
         elif keyed:
             # "mudlark or ridgeline for muddy trails": each one's line about mud.
             points = [s for s, _ in scored]
+        elif mentions := _mentions(product, other):
+            # "ridgeline vs ridgeline gtx": the store's own words comparing them ("on hot
+            # summer days the regular Ridgeline breathes better").
+            points = mentions
         else:
             # "what's the difference?": what one has that the other does not.
             points = [p for p in product.selling_points if p not in other.selling_points][:1]
         b.facts.extend(points)
-        detail = f": {points[0].rstrip('.')}" if points else ""
+        detail = f": {'. '.join(p.rstrip('.') for p in points)}" if points else ""
         b.say(f"The {model_of(product.title)} is {price_text(product)}{detail}.")

@@ -20,6 +20,7 @@ from textcart.answers.details import (
     SPEC_WORDS,
     care,
     comparison,
+    detail,
     includes,
     spec,
     suitability,
@@ -27,7 +28,7 @@ from textcart.answers.details import (
 )
 from textcart.answers.orders import order_change, order_return, policy
 from textcart.answers.sizing import fit, suggested_size
-from textcart.answers.stock import availability, colours, price
+from textcart.answers.stock import MY_SIZE, availability, colours, price
 from textcart.vocabulary.answers import Answer, AskedQuestion
 
 __all__ = [
@@ -66,6 +67,9 @@ def find_answer(q: AskedQuestion, ev: Evidence) -> Answer | None:
         availability(ev, q, b)
     elif kind == "price":
         price(ev, b)
+        if MY_SIZE.search(ev.text):
+            # "is it still on sale? and do u have my size": both answered.
+            availability(ev, q, b)
     elif kind == "fit":
         fit(ev, q, b)
     elif kind == "spec":
@@ -83,6 +87,8 @@ def find_answer(q: AskedQuestion, ev: Evidence) -> Answer | None:
         suitability(ev, q, b)
     elif kind == "comparison":
         comparison(ev, q, b)
+    elif kind == "detail":
+        detail(ev, b)
     if not b.parts:
         return None
     return b.build(low_stock(product) if product is not None and b.status == "yes" else None)

@@ -53,6 +53,8 @@ POLICY_TOPICS: list[tuple[str, re.Pattern[str]]] = [
             r"peeling",
             r"\bripped\b",
             r"seam came",
+            r"\b(just |already )?(quit|died|stopped working|won'?t (turn|switch) on)\b",
+            r"\b(doesn'?t|does not|don'?t|won'?t) (work|charge|hold a charge) any ?more\b",
         ),
     ),
     (

@@ -67,6 +67,8 @@ _FIT = any_of(
     r"\b(wear|layer) (it|them) over\b",
     r"\bnarrow\b",
     r"wide (feet|foot|fit)",
+    r"\b(feet|foot) (are|r|is|run|runs) (wide|narrow)\b",
+    r"\bwide (af|toes?|forefoot)\b",
     r"\bin wide\b",
     r"\bsnug\b",
     r"\broomy\b",
@@ -87,6 +89,7 @@ _STOCK = any_of(
     r"any left",
     r"still (available|have)",
     r"available",
+    r"\bavail\b",
     r"out of stock",
     r"have any",
 )
@@ -129,6 +132,7 @@ _MATERIAL = any_of(
 )
 _CARE = any_of(
     r"\bwash",
+    r"dishwasher",
     r"dryer",
     r"tumble",
     r"\bclean",
@@ -158,6 +162,7 @@ _SUITABLE = any_of(
     r"\b(muddy|snowy|rocky|icy|slippery|technical|wet)\b",
     r"\b(ultra|marathon|half marathon|\d+ ?k|\d+ ?miler?s?)\b",
     r"\bwould (it|they|that) work\b",
+    r"\bwould (the )?\w+( \w+)? work\b",
 )
 _SPECS: list[tuple[str, re.Pattern[str]]] = [
     (
@@ -248,6 +253,7 @@ _ASKING = any_of(
     r"\bor (bigger|smaller|larger|size up|size down|go up|go down)\b",
     r"\b(can|could|should|may) (i|we|u|you)\b",
     r"\bor (nah|no|not)\W*$",
+    r"\bwould (the )?\w+( \w+)? work\b",
     r"(?<!that's )(?<!thats )(?<!was )\b(good|ok|okay|fine|alright) (for|on|in) "
     r"(that|this|those|these|them|it)\W*$",
 )
@@ -301,8 +307,12 @@ def read_question(text: str | None, *, has_order: bool = False) -> AskedQuestion
     return None if found is None else AskedQuestion(**{**found, "topics": list(found["topics"])})
 
 
+_SZ = re.compile(r"\bsz\b", re.IGNORECASE)
+
+
 @lru_cache(maxsize=2048)
 def _read_question(text: str, has_order: bool) -> AskedQuestion | None:
+    text = _SZ.sub("size", text)  # "what sz do i order"
     explicit = asks_something(text)
     size = read_needs(text, {})["size"]
     colour = _colour(text)
@@ -332,7 +342,9 @@ def _read_question(text: str, has_order: bool) -> AskedQuestion | None:
         return asked("order_change", "exchanges" if _SWAP.search(text) else "cancel", True)
     if topic in ("returns", "exchanges", "packaging") and (mentions_order or has_order):
         return asked("order_return", topic, about_order=True)
-    if topic is not None and (topic != "warranty" or explicit):
+    if topic is not None:
+        # A defect said as a statement ("the sole is peeling after a month") is answered
+        # with the warranty too: it is what the shopper can do next.
         return asked("policy", topic)
     if not (explicit or size or _SIZE_WORD.search(text) or _COLOUR_AFTER_IN.search(text)):
         # A statement ("the sole is peeling off after a month") asks nothing to answer.

@@ -107,6 +107,6 @@ def fit(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
         for v in in_size:
             b.use(v)
         if in_size:
-            b.say(f"{size} is in stock in {join_names([colourway(v) for v in in_size])}.")
+            b.say(f"It's in stock in {size} in {join_names([colourway(v) for v in in_size])}.")
         elif size in product.sizes:
-            b.say(f"{size} is sold out in every colour right now.")
+            b.say(f"It's sold out in {size} in every colour right now.")

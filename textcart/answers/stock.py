@@ -42,7 +42,7 @@ def availability(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
     assert product is not None
     variants = list(ev.variants) or [product]
     model = model_of(product.title)
-    size, colour = q["size"], q["colour"]
+    size, colour = q["size"] or my_size(ev, product), q["colour"]
     for v in variants:
         b.use(v)
     chosen = _in_colour(variants, colour) if colour else variants
@@ -75,9 +75,13 @@ def availability(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
                 say_suggestion(ev, b, product, advice)
             return
         b.say(f"Sorry, the {model}{where} is sold out in {size} right now.", "no")
+        if _WHEN_BACK.search(ev.text):
+            b.say("I don't have a restock date for it.")
         elsewhere = [v for v in variants if size in v.sizes_in_stock and v not in chosen]
         if elsewhere:
-            b.say(f"{size} is in stock in {join_names([colourway(v) for v in elsewhere])}.")
+            names = join_names([colourway(v) for v in elsewhere])
+            has = "has" if len(elsewhere) == 1 else "have"
+            b.say(f"{names} {has} it in {size}.")
             return
         near = _nearest_sizes(chosen[0], size)
         if near:
@@ -86,14 +90,31 @@ def availability(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
     in_stock = [v for v in chosen if v.in_stock and (v.sizes_in_stock or not v.sizes)]
     if in_stock:
         v = b.product = in_stock[0]
-        sizes = f", in stock in {size_run(v.sizes_in_stock)}" if v.sizes_in_stock else ""
+        sizes = f" in {size_run(v.sizes_in_stock, made=v.sizes)}" if v.sizes_in_stock else ""
         b.say(f"Yes, the {model} in {colourway(v)} is in stock ({price_text(v)}){sizes}.", "yes")
         return
     target = chosen[0]
     b.say(f"Sorry, the {model} in {colourway(target)} is sold out right now.", "no")
+    if _WHEN_BACK.search(ev.text):
+        b.say("I don't have a restock date for it.")
     others = [v for v in variants if v.in_stock and v not in chosen]
     if others:
         b.say(f"It's in stock in {join_names([colourway(v) for v in others])}.")
+
+
+_WHEN_BACK = re.compile(
+    r"\b(when|restock\w*|back in stock|coming back|come back|get more|eta)\b", re.IGNORECASE
+)
+MY_SIZE = re.compile(r"\bmy (usual )?(size|sz)\b", re.IGNORECASE)
+
+
+def my_size(ev: Evidence, product: Product) -> str | None:
+    """The shopper's own size when the text says "my size": said before, else saved."""
+    if not MY_SIZE.search(ev.text):
+        return None
+    usual = "shoe_size" if product.category.startswith("footwear") else "apparel_size"
+    size = ev.said_size or ev.preferences.get(usual)
+    return str(size) if size else None
 
 
 def colours(ev: Evidence, b: Builder) -> None:

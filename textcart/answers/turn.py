@@ -42,6 +42,7 @@ _FILLER = frozenset(
     they them this that these those one ones thing things still yet also too just really
     size sizes color colour colors colours available price cost
     under below less than over above max budget around cheap cheaper dollars bucks usd
+    guys yall y'all folks rn lol
     """.split()
 )
 _WORD = re.compile(r"[a-z][a-z'-]+")
@@ -65,14 +66,35 @@ async def answer_turn(
     knowledge: KnowledgeBase,
     embedder: Embedder,
     orders: OrderBook,
+    earlier: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The state update of the answer step: `question` and `answer` (either may be None)."""
+    """The state update of the answer step: `question` and `answer` (either may be None).
+
+    `earlier` holds the shopper's earlier texts of this conversation, newest first: "ok and
+    in a 9?" after "is it avail in cobalt" still asks about cobalt.
+    """
     if text is None:
         return {"question": None, "answer": None}
     if is_other_language(text):
         return {"question": None, "answer": unanswerable("other_language", OTHER_LANGUAGE)}
     order = orders.latest_for(shopper_id)
     question = read_question(text, has_order=order is not None)
+    if (
+        catalog is not None
+        and intent in _PRODUCT_INTENTS
+        and asked_product_id is None
+        and not (question and question["kind"] not in PRODUCT_KINDS)
+    ):
+        # "do u guys carry tents?": a kind of product the catalog has none of.
+        try:
+            missing = await _not_carried(catalog, text)
+        except Exception as exc:  # noqa: BLE001 - the turn goes on without this check
+            log.warning("catalog check failed: %s", exc)
+            missing = None
+        if missing:
+            # "tents" is a kind of product and reads as one; a single name may be a model.
+            said = f"Sorry, we don't carry {missing}." if missing.endswith("s") else NOT_SOLD
+            return {"question": None, "answer": unanswerable("not_sold", said)}
     if (
         question is None
         and intent in _PRODUCT_INTENTS
@@ -86,19 +108,39 @@ async def answer_turn(
                 return {"question": None, "answer": unanswerable("not_sold", NOT_SOLD)}
         except Exception as exc:  # noqa: BLE001 - the turn goes on without this check
             log.warning("catalog check failed: %s", exc)
+    if question is None and (service := _SERVICE_ASK.search(text)):
+        # "do u do gift wrapping?": a service of the store, answered from its documents
+        # only when they speak of it.
+        words = [w for w in _WORD.findall(service.group(1).lower()) if w not in _FILLER]
+        if words:
+            if not _documents_mention(knowledge, words):
+                what = " ".join(words)
+                return {
+                    "question": None,
+                    "answer": unanswerable(
+                        "policy",
+                        f"I don't have anything about {what} in our store info, so I won't "
+                        f"guess. {FOLLOW_UP}",
+                    ),
+                }
+            question = _policy_question()
+    if (
+        question is None
+        and intent == "product_question"
+        and asked_product_id is not None
+        and asks_something(text)
+    ):
+        # "is it dishwasher safe?": about the product, but no rule knows the kind.
+        question = _detail_question()
     if question is None and intent in _POLICY_INTENTS and asks_something(text):
         # "shipping?" names no topic the rules know; the knowledge base is searched by meaning.
-        question = AskedQuestion(
-            kind="policy",
-            topic=None,
-            topics=[],
-            size=None,
-            colour=None,
-            about_order=False,
-            explicit=True,
-        )
+        question = _policy_question()
     if question is None:
         return {"question": None, "answer": None}
+    if question["kind"] in ("availability", "stock") and not question["colour"]:
+        colour = _colour_said_before(text, earlier)
+        if colour:
+            question = AskedQuestion(**{**question, "kind": "availability", "colour": colour})
     if question["topic"] == "discounts" and asked_product_id is not None:
         # "any promo codes? the stormwall is still too much": its price, and any offer.
         question = AskedQuestion(**{**question, "kind": "price", "topic": None, "topics": []})
@@ -169,7 +211,7 @@ async def answer_turn(
 _PICKS = re.compile(
     r"\b(anything|something|any (other|good(?! (for|in|on|at)\b)|cheaper|warmer|lighter)|"
     r"recommend|suggest|"
-    r"alternatives?|options?|looking for|i need an?|what else|cheaper|instead|similar)\b",
+    r"alternatives?|options?|looking for|i need an?|what else|(?<!the )cheaper|instead|similar)\b",
     re.IGNORECASE,
 )
 
@@ -215,6 +257,9 @@ async def _products(
         for part in _COMPARED.split(text):
             if not part.strip():
                 continue
+            if re.fullmatch(r"\W*\d+\b.*", part) and not name_match(part, product.title):
+                # "beacon 400 vs 900": the second model is named by its number alone.
+                part = f"{_base_model(product.title).split()[0]} {part}"
             hits = await catalog.search(part, None, SearchFilters(in_stock_only=False), limit=10)
             scored = [(name_match(part, h.product.title), h.product) for h in hits]
             scored = [(strength, p) for strength, p in scored if strength > 0]
@@ -225,6 +270,12 @@ async def _products(
             line = _LINE_WORD.search(part) or _LINE_WORD.search(text)
             if line:
                 prefix = "women's" if line.group(1).lower()[0] in "wl" else "men's"
+            else:
+                # No line said: the other model in the line of the first one.
+                prefix = next(
+                    (p for p in ("women's", "men's") if product.title.lower().startswith(p)), ""
+                )
+            if prefix:
                 named = [p for p in named if p.title.lower().startswith(prefix)] or named
             if _base_model(named[0].title) != _base_model(product.title):
                 others.insert(0, named[0])
@@ -252,9 +303,67 @@ def _without_name(question: AskedQuestion, text: str, title: str, has_order: boo
     )
     rest = " ".join(rest.split())
     again = read_question(rest, has_order=has_order)
+    if again is None and question["kind"] in _NAME_KINDS and question["explicit"]:
+        # "is the insulated bottle dishwasher safe?" read as warmth only for its name.
+        return _detail_question()
     if again is None or again["kind"] not in PRODUCT_KINDS or question["kind"] == "comparison":
         return question
     return AskedQuestion(**{**again, "size": question["size"], "colour": question["colour"]})
+
+
+_FOLLOW_ON = re.compile(r"^\W*(ok(ay)?\W+)?(and|what about|how about|in an?\b|an?\s+\d)", re.I)
+
+
+def _colour_said_before(text: str, earlier: Sequence[str]) -> str | None:
+    """The colour of the last text, when this one only goes on from it ("and in a 9?")."""
+    if not earlier or not _FOLLOW_ON.search(text):
+        return None
+    before = read_question(earlier[0])
+    return before["colour"] if before else None
+
+
+# Kinds a product's own name can suggest ("Insulated", "Waterproof", "Light").
+_NAME_KINDS = frozenset({"spec", "suitability", "waterproof"})
+
+
+_SERVICE_ASK = re.compile(
+    r"\b(?:do|does|can|could|will)\s+(?:u|you|ya|y'?all|you guys|u guys|the store)\s+"
+    r"(?:do|offer|provide)\s+(?:any\s+)?([a-z][a-z' -]*?)\s*(?:[?.,!;:]|\bfor\b|$)",
+    re.IGNORECASE,
+)
+
+
+def _documents_mention(knowledge: KnowledgeBase, words: Sequence[str]) -> bool:
+    """Whether one section of the store's documents holds every word (endings aside)."""
+    stems = [w[:5] for w in words]
+    return any(
+        all(stem in chunk.text.lower() or stem in chunk.heading.lower() for stem in stems)
+        for chunk in knowledge.chunks
+    )
+
+
+def _policy_question() -> AskedQuestion:
+    return AskedQuestion(
+        kind="policy",
+        topic=None,
+        topics=[],
+        size=None,
+        colour=None,
+        about_order=False,
+        explicit=True,
+    )
+
+
+def _detail_question() -> AskedQuestion:
+    return AskedQuestion(
+        kind="detail",
+        topic=None,
+        topics=[],
+        size=None,
+        colour=None,
+        about_order=False,
+        explicit=True,
+    )
 
 
 async def _model_named(catalog: Catalog, text: str) -> str | None:
@@ -265,6 +374,38 @@ async def _model_named(catalog: Catalog, text: str) -> str | None:
     return _base_model(title) if strength > 0 else None
 
 
+_CARRY = re.compile(
+    r"\b(?:carry|sell|stock|have|got)\s+(?:any\s+)?([a-z][a-z' -]*?)\s*(?:[?.,!;:]|\bfor\b|"
+    r"\bin\b|\bunder\b|\bwith\b|\bthat\b|\bwhich\b|\blike\b|$)",
+    re.IGNORECASE,
+)
+# What "do you have ..." asks about when it is not a kind of product.
+_SERVICE_WORDS = frozenset(
+    """
+    order orders package delivery refund refunds return returns exchange code codes coupon
+    coupons promo promos discount discounts deal deals sale sales gift card cards store stores
+    shop location locations hours number phone link website account question questions time
+    shipping free sizes colors colours options stock left info information pics pictures
+    photos reviews rating ratings warranty policy recommendation recommendations suggestions
+    """.split()
+)
+
+
+async def _not_carried(catalog: Catalog, text: str) -> str | None:
+    """The kind of product a "do you sell/carry X" text asks for, when no product is one."""
+    said = _CARRY.search(text)
+    if said is None:
+        return None
+    words = [w for w in _WORD.findall(said.group(1).lower()) if w not in _FILLER]
+    if not words or len(words) > 4 or any(w in _SERVICE_WORDS for w in words):
+        return None
+    singular = [w.removesuffix("s") if len(w) > 3 else w for w in words]
+    for query in dict.fromkeys([" ".join(words), " ".join(singular), singular[-1]]):
+        if await catalog.matches_all_words(query, names_only=True):
+            return None
+    return " ".join(words)
+
+
 async def _sells_anything_like(catalog: Catalog, text: str) -> bool:
     """Whether any catalog product shares a telling word with the text (keywords only)."""
     words = [
@@ -272,7 +413,9 @@ async def _sells_anything_like(catalog: Catalog, text: str) -> bool:
         for w in _WORD.findall(text.lower())
         if w not in _FILLER and len(w) > 2 and not w.isdigit()  # "under $120" is a budget
     ]
-    if not words:
+    if not words or len(words) > 3:
+        # Nothing telling, or a description of a need ("nurse here, on my feet 12 hr
+        # shifts") rather than the name of a kind of product: not a "we don't sell that".
         return True
     singular = [w.removesuffix("s") if len(w) > 3 else w for w in words]
     for query in dict.fromkeys([" ".join(words), " ".join(singular)]):

@@ -63,6 +63,7 @@ class ClassicWording:
         wording = load_prompt_file("wording")
         self.templates: dict[str, dict[str, list[str]]] = wording["templates"]
         self.answer_first: dict[str, list[str]] = wording.get("answer_first", {})
+        self.answer_lead: dict[str, dict[str, str]] = wording.get("answer_lead", {})
 
     def _pick(
         self, options: list[str], facts: SmsFacts, seed: str, variant: int | None = None
@@ -85,15 +86,20 @@ class ClassicWording:
         `variant` (a wording test) picks the tone's template of that index instead (0: the
         one with the link, 1: the one without), when the facts can fill it.
 
-        With an answer in the facts the reply says it first: the answer, then at most one
-        line that fits the message type (`answer_first` in the wording file).
+        With an answer in the facts the reply says it first: the answer (after the message
+        type's `answer_lead` for the tone: an apology before a hand-off's warranty terms),
+        then at most one line that fits the message type (`answer_first` in the wording file).
         """
         if facts.get("answer"):
             # The first line the facts can fill: they are listed in order of preference.
             have = {k for k, v in facts.items() if v} | {"name"}
             lines = self.answer_first.get(message_type, [""])
             follow = next((t for t in lines if _placeholders(t) <= have), "")
-            text = f"{facts['answer']} {_fill(follow, facts) if follow else ''}".strip()
+            if str(facts["answer"]).rstrip().endswith("?"):
+                # The answer ends by asking ("want me to ask the team?"): nothing after it.
+                follow = ""
+            lead = self.answer_lead.get(message_type, {}).get(tone, "")
+            text = f"{lead} {facts['answer']} {_fill(follow, facts) if follow else ''}".strip()
             return SmsDraft(text=text)
         by_tone = self.templates.get(message_type, {})
         options = by_tone.get(tone) or by_tone.get("friendly") or []

@@ -358,6 +358,8 @@ class WordingPrompt(PromptFile):
     templates: dict[MessageType, dict[Tone, list[str]]]
     # After an answer, at most one of these lines per message type ("" = the answer alone).
     answer_first: dict[MessageType, list[str]] = Field(default_factory=dict)
+    # Before an answer, per message type and tone: an apology before the warranty terms.
+    answer_lead: dict[MessageType, dict[Tone, str]] = Field(default_factory=dict)
     examples: list[WordingExample]
 
     @model_validator(mode="after")
@@ -379,6 +381,9 @@ class WordingPrompt(PromptFile):
                 _require_unique(
                     [normalise_text(t) for t in options], f"{message_type}/{tone} templates"
                 )
+        for leads in self.answer_lead.values():
+            for lead in leads.values():
+                check_template(lead)
         for message_type, lines in self.answer_first.items():
             if not lines:
                 raise ValueError(f"answer_first/{message_type} needs at least one line")

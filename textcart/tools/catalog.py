@@ -32,6 +32,8 @@ VECTOR_NAME = "text"
 _SKU_NAMESPACE = uuid.UUID("5f0c3a52-3c1e-4c55-9d1b-7a0d6cfa1c11")
 # Titles name the product and brands are what shoppers type, so they outweigh body text.
 _SEARCH_FIELDS = ["title^3", "brand^2", "category^2", "selling_points", "tags", "description"]
+_PLAIN_FIELDS = tuple(f.split("^")[0] for f in _SEARCH_FIELDS)
+_WORDS = re.compile(r"[a-z0-9]+")
 # Rank fusion, not min-max score fusion: on CrowdFlower's dev queries (9,913 products) the
 # two tie (nDCG@10 0.787 vs 0.786 at alpha 0.5; BM25 alone 0.728, vectors alone 0.755), but
 # min-max turns the best of two or three marginal keyword matches into a full 1.0, which
@@ -421,15 +423,31 @@ class Catalog:
             )
         return hits
 
-    async def matches_all_words(self, query: str) -> bool:
-        """Whether some product holds every word of `query` (BM25 with AND)."""
+    async def matches_all_words(self, query: str, names_only: bool = False) -> bool:
+        """Whether some product holds every word of `query`, across its fields.
+
+        Weaviate's BM25 AND wants every word in one field, so "hydration vest" (the
+        category says hydration, the title vest) would match nothing: the keyword hits
+        are checked here instead, a word matching with or without a plural "s".
+        `names_only` looks in titles, categories and tags only: what a product is, not
+        every word its description uses ("fits in your tent" sells no tent).
+        """
+        fields = ["title", "category", "tags"] if names_only else [*_PLAIN_FIELDS]
+        words = [w.removesuffix("s") if len(w) > 3 else w for w in _WORDS.findall(query.lower())]
+        if not words:
+            return False
         result = await self._collection.query.bm25(
-            query=query,
-            query_properties=_SEARCH_FIELDS,
-            operator=BM25Operator.and_(),
-            limit=1,
+            query=query, query_properties=fields, return_properties=fields, limit=20
         )
-        return bool(result.objects)
+        for obj in result.objects:
+            said = " ".join(
+                " ".join(v) if isinstance(v, list) else str(v or "")
+                for v in obj.properties.values()
+            ).lower()
+            have = {w.removesuffix("s") if len(w) > 3 else w for w in _WORDS.findall(said)}
+            if all(w in have for w in words):
+                return True
+        return False
 
     async def variants(self, model: str, limit: int = 100) -> list[Product]:
         """Every colourway of a model: products whose title before " — " is `model`.

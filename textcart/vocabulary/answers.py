@@ -20,6 +20,7 @@ QuestionKind = Literal[
     "suitability",
     "care",
     "comparison",
+    "detail",  # anything else about one product ("is it dishwasher safe?")
     "policy",
     "order_return",
     "order_change",

@@ -494,4 +494,5 @@ async def find_answer(state: TurnState, runtime: Runtime[Context]) -> dict[str, 
         orders=OneOrder(
             state["shopper_id"], await services.order_for(runtime.store, state["shopper_id"])
         ),
+        earlier=_earlier_texts(state),
     )
