@@ -35,7 +35,8 @@ SPEC_WORDS: dict[str, re.Pattern[str]] = {
 }
 MATERIAL_WORDS = re.compile(
     r"merino|nylon|polyester|cotton|wool|leather|recycled|fabric|mesh|down|synthetic|%|"
-    r"gore|spandex|elastane|suede|rubber|eva|foam|carbon|aluminum|steel|silicone|knit",
+    r"gore|spandex|elastane|suede|rubber|eva|foam|carbon|aluminum|steel|silicone|knit|vegan|"
+    r"animal|materials?",
     re.IGNORECASE,
 )
 WATER_WORDS = re.compile(
@@ -50,6 +51,11 @@ def spec(ev: Evidence, q: AskedQuestion, b: Builder, pattern: re.Pattern[str], w
     """A spec from the product's sentences; "I don't have" when a number asked for is not there."""
     product = b.use(ev.product)  # type: ignore[arg-type]
     found = pick(sentences_of(product), pattern, most=6)
+    asked = set(re.findall(r"[a-z]{3,}", ev.text.lower())) - _STOP - _VAGUE
+    asked |= {alike for w in asked for alike in _ALIKE.get(w, ())}
+    if what == "materials":
+        # The sentence with the shopper's own word first: "im vegan" -> "vegan: no animal...".
+        found.sort(key=lambda s: not _shares_word(asked, s))
     if what == "drop":
         # Stack height and drop are different numbers: a sentence about one is not the other.
         asked = {w for w in ("stack", "drop") if re.search(rf"\b{w}\b", ev.text, re.I)}
@@ -84,7 +90,7 @@ _NUMBER_OF = {"battery": "battery life", "warmth": "temperature rating", "weight
 
 
 _PART = re.compile(
-    r"\b(?:comes? (?:w|w/|with)|includ(?:e|es|ed|ing)|(?:have|has) (?:an?|any))\s+(.+)$",
+    r"\b(?:comes? (?:w|w/|with)|includ(?:e|es|ed|ing)|(?:have|has|got) (?:an?|any)|got)\s+(.+)$",
     re.IGNORECASE,
 )
 
@@ -117,7 +123,7 @@ def includes(ev: Evidence, b: Builder) -> None:
         )
         return
     b.facts.extend(named[:2])
-    b.say(claim(product, named[:2]), "yes")
+    b.say(f"Yes. {claim(product, named[:2])}", "yes")
 
 
 def waterproof(ev: Evidence, b: Builder) -> None:
@@ -267,6 +273,12 @@ _ALIKE: dict[str, tuple[str, ...]] = {
     "batteries": ("battery", "rechargeable"),
     "charge": ("rechargeable", "usb"),
     "wide": ("wide-fit",),
+    "squish": ("packs", "pocket"),
+    "stash": ("packs", "pocket"),
+    "packable": ("packs", "pocket"),
+    "animal": ("vegan", "animal-derived"),
+    "vegan": ("animal-derived",),
+    "heavy": ("load", "support", "backpacking"),
 }
 _WATERY = re.compile(r"\b(rain\w*|wet|water\w*|downpour|puddles?)\b", re.IGNORECASE)
 _STOP = frozenset(

@@ -33,8 +33,8 @@ POLICY_TOPICS: list[tuple[str, re.Pattern[str]]] = [
     (
         "worn",
         any_of(
-            r"\bwore\b",
-            r"\bworn\b(?! once)",
+            r"(?<!never )(?<!not )(?<!haven't )(?<!havent )\bwore\b",
+            r"(?<!never )(?<!not )(?<!un)(?<!never been )\bworn\b(?! once)",
             r"\bused (it|them)\b",
             r"\b(ran|run|hiked|walked) in\b",
             r"\bafter (wearing|running|a run)\b",
@@ -126,6 +126,9 @@ POLICY_TOPICS: list[tuple[str, re.Pattern[str]]] = [
             r"delivery time",
             r"business days",
             r"how long .{0,25}\bta?ke?\b",
+            r"same[- ]day",
+            r"\bcut ?-?off\b",
+            r"\b(leave|ship|go) out (today|tomorrow)\b",
         ),
     ),
     (

@@ -42,6 +42,8 @@ _COMPARE = any_of(
     r"\bor (the )?(?!for\b)\w+( \w+){0,2} for\b",
     r"\bdiff\b",
     r"\bwhich (one )?(has|is|gets|runs) (the )?(more|less|most|least|\w{3,}er)\b",
+    r"\bdifferent\b",
+    r"\bwhich( one| ones|'s| ones'?s| one'?s)?( is| are)? (more|less|\w{3,}er)\b",
 )
 _FIT = any_of(
     r"\bin an? (wide|narrow)\b",
@@ -61,7 +63,10 @@ _FIT = any_of(
     r"between sizes",
     r"\bin between\b",
     r"\bbetween (a |an )?(\d|xs|s|m|l|xl|small|medium|large)",
-    r"\bsize\?",
+    r"(?<!my )\bsize\?",
+    r"\bwhat (size |sz )?(do|should) i (order|get|buy|go with)\b",
+    r"\b(xs/s|s/m|m/l|l/xl|xs|s|m|l|xl)\s+or\s+(xs/s|s/m|m/l|l/xl|xs|s|m|l|xl)\b",
+    r"\btorso\b",
     r"\bwhat size\b",
     r"\b(normally|usually) (a|an|wear|take)\b",
     r"\b(wear|layer) (it|them) over\b",
@@ -90,6 +95,9 @@ _STOCK = any_of(
     r"still (available|have)",
     r"available",
     r"\bavail\b",
+    r"\bin my (size|sz)\b",
+    r"\bstill got\b",
+    r"\bgot any\b",
     r"out of stock",
     r"have any",
 )
@@ -112,6 +120,9 @@ _WATERPROOF = any_of(
     r"keep (me|my feet|it|them|my \w+) dry",
     r"(wet|rain) ?proof",
     r"get (wet|soaked)",
+    r"stay dry",
+    r"dry feet",
+    r"(creek|stream|river|water) crossings?",
     r"\b(in|for) (the |heavy |a )?(rain|downpour|drizzle)\b",
 )
 _MATERIAL = any_of(
@@ -163,13 +174,15 @@ _SUITABLE = any_of(
     r"\b(ultra|marathon|half marathon|\d+ ?k|\d+ ?miler?s?)\b",
     r"\bwould (it|they|that) work\b",
     r"\bwould (the )?\w+( \w+)? work\b",
+    r"\bfor (ski|skiing|ski touring|touring|treks?|trekking|hikes|thru-?hikes?)\b",
 )
 _SPECS: list[tuple[str, re.Pattern[str]]] = [
     (
         "weight",
         any_of(
             r"weigh",
-            r"\bheav(y|ier|iest)\b(?! (rain|downpour|snow|use|duty|sweat\w*|rainfall))",
+            r"\bheav(y|ier|iest)\b"
+            r"(?! (rain|downpour|snow|use|duty|sweat\w*|rainfall|packs?|backpack|loads?))",
             r"\blight(er|est|weight)?\b",
             r"\bgrams?\b",
             r"\boz\b",
@@ -228,6 +241,7 @@ _SPECS: list[tuple[str, re.Pattern[str]]] = [
             r"\bcomes? (w|w/|with)\b",
             r"\binclud(e|es|ed|ing)\b",
             r"\b(does|do) (it|they|the \w+( \w+){0,3}) (have|has) (an?|any) \w+",
+            r"\bgot (an? )?(?!(any|it|them|one|that|those|these|this|some)\b)\w+( \w+)?\s*\?",
         ),
     ),
 ]
@@ -340,8 +354,9 @@ def _read_question(text: str, has_order: bool) -> AskedQuestion | None:
     changes = bool(_CHANGE.search(text))
     if changes and (mentions_order or (has_order and _STILL.search(text))):
         return asked("order_change", "exchanges" if _SWAP.search(text) else "cancel", True)
-    if topic in ("returns", "exchanges", "packaging") and (mentions_order or has_order):
-        return asked("order_return", topic, about_order=True)
+    returning = [t for t in topics if t in ("returns", "exchanges", "packaging")]
+    if returning and (mentions_order or has_order):
+        return asked("order_return", returning[0], about_order=True)
     if topic is not None:
         # A defect said as a statement ("the sole is peeling after a month") is answered
         # with the warranty too: it is what the shopper can do next.

@@ -35,8 +35,10 @@ def suggested_size(product: Product, text: str, notes: Sequence[str]) -> str | N
     size up" -> 10; a women's 8.5 with "women usually order 1.5 sizes down" -> 7. Only a
     size in the product's size run is suggested.
     """
-    said = re.findall(r"(?<![\d.$])(\d{1,2}(?:\.5)?)(?![\d%])", text)
     advice = " ".join(notes).lower()
+    if torso := _torso_size(product, text, advice):
+        return torso
+    said = re.findall(r"(?<![\d.$])(\d{1,2}(?:\.5)?)(?![\d%])", text)
 
     def in_run(value: float) -> str | None:
         size = f"{value:g}"
@@ -58,6 +60,29 @@ def suggested_size(product: Product, text: str, notes: Sequence[str]) -> str | N
     if size % 1 and re.search(r"half size, size up|whole sizes only", advice):
         return in_run(size + 0.5)
     return None
+
+
+_TORSO_RULE = re.compile(r"choose (\S+) for torsos? (under|over) (\d+)")
+_TORSO_SAID = re.compile(
+    r"torso\D{0,20}(\d{2}(?:\.\d)?)|(\d{2}(?:\.\d)?)\s*(?:in|inch|inches|\")\W{0,3}torso", re.I
+)
+
+
+def _torso_size(product: Product, text: str, advice: str) -> str | None:
+    """A pack size from the torso length said and the product's rule ("S/M for under 18")."""
+    rule, said = _TORSO_RULE.search(advice), _TORSO_SAID.search(text)
+    if rule is None or said is None:
+        return None
+    size, side, bound = rule.group(1).upper(), rule.group(2), float(rule.group(3))
+    length = float(said.group(1) or said.group(2))
+    sizes = [s.upper() for s in product.sizes]
+    if size not in sizes:
+        return None
+    fits = length < bound if side == "under" else length > bound
+    if fits:
+        return product.sizes[sizes.index(size)]
+    others = [s for s in product.sizes if s.upper() != size]
+    return others[0] if len(others) == 1 else None
 
 
 def say_suggestion(ev: Evidence, b: Builder, product: Product, notes: Sequence[str]) -> bool:

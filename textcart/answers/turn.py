@@ -14,17 +14,27 @@ import asyncio
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
+from textcart.answers.carried import (
+    FILLER,
+    SERVICE_ASK,
+    WORD,
+    documents_mention,
+    not_carried,
+    sells_anything_like,
+)
 from textcart.answers.evidence import FOLLOW_UP, Evidence, find_answer, model_of, unanswerable
 from textcart.answers.knowledge import KnowledgeBase
 from textcart.answers.language import is_other_language
 from textcart.answers.question import asks_something, read_question
 from textcart.rules.references import name_match, names_product
 from textcart.tools.catalog import Catalog, Product, SearchFilters
+from textcart.tools.catalog_words import model_names
 from textcart.tools.embeddings import Embedder
 from textcart.tools.orders import OrderBook
-from textcart.vocabulary.answers import PRODUCT_KINDS, AskedQuestion
+from textcart.vocabulary.answers import PRODUCT_KINDS, Answer, AskedQuestion
 from textcart.vocabulary.records import ProductCard
 
 log = logging.getLogger("textcart.answers")
@@ -32,20 +42,6 @@ log = logging.getLogger("textcart.answers")
 OTHER_LANGUAGE = f"Sorry, I can only answer texts in English for now. {FOLLOW_UP}"
 EMPTY_CATALOG = "Sorry, I can't look up our products right now, so I can't check that. " + FOLLOW_UP
 NOT_SOLD = "I couldn't find that in our catalog, so I can't tell you more about it. " + FOLLOW_UP
-# Words that say nothing about which product is meant ("do you sell ...", "got any ...").
-_FILLER = frozenset(
-    """
-    do does did you your u ur we our i i'm im me my a an the is are was were be can could
-    would will sell carry have has got get any anything some something stock stocked make
-    made offer please pls plz hey hi hello ok okay so there here what which how much many
-    about looking for need want buy find see kind type sort of in on at to with and or it
-    they them this that these those one ones thing things still yet also too just really
-    size sizes color colour colors colours available price cost
-    under below less than over above max budget around cheap cheaper dollars bucks usd
-    guys yall y'all folks rn lol
-    """.split()
-)
-_WORD = re.compile(r"[a-z][a-z'-]+")
 # Answers that say why a text can't be answered: they are the whole reply.
 UNANSWERABLE = frozenset({"other_language", "empty_catalog", "not_sold", "catalog_unavailable"})
 _POLICY_INTENTS = frozenset({"shipping_question", "return_or_refund", "billing_or_payment"})
@@ -87,7 +83,7 @@ async def answer_turn(
     ):
         # "do u guys carry tents?": a kind of product the catalog has none of.
         try:
-            missing = await _not_carried(catalog, text)
+            missing = await not_carried(catalog, text)
         except Exception as exc:  # noqa: BLE001 - the turn goes on without this check
             log.warning("catalog check failed: %s", exc)
             missing = None
@@ -104,16 +100,16 @@ async def answer_turn(
     ):
         # "do you sell kayaks?": a product question about nothing the catalog holds.
         try:
-            if not await _sells_anything_like(catalog, text):
+            if not await sells_anything_like(catalog, text):
                 return {"question": None, "answer": unanswerable("not_sold", NOT_SOLD)}
         except Exception as exc:  # noqa: BLE001 - the turn goes on without this check
             log.warning("catalog check failed: %s", exc)
-    if question is None and (service := _SERVICE_ASK.search(text)):
+    if question is None and (service := SERVICE_ASK.search(text)):
         # "do u do gift wrapping?": a service of the store, answered from its documents
         # only when they speak of it.
-        words = [w for w in _WORD.findall(service.group(1).lower()) if w not in _FILLER]
+        words = [w for w in WORD.findall(service.group(1).lower()) if w not in FILLER]
         if words:
-            if not _documents_mention(knowledge, words):
+            if not documents_mention(knowledge, words):
                 what = " ".join(words)
                 return {
                     "question": None,
@@ -171,10 +167,13 @@ async def answer_turn(
                 # not traction: the product's own name says nothing about the question.
                 question = _without_name(question, text, product.title, order is not None)
                 update["question"] = question
+            if product is not None and question["kind"] == "comparison" and not others:
+                # "and the mudlark? which ones lighter": the other one was named before.
+                others = await _named_before(catalog, earlier, product)
             if product is None and question["kind"] != "care":
                 if await catalog.count() == 0:
                     update["answer"] = unanswerable("empty_catalog", EMPTY_CATALOG)
-                elif question["explicit"] and not await _sells_anything_like(catalog, text):
+                elif question["explicit"] and not await sells_anything_like(catalog, text):
                     update["answer"] = unanswerable("not_sold", NOT_SOLD)
                 return update
         if order is not None and question["kind"] in ("order_return", "order_change"):
@@ -204,8 +203,65 @@ async def answer_turn(
         said_size=said_size,
         preferences=preferences,
     )
-    update["answer"] = await asyncio.to_thread(find_answer, question, evidence)
+    answer = await asyncio.to_thread(find_answer, question, evidence)
+    if answer is not None:
+        # "navy in 10.5? also r they any good for wide feet": the other question too.
+        for first, part, asked in _other_questions(text, question, product is not None):
+            more = await asyncio.to_thread(find_answer, asked, replace(evidence, text=part))
+            if more is not None and more["text"] not in answer["text"]:
+                # In the order asked: the SMS may be cut short at its end.
+                answer = _joined(more, answer) if first else _joined(answer, more)
+                break
+    update["answer"] = answer
     return update
+
+
+_PARTS = re.compile(r"\?|\balso\b|\s\+\s|\bplus\b|\band (?=(do|does|is|are|can|r|u|got)\b)", re.I)
+
+
+def _other_questions(
+    text: str, question: AskedQuestion, has_product: bool
+) -> list[tuple[bool, str, AskedQuestion]]:
+    """Parts of a text that ask a question of another kind than the whole text was read as.
+
+    Each with whether it is the text's first part.
+    """
+    found = []
+    parts = [p.strip() for p in _PARTS.split(text) if p and len(p.split()) >= 2]
+    for index, part in enumerate(parts if len(parts) >= 2 else []):
+        asked = read_question(part)
+        if asked is None or asked["kind"] in (question["kind"], "comparison", "detail"):
+            continue
+        if (asked["kind"] in PRODUCT_KINDS) != has_product:
+            continue
+        asked = AskedQuestion(**{**asked, "size": asked["size"] or question["size"]})
+        found.append((index == 0, part, asked))
+    return found
+
+
+def _joined(first: Answer, second: Answer) -> Answer:
+    """Two answers as one reply: both texts, every fact and source behind them."""
+    return Answer(
+        **{
+            **first,
+            "text": f"{first['text']} {second['text']}",
+            "facts": [*first["facts"], *second["facts"]],
+            "sources": list(dict.fromkeys([*first["sources"], *second["sources"]])),
+        }
+    )
+
+
+async def _named_before(
+    catalog: Catalog, earlier: Sequence[str], product: Product
+) -> list[Product]:
+    """A model the shopper's last texts named, other than `product`."""
+    names = await model_names(catalog)
+    for line in earlier[:2]:
+        for _, product_id in names.named(line):
+            if _base_model(names.titles[product_id]) != _base_model(product.title):
+                found = await catalog.get_many([product_id])
+                return list(found.values())
+    return []
 
 
 _PICKS = re.compile(
@@ -311,7 +367,9 @@ def _without_name(question: AskedQuestion, text: str, title: str, has_order: boo
     return AskedQuestion(**{**again, "size": question["size"], "colour": question["colour"]})
 
 
-_FOLLOW_ON = re.compile(r"^\W*(ok(ay)?\W+)?(and|what about|how about|in an?\b|an?\s+\d)", re.I)
+_FOLLOW_ON = re.compile(
+    r"^\W*((hmm+|ok(ay)?|oh|so|um+|uh+|kk?)\W+)*(and|what about|how about|in an?\b|an?\s+\d)", re.I
+)
 
 
 def _colour_said_before(text: str, earlier: Sequence[str]) -> str | None:
@@ -324,22 +382,6 @@ def _colour_said_before(text: str, earlier: Sequence[str]) -> str | None:
 
 # Kinds a product's own name can suggest ("Insulated", "Waterproof", "Light").
 _NAME_KINDS = frozenset({"spec", "suitability", "waterproof"})
-
-
-_SERVICE_ASK = re.compile(
-    r"\b(?:do|does|can|could|will)\s+(?:u|you|ya|y'?all|you guys|u guys|the store)\s+"
-    r"(?:do|offer|provide)\s+(?:any\s+)?([a-z][a-z' -]*?)\s*(?:[?.,!;:]|\bfor\b|$)",
-    re.IGNORECASE,
-)
-
-
-def _documents_mention(knowledge: KnowledgeBase, words: Sequence[str]) -> bool:
-    """Whether one section of the store's documents holds every word (endings aside)."""
-    stems = [w[:5] for w in words]
-    return any(
-        all(stem in chunk.text.lower() or stem in chunk.heading.lower() for stem in stems)
-        for chunk in knowledge.chunks
-    )
 
 
 def _policy_question() -> AskedQuestion:
@@ -372,53 +414,3 @@ async def _model_named(catalog: Catalog, text: str) -> str | None:
     scored = [(name_match(text, h.product.title), h.product.title) for h in hits]
     strength, title = max(scored, default=(0, ""))
     return _base_model(title) if strength > 0 else None
-
-
-_CARRY = re.compile(
-    r"\b(?:carry|sell|stock|have|got)\s+(?:any\s+)?([a-z][a-z' -]*?)\s*(?:[?.,!;:]|\bfor\b|"
-    r"\bin\b|\bunder\b|\bwith\b|\bthat\b|\bwhich\b|\blike\b|$)",
-    re.IGNORECASE,
-)
-# What "do you have ..." asks about when it is not a kind of product.
-_SERVICE_WORDS = frozenset(
-    """
-    order orders package delivery refund refunds return returns exchange code codes coupon
-    coupons promo promos discount discounts deal deals sale sales gift card cards store stores
-    shop location locations hours number phone link website account question questions time
-    shipping free sizes colors colours options stock left info information pics pictures
-    photos reviews rating ratings warranty policy recommendation recommendations suggestions
-    """.split()
-)
-
-
-async def _not_carried(catalog: Catalog, text: str) -> str | None:
-    """The kind of product a "do you sell/carry X" text asks for, when no product is one."""
-    said = _CARRY.search(text)
-    if said is None:
-        return None
-    words = [w for w in _WORD.findall(said.group(1).lower()) if w not in _FILLER]
-    if not words or len(words) > 4 or any(w in _SERVICE_WORDS for w in words):
-        return None
-    singular = [w.removesuffix("s") if len(w) > 3 else w for w in words]
-    for query in dict.fromkeys([" ".join(words), " ".join(singular), singular[-1]]):
-        if await catalog.matches_all_words(query, names_only=True):
-            return None
-    return " ".join(words)
-
-
-async def _sells_anything_like(catalog: Catalog, text: str) -> bool:
-    """Whether any catalog product shares a telling word with the text (keywords only)."""
-    words = [
-        w
-        for w in _WORD.findall(text.lower())
-        if w not in _FILLER and len(w) > 2 and not w.isdigit()  # "under $120" is a budget
-    ]
-    if not words or len(words) > 3:
-        # Nothing telling, or a description of a need ("nurse here, on my feet 12 hr
-        # shifts") rather than the name of a kind of product: not a "we don't sell that".
-        return True
-    singular = [w.removesuffix("s") if len(w) > 3 else w for w in words]
-    for query in dict.fromkeys([" ".join(words), " ".join(singular)]):
-        if await catalog.matches_all_words(query):
-            return True
-    return False

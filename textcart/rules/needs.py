@@ -20,7 +20,8 @@ _BUDGET = re.compile(
 )
 _SHOE_SIZE = re.compile(
     r"\b(?:size|sz|in an?|an?|(?:men|women|wmn)'?s)\s*(\d{1,2}(?:\.5)?)\b"
-    r"(?!\s*(?:%|dollars|bucks|\$|mm|cm|g\b|oz|l\b|lb|inch|\"|km|mi))"
+    r"(?!\s*(?:%|dollars|bucks|\$|mm|cm|g\b|oz|l\b|lb|inch|\"|km|mi|-?days?\b|-?hrs?\b|hours?\b|"
+    r"-?miles?\b|k\b|-?person\b|-?weeks?\b|months?\b|years?\b|mins?\b|-?nights?\b))"
     # A bare half size ("8.5 in the blue") is a shoe size: prices and specs say $ or a unit.
     r"|(?<![\d$.,])(\d{1,2}\.5)\b(?!\s*(?:%|mm|cm|g\b|oz|l\b|lb|inch|\"|km|mi))",
     re.IGNORECASE,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from textcart.vocabulary.colours import COLOURS
@@ -180,6 +180,28 @@ def _said(text: str, title: str) -> set[str]:
         for before, word in itertools.pairwise(words):
             if word == number and before[0] == letters[0] and _in_order(letters, before):
                 said.update(_stems(before))
+    return said
+
+
+def model_words(title: str) -> list[str]:
+    """The words of a title's model as texts are matched against them ("hoodie", "22")."""
+    return _stems(re.split(r"\s+[—-]\s+", title)[0].replace("'s", ""))
+
+
+def said_words(text: str, vocabulary: Iterable[str]) -> set[str]:
+    """Model words the text may be saying: its own, one-letter misspellings, shorthand.
+
+    A cheap first pass over every model word (`vocabulary`); `name_match` then decides
+    for each title these words point to.
+    """
+    said = set(_stems(text.replace("'s", "")))
+    long_said = [w for w in said if len(w) >= 5]
+    for word in vocabulary:
+        if len(word) >= 6 and word not in said and any(_one_off(w, word) for w in long_said):
+            said.add(word)
+    for letters, number in _SHORTHAND.findall(text.lower()):
+        said.add(number)
+        said.update(w for w in vocabulary if w[:1] == letters[:1] and _in_order(letters, w))
     return said
 
 

@@ -32,8 +32,7 @@ VECTOR_NAME = "text"
 _SKU_NAMESPACE = uuid.UUID("5f0c3a52-3c1e-4c55-9d1b-7a0d6cfa1c11")
 # Titles name the product and brands are what shoppers type, so they outweigh body text.
 _SEARCH_FIELDS = ["title^3", "brand^2", "category^2", "selling_points", "tags", "description"]
-_PLAIN_FIELDS = tuple(f.split("^")[0] for f in _SEARCH_FIELDS)
-_WORDS = re.compile(r"[a-z0-9]+")
+SEARCH_PROPERTIES = tuple(f.split("^")[0] for f in _SEARCH_FIELDS)
 # Rank fusion, not min-max score fusion: on CrowdFlower's dev queries (9,913 products) the
 # two tie (nDCG@10 0.787 vs 0.786 at alpha 0.5; BM25 alone 0.728, vectors alone 0.755), but
 # min-max turns the best of two or three marginal keyword matches into a full 1.0, which
@@ -206,6 +205,7 @@ class Catalog:
         self.client = client
         self.name = collection
         self._collection = client.collections.get(collection)
+        self.version = 0  # counts this process's writes: cached titles are read again
 
     async def ensure_collection(self) -> None:
         """Create the collection unless it exists (self-provided vectors, typed properties)."""
@@ -350,6 +350,7 @@ class Catalog:
             for p, vector in zip(batch, vectors, strict=True)
         ]
         result = await self._collection.data.insert_many(objects)
+        self.version += 1
         if result.errors:
             lines = [f"{batch[i].id}: {err.message}" for i, err in list(result.errors.items())[:5]]
             raise CatalogError(
@@ -423,32 +424,6 @@ class Catalog:
             )
         return hits
 
-    async def matches_all_words(self, query: str, names_only: bool = False) -> bool:
-        """Whether some product holds every word of `query`, across its fields.
-
-        Weaviate's BM25 AND wants every word in one field, so "hydration vest" (the
-        category says hydration, the title vest) would match nothing: the keyword hits
-        are checked here instead, a word matching with or without a plural "s".
-        `names_only` looks in titles, categories and tags only: what a product is, not
-        every word its description uses ("fits in your tent" sells no tent).
-        """
-        fields = ["title", "category", "tags"] if names_only else [*_PLAIN_FIELDS]
-        words = [w.removesuffix("s") if len(w) > 3 else w for w in _WORDS.findall(query.lower())]
-        if not words:
-            return False
-        result = await self._collection.query.bm25(
-            query=query, query_properties=fields, return_properties=fields, limit=20
-        )
-        for obj in result.objects:
-            said = " ".join(
-                " ".join(v) if isinstance(v, list) else str(v or "")
-                for v in obj.properties.values()
-            ).lower()
-            have = {w.removesuffix("s") if len(w) > 3 else w for w in _WORDS.findall(said)}
-            if all(w in have for w in words):
-                return True
-        return False
-
     async def variants(self, model: str, limit: int = 100) -> list[Product]:
         """Every colourway of a model: products whose title before " — " is `model`.
 
@@ -510,4 +485,5 @@ class Catalog:
     async def delete_all(self) -> None:
         """Remove every product: drop the collection and create it empty again."""
         await self.client.collections.delete(self.name)
+        self.version += 1
         await self.ensure_collection()

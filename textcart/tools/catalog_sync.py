@@ -54,4 +54,5 @@ async def remove_products(catalog: Catalog, ids: Iterable[str], batch: int = 500
         uuids = [product_uuid(i) for i in wanted[start : start + batch]]
         result = await collection.data.delete_many(where=Filter.by_id().contains_any(uuids))
         removed += int(result.successful)
+        catalog.version += 1
     return removed

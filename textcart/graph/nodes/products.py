@@ -40,10 +40,10 @@ from textcart.rules.references import (
     colourway_reference,
     fresh_recommendations,
     model_name,
-    name_match,
     resolve_reference,
 )
 from textcart.tools.catalog import Catalog, Product, ProductHit, SearchFilters
+from textcart.tools.catalog_words import model_names
 from textcart.tools.orders import OneOrder
 from textcart.vocabulary.answers import PRODUCT_KINDS
 from textcart.vocabulary.labels import INTENTS
@@ -117,43 +117,48 @@ async def _named_product(
     text: str,
     shopper: ShopperContext,
     history: Awaitable[dict[str, ProductHit]],
-    text_vector: Any,
 ) -> ProductCard | None:
     """The product the text names, if any: the best-named model, in the shopper's colourway.
 
-    Candidates are the search hits for the text and the shopper's own carted and viewed
-    products (a model named without its colour means the colourway they carted or viewed,
-    else one in their line and in stock: the shopper's own, not the index's first).
-    `history` is the shopper's products as the turn already reads them for personalisation;
-    `text_vector` is the text's embedding.
+    Every title in the catalog is a candidate (`catalog_words.model_names`, kept in memory),
+    so a model is found however the search ranks it. A model named without its colour means
+    the colourway they carted or viewed, else one in their line and in stock: the shopper's
+    own, not the index's first. `history` is the shopper's products as the turn already
+    reads them for personalisation.
     """
-    hits = await catalog.search(text, text_vector, SearchFilters(in_stock_only=False), limit=10)
-    candidates = {h.product.id: (h.product, h.score) for h in hits}
-    if any(name_match(text, h.product.title) for h in hits):
-        # A model is named: the shopper's own colourways of it may not be among the hits.
-        own_ids = [*shopper["cart_ids"], *shopper["viewed_ids"]][:20]
-        known = await history
-        own = {i: known[i].product for i in own_ids if i in known}
-        own.update(await catalog.get_many([i for i in own_ids if i not in known]))
-        for product in own.values():
-            candidates.setdefault(product.id, (product, 0.0))
-    scored = [(name_match(text, p.title), p, score) for p, score in candidates.values()]
-    best = max((strength for strength, _, _ in scored), default=0)
-    if best == 0:
+    names = await model_names(catalog)
+    named = names.named(text)
+    if not named:
         return None
-    named = [(p, score) for strength, p, score in scored if strength == best]
+    best = named[0][0]
+    ids = [i for strength, i in named if strength == best]
     said_line = _LINE_SAID.search(text)
     if said_line:
         # "mens softloop in a 10": the line they said beats the one they usually browse.
         prefix = "women's" if said_line.group(1).lower()[0] in "wl" else "men's"  # ladies
-        in_line = [pair for pair in named if pair[0].title.lower().startswith(prefix)]
-        if not in_line:
-            # The search showed the other line only: look the said line's model up by name.
-            base = re.sub(r"^(men's|women's)\s+", "", model_name(named[0][0].title), flags=re.I)
-            in_line = [(p, 0.0) for p in await catalog.variants(f"{prefix} {base}")]
-        named = in_line or named
-    product, score = min(named, key=lambda pair: _asked_preference(pair[0], shopper))
-    return _card(product, score)
+        ids = [i for i in ids if names.titles[i].lower().startswith(prefix)] or ids
+    known = await history
+    products = {i: known[i].product for i in ids if i in known}
+    products.update(await catalog.get_many([i for i in ids[:_NAMED_MOST] if i not in known]))
+    if not products:
+        return None
+    said = set(re.findall(r"[a-z]+", text.lower()))
+    # "lake blue, got an 11?": the colourway said, before the shopper's own.
+    in_colour = [p for p in products.values() if _colourway_words(p) & said]
+    pool = in_colour or list(products.values())
+    product = min(pool, key=lambda p: _asked_preference(p, shopper))
+    return _card(product, 0.0)
+
+
+def _colourway_words(product: Product) -> set[str]:
+    """The words of the colourway that are not the model's ("Trail Orange" of a trail shoe)."""
+    model, _, colourway = product.title.rpartition("—")
+    words = set(re.findall(r"[a-z]+", colourway.lower())) if model else set()
+    return words - set(re.findall(r"[a-z]+", model.lower()))
+
+
+# Colourways of one named model read at most (a store with hundreds of colours of one item).
+_NAMED_MOST = 60
 
 
 _RECOMMEND_WORDS = re.compile(
@@ -288,7 +293,6 @@ async def retrieve_products(state: TurnState, runtime: Runtime[Context]) -> dict
             size=needs["size"],
             exclude_ids=list(shopper["purchased_ids"]),
         )
-        text_vector = await asyncio.to_thread(services.embedder.embed_query, text) if text else None
         if text and not (_PRONOUN.search(text) or colourway or reference or discussed):
             # Nothing but the text itself can change the query (no pronoun, no reference to
             # what the store sent): the main search runs beside the one that names a product.
@@ -299,7 +303,7 @@ async def retrieve_products(state: TurnState, runtime: Runtime[Context]) -> dict
             )
         asked: ProductCard | None = None
         if text:
-            asked = await _named_product(catalog, text, shopper, history_read, text_vector)
+            asked = await _named_product(catalog, text, shopper, history_read)
         if asked is None and colourway:
             asked = await _same_model_in(catalog, services, *colourway[1:])
             if asked is not None:

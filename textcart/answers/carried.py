@@ -1,0 +1,106 @@
+"""What the store carries and offers, by its catalog's and documents' own words.
+
+"do u guys carry tents?" is answered "we don't carry tents" only when no product's title,
+category or tags say tent; "do u do gift wrapping?" is answered from the store's documents
+only when a section speaks of it. Keyword checks, so a wrong "we don't sell that" can be
+traced to the words that were missing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from textcart.answers.knowledge import KnowledgeBase
+from textcart.tools.catalog import Catalog
+from textcart.tools.catalog_words import matches_all_words
+
+# Words that say nothing about which product is meant ("do you sell ...", "got any ...").
+FILLER = frozenset(
+    """
+    do does did you your u ur we our i i'm im me my a an the is are was were be can could
+    would will sell carry have has got get any anything some something stock stocked make
+    made offer please pls plz hey hi hello ok okay so there here what which how much many
+    about looking for need want buy find see kind type sort of in on at to with and or it
+    they them this that these those one ones thing things still yet also too just really
+    size sizes color colour colors colours available price cost
+    under below less than over above max budget around cheap cheaper dollars bucks usd
+    guys yall y'all folks rn lol
+    """.split()
+)
+WORD = re.compile(r"[a-z][a-z'-]+")
+
+
+SERVICE_ASK = re.compile(
+    r"\b(?:do|does|can|could|will)\s+(?:u|you|ya|y'?all|you guys|u guys|the store)\s+"
+    r"(?:do|offer|provide)\s+(?:any\s+)?([a-z][a-z' -]*?)\s*(?:[?.,!;:]|\bfor\b|$)",
+    re.IGNORECASE,
+)
+
+
+def documents_mention(knowledge: KnowledgeBase, words: Sequence[str]) -> bool:
+    """Whether one section of the store's documents holds every word (endings aside)."""
+    stems = [w[:5] for w in words]
+    return any(
+        all(stem in chunk.text.lower() or stem in chunk.heading.lower() for stem in stems)
+        for chunk in knowledge.chunks
+    )
+
+
+_CARRY = re.compile(
+    r"\b(?:carry|sell|stock|have|got|(?:looking|lookin|searching|shopping) for)\s+"
+    r"(any\s+|an?\s+|some\s+)?([a-z][a-z' -]*?)\s*(?:[?.,!;:]|\bfor\b|\bin\b|\bunder\b|"
+    r"\bwith\b|\bw/|\bthat\b|\bwhich\b|\blike\b|\brated\b|\bto\b|\bi\b|$)",
+    re.IGNORECASE,
+)
+# What "do you have ..." asks about when it is not a kind of product.
+_SERVICE_WORDS = frozenset(
+    """
+    order orders package delivery refund refunds return returns exchange code codes coupon
+    coupons promo promos discount discounts deal deals sale sales gift card cards store stores
+    shop location locations hours number phone link website account question questions time
+    shipping free sizes colors colours options stock left info information pics pictures
+    photos reviews rating ratings warranty policy recommendation recommendations suggestions
+    """.split()
+)
+
+
+async def not_carried(catalog: Catalog, text: str) -> str | None:
+    """The kind of product a "do you sell/carry X" text asks for, when no product is one."""
+    said = _CARRY.search(text)
+    if said is None:
+        return None
+    phrase = said.group(2).lower()
+    if re.match(r"(some|any|no)(thing|one)\b", phrase):
+        # "something warm" describes what they want, it names no kind of product.
+        return None
+    words = [w for w in WORD.findall(phrase) if w not in FILLER]
+    if not words or len(words) > 4 or any(w in _SERVICE_WORDS for w in words):
+        return None
+    article = (said.group(1) or "").strip().lower()
+    if article in ("a", "an") and not words[-1].endswith("s"):
+        # "a sleeping bag" is a kind of product: said as a kind, "sleeping bags".
+        words[-1] += "s"
+    singular = [w.removesuffix("s") if len(w) > 3 else w for w in words]
+    for query in dict.fromkeys([" ".join(words), " ".join(singular), singular[-1]]):
+        if await matches_all_words(catalog, query, names_only=True):
+            return None
+    return " ".join(words)
+
+
+async def sells_anything_like(catalog: Catalog, text: str) -> bool:
+    """Whether any catalog product shares a telling word with the text (keywords only)."""
+    words = [
+        w
+        for w in WORD.findall(text.lower())
+        if w not in FILLER and len(w) > 2 and not w.isdigit()  # "under $120" is a budget
+    ]
+    if not words or len(words) > 3:
+        # Nothing telling, or a description of a need ("nurse here, on my feet 12 hr
+        # shifts") rather than the name of a kind of product: not a "we don't sell that".
+        return True
+    singular = [w.removesuffix("s") if len(w) > 3 else w for w in words]
+    for query in dict.fromkeys([" ".join(words), " ".join(singular)]):
+        if await matches_all_words(catalog, query):
+            return True
+    return False
