@@ -47,3 +47,23 @@ def test_names_product(text: str, title: str, named: bool) -> None:
 )
 def test_a_models_shorthand_names_it(text: str, title: str, named: bool) -> None:
     assert (name_match(text, title) > 0) is named
+
+
+def test_the_title_index_finds_the_named_model_among_every_title() -> None:
+    from textcart.tools.catalog_words import ModelNames
+
+    names = ModelNames(
+        {
+            "D-W": "Women's Daymile Daily Trainer — Black",
+            "D-M": "Men's Daymile Daily Trainer — Olive",
+            "L-M": "Men's Longhaul Max Trail — Trail Orange",
+            "T22": "Trailhead 22 Daypack — Black",
+            "G": "Trail Running Gaiters — Black",
+        }
+    )
+    named = names.named("stack height on the daymile? dont want smth too tall")
+    assert {i for _, i in named} == {"D-W", "D-M"}
+    assert [i for _, i in names.named("th22 in black?")] == ["T22"]
+    # A model word one letter off is still found among every title.
+    assert {i for _, i in names.named("is the dymile wide?")} == {"D-W", "D-M"}
+    assert names.named("any trail running shoes under $120?") == []
