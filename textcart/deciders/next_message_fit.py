@@ -120,6 +120,10 @@ def compare(
         (held if in_replay_share(shopper_id) else train).extend(found)
     current, current_from = _current(current_file, offer_bands)
     total = len(train) + len(held)
+    if not held:
+        return ReplayComparison(
+            total, 0, current_from, note="not replayed: no shopper in the replay share yet"
+        )
     try:
         trial = LearnedPolicy.fit(prior_examples(), train, offer_bands)
         candidate, in_place = replay(trial, held), replay(current, held)

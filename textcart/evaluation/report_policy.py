@@ -311,7 +311,9 @@ def log_replay_lines(found: dict[str, Any] | None) -> list[str]:
                 "adopt the candidate (its doubly robust estimate is at least the current one's)."
                 if c["candidate_wins"]
                 else "keep the policy in place (the candidate replays worse)."
-            ),
+            )
+            + " The policy in place may have learned from these shoppers and the candidate "
+            "has not, so the comparison leans towards keeping what is there.",
             "",
         ]
         if candidate["without_propensity"]:
