@@ -243,7 +243,8 @@ async def attribution_summary(store: BaseStore, windows: Windows, now: datetime)
     gate was either sent to the policy (which may still have chosen to send nothing) or
     held out, and each counts as converted when the shopper bought within
     `holdout_days` after it. Triggers whose window is still open count as not (yet)
-    converted in both arms alike.
+    converted in both arms alike. A wording test's arms are compared the same way, each
+    against the held-out shoppers of its own arm.
     """
     shoppers = ShopperStore(store)
     totals: defaultdict[str, int] = defaultdict(int)
