@@ -10,6 +10,7 @@ the comparison leans towards keeping what is there.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -150,6 +151,24 @@ async def last_refit(store: BaseStore) -> dict[str, Any] | None:
     return dict(item.value) if item is not None else None
 
 
+def _fit_and_gate(
+    by_shopper: dict[str, list[LoggedDecision]],
+    out: Path,
+    offer_bands: frozenset[str],
+    force: bool,
+) -> FitReport:
+    """Fit on the whole log, replay, and write the policy file if it is adopted."""
+    decisions = [d for found in by_shopper.values() for d in found]
+    policy = LearnedPolicy.fit(prior_examples(), decisions, offer_bands)
+    states = sum(1 for key in policy.stats if key.startswith("full:"))
+    comparison = compare(by_shopper, out, offer_bands)
+    replayed = comparison.candidate is not None
+    adopted = force or comparison.candidate_wins or (not replayed and not out.exists())
+    if adopted:
+        policy.save(out)
+    return FitReport(len(decisions), states, policy.base_rate, out, adopted, comparison)
+
+
 async def refit(
     store: BaseStore,
     out: Path,
@@ -160,29 +179,25 @@ async def refit(
     """Learn from every logged reply in `store`; write it to `out` if it replays better.
 
     The outcome (adopted or kept, and the comparison behind it) is recorded in the store,
-    so the report can show what the last refit decided and why.
+    so the report can show what the last refit decided and why. Fitting, replaying and the
+    policy files run in a worker thread: the server refits on its event loop, where a
+    blocking file read fails the task (and a long fit would stall every turn).
     """
     by_shopper = await read_decisions_by_shopper(store)
-    decisions = [d for found in by_shopper.values() for d in found]
-    if not decisions:
+    if not any(by_shopper.values()):
         raise ValueError("no logged replies to learn from")
-    policy = LearnedPolicy.fit(prior_examples(), decisions, offer_bands)
-    states = sum(1 for key in policy.stats if key.startswith("full:"))
-    comparison = compare(by_shopper, out, offer_bands)
-    replayed = comparison.candidate is not None
-    adopted = force or comparison.candidate_wins or (not replayed and not out.exists())
-    if adopted:
-        policy.save(out)
+    report = await asyncio.to_thread(_fit_and_gate, by_shopper, out, offer_bands, force)
+    assert report.comparison is not None
     await store.aput(
         REFITS,
         LAST_REFIT,
         {
             "at": datetime.now(UTC).isoformat(),
-            "adopted": adopted,
+            "adopted": report.adopted,
             "forced": force,
             "policy_file": str(out),
-            "decisions": len(decisions),
-            "comparison": comparison.as_json(),
+            "decisions": report.decisions,
+            "comparison": report.comparison.as_json(),
         },
     )
-    return FitReport(len(decisions), states, policy.base_rate, out, adopted, comparison)
+    return report
