@@ -4,11 +4,13 @@ An event, then a proactive text whose links are tracked; the link redirects (302
 the click is recorded once (previews and repeats are not counted); a purchase event then
 shows as a conversion attributed to that text; a held-out trigger sends nothing and is
 counted in the holdout; `textcart attribution --json` reads the same numbers from the
-store. Bad input (unknown codes, purchases for strangers or unknown products, purchases
+store; the scheduled policy refit learns from the server's own log and records its
+verdict. Bad input (unknown codes, purchases for strangers or unknown products, purchases
 before the text, clocks ahead of ours, malformed values) gets a clear answer.
 
 The server here has its own environment (a public URL for links, a holdout of half the
-shoppers in experiment `e2e`), so it is started by this module, once per database.
+shoppers in experiment `e2e`, a refit every few seconds), so it is started by this module,
+once per database.
 """
 
 from __future__ import annotations
@@ -35,10 +37,13 @@ from harness import (
     new_phone,
     opt_in,
     post_events,
+    post_sms,
     wait_for,
+    webhook_form,
 )
 from postgres_server import PostgresServer, postgres_server  # noqa: F401
 
+from textcart.deciders.next_message_fit import LAST_REFIT, REFITS
 from textcart.rules.holdout import is_held_out
 from textcart.tools.shopper_store import shopper_id_for_phone
 from textcart.tools.weaviate_server import stop_embedded
@@ -47,6 +52,7 @@ pytestmark = pytest.mark.e2e
 EXPERIMENT = "e2e"
 SHARE = 0.5
 PRODUCT = "TH-STORMWALL-M-BLK"
+REFIT_EVERY_H = 0.001  # 3.6 s
 PHONE_UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile"
 PREVIEW_UA = "facebookexternalhit/1.1 Facebot Twitterbot/1.0"
 # The production mode server keeps everything in its own PostgreSQL already.
@@ -77,6 +83,7 @@ def outcome_server(
         TEXTCART_PUBLIC_URL=f"http://127.0.0.1:{port}",
         TEXTCART_HOLDOUT_SHARE=str(SHARE),
         TEXTCART_HOLDOUT_EXPERIMENT=EXPERIMENT,
+        TEXTCART_POLICY_REFIT_H=str(REFIT_EVERY_H),
         **extra,
     )
     instance = Server(directory, port, env, directory / "server.log")
@@ -240,3 +247,32 @@ async def test_bad_purchases_are_answered_clearly_and_lose_nothing(
     )
     keys = {item["key"] for item in events["items"]}
     assert {"late", "ahead"} <= keys and "bad" not in keys
+
+
+async def _refit_since(server: Server, since: datetime) -> dict[str, Any] | None:
+    found = await server.client().store.search_items(list(REFITS), limit=10)
+    last = next((i["value"] for i in found["items"] if i["key"] == LAST_REFIT), None)
+    if last is None or datetime.fromisoformat(last["at"]) <= since:
+        return None
+    return last  # type: ignore[no-any-return]
+
+
+async def test_the_scheduled_refit_learns_from_the_servers_own_log(
+    outcome_server: Server,
+) -> None:
+    server = outcome_server
+    phone = new_phone()
+    await opt_in(server, phone)
+    asked = datetime.now(UTC)
+    reply = await post_sms(server, webhook_form(phone, "do you have a waterproof jacket?"))
+    assert reply.status_code == 200
+    learnable = [
+        m for m in await log_of(server, phone)
+        if m["direction"] == "outbound" and m.get("message_type") != "compliance"
+    ]  # fmt: skip
+    assert learnable and {"intent", "buy_likelihood"} <= set(learnable[0]["deciders"])
+    # The server refits every TEXTCART_POLICY_REFIT_H (about 4 s here) from the store the
+    # reply was logged in, and records what it decided there.
+    last = await wait_for(lambda: _refit_since(server, asked), timeout_s=90)
+    assert last["decisions"] >= 1 and last["comparison"]["decisions"] == last["decisions"]
+    assert last["adopted"] in (True, False) and not last["forced"]

@@ -2,21 +2,25 @@
 
 Every link in a text goes through `$TEXTCART_PUBLIC_URL/l/{code}`; a held-out trigger is
 decided and logged, never sent; a shopper's text is recorded as the outcome of the text
-it answers.
+it answers; a wording test puts every text in its shopper's arm, whoever writes it.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from scripted_model import SPEC, ScriptedModel, install, uninstall
 
 from textcart.agent import Agent
 from textcart.graph.context import Context
-from textcart.rules.holdout import is_held_out
+from textcart.rules.attribution import Windows
+from textcart.rules.holdout import is_held_out, wording_variant
 from textcart.tools import links
+from textcart.tools.outcomes import attribution_summary
 from textcart.tools.shopper_store import now_utc, shopper_id_for_phone
 
 pytestmark = pytest.mark.usefixtures("demo_catalog")
@@ -110,3 +114,37 @@ async def test_a_reply_and_a_stop_are_outcomes_of_the_text_they_answer(agent: Ag
     answer = await agent.shoppers.get_message(sid, "in-1:reply")
     assert answer is not None
     assert [o["outcome"] for o in answer["outcomes"]] == ["opted_out"]
+
+
+async def test_a_wording_test_assigns_template_and_model_written_texts_to_arms(
+    agent: Agent,
+) -> None:
+    agent.context.wording_test = "nudge_checkout"
+    prompts: list[str] = []
+
+    def answer(title: str, prompt: str) -> str:
+        prompts.append(prompt)
+        return json.dumps({"text": "Your cart is still here whenever you are ready."})
+
+    await install(ScriptedModel(answer=answer, calls=[]))
+    try:
+        for i, phone in enumerate(PHONES[:4]):
+            # Half the shoppers get texts from the templates, half from the model.
+            agent.context.wording_model = SPEC if i % 2 else None
+            await agent.seed_shopper(phone, first_name="Ann", events=CART)
+            await agent.trigger(phone, "cart_abandonment", message_id=f"w-{i}")
+            sid = shopper_id_for_phone(phone)
+            logged = await agent.shoppers.get_message(sid, f"w-{i}:reply")
+            assert logged is not None and logged["message_type"] == "nudge_checkout"
+            arm = wording_variant(sid, "nudge_checkout")
+            assert logged["variant"] == arm
+            assert logged["variant_by"] == ("prompt" if i % 2 else "template")
+            if i % 2:
+                assert f'"arm": "{arm}"' in prompts[-1]
+    finally:
+        agent.context.wording_model = None
+        await uninstall()
+    summary = await attribution_summary(agent.store, Windows(), now_utc())
+    test = summary["wording_tests"]["nudge_checkout"]
+    assert set(test["by_writer"]) == {"prompt", "template"}
+    assert sum(test[v]["texts"] for v in ("A", "B")) == 4

@@ -1,14 +1,16 @@
-"""Attribution, the holdout draw and its interval: the rules, without a graph."""
+"""Attribution, the holdout draw and its interval, wording arms: the rules, without a graph."""
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from scripted_model import SPEC, ScriptedModel
 
-from textcart.deciders.wording import ClassicWording
+from textcart.deciders.wording import ClassicWording, llm_wording, variant_instruction
 from textcart.rules.attribution import (
     Arm,
     Windows,
@@ -19,6 +21,7 @@ from textcart.rules.attribution import (
     final_outcome,
 )
 from textcart.rules.holdout import holdout_draw, is_held_out, wording_variant
+from textcart.tools.llm import structured_method
 from textcart.vocabulary.records import SmsFacts
 
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -175,3 +178,25 @@ async def test_a_wording_variant_picks_its_template() -> None:
     with_link = await wording.decide("nudge_checkout", "friendly", facts, "seed", variant=0)
     without = await wording.decide("nudge_checkout", "friendly", facts, "seed", variant=1)
     assert "https://x.example/p" in with_link.text and "https://" not in without.text
+
+
+async def test_a_text_the_model_writes_in_a_wording_test_gets_its_arms_instruction() -> None:
+    prompts: list[str] = []
+
+    def answer(title: str, prompt: str) -> str:
+        prompts.append(prompt)
+        return json.dumps({"text": "Ann, your Ridgeline is waiting. Still keen?"})
+
+    facts = SmsFacts(name="Ann", product="Ridgeline", price="$115", link="https://x.example/p")
+    for variant in ("B", None):
+        await llm_wording(
+            ScriptedModel(answer=answer, calls=[]), method=structured_method(SPEC), timeout_s=5,
+            message_type="nudge_checkout", tone="friendly", facts=facts, text=None,
+            variant=variant,
+        )  # fmt: skip
+    arm_b, untested = prompts
+    assert '"arm": "B"' in arm_b and json.dumps(variant_instruction("B"))[1:-1] in arm_b
+    assert '"wording_test_arm"' not in untested and '"wording_test_arm"' in arm_b
+    assert variant_instruction("A") != variant_instruction("B")
+    with pytest.raises(ValueError, match="no instruction for arm"):
+        variant_instruction("C")

@@ -11,6 +11,7 @@ from langgraph.store.memory import InMemoryStore
 
 from textcart.evaluation.report import outcomes_lines
 from textcart.rules.attribution import Windows
+from textcart.rules.holdout import wording_variant
 from textcart.tools import links
 from textcart.tools.outcomes import (
     attribution_summary,
@@ -225,6 +226,69 @@ async def test_wording_tests_compare_variants_by_their_texts_outcomes() -> None:
     assert test["click_rate_b_minus_a"] == -1.0
     low, high = test["click_rate_b_minus_a_ci95"]
     assert low < -0.8 and high < 0
+
+
+async def _nudged(shoppers: ShopperStore, sid: str, i: int, variant: str, by: str) -> None:
+    """A cart trigger in the sent arm and the nudge it sent, written in a wording arm."""
+    mid = f"t-{i}:reply"
+    await shoppers.log_message(
+        sid, mid,
+        {"message_id": mid, "direction": "outbound", "text": "Your cart is waiting",
+         "at": T0.isoformat(), "message_type": "nudge_checkout", "proactive": True,
+         "variant": variant, "variant_by": by, "delivery": {"status": "sent"}, "outcomes": []},
+    )  # fmt: skip
+    await shoppers.log_trigger(
+        sid, f"t-{i}",
+        {"trigger": "cart_abandonment", "at": T0.isoformat(), "arm": "sent",
+         "policy": "classic", "message_id": mid},
+    )  # fmt: skip
+
+
+async def test_each_wording_arm_is_measured_against_its_own_held_out_shoppers() -> None:
+    shoppers = ShopperStore(InMemoryStore())
+    expected: dict[str, dict[str, int]] = {v: {"sent": 0, "held": 0, "bought": 0} for v in "AB"}
+    for i in range(80):
+        sid = shopper_id_for_phone(f"+1415555{3000 + i}")
+        variant = wording_variant(sid, "nudge_checkout")
+        if i % 4 == 0:
+            await _trigger(shoppers, sid, "held_out", T0)
+            expected[variant]["held"] += 1
+            continue
+        await _nudged(shoppers, sid, i, variant, "template" if i % 2 else "prompt")
+        expected[variant]["sent"] += 1
+        if variant == "A":  # only arm A's texts sell
+            at = T0 + timedelta(hours=2)
+            await shoppers.add_event(sid, "purchased", "TH-1", at, f"o{i}", details={"value": 50.0})
+            await record_purchase(shoppers, sid, at=at, event_id=f"o{i}", windows=Windows())
+            expected[variant]["bought"] += 1
+    # A browse trigger held out sends no nudge: it is not in the nudge's comparison.
+    await shoppers.log_trigger(
+        SID, "browse", {"trigger": "browse_abandonment", "at": T0.isoformat(), "arm": "held_out"}
+    )
+    summary = await attribution_summary(shoppers.store, Windows(), T0 + timedelta(days=10))
+    test = summary["wording_tests"]["nudge_checkout"]
+    assert test["holdout_trigger_kinds"] == ["cart_abandonment"]
+    for v in "AB":
+        arm = test["holdout"][v]
+        assert arm["sent"]["triggers"] == expected[v]["sent"] > 0
+        assert arm["held_out"]["triggers"] == expected[v]["held"] > 0
+        assert arm["sent"]["conversions"] == expected[v]["bought"]
+        assert arm["held_out"]["conversions"] == 0
+        # The same attribution as every other text: purchases credited by the rule.
+        assert test[v]["purchased"] == expected[v]["bought"]
+        by_writer = test["by_writer"]
+        assert (
+            by_writer["template"][v]["texts"] + by_writer["prompt"][v]["texts"]
+            == (expected[v]["sent"])
+        )
+    assert test["holdout"]["A"]["difference_per_1000"] == 1000.0
+    assert test["holdout"]["A"]["difference_ci95_per_1000"][0] > 0
+    assert test["holdout"]["B"]["difference_per_1000"] == 0.0
+    lines = "\n".join(outcomes_lines(summary))
+    assert "Each arm against its own held-out shoppers (triggers: cart_abandonment):" in lines
+    held_a = expected["A"]["held"]
+    assert f"| A | {expected['A']['sent']} | 1000 | {held_a} | 0 | +1000 [" in lines
+    assert "Written by prompt: A " in lines and "; template: A " in lines
 
 
 def test_windows_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

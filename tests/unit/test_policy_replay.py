@@ -1,21 +1,28 @@
-"""Exploration at a rate, the logged decision probabilities, and the offline replay."""
+"""Exploration at a rate, the logged decision probabilities, the offline replay and its gate."""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
+from logged_replies import CASE as LOG_CASE
+from logged_replies import log_reply
 
 from textcart.deciders.next_message import ClassicNextMessage, NextMessageCase, prior_examples
+from textcart.deciders.next_message_fit import in_replay_share, last_refit, refit
 from textcart.deciders.next_message_policy import (
     Choice,
     LearnedPolicy,
     LoggedDecision,
     choice_probabilities,
 )
-from textcart.deciders.next_message_replay import logged_value, replay
+from textcart.deciders.next_message_replay import logged_value, replay, replay_difference
+from textcart.evaluation.report_policy import log_replay_lines, read_log_replay
+from textcart.persistence import open_persistence
+from textcart.tools.shopper_store import ShopperStore, shopper_id_for_phone
 
 CASE = NextMessageCase(
     intent="product_question", buy_likelihood_band="medium", last_message_type=None,
@@ -99,3 +106,82 @@ def test_a_log_without_probabilities_cannot_be_replayed() -> None:
     log = [LoggedDecision(dict(CASE), "nudge_checkout", 1.0)]
     with pytest.raises(ValueError, match="propensity"):
         replay(Always("nudge_checkout"), log)  # type: ignore[arg-type]
+
+
+# --- the refit's gate and the report, on a real SQLite log -------------------------------
+
+GREEDY = LearnedPolicy(prior_examples()).choose(LOG_CASE).message_type
+OTHER = "recommend_products" if GREEDY != "recommend_products" else "answer_question"
+
+
+async def _write_log(directory: Path, buys: Callable[[str, str], bool]) -> None:
+    """80 shoppers asked the same; half got the prior's choice, half the other type."""
+    async with open_persistence(directory) as (_, store):
+        shoppers = ShopperStore(store)
+        for i in range(80):
+            sid = shopper_id_for_phone(f"+1212555{3000 + i}")
+            sent = GREEDY if i % 2 else OTHER
+            outcome = "purchased" if buys(sid, sent) else None
+            await log_reply(shoppers, sid, sent, propensity=0.5, outcome=outcome)
+
+
+async def test_a_candidate_that_replays_better_is_adopted_and_the_report_shows_why(
+    tmp_path: Path,
+) -> None:
+    await _write_log(tmp_path, lambda sid, sent: sent == OTHER)
+    out = tmp_path / "policy.json"
+    async with open_persistence(tmp_path) as (_, store):
+        report = await refit(store, out)
+        assert report.adopted and out.exists()
+        assert report.comparison is not None and report.comparison.candidate_wins
+        assert report.comparison.dr_difference_ci is not None
+        assert report.comparison.dr_difference_ci[0] > 0  # clearly better, decision by decision
+        last = await last_refit(store)
+    assert last is not None and last["adopted"] and not last["forced"]
+    assert last["comparison"]["current_from"] == "the prompt's examples"
+    assert LearnedPolicy.load(out, prior_examples()).choose(LOG_CASE).message_type == OTHER
+
+    found = await read_log_replay(tmp_path, out)
+    assert found is not None
+    text = "\n".join(log_replay_lines(found))
+    assert "| candidate (fit on 70%) | " in text and f"({out})" in text
+    assert "The last refit (" in text and "adopted its candidate." in text
+
+
+async def test_a_candidate_that_replays_worse_is_not_adopted(tmp_path: Path) -> None:
+    # The shoppers it is fit on bought after the other type; the replayed ones after the
+    # prior's choice: the candidate learns what does not hold on shoppers it never saw.
+    await _write_log(
+        tmp_path, lambda sid, sent: sent == (GREEDY if in_replay_share(sid) else OTHER)
+    )
+    out = tmp_path / "policy.json"
+    async with open_persistence(tmp_path) as (_, store):
+        report = await refit(store, out)
+        last = await last_refit(store)
+    assert not report.adopted and not out.exists()
+    assert report.candidate is not None and report.current is not None
+    assert report.candidate.dr < report.current.dr
+    assert last is not None and not last["adopted"]
+    found = await read_log_replay(tmp_path, out)
+    text = "\n".join(log_replay_lines(found))
+    assert "keep the policy in place (the candidate replays worse)" in text
+    assert "kept the policy in place." in text
+
+
+async def test_the_report_says_when_there_is_nothing_to_replay(tmp_path: Path) -> None:
+    assert await read_log_replay(tmp_path, tmp_path / "policy.json") is None
+    assert "Not included" in "\n".join(log_replay_lines(None))
+    async with open_persistence(tmp_path) as (_, store):
+        sid = shopper_id_for_phone("+12125553999")
+        await log_reply(ShopperStore(store), sid, OTHER, propensity=None, outcome="clicked")
+    found = await read_log_replay(tmp_path, tmp_path / "policy.json")
+    assert found is not None and found["comparison"]["candidate"] is None
+    assert "Not replayed: no logged decision has a propensity" in "\n".join(log_replay_lines(found))
+
+
+def test_the_paired_difference_is_the_difference_of_the_estimates() -> None:
+    log = _uniform_log(2000, 4)
+    good, bad = Always("nudge_checkout"), Always("recommend_products")
+    diff, (low, high) = replay_difference(good, bad, log)  # type: ignore[arg-type]
+    assert abs(diff - (replay(good, log).dr - replay(bad, log).dr)) < 1e-9  # type: ignore[arg-type]
+    assert low > 0.5 and high < 0.7

@@ -109,6 +109,14 @@ class ClassicWording:
         return SmsDraft(text=_fill(template, facts))
 
 
+def variant_instruction(variant: str) -> str:
+    """What the model writing a text in a wording test's arm is told (`variants` in the file)."""
+    variants: dict[str, str] = load_prompt_file("wording").get("variants", {})
+    if variant not in variants:
+        raise ValueError(f"the wording file has no instruction for arm {variant!r}")
+    return variants[variant]
+
+
 def _few_shot() -> str:
     examples = load_prompt_file("wording").get("examples", [])
     return "\n".join(
@@ -127,16 +135,20 @@ async def llm_wording(
     text: str | None,
     refused: tuple[str, list[str]] | None = None,
     voice: Mapping[str, Any] | None = None,
+    variant: str | None = None,
 ) -> SmsDraft:
     """Ask the LLM to write the SMS from the facts only, in the store's voice.
 
     `refused` is a draft the output guard turned down and why: the model gets one chance
     to fix exactly those problems before the template wording replaces it. `voice` is the
     store's brand voice (guidelines, words to avoid, emoji policy) from its store folder.
+    `variant` is the shopper's arm in a wording test: the model gets that arm's instruction.
     """
     case: dict[str, Any] = {"message_type": message_type, "tone": tone, "facts": facts}
     if voice:
         case["store_voice"] = dict(voice)
+    if variant is not None:
+        case["wording_test_arm"] = {"arm": variant, "instruction": variant_instruction(variant)}
     if refused is not None:
         case["your_previous_draft"] = refused[0]
         case["fix_these_problems"] = refused[1]

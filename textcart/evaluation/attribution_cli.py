@@ -114,6 +114,29 @@ def _wording_lines(tests: dict[str, Any]) -> list[str]:
                 else "."
             ),
         ]
+        writers = [
+            f"{writer}: A {w['A']['purchased']}/{w['A']['texts']}, "
+            f"B {w['B']['purchased']}/{w['B']['texts']} bought"
+            for writer, w in t.get("by_writer", {}).items()
+        ]
+        if writers:
+            lines += ["", "Written by " + "; ".join(writers) + "."]
+        kinds = ", ".join(t.get("holdout_trigger_kinds", [])) or "none"
+        lines += [
+            "",
+            f"Each arm against its own held-out shoppers (triggers: {kinds}):",
+            "",
+            "| arm | sent: triggers | per 1,000 | held out: triggers | per 1,000 | "
+            "difference [95% CI] |",
+            "|---|---|---|---|---|---|",
+        ]
+        for arm, block in t.get("holdout", {}).items():
+            sent, held = block["sent"], block["held_out"]
+            lines.append(
+                f"| {arm} | {sent['triggers']} | {_per_1000(sent['conversions_per_1000'])} | "
+                f"{held['triggers']} | {_per_1000(held['conversions_per_1000'])} | "
+                f"{_difference(block)} |"
+            )
     return lines
 
 

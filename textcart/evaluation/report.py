@@ -12,7 +12,9 @@ on data the trained model never saw:
 - next message: the policies' outcomes on one seeded simulated population, read from
   `--policy-results` (what `textcart simulate --json` prints).
 - outcomes: what `textcart attribution` prints, from the real message log in the data
-  dir (or `TEXTCART_DATABASE_URL`), when there is one.
+  dir (or `TEXTCART_DATABASE_URL`), when there is one; and, from the same log, a new
+  next-message policy against the one in place in offline replay (inverse propensity and
+  doubly robust, from the logged decision probabilities), as the server's refit compares.
 
 Where the LLM ran, the trained model is also scored on exactly its texts or sessions, so
 the gap the report states compares like with like. Tone, fit and wording have no
@@ -36,6 +38,7 @@ from rich.markup import escape
 
 from textcart.deciders.buy_likelihood import llm_buy_likelihood
 from textcart.deciders.intent import IntentContext, llm_intent
+from textcart.deciders.next_message_policy import policy_path
 from textcart.evaluation.attribution_cli import read_attribution, summary_lines
 from textcart.evaluation.buy_likelihood import (
     behaviours,
@@ -60,7 +63,7 @@ from textcart.evaluation.plots import (
     confusion_png,
     roc_png,
 )
-from textcart.evaluation.report_policy import policy_section
+from textcart.evaluation.report_policy import log_replay_lines, policy_section, read_log_replay
 from textcart.evaluation.report_sections import Gap, ModelChoice, Section
 from textcart.paths import data_dir
 from textcart.progress import progress_bar
@@ -336,6 +339,7 @@ def write_report(
     limit: int,
     reproduce: str,
     outcomes: dict[str, Any] | None = None,
+    log_replay: dict[str, Any] | None = None,
 ) -> Path:
     """Measure everything, draw the plots into `out` and write `out/report.md`."""
     out.mkdir(parents=True, exist_ok=True)
@@ -362,6 +366,7 @@ def write_report(
     for section in sections:
         lines += section.lines
     lines += outcomes_lines(outcomes)
+    lines += log_replay_lines(log_replay)
     lines += _commands(reproduce, intents, sessions, llm.spec if llm else None, limit)
     path = out / "report.md"
     path.write_text("\n".join(lines), encoding="utf-8")
@@ -379,11 +384,18 @@ def outcomes_lines(summary: dict[str, Any] | None) -> list[str]:
             "with purchases that may have happened anyway.", ""]  # fmt: skip
 
 
+def _has_log(directory: Path) -> bool:
+    return bool(os.environ.get("TEXTCART_DATABASE_URL")) or (directory / "shoppers.sqlite").exists()
+
+
 def _outcomes(directory: Path) -> dict[str, Any] | None:
     """The attribution summary of the data dir's store, or None when there is none."""
-    if not os.environ.get("TEXTCART_DATABASE_URL") and not (directory / "shoppers.sqlite").exists():
-        return None
-    return asyncio.run(read_attribution(directory))
+    return asyncio.run(read_attribution(directory)) if _has_log(directory) else None
+
+
+def _log_replay(directory: Path) -> dict[str, Any] | None:
+    """The refit's replay on the data dir's log, or None when there is nothing to replay."""
+    return asyncio.run(read_log_replay(directory, policy_path())) if _has_log(directory) else None
 
 
 def report(
@@ -445,6 +457,7 @@ def report(
             limit=limit,
             reproduce=shlex.join(command),
             outcomes=_outcomes(data_dir()),
+            log_replay=_log_replay(data_dir()),
         )
     # The data, policy and model errors are all ValueErrors or LocalModelError.
     except (ValueError, LocalModelError) as exc:

@@ -1,4 +1,8 @@
-"""The report's next-message part: the policies' outcomes from `textcart simulate --json`."""
+"""The report's next-message part: policies on simulated shoppers, and on the real log.
+
+The simulated comparison is read from what `textcart simulate --json` prints; the log part
+replays a candidate policy against the one in place on the message log, as a refit does.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,14 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from textcart.deciders.next_message_fit import last_refit, read_comparison
+from textcart.deciders.next_message_policy import OUTCOME_REWARD
 from textcart.evaluation.plots import (
     PolicyBar,
     policy_png,
 )
 from textcart.evaluation.report_sections import Gap, Section
+from textcart.persistence import open_persistence
 
 
 class PolicyResultsError(ValueError):
@@ -244,3 +251,84 @@ def policy_section(path: Path | None, out: Path, reproduce: str) -> Section:
         f"{llm.conversations} simulated shoppers",
     )
     return Section(lines, gap)
+
+
+# --- The refit's replay on the real log ---------------------------------------------------
+
+
+async def read_log_replay(directory: Path, policy_file: Path) -> dict[str, Any] | None:
+    """What the next refit would compare on the log in `directory`, and the last refit.
+
+    None when the log holds no reply to learn from.
+    """
+    async with open_persistence(directory) as (_, store):
+        try:
+            comparison = await read_comparison(store, policy_file)
+        except ValueError:
+            return None
+        return {"comparison": comparison.as_json(), "last_refit": await last_refit(store)}
+
+
+def _estimate_row(name: str, estimate: dict[str, Any]) -> str:
+    ips, dr = estimate["ips_ci95"], estimate["dr_ci95"]
+    return (
+        f"| {name} | {estimate['matched']} of {estimate['decisions']} | "
+        f"{estimate['ips']:.3f} [{ips[0]:.3f}, {ips[1]:.3f}] | "
+        f"{estimate['dr']:.3f} [{dr[0]:.3f}, {dr[1]:.3f}] |"
+    )
+
+
+def log_replay_lines(found: dict[str, Any] | None) -> list[str]:
+    """The candidate policy against the one in place, replayed on the real message log."""
+    lines = ["## Next message: a new policy against the one in place, replayed on the log", ""]
+    if found is None:
+        return [*lines, "Not included: no logged reply in the data dir to replay.", ""]
+    c = found["comparison"]
+    rewards = ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in OUTCOME_REWARD.items())
+    lines += [
+        f"From the message log: {c['decisions']} learnable decisions. As the server's refit "
+        "does (`TEXTCART_POLICY_REFIT_H`, `textcart policy fit`), a candidate policy is fit "
+        f"on 70% of the shoppers and replayed, with the policy in place ({c['current_from']}), "
+        f"on the other 30% ({c['replayed_decisions']} decisions), weighing each logged "
+        f"decision by the chance the logging policy had of making it. Mean reward per "
+        f"decision ({rewards}), 95% intervals:",
+        "",
+    ]
+    candidate, current = c["candidate"], c["current"]
+    if candidate is None or current is None:
+        lines += [f"Not replayed: {c['note'].removeprefix('not replayed: ')}", ""]
+    else:
+        diff, ci = c["dr_difference"], c["dr_difference_ci95"]
+        lines += [
+            "| policy | decisions it agrees with | inverse propensity | doubly robust |",
+            "|---|---|---|---|",
+            _estimate_row("candidate (fit on 70%)", candidate),
+            _estimate_row("in place", current),
+            "",
+            f"Candidate minus in place, doubly robust, decision by decision: {diff:+.3f} "
+            f"[{ci[0]:+.3f}, {ci[1]:+.3f}]. A refit now would "
+            + (
+                "adopt the candidate (its doubly robust estimate is at least the current one's)."
+                if c["candidate_wins"]
+                else "keep the policy in place (the candidate replays worse)."
+            )
+            + " The policy in place may have learned from these shoppers and the candidate "
+            "has not, so the comparison leans towards keeping what is there.",
+            "",
+        ]
+        if candidate["without_propensity"]:
+            lines += [
+                f"{candidate['without_propensity']} replayed decisions carry no logged "
+                "propensity (an LLM decided them) and are left out.",
+                "",
+            ]
+    last = found["last_refit"]
+    if last is not None:
+        verdict = "adopted its candidate" + (" (forced)" if last.get("forced") else "")
+        lines += [
+            f"The last refit ({last['at']}, on {last['decisions']} decisions) "
+            + (verdict if last["adopted"] else "kept the policy in place")
+            + ".",
+            "",
+        ]
+    return lines

@@ -126,7 +126,10 @@ class Services:
         report = await refit(store, path, offer_bands)
         if report.adopted:
             rate = self.next_message.explore_rate
-            self.next_message = ClassicNextMessage.from_file(path, explore_rate=rate)
+            # A file read: off the event loop, where the server's refit runs.
+            self.next_message = await asyncio.to_thread(
+                ClassicNextMessage.from_file, path, explore_rate=rate
+            )
         return report
 
     def sender(self) -> Sender:

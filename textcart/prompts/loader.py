@@ -360,6 +360,8 @@ class WordingPrompt(PromptFile):
     answer_first: dict[MessageType, list[str]] = Field(default_factory=dict)
     # Before an answer, per message type and tone: an apology before the warranty terms.
     answer_lead: dict[MessageType, dict[Tone, str]] = Field(default_factory=dict)
+    # A wording test's arms: the instruction the model writing a text in each arm gets.
+    variants: dict[Literal["A", "B"], str] = Field(default_factory=dict)
     examples: list[WordingExample]
 
     @model_validator(mode="after")
@@ -389,6 +391,8 @@ class WordingPrompt(PromptFile):
                 raise ValueError(f"answer_first/{message_type} needs at least one line")
             for line in lines:
                 check_template(line)
+        if self.variants and (set(self.variants) != {"A", "B"} or not all(self.variants.values())):
+            raise ValueError("variants needs an instruction for both arms, A and B")
         if len(self.examples) < MIN_WORDING_EXAMPLES:
             raise ValueError(f"needs at least {MIN_WORDING_EXAMPLES} example messages")
         if any(e.message_type == "no_reply" for e in self.examples):

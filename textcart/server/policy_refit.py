@@ -30,7 +30,9 @@ def refit_interval_s() -> float:
 async def refit_now(store: BaseStore) -> FitReport:
     """Fit from the log, and serve the new policy if the replay adopted it."""
     services = await get_services()
-    report = await services.relearn_next_message(store, Context().offer_band_set)
+    # The settings may read the store folder's files: not on the event loop.
+    bands = await asyncio.to_thread(lambda: Context().offer_band_set)
+    report = await services.relearn_next_message(store, bands)
     log.info(
         "policy refit from %d decisions: %s", report.decisions,
         "adopted" if report.adopted else "kept the policy in place",

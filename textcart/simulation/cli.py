@@ -460,6 +460,10 @@ def policy_fit(
                 f"{est.dr:.3f} [{est.dr_ci[0]:.3f}, {est.dr_ci[1]:.3f}], inverse propensity "
                 f"{est.ips:.3f} [{est.ips_ci[0]:.3f}, {est.ips_ci[1]:.3f}]"
             )
+    c = report.comparison
+    if c is not None and c.dr_difference is not None and c.dr_difference_ci is not None:
+        low, high = c.dr_difference_ci
+        _out.print(f"new minus current, paired: {c.dr_difference:+.3f} [{low:+.3f}, {high:+.3f}]")
     if report.note:
         _out.print(report.note)
     _out.print(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +26,7 @@ from textcart.rules.attribution import (
     final_outcome,
     parse_time,
 )
+from textcart.rules.holdout import VARIANTS, wording_variant
 from textcart.tools.shopper_store import ShopperStore
 
 _WINDOW_ENV = {
@@ -158,16 +159,46 @@ def _purchases(events: list[dict[str, Any]]) -> list[tuple[datetime, float]]:
     ]
 
 
-def _wording_tests(variants: dict[tuple[str, str], list[int]]) -> dict[str, Any]:
-    """Per message type under test: each variant's texts, click and purchase rates, B - A."""
-    tests: dict[str, Any] = {}
-    for message_type in sorted({t for t, _ in variants}):
-        arms = {v: variants[message_type, v] for v in ("A", "B")}
-        block: dict[str, Any] = {
-            v: {"texts": n, "clicked": c, "purchased": p,
-                "purchases_per_1000": round(1000 * p / n, 2) if n else None}
-            for v, (n, c, p) in arms.items()
-        }  # fmt: skip
+@dataclass
+class _WordingTally:
+    """What was recorded for a wording test, to be summed per message type and arm."""
+
+    # (message type, arm, writer) -> [texts, clicked, purchased]
+    texts: dict[tuple[str, str, str], list[int]] = field(
+        default_factory=lambda: defaultdict(lambda: [0, 0, 0])
+    )
+    # message type -> the trigger kinds whose sent texts were of that type
+    kinds: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # every trigger: (shopper, kind, arm, converted, revenue)
+    triggers: list[tuple[str, str, str, bool, float]] = field(default_factory=list)
+
+    def add_text(self, message: dict[str, Any]) -> None:
+        """Count a delivered text written in a wording test's arm, with its outcomes."""
+        found = {o.get("outcome") for o in message.get("outcomes", [])}
+        key = (
+            str(message.get("message_type")),
+            str(message["variant"]),
+            str(message.get("variant_by") or "template"),
+        )
+        cell = self.texts[key]
+        cell[0] += 1
+        cell[1] += "clicked" in found
+        cell[2] += "purchased" in found
+
+    def summary(self) -> dict[str, Any]:
+        """Per message type under test: each arm's texts and outcomes, and its holdout."""
+        tests: dict[str, Any] = {}
+        for message_type in sorted({t for t, _, _ in self.texts}):
+            tests[message_type] = self._one(message_type)
+        return tests
+
+    def _one(self, message_type: str) -> dict[str, Any]:
+        writers = sorted({w for t, _, w in self.texts if t == message_type})
+        arms = {
+            v: [sum(self.texts[message_type, v, w][i] for w in writers) for i in range(3)]
+            for v in VARIANTS
+        }
+        block: dict[str, Any] = {v: _wording_arm(*arms[v]) for v in VARIANTS}
         (n_a, c_a, p_a), (n_b, c_b, p_b) = arms["A"], arms["B"]
         for what, a, b in (("click", c_a, c_b), ("purchase", p_a, p_b)):
             interval = difference_interval(b, n_b, a, n_a)
@@ -177,8 +208,32 @@ def _wording_tests(variants: dict[tuple[str, str], list[int]]) -> dict[str, Any]
             block[f"{what}_rate_b_minus_a_ci95"] = (
                 None if interval is None else [round(x, 4) for x in interval]
             )
-        tests[message_type] = block
-    return tests
+        block["by_writer"] = {
+            w: {v: _wording_arm(*self.texts[message_type, v, w]) for v in VARIANTS} for w in writers
+        }
+        # Each arm against the shoppers of the same arm who were held out: triggers of the
+        # kinds that sent this type, the arm being the shopper's (held out or not).
+        kinds = self.kinds.get(message_type, set())
+        tallies: dict[tuple[str, str], _Tally] = defaultdict(_Tally)
+        for shopper_id, kind, arm, bought, value in self.triggers:
+            if kind in kinds:
+                tally = tallies[wording_variant(shopper_id, message_type), arm]
+                tally.triggers += 1
+                tally.conversions += bought
+                tally.revenue += value
+        block["holdout_trigger_kinds"] = sorted(kinds)
+        block["holdout"] = {
+            v: compare_arms(tallies[v, "sent"].arm(), tallies[v, "held_out"].arm())
+            for v in VARIANTS
+        }
+        return block
+
+
+def _wording_arm(texts: int, clicked: int, purchased: int) -> dict[str, Any]:
+    return {
+        "texts": texts, "clicked": clicked, "purchased": purchased,
+        "purchases_per_1000": round(1000 * purchased / texts, 2) if texts else None,
+    }  # fmt: skip
 
 
 async def attribution_summary(store: BaseStore, windows: Windows, now: datetime) -> dict[str, Any]:
@@ -188,7 +243,8 @@ async def attribution_summary(store: BaseStore, windows: Windows, now: datetime)
     gate was either sent to the policy (which may still have chosen to send nothing) or
     held out, and each counts as converted when the shopper bought within
     `holdout_days` after it. Triggers whose window is still open count as not (yet)
-    converted in both arms alike.
+    converted in both arms alike. A wording test's arms are compared the same way, each
+    against the held-out shoppers of its own arm.
     """
     shoppers = ShopperStore(store)
     totals: defaultdict[str, int] = defaultdict(int)
@@ -196,10 +252,10 @@ async def attribution_summary(store: BaseStore, windows: Windows, now: datetime)
     by_rule: dict[str, int] = defaultdict(int)
     outcomes: dict[str, int] = defaultdict(int)
     arms: dict[tuple[str, str, str], _Tally] = defaultdict(_Tally)
-    # Wording tests: (message type, variant) -> texts, clicked, purchased.
-    variants: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    wording = _WordingTally()
     for shopper_id in await shopper_ids(store):
         messages = await shoppers.messages(shopper_id)
+        types = {str(m.get("message_id")): str(m.get("message_type")) for m in messages}
         for message in messages:
             if not delivered(message):
                 continue
@@ -209,11 +265,7 @@ async def attribution_summary(store: BaseStore, windows: Windows, now: datetime)
             totals["clicks"] += len(clicks)
             outcomes[final_outcome(message, now, windows)] += 1
             if message.get("variant"):
-                found = {o.get("outcome") for o in message.get("outcomes", [])}
-                cell = variants[str(message.get("message_type")), str(message["variant"])]
-                cell[0] += 1
-                cell[1] += "clicked" in found
-                cell[2] += "purchased" in found
+                wording.add_text(message)
             for o in message.get("outcomes", []):
                 if o.get("outcome") == "purchased":
                     totals["conversions"] += 1
@@ -226,6 +278,11 @@ async def attribution_summary(store: BaseStore, windows: Windows, now: datetime)
             if at is None or trigger.get("arm") not in ("sent", "held_out"):
                 continue
             bought, value = converted_after(at, purchases, windows)
+            kind = str(trigger.get("trigger"))
+            wording.triggers.append((shopper_id, kind, trigger["arm"], bought, value))
+            sent_type = types.get(str(trigger.get("message_id")))
+            if trigger["arm"] == "sent" and sent_type is not None:
+                wording.kinds[sent_type].add(kind)
             for key in (
                 ("all", "all", trigger["arm"]),
                 ("trigger", str(trigger.get("trigger")), trigger["arm"]),
@@ -252,7 +309,7 @@ async def attribution_summary(store: BaseStore, windows: Windows, now: datetime)
         "conversions_by_rule": dict(sorted(by_rule.items())),
         "message_outcomes": dict(sorted(outcomes.items())),
         "holdout": holdout,
-        "wording_tests": _wording_tests(variants),
+        "wording_tests": wording.summary(),
         "windows": {
             "click_days": windows.click_days,
             "message_hours": windows.message_hours,

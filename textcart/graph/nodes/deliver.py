@@ -19,6 +19,7 @@ from textcart.graph.nodes.common import (
 from textcart.graph.services import get_services
 from textcart.graph.state import TurnState, decision_value, decisions_of
 from textcart.rules.grounding import violations
+from textcart.rules.holdout import VARIANTS
 from textcart.rules.offers import offer_refusal
 from textcart.rules.voice import avoided_words, signed, without_emoji
 from textcart.tools import compliance
@@ -33,6 +34,9 @@ from textcart.vocabulary.records import (
     SmsFacts,
     TranscriptLine,
 )
+
+# The guard's note when the template wording replaced the model's draft.
+REPLACED_WITH_TEMPLATE = "replaced with the template wording"
 
 
 def _problems(
@@ -87,6 +91,7 @@ async def _rewrite_once(
                 text=state.get("text"),
                 refused=(draft, problems),
                 voice=ctx.voice,
+                variant=_variant(state)[0],
             )
     except Exception as exc:  # noqa: BLE001 - the template wording still answers
         log.info("wording retry failed: %s", type(exc).__name__)
@@ -136,8 +141,10 @@ async def guard_outbound(state: TurnState, runtime: Runtime[Context]) -> dict[st
         services = await get_services()
         seed = f"{state['shopper_id']}:{state.get('message_id', '')}"
         tone = decision_value(state, "tone", "friendly")
-        text = (await services.wording.decide(message_type, tone, facts, seed)).text
-        notes.append("replaced with the template wording")
+        variant = _variant(state)[0]
+        arm = VARIANTS.index(variant) if variant else None
+        text = (await services.wording.decide(message_type, tone, facts, seed, arm)).text
+        notes.append(REPLACED_WITH_TEMPLATE)
         if _problems(text, facts, message_type, ctx, state.get("text")):
             notes.append("template wording failed the guard too; nothing sent")
             return {"outbound": _blocked(message_type, notes)}
@@ -243,7 +250,9 @@ async def send_and_log(state: TurnState, runtime: Runtime[Context]) -> dict[str,
         "product_ids": [p["id"] for p in state.get("products") or []][:3],
         "deciders": deciders,
         "review": state.get("review"),
-        "variant": _variant(state),
+        # A wording test's arm, and who wrote the text in it (the template or the model).
+        "variant": _variant(state)[0],
+        "variant_by": _variant(state)[1],
         # A proactive text whose type the learned policy chose (not the rules) is one the
         # policy can learn from.
         "policy_decided": proactive
@@ -274,12 +283,19 @@ async def send_and_log(state: TurnState, runtime: Runtime[Context]) -> dict[str,
     }
 
 
-def _variant(state: TurnState) -> str | None:
-    """The wording variant the text was written in (a wording test), if any."""
+def _variant(state: TurnState) -> tuple[str | None, str | None]:
+    """The wording test's arm the text was written in, if any, and by whom.
+
+    "template" when the templates wrote it (or replaced the model's draft), else "prompt".
+    """
     wording = state.get("wording")
-    value = wording["value"] if wording else {}
-    variant = value.get("variant")
-    return str(variant) if variant else None
+    variant = (wording["value"] if wording else {}).get("variant")
+    if wording is None or not variant:
+        return None, None
+    outbound = state.get("outbound")
+    replaced = outbound is not None and REPLACED_WITH_TEMPLATE in outbound.get("guard_notes", [])
+    by = "template" if wording["decider"] == "classic" or replaced else "prompt"
+    return str(variant), by
 
 
 async def _tracked(

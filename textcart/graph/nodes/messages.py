@@ -219,14 +219,16 @@ async def _write(
             facts=facts,
             text=state.get("text"),
             voice=runtime.context.voice,
+            variant=variant,
         ),
         lambda: services.wording.decide(
             message_type, tone, facts, seed, VARIANTS.index(variant) if variant else None
         ),
     )
     value: dict[str, Any] = {"text": decided.value.text, "facts": dict(facts)}
-    if variant is not None and decided.decider == "classic":
-        # Only the templates are under test; a text the model wrote is in neither arm.
+    if variant is not None:
+        # The arm is the shopper's whoever writes: the template of that arm, or the model
+        # told that arm's instruction (the writer is logged with the text).
         value["variant"] = variant
     record = decided.record("wording", value, f"{message_type} in a {tone} tone{tone_note}")
     return {**update, "wording": record}
