@@ -81,6 +81,7 @@ def _card(product: Product, score: float) -> ProductCard:
         url=product.url,
         score=round(score, 4),
         currency=product.currency,
+        model_id=product.model_id,
     )
 
 
@@ -150,7 +151,7 @@ async def _named_product(
         if not in_line:
             # The search showed the other line only: look the said line's model up by name.
             base = re.sub(r"^(men's|women's)\s+", "", model_name(named[0][0].title), flags=re.I)
-            in_line = [(p, 0.0) for p in await catalog.variants(f"{prefix} {base}")]
+            in_line = [(p, 0.0) for p in await catalog.colourways(f"{prefix} {base}")]
         named = in_line or named
     product, score = min(named, key=lambda pair: _asked_preference(pair[0], shopper))
     return _card(product, score)
