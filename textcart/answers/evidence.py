@@ -65,7 +65,7 @@ def find_answer(q: AskedQuestion, ev: Evidence) -> Answer | None:
     elif kind in ("availability", "stock"):
         availability(ev, q, b)
     elif kind == "price":
-        price(ev, b)
+        price(ev, q, b)
     elif kind == "fit":
         fit(ev, q, b)
     elif kind == "spec":
