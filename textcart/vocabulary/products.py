@@ -14,41 +14,46 @@ otherwise the model is read from the title, the part before " — ".
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
 
 _DESCRIPTION_CHARS = 600
+
+
+def _not_blank(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+def _blank_is_none(value: str | None) -> str | None:
+    value = value.strip() if value is not None else None
+    return value or None
+
+
+# Text that must say something (ids, titles), and optional text where blank means absent.
+Text = Annotated[str, AfterValidator(_not_blank)]
+OptionalText = Annotated[str | None, AfterValidator(_blank_is_none)]
 
 
 class Variant(BaseModel):
     """One size (and colour) of a product, as the store prices and stocks it."""
 
-    id: str = Field(min_length=1, description="Stable id of the variant (its SKU when it has one).")
-    sku: str | None = Field(default=None, description="The store's stock-keeping unit.")
-    colour: str | None = Field(
+    id: Text = Field(
+        min_length=1, description="Stable id of the variant (its SKU when it has one)."
+    )
+    sku: OptionalText = Field(default=None, description="The store's stock-keeping unit.")
+    colour: OptionalText = Field(
         default=None, description="The colour option, as the store names it."
     )
-    size: str | None = Field(default=None, description="The size option ('M', '10.5').")
+    size: OptionalText = Field(default=None, description="The size option ('M', '10.5').")
     price: float = Field(ge=0)
     compare_at_price: float | None = Field(
         default=None, ge=0, description="This variant's price before a discount."
     )
     in_stock: bool = True
-
-    @field_validator("id")
-    @classmethod
-    def _stripped(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("must not be blank")
-        return value
-
-    @field_validator("sku", "colour", "size")
-    @classmethod
-    def _blank_is_none(cls, value: str | None) -> str | None:
-        value = value.strip() if value is not None else None
-        return value or None
 
 
 def clean_path(path: str) -> str:
@@ -68,8 +73,8 @@ def _slug(text: str) -> str:
 class Product(BaseModel):
     """One product (a colourway of a model) as the store sells it."""
 
-    id: str = Field(min_length=1, description="The store's SKU; stable across loads.")
-    title: str = Field(min_length=1)
+    id: Text = Field(min_length=1, description="The store's SKU; stable across loads.")
+    title: Text = Field(min_length=1)
     brand: str = ""
     category: str = Field(
         default="", description="Slash-separated path, e.g. 'footwear/running shoes'."
@@ -89,7 +94,7 @@ class Product(BaseModel):
     selling_points: list[str] = Field(default_factory=list)
     url: str | None = None
     tags: list[str] = Field(default_factory=list)
-    model_id: str | None = Field(
+    model_id: OptionalText = Field(
         default=None,
         description="The model its colourways share (a Shopify handle); None: from the title.",
     )
@@ -97,23 +102,10 @@ class Product(BaseModel):
         default_factory=list, description="Its sizes, each with its own price and stock."
     )
 
-    @field_validator("id", "title")
-    @classmethod
-    def _stripped(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("must not be blank")
-        return value
-
     @field_validator("category")
     @classmethod
     def _clean_path(cls, value: str) -> str:
         return clean_path(value)
-
-    @field_validator("model_id")
-    @classmethod
-    def _blank_model_is_none(cls, value: str | None) -> str | None:
-        return value.strip() or None if value is not None else None
 
     @model_validator(mode="before")
     @classmethod
