@@ -15,7 +15,7 @@ export HF_HUB_OFFLINE := 1
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev,server]'
+	$(BIN)/pip install -q -e '.[dev,server,providers]'
 	$(BIN)/pip check
 	PYTHON=$(BIN)/python bash scripts/install_minilm.sh
 	touch $@
@@ -31,7 +31,7 @@ weaviate:
 
 local-model: install
 	# llama-cpp-python is built from source for this CPU family (pip caches the wheel).
-	CMAKE_ARGS=-DGGML_NATIVE=OFF $(BIN)/pip install -q --no-binary llama-cpp-python -e '.[dev,server,local]'
+	CMAKE_ARGS=-DGGML_NATIVE=OFF $(BIN)/pip install -q --no-binary llama-cpp-python -e '.[dev,server,local,providers]'
 	$(BIN)/pip check
 	PYTHON=$(BIN)/python bash scripts/install_local_model.sh
 

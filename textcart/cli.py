@@ -40,11 +40,12 @@ from textcart.evaluation import (
 from textcart.evaluation import report as comparison_report
 from textcart.graph.context import Context
 from textcart.graph.services import get_services
+from textcart.model_check import check_models
 from textcart.paths import data_dir, store_dir
 from textcart.prompts.loader import PromptFileError
 from textcart.simulation import cli as simulation_cli
 from textcart.storefolder.settings import StoreFolderError
-from textcart.tools.llm import check_structured_output, llm_timeout_s
+from textcart.tools.llm import llm_timeout_s
 from textcart.vocabulary.money import format_money
 
 app = typer.Typer(
@@ -121,27 +122,6 @@ EMPTY_CATALOG_WARNING = (
 )
 
 
-async def _check_models(context: Context) -> None:
-    """Ask each configured model once for structured output; name any that cannot answer."""
-    decisions = ("intent", "buy_likelihood", "tone", "fit", "next_message", "wording")
-    specs = sorted(
-        {s for d in decisions if context.decider_for(d) == "llm" and (s := context.model_for(d))}
-    )
-    services = await get_services()
-    for spec in specs:
-        try:
-            model, method = await asyncio.to_thread(services.model, spec, context.llm_timeout_s)
-        except Exception as exc:  # noqa: BLE001 - a model that cannot be built is reported
-            console.print(f"[red]model {spec!r} cannot be used:[/] {exc}")
-            continue
-        async with services.llm_slot(spec):
-            problem = await check_structured_output(model, spec, method, context.llm_timeout_s)
-        if problem:
-            console.print(f"[red]model check failed:[/] {escape(problem)}")
-        else:
-            console.print(f"model {spec}: structured output ({method}) answers")
-
-
 async def _warn_if_empty_catalog(context: Context) -> None:
     """Say at start, not turn by turn, that there are no products to answer from."""
     try:
@@ -210,7 +190,7 @@ def demo(model: ModelOption = None, data: DataDirOption = None) -> None:
         raise typer.Exit(2)
 
     async def main() -> list[TurnRecord]:
-        await _check_models(context)
+        await check_models(context, console)
         summary = await load_store_catalog(context.catalog_collection, console)
         loaded = summary.loaded + summary.updated
         console.print(f"{context.store_name}: {loaded} products in Weaviate")
@@ -253,7 +233,7 @@ def chat(
 
     async def main() -> None:
         await _warn_if_empty_catalog(context)
-        await _check_models(context)
+        await check_models(context, console)
         async with Agent.open(directory, context) as agent:
             while True:
                 try:
@@ -383,7 +363,7 @@ def serve(
         files = [catalog] if catalog is not None else catalog_files(store_dir())
         summary = await load_catalog(files, collection, console)
         loaded = summary.loaded + summary.updated
-        await _check_models(Context())
+        await check_models(Context(), console)
         if demo_shoppers and (store_dir() / "shoppers.yaml").is_file():
             async with Agent.open(directory) as agent:
                 await seed_demo_shoppers(agent, load_shoppers(store_dir()))

@@ -9,11 +9,10 @@ answer the test scripted, as message content (or as a tool call when tools were 
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Mapping
 from typing import Any
+
+from json_server import JsonServer
 
 # The request body fields of POST /v1/chat/completions in OpenAI's API reference.
 DOCUMENTED_FIELDS = frozenset(
@@ -62,37 +61,19 @@ class StrictOpenAI:
         self.answer = answer
         self.requests: list[dict[str, Any]] = []
         self.refused: list[str] = []
-        server = self
+        self._server = JsonServer(self._handle)
+        self.url = f"{self._server.url}/v1"
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                body = json.loads(self.rfile.read(length) or b"{}")
-                server.requests.append(body)
-                problem = request_problem(body)
-                if problem is not None or not self.path.endswith("/chat/completions"):
-                    problem = problem or f"no route {self.path}"
-                    server.refused.append(problem)
-                    error = {"message": problem, "type": "invalid_request_error"}
-                    self._send(400, {"error": error})
-                    return
-                self._send(200, server.completion(body))
-
-            def _send(self, status: int, payload: dict[str, Any]) -> None:
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
+    def _handle(
+        self, path: str, headers: Mapping[str, str], body: dict[str, Any]
+    ) -> tuple[int, dict[str, Any]]:
+        self.requests.append(body)
+        problem = request_problem(body)
+        if problem is not None or not path.endswith("/chat/completions"):
+            problem = problem or f"no route {path}"
+            self.refused.append(problem)
+            return 400, {"error": {"message": problem, "type": "invalid_request_error"}}
+        return 200, self.completion(body)
 
     def completion(self, body: dict[str, Any]) -> dict[str, Any]:
         """A chat completion answering `body` with the scripted text."""
@@ -119,5 +100,4 @@ class StrictOpenAI:
 
     def close(self) -> None:
         """Stop serving."""
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._server.close()

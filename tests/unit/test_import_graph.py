@@ -40,6 +40,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "shopper_cli": {"tools", "agent", "paths"},
     "handoff_cli": {"tools", "agent", "paths"},
     "store_cli": {"prompts", "storefolder"},
+    "model_check": {"graph", "tools"},
     "catalog_cli": {"demo_store", "graph", "paths", "progress", "storefolder", "tools"},
     "evaluation": {
         "vocabulary", "rules", "prompts", "tools", "deciders", "answers", "demo_store", "graph",
@@ -47,7 +48,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     },
     "simulation": {
         "vocabulary", "rules", "prompts", "tools", "deciders", "demo_store", "graph", "agent",
-        "persistence", "conversations", "evaluation", "paths", "progress",
+        "persistence", "conversations", "evaluation", "paths", "progress", "model_check",
     },
 }  # fmt: skip
 # The command line is the top: it may import every other part.

@@ -11,7 +11,8 @@ import yaml
 
 from textcart.conversations import TurnRecord, check_expectations, script_phone
 from textcart.demo_store.loader import demo_dir, load_scripts, script_paths
-from textcart.simulation.scripted import ScriptResult, summarise
+from textcart.simulation.scripted import ScriptResult, simulation_context, summarise
+from textcart.tools.llm import LOCAL_TIMEOUT_S, REMOTE_TIMEOUT_S
 from textcart.vocabulary.labels import INTENTS, MESSAGE_TYPES
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "textcart" / "simulation" / "scripts"
@@ -201,3 +202,14 @@ def test_script_phones_are_fictional_and_stable() -> None:
     assert len(phones) == 50
     assert all(p[5:10] == "55501" and len(p) == 12 for p in phones)
     assert script_phone("a") == script_phone("a")
+
+
+def test_a_simulated_model_gets_the_time_budget_of_its_kind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The local model needs its own budget; with the remote one every decision timed out.
+    monkeypatch.delenv("TEXTCART_LLM_TIMEOUT_S", raising=False)
+    assert simulation_context("local").llm_timeout_s == LOCAL_TIMEOUT_S
+    assert simulation_context("openai:gpt-test").llm_timeout_s == REMOTE_TIMEOUT_S
+    monkeypatch.setenv("TEXTCART_LLM_TIMEOUT_S", "7")
+    assert simulation_context("local").llm_timeout_s == 7

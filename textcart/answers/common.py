@@ -20,6 +20,7 @@ from textcart.tools.catalog import Product
 from textcart.tools.orders import Order
 from textcart.vocabulary.answers import Answer, AnswerStatus
 from textcart.vocabulary.money import format_money
+from textcart.vocabulary.products import model_of_title
 
 FOLLOW_UP = "Want me to ask someone on our team to follow up?"
 
@@ -45,21 +46,51 @@ def money(value: float, currency: str = "USD") -> str:
     return format_money(value, currency)
 
 
-def price_text(product: Product) -> str:
-    """The product's price in its own currency."""
-    return format_money(product.price, product.currency)
+def price_text(product: Product, size: str | None = None) -> str:
+    """The product's price in its own currency; that size's own price when it has one."""
+    return format_money(product.price_for(size), product.currency)
+
+
+def size_prices(product: Product, size: str | None = None) -> str:
+    """The price as a text says it when sizes differ: "$150 in a 12, $145 in other sizes".
+
+    Prices of the sizes in stock (of every size when none is). Without a size: the
+    product's price, then the sizes that cost otherwise ("$145 ($150 in 12 and 13)").
+    Sizes priced alike: just the price.
+    """
+    selling = [v for v in product.variants if v.in_stock] or product.variants
+    by_price: dict[float, list[str]] = {}
+    for v in selling:
+        if v.size:
+            by_price.setdefault(v.price, []).append(v.size)
+    asked = product.variant(size)
+    if len(by_price) < 2:
+        return price_text(product, size)
+    cur = product.currency
+    if asked is not None and asked.size:
+        same = [asked.size, *(s for s in by_price.get(asked.price, []) if s != asked.size)]
+        said = f"{money(asked.price, cur)} in a {' and '.join(same)}"
+        rest = [p for p in by_price if p != asked.price]
+        return f"{said}, {money(rest[0], cur)} in other sizes" if len(rest) == 1 else said
+    others = [
+        f"{money(p, cur)} in {' and '.join(sizes)}"
+        for p, sizes in by_price.items()
+        if p != product.price
+    ]
+    return f"{price_text(product)} ({'; '.join(others)})"
 
 
 def model_of(title: str) -> str:
     """The model part of a title ("Women's Ridgeline Trail Runner — Teal" -> before the dash)."""
-    return title.rsplit("—", 1)[0].strip()
+    return model_of_title(title)
 
 
 def colourway(product: Product) -> str:
     """The colourway name of a product ("Lake Blue"), or its colours when the title has none."""
     if "—" in product.title:
         return product.title.rsplit("—", 1)[1].strip()
-    return "/".join(product.colors) or product.title
+    named = [v.colour for v in product.variants if v.colour]
+    return named[0] if named else "/".join(product.colors) or product.title
 
 
 def join_names(items: Sequence[str], most: int = 3) -> str:
@@ -118,6 +149,7 @@ class Builder:
         self.facts: list[str] = []
         self.sources: list[str] = []
         self.status: AnswerStatus = "info"
+        self.size: str | None = None  # the size answered, whose own price the answer quotes
 
     def use(self, product: Product) -> Product:
         """Record a product's structured fields as evidence (once); returns the product."""
@@ -130,6 +162,7 @@ class Builder:
                 + (f" (was {money(was, product.currency)})" if was else "")
                 + f"; sizes {', '.join(product.sizes)}"
                 + f"; in stock {', '.join(product.sizes_in_stock)}"
+                + (f"; by size {size_prices(product)}" if product.variants else "")
             )
         return product
 
@@ -154,7 +187,7 @@ class Builder:
             text=" ".join(self.parts),
             product_id=product.id if product else None,
             product_title=product.title if product else None,
-            price=price_text(product) if product else None,
+            price=price_text(product, self.size) if product else None,
             link=product.url if product else None,
             sources=self.sources,
             facts=self.facts,

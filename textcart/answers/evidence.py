@@ -66,7 +66,7 @@ def find_answer(q: AskedQuestion, ev: Evidence) -> Answer | None:
     elif kind in ("availability", "stock"):
         availability(ev, q, b)
     elif kind == "price":
-        price(ev, b)
+        price(ev, q, b)
         if MY_SIZE.search(ev.text):
             # "is it still on sale? and do u have my size": both answered.
             availability(ev, q, b)

@@ -16,6 +16,7 @@ from textcart.answers.common import (
     pick,
     price_text,
     sentences_of,
+    size_prices,
     size_run,
 )
 from textcart.answers.question import COLOUR_WORDS
@@ -59,11 +60,11 @@ def availability(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
         have.sort(key=lambda v: v.id != product.id)
         where = f" in {colourway(chosen[0])}" if colour else ""
         if have:
-            b.product = have[0]
+            b.product, b.size = have[0], size
             colours = join_names([colourway(v) for v in have])
             b.say(f"Yes, the {model} is in stock in {size} in {colours}.", "yes")
             if len(have) == 1 or colour:
-                b.say(f"It's {price_text(have[0])}.")
+                b.say(f"It's {size_prices(have[0], size)}.")
             return
         if not made:
             run = chosen[0].sizes
@@ -153,27 +154,31 @@ def _nearest_sizes(product: Product, size: str) -> list[str]:
     return [s for _, s in sorted(numeric)[:2]]
 
 
-def price(ev: Evidence, b: Builder) -> None:
-    """The price, the sale it is on (or that it is not), and a cheaper colourway."""
+def price(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
+    """The price (that size's own when it has one), the sale, and a cheaper colourway."""
     product = b.use(ev.product)  # type: ignore[arg-type]
-    if product.compare_at_price and product.compare_at_price > product.price:
+    variant = product.variant(q["size"] or ev.said_size)
+    size = b.size = variant.size if variant is not None else None
+    now, quoted = product.price_for(size), size_prices(product, size)
+    was = variant.compare_at_price if variant is not None else product.compare_at_price
+    if was and was > now:
         b.say(
-            f"The {product.title} is {price_text(product)} right now, on sale from "
-            f"{money(product.compare_at_price, product.currency)}.",
+            f"The {product.title} is {quoted} right now, on sale from "
+            f"{money(was, product.currency)}.",
             "yes",
         )
     elif _ON_SALE.search(ev.text):
-        b.say(f"The {product.title} isn't on sale right now: it's {price_text(product)}.", "no")
+        b.say(f"The {product.title} isn't on sale right now: it's {quoted}.", "no")
     else:
-        b.say(f"The {product.title} is {price_text(product)}.", "yes")
+        b.say(f"The {product.title} is {quoted}.", "yes")
     cheaper = [
         b.use(v)
         for v in ev.variants
-        if v.id != product.id and v.in_stock and v.price < product.price
+        if v.id != product.id and v.in_stock and v.price_for(size) < now
     ]
     if cheaper:
-        v = min(cheaper, key=lambda p: p.price)
-        b.say(f"The {colourway(v)} colour is {price_text(v)}.")
+        v = min(cheaper, key=lambda p: p.price_for(size))
+        b.say(f"The {colourway(v)} colour is {price_text(v, size)}.")
 
 
 _ON_SALE = re.compile(r"on sale|\bsale\b|discount|marked down|deal\b|cheaper", re.IGNORECASE)

@@ -294,7 +294,7 @@ async def _products(
     ]
     card = next((p for p in products if p["id"] == asked_product_id), None)
     # Every colourway of the model, the asked one among them (read fresh: stock changes).
-    variants = await catalog.variants(model_of(card["title"])) if card else []
+    variants = await catalog.colourways(card["title"], card.get("model_id")) if card else []
     product = next((v for v in variants if v.id == asked_product_id), None)
     fetched = await catalog.get_many(
         named_ids if product is not None else [asked_product_id, *named_ids]
@@ -303,10 +303,10 @@ async def _products(
         product = fetched.get(asked_product_id)
         if product is None:
             return None, [], []
-        variants = [product, *await catalog.variants(model_of(product.title))]
+        variants = [product, *await catalog.colourways(product.title, product.model_id)]
         variants = list({v.id: v for v in variants}.values())
-    model = model_of(product.title)
-    others = [p for i, p in fetched.items() if i != asked_product_id and model_of(p.title) != model]
+    model = product.model_key()
+    others = [p for i, p in fetched.items() if i != asked_product_id and p.model_key() != model]
     if question["kind"] == "comparison":
         # The other product of "x vs y" may not be among the turn's search results: each
         # part of the text is searched on its own.

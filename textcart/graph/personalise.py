@@ -307,12 +307,10 @@ def rerank(
     while scored:
         best = max(
             range(len(scored)),
-            key=lambda i: (
-                scored[i][1] - REPEAT_PENALTY * models[model_of(scored[i][0].product.title)]
-            ),
+            key=lambda i: scored[i][1] - REPEAT_PENALTY * models[_model(scored[i][0].product)],
         )
         hit, score = scored.pop(best)
-        model = model_of(hit.product.title)
+        model = _model(hit.product)
         picked.append((hit, score - REPEAT_PENALTY * models[model]))
         models[model] += 1
     return picked
@@ -327,6 +325,11 @@ def _weighted_median(values: Sequence[tuple[float, float]]) -> float:
         if running >= half:
             return value
     return ordered[-1][0]
+
+
+def _model(product: Product) -> str:
+    """What a product's colourways share: the data's model id, else the title's model."""
+    return product.model_id or model_of(product.title)
 
 
 def model_of(title: str) -> str:

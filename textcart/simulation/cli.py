@@ -22,6 +22,7 @@ from textcart.deciders.next_message_policy import LearnedPolicy, policy_path
 from textcart.demo_store.loader import load_scripts
 from textcart.graph.context import Context
 from textcart.graph.services import get_services
+from textcart.model_check import check_models
 from textcart.paths import data_dir
 from textcart.progress import progress_bar
 from textcart.simulation import replay_cli
@@ -37,6 +38,7 @@ from textcart.simulation.population import (
     Shopper,
     check_unique_phones,
     next_message_policy,
+    policy_context,
     run_population,
 )
 from textcart.simulation.scripted import (
@@ -104,6 +106,7 @@ def _run_scripts(
     total = sum(len(c.turns) for c in conversations)
 
     async def main(workdir: Path) -> list[ScriptResult]:
+        await check_models(context, _console)
         await ensure_demo_catalog(context.catalog_collection)
         # Scripts state the prompt's policy: they run on it unless a policy file is named.
         learned = LearnedPolicy.load(policy_file, prior_examples()) if policy_file else None
@@ -228,6 +231,8 @@ def _run_population(
         _console.print(f"[yellow]no policy file at {path}: 'learned' uses the prompt prior[/]")
 
     async def main(root: Path) -> list[dict[str, Any]]:
+        if "llm" in policies:
+            await check_models(policy_context("llm", model), _console)
         await ensure_demo_catalog(Context().catalog_collection)
         rows: list[dict[str, Any]] = []
         runs: list[list[ConversationResult]] = []

@@ -19,16 +19,23 @@ from textcart.conversations import TurnRecord, conversation_clock, play, prepare
 from textcart.demo_store.loader import Conversation
 from textcart.graph.context import Context
 from textcart.simulation.phones import simulated_phones
+from textcart.tools.llm import llm_timeout_s
 
 
 def simulation_context(model: str | None = None) -> Context:
     """Settings for simulations: classic deciders unless a model is named, no quiet hours.
 
     Quiet hours are off so a proactive turn behaves the same at any time of day; a script
-    that is about quiet hours sets them itself.
+    that is about quiet hours sets them itself. The model gets the time budget of its kind
+    (the local model's own, as `demo` and `chat` give it), not the default for remote ones.
     """
     return replace(
-        Context(), model=model, quiet_hours_start=0, quiet_hours_end=0, holdout_share=0.0
+        Context(),
+        model=model,
+        llm_timeout_s=llm_timeout_s(model),
+        quiet_hours_start=0,
+        quiet_hours_end=0,
+        holdout_share=0.0,
     )
 
 

@@ -17,7 +17,7 @@ from itertools import islice
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 from weaviate import WeaviateAsyncClient
 from weaviate.classes.config import Configure, DataType, Property, Tokenization, VectorDistances
 from weaviate.classes.data import DataObject
@@ -25,6 +25,7 @@ from weaviate.classes.query import BM25Operator, Filter, HybridFusion, MetadataQ
 from weaviate.collections.classes.filters import _Filters
 
 from textcart.tools.embeddings import Embedder, aembed
+from textcart.vocabulary.products import Product, clean_path, model_of_title
 
 DEFAULT_COLLECTION = "Product"
 VECTOR_NAME = "text"
@@ -38,7 +39,6 @@ SEARCH_PROPERTIES = tuple(f.split("^")[0] for f in _SEARCH_FIELDS)
 # min-max turns the best of two or three marginal keyword matches into a full 1.0, which
 # decides the ranking in small catalogs and narrow filters.
 _FUSION = HybridFusion.RANKED
-_DESCRIPTION_CHARS = 600
 _COLLECTION_NAME = re.compile(r"^[A-Z][_0-9A-Za-z]*$")
 # weaviate-client 4.16.2 also copies a boolean filter value into the integer field of its
 # protobuf message; protobuf 6 warns on every in-stock search (protobuf 7 would reject it,
@@ -46,64 +46,6 @@ _COLLECTION_NAME = re.compile(r"^[A-Z][_0-9A-Za-z]*$")
 warnings.filterwarnings(
     "ignore", message=r"Field weaviate\.v1\.Filters\.value_int: Expected an int, got a boolean"
 )
-
-
-def _clean_path(path: str) -> str:
-    """Normalise a category path: no blank segments, no spaces around the slashes."""
-    return "/".join(part.strip() for part in path.split("/") if part.strip())
-
-
-class Product(BaseModel):
-    """One product as the store sells it."""
-
-    id: str = Field(min_length=1, description="The store's SKU; stable across loads.")
-    title: str = Field(min_length=1)
-    brand: str = ""
-    category: str = Field(
-        default="", description="Slash-separated path, e.g. 'footwear/running shoes'."
-    )
-    description: str = ""
-    price: float = Field(ge=0)
-    currency: str = "USD"
-    compare_at_price: float | None = Field(
-        default=None, ge=0, description="The price before a discount."
-    )
-    colors: list[str] = Field(default_factory=list)
-    sizes: list[str] = Field(default_factory=list)
-    sizes_in_stock: list[str] = Field(default_factory=list)
-    in_stock: bool = True
-    rating: float | None = Field(default=None, ge=0, le=5)
-    review_count: int = Field(default=0, ge=0)
-    selling_points: list[str] = Field(default_factory=list)
-    url: str | None = None
-    tags: list[str] = Field(default_factory=list)
-
-    @field_validator("id", "title")
-    @classmethod
-    def _stripped(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("must not be blank")
-        return value
-
-    @field_validator("category")
-    @classmethod
-    def _clean_path(cls, value: str) -> str:
-        return _clean_path(value)
-
-    def embedding_text(self) -> str:
-        """Build the text that is embedded: what the product is, then why to buy it."""
-        description = self.description.strip()
-        if len(description) > _DESCRIPTION_CHARS:
-            description = description[:_DESCRIPTION_CHARS].rsplit(" ", 1)[0]
-        parts = [
-            self.title,
-            self.brand,
-            self.category.replace("/", ", "),
-            "; ".join(self.selling_points),
-            description,
-        ]
-        return ". ".join(p for p in parts if p)
 
 
 class ProductHit(BaseModel):
@@ -130,6 +72,30 @@ class SearchFilters(BaseModel):
     exclude_ids: list[str] = Field(default_factory=list)
 
 
+# Properties added after the first catalogs were indexed (see `ensure_collection`).
+_ADDED_PROPERTIES = [
+    Property(
+        name="model_id",
+        data_type=DataType.TEXT,
+        index_searchable=False,
+        tokenization=Tokenization.FIELD,
+    ),
+    Property(
+        name="variants",
+        data_type=DataType.OBJECT_ARRAY,
+        nested_properties=[
+            *(
+                Property(name=n, data_type=DataType.TEXT, tokenization=Tokenization.FIELD)
+                for n in ("variant_id", "sku", "colour", "size")
+            ),
+            Property(name="price", data_type=DataType.NUMBER),
+            Property(name="compare_at_price", data_type=DataType.NUMBER),
+            Property(name="in_stock", data_type=DataType.BOOL),
+        ],
+    ),
+]
+
+
 class CatalogError(RuntimeError):
     """Weaviate refused some products, or holds vectors from a different embedder."""
 
@@ -142,6 +108,11 @@ def product_uuid(product_id: str) -> uuid.UUID:
 def _properties(product: Product) -> dict[str, Any]:
     props = product.model_dump(exclude={"id"})
     props["product_id"] = product.id
+    # Weaviate reserves "id", and stores a missing nested value as absent, not as null.
+    props["variants"] = [
+        {("variant_id" if k == "id" else k): v for k, v in variant.items() if v is not None}
+        for variant in props["variants"]
+    ]
     # An exact, case-folded copy of the path, so category filters match whole segments.
     props["category_path"] = product.category.lower()
     return {k: v for k, v in props.items() if v is not None}
@@ -151,6 +122,10 @@ def _product(props: dict[str, Any]) -> Product:
     data = {k: v for k, v in props.items() if v is not None}
     data["id"] = data.pop("product_id")
     data.pop("category_path", None)
+    data["variants"] = [
+        {("id" if k == "variant_id" else k): v for k, v in variant.items() if v is not None}
+        for variant in data.get("variants") or []
+    ]
     return Product.model_validate(data)
 
 
@@ -163,7 +138,7 @@ def _to_filter(filters: SearchFilters) -> _Filters | None:
     if filters.max_price is not None:
         parts.append(Filter.by_property("price").less_or_equal(filters.max_price))
     if filters.category:
-        prefix = _clean_path(filters.category).lower()
+        prefix = clean_path(filters.category).lower()
         if prefix:
             path = Filter.by_property("category_path")
             parts.append(Filter.any_of([path.equal(prefix), path.like(f"{prefix}/*")]))
@@ -208,8 +183,17 @@ class Catalog:
         self.version = 0  # counts this process's writes: cached titles are read again
 
     async def ensure_collection(self) -> None:
-        """Create the collection unless it exists (self-provided vectors, typed properties)."""
+        """Create the collection unless it exists (self-provided vectors, typed properties).
+
+        A collection made before a property existed (the model id, the variants) gets it
+        added, so an older index takes the new fields instead of guessing their types.
+        """
         if await self.client.collections.exists(self.name):
+            config = await self._collection.config.get()
+            have = {p.name for p in config.properties}
+            for prop in _ADDED_PROPERTIES:
+                if prop.name not in have:
+                    await self._collection.config.add_property(prop)
             return
 
         def text(name: str, searchable: bool = True, exact: bool = False) -> Property:
@@ -265,6 +249,7 @@ class Catalog:
                     plain("rating", DataType.NUMBER),
                     plain("review_count", DataType.INT),
                     plain("url", DataType.TEXT, filterable=False),
+                    *_ADDED_PROPERTIES,
                 ],
             )
         except Exception:
@@ -424,20 +409,29 @@ class Catalog:
             )
         return hits
 
-    async def variants(self, model: str, limit: int = 100) -> list[Product]:
-        """Every colourway of a model: products whose title before " — " is `model`.
+    async def colourways(
+        self, title: str, model_id: str | None = None, limit: int = 100
+    ) -> list[Product]:
+        """Every colourway of a model: the products sharing its `model_id` when it has one.
 
-        Titles name the model then the colourway ("Women's Ridgeline Trail Runner — Teal");
-        a product without a colourway in its title is its own only variant.
+        Without a model id the model is the title before " — " ("Women's Ridgeline Trail
+        Runner — Teal"); a product without a colourway in its title is its own only one.
         """
-        wanted = model.strip().lower()
+        if model_id:
+            result = await self._collection.query.fetch_objects(
+                filters=Filter.by_property("model_id").equal(model_id), limit=limit
+            )
+            return [_product(dict(obj.properties)) for obj in result.objects]
+        wanted = model_of_title(title).lower()
         # Every word of the model but its line: "Women's" would rank other models first.
-        words = re.sub(r"^(men's|women's|unisex)\s+", "", model.strip(), flags=re.IGNORECASE)
+        words = re.sub(
+            r"^(men's|women's|unisex)\s+", "", model_of_title(title), flags=re.IGNORECASE
+        )
         result = await self._collection.query.bm25(
             query=words, query_properties=["title"], operator=BM25Operator.and_(), limit=limit
         )
         found = [_product(dict(obj.properties)) for obj in result.objects]
-        return [p for p in found if p.title.rsplit("—", 1)[0].strip().lower() == wanted]
+        return [p for p in found if model_of_title(p.title).lower() == wanted]
 
     async def _fetch(self, ids: Iterable[str], include_vector: bool) -> dict[str, ProductHit]:
         """Products by SKU in the order asked, as hits (score 0) with or without vectors."""

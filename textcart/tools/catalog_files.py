@@ -3,7 +3,9 @@
 `read_products` streams products from a file. A bad row never stops a load: it is skipped,
 logged and counted in the returned `ReadReport`, which is itself the iterator of products.
 
-textcart's CSV has one column per `Product` field; list fields hold "|"-separated values.
+textcart's CSV has one column per `Product` field; list fields hold "|"-separated values,
+and `variants` holds the variants as JSONL does, a JSON list (`[{"size": "12", "price":
+150, "in_stock": false}, ...]`).
 A Flipkart export is recognised by its header and mapped: id = pid (else uniq_id), price =
 discounted price (else retail), the retail price as "compare at" when it is higher, INR,
 category from the category tree, selling points from the specifications. A Shopify products
@@ -216,11 +218,23 @@ def _csv_product(row: dict[str, str]) -> Product:
             continue
         if name in _LIST_FIELDS:
             data[name] = [v.strip() for v in value.split(LIST_SEPARATOR) if v.strip()]
+        elif name == "variants":
+            data[name] = _variants(value)
         elif name == "in_stock":
             data[name] = _boolean(value)
         else:
             data[name] = value
     return Product.model_validate(data)
+
+
+def _variants(value: str) -> Any:
+    try:
+        variants = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise BadRow(f"variants: not a JSON list ({exc.msg})") from exc
+    if not isinstance(variants, list):
+        raise BadRow("variants: not a JSON list")
+    return variants
 
 
 def _boolean(value: str) -> bool:

@@ -3,8 +3,9 @@
 A model is named by a `provider:model` string ("openai:gpt-4o-mini"), or "local" for the
 llama.cpp server on this machine. `openai:` reaches any OpenAI-compatible server through
 `TEXTCART_LLM_BASE_URL` (or `OPENAI_BASE_URL`). Other providers go through LangChain's
-`init_chat_model` when the `providers` extra (the `langchain` package) and the provider's
-integration are installed.
+`init_chat_model` with the `providers` extra (langchain, and langchain-anthropic for
+`anthropic:`; another provider's integration is installed on top); their own variables
+set keys and base URLs (`ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL`).
 
 How a model is asked for JSON depends on who serves it (`structured_method`): OpenAI's
 strict JSON schema for `openai:` (OpenAI itself and OpenAI-compatible servers, whose
@@ -263,8 +264,9 @@ async def check_structured_output(
 ) -> str | None:
     """None when `model` answers a tiny schema in `method`; else why not, naming the model.
 
-    Called once at start (demo, chat, send, serve): a model that cannot give structured
-    output would otherwise make every decision fall back to the classic decider, silently.
+    Called once at start (`textcart.model_check`: serve, demo, chat, simulate): a model
+    that cannot give structured output would otherwise make every decision fall back to
+    the classic decider, silently.
     """
     messages: list[BaseMessage] = [
         HumanMessage('Answer with the JSON object {"ok": true} and nothing else.')

@@ -1,14 +1,14 @@
-"""Shopify's products CSV export, read into textcart products.
+"""Shopify's products CSV export, read into textcart products with their variants.
 
 Shopify writes one row per variant (a combination of up to three options such as Color and
 Size), the product's own fields on its first row, and image-only rows; rows of one product
-share its `Handle`. textcart's product is one colourway of a model with its sizes, so the
-variants of a handle are grouped by their colour option: each colour becomes a product
-("<Title> — <Colour>", id "<handle>-<colour>"), its size option values are its sizes, and a
-size is in stock when its variant's inventory is above zero, or untracked, or allowed to
-oversell. A product without a colour option is one product (id = handle). Drafts,
-archived and unpublished products are skipped with the reason, as are variants without
-a price.
+share its `Handle`. textcart's product is one colourway of a model, so the variants of a
+handle are grouped by their colour option: each colour becomes a product ("<Title> —
+<Colour>", id "<handle>-<colour>", model id the handle) whose variants are its sizes, each
+with its own price, compare-at price, SKU and stock. A variant is in stock when its
+inventory is above zero, or untracked, or allowed to oversell. A product without a colour
+option is one product (id = handle). Drafts, archived and unpublished products are skipped
+with the reason, as are colours without any priced variant.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from textcart.tools.catalog import Product
+from textcart.vocabulary.products import Product, Variant
 
 SHOPIFY_COLUMNS = frozenset({"Handle", "Title", "Variant Price"})
 _COLOUR_OPTIONS = {"color", "colour", "colorway", "colourway"}
@@ -117,37 +117,49 @@ def handle_products(group: _Handle, currency: str) -> list[Product]:
     category = fields.get("Product Category", "").strip() or fields.get("Type", "").strip()
     tags = [t.strip().lower() for t in fields.get("Tags", "").split(",") if t.strip()]
     products = []
-    for colour, variants in by_colour.items():
-        prices = [
-            p for v in variants if (p := _number(v.get("Variant Price", ""), "Variant Price"))
-        ]
-        if not prices:
+    for colour, rows in by_colour.items():
+        product_id = f"{group.handle}-{_slug(colour)}" if colour else group.handle
+        variants = [v for row in rows if (v := _variant(row, product_id, colour, size_at))]
+        if not variants:
             raise ShopifyRowError(f"no Variant Price for {colour or 'any variant'}")
-        price = min(prices)
-        compare = [
-            c
-            for v in variants
-            if (c := _number(v.get("Variant Compare At Price", ""), "Variant Compare At Price"))
-        ]
-        size_key = f"Option{size_at} Value"
-        sized = [(v.get(size_key, "").strip(), v) for v in variants] if size_at else []
-        sizes = [size for size, _ in sized if size]
-        in_stock_sizes = [size for size, v in sized if size and _in_stock(v)]
+        compare = [v.compare_at_price for v in variants if v.compare_at_price]
+        lowest = min(v.price for v in variants)
         products.append(
             Product(
-                id=f"{group.handle}-{_slug(colour)}" if colour else group.handle,
+                id=product_id,
                 title=f"{title} — {colour}" if colour and len(by_colour) > 1 else title,
                 brand=fields.get("Vendor", "").strip(),
                 category=" / ".join(p.strip() for p in category.split(">")) or "other",
                 description=_plain(fields.get("Body (HTML)", "")),
-                price=price,
+                price=lowest,
                 currency=currency,
-                compare_at_price=max(compare) if compare and max(compare) > price else None,
+                compare_at_price=max(compare) if compare and max(compare) > lowest else None,
                 colors=[colour.lower()] if colour else [],
-                sizes=sizes,
-                sizes_in_stock=in_stock_sizes,
-                in_stock=any(_in_stock(v) for v in variants),
                 tags=tags,
+                model_id=group.handle,
+                variants=variants,
             )
         )
     return products
+
+
+def _variant(
+    row: dict[str, str], product_id: str, colour: str, size_at: int | None
+) -> Variant | None:
+    """One row's variant, or None when the row has no price (Shopify requires one)."""
+    price = _number(row.get("Variant Price", ""), "Variant Price")
+    if price is None:
+        return None
+    size = row.get(f"Option{size_at} Value", "").strip() if size_at else ""
+    sku = row.get("Variant SKU", "").strip()
+    return Variant(
+        id=sku or (f"{product_id}-{_slug(size)}" if size else product_id),
+        sku=sku or None,
+        colour=colour or None,
+        size=size or None,
+        price=price,
+        compare_at_price=_number(
+            row.get("Variant Compare At Price", ""), "Variant Compare At Price"
+        ),
+        in_stock=_in_stock(row),
+    )

@@ -77,6 +77,7 @@ class ProductCard(TypedDict):
     url: str | None
     score: float
     currency: NotRequired[str]  # ISO 4217; USD when absent
+    model_id: NotRequired[str | None]  # what its colourways share; None: read from the title
 
 
 class Personalisation(TypedDict):

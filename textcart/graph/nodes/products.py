@@ -81,6 +81,7 @@ def _card(product: Product, score: float) -> ProductCard:
         url=product.url,
         score=round(score, 4),
         currency=product.currency,
+        model_id=product.model_id,
     )
 
 
