@@ -44,7 +44,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "catalog_cli": {"demo_store", "graph", "paths", "progress", "storefolder", "tools"},
     "evaluation": {
         "vocabulary", "rules", "prompts", "tools", "deciders", "answers", "demo_store", "graph",
-        "agent", "conversations", "paths", "progress",
+        "agent", "conversations", "paths", "progress", "persistence",
     },
     "simulation": {
         "vocabulary", "rules", "prompts", "tools", "deciders", "demo_store", "graph", "agent",
