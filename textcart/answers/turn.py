@@ -232,7 +232,9 @@ def _other_questions(
         asked = read_question(part)
         if asked is None or asked["kind"] in (question["kind"], "comparison", "detail"):
             continue
-        if (asked["kind"] in PRODUCT_KINDS) != has_product:
+        if not has_product or asked["kind"] not in PRODUCT_KINDS:
+            # Two product questions; a policy text already answers each topic it names,
+            # and an order's own answer is not repeated as the general rule.
             continue
         asked = AskedQuestion(**{**asked, "size": asked["size"] or question["size"]})
         found.append((index == 0, part, asked))
@@ -309,20 +311,21 @@ async def _products(
     others = [p for i, p in fetched.items() if i != asked_product_id and p.model_key() != model]
     if question["kind"] == "comparison":
         # The other product of "x vs y" may not be among the turn's search results: each
-        # part of the text is searched on its own.
+        # part of the text is looked for among every title on its own.
+        names = await model_names(catalog)
         for part in _COMPARED.split(text):
             if not part.strip():
                 continue
             if re.fullmatch(r"\W*\d+\b.*", part) and not name_match(part, product.title):
                 # "beacon 400 vs 900": the second model is named by its number alone.
                 part = f"{_base_model(product.title).split()[0]} {part}"
-            hits = await catalog.search(part, None, SearchFilters(in_stock_only=False), limit=10)
-            scored = [(name_match(part, h.product.title), h.product) for h in hits]
-            scored = [(strength, p) for strength, p in scored if strength > 0]
-            if not scored:
+            found = names.named(part)
+            if not found:
                 continue
-            best = max(strength for strength, _ in scored)
-            named = [p for strength, p in scored if strength == best]
+            ids = [i for strength, i in found if strength == found[0][0]][:_COLOURWAYS_READ]
+            named = list((await catalog.get_many(ids)).values())
+            if not named:
+                continue
             line = _LINE_WORD.search(part) or _LINE_WORD.search(text)
             if line:
                 prefix = "women's" if line.group(1).lower()[0] in "wl" else "men's"
@@ -338,6 +341,7 @@ async def _products(
     return product, variants, others
 
 
+_COLOURWAYS_READ = 20
 _COMPARED = re.compile(r"\bvs\.?\b|\bversus\b|\bor\b|\band\b|,|\bthan\b", re.IGNORECASE)
 _OR = re.compile(r"\bor\b|\bvs\.?\b|\bversus\b", re.IGNORECASE)
 _LINE = re.compile(r"^(men's|women's|unisex)\s+", re.IGNORECASE)
