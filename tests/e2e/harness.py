@@ -60,6 +60,9 @@ def locked_env(**extra: str) -> dict[str, str]:
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TEXTCART_EVENTS_SECRET": EVENTS_SECRET,
         "TEXTCART_API_KEYS": f"some-other-key,{API_KEY}",
+        # The tests read replies from TwiML: on a loaded machine a first turn can take
+        # longer than the 10 s after which the webhook leaves the reply to the sender.
+        "TEXTCART_WEBHOOK_REPLY_S": "120",
         **extra,
     }
     for name in ("WEAVIATE_URL", "TEXTCART_MODEL", "TEXTCART_INSECURE_DEV"):
