@@ -241,10 +241,8 @@ class Inbox:
             return await self._answer_locked(message_sid, shopper_id, body)
 
     async def _answer_locked(self, message_sid: str, shopper_id: str, body: str) -> str | None:
-        item = await self.kv.aget(INBOX, message_sid)
-        if item is not None and item.value.get("status") == "answered":
-            log.info("%s was answered while it waited its turn", message_sid)
-            return item.value.get("reply")  # type: ignore[no-any-return]
+        # Answered meanwhile (a retry on another instance, or recovery): `_reply` finds
+        # the logged reply and runs nothing.
         reply = await self._reply(message_sid, shopper_id, body, in_response=True)
         if message_sid in self._by_sender:
             await self._send_logged_reply(
