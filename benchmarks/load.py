@@ -61,7 +61,7 @@ import httpx
 from load_replies import SETTLE_TIMEOUT_S, OutboxWatch, Shopper, Turn, account
 
 from textcart.evaluation.retrieval import percentile
-from textcart.server.production_serve import instance_pids
+from textcart.server.production_serve import instance_pids, local_database_url
 from textcart.tools import sms
 
 # What shoppers text a store, none of them a hand-off or an opt-out (those end the run).
@@ -354,9 +354,7 @@ def main() -> None:
         os.environ["TEXTCART_DATA_DIR"] = str(directory)
         os.environ.pop("WEAVIATE_URL", None)
         if args.mode == "production":
-            os.environ["TEXTCART_DATABASE_URL"] = (
-                f"postgresql://postgres@127.0.0.1:{launch.pg_port}/postgres"
-            )
+            os.environ["TEXTCART_DATABASE_URL"] = local_database_url(launch.pg_port)
         else:
             os.environ.pop("TEXTCART_DATABASE_URL", None)
         try:

@@ -93,6 +93,15 @@ def _script(name: str, action: str, datadir: Path, port: int) -> str:
     return done.stdout.strip()
 
 
+def local_database_url(pg_port: int) -> str:
+    """The URL of the PostgreSQL `start_services` starts on `pg_port` (`scripts/postgres.sh`).
+
+    Commands that read the production store from another process (`textcart attribution`,
+    `shopper export`, a benchmark's accounting) take it as `TEXTCART_DATABASE_URL`.
+    """
+    return f"postgresql://postgres@127.0.0.1:{pg_port}/postgres"
+
+
 def start_services(directory: Path, pg_port: int, redis_port: int) -> tuple[str, str]:
     """Start (or find) PostgreSQL and Redis for `directory`; returns their URLs.
 
