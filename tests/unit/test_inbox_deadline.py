@@ -2,8 +2,8 @@
 
 Twilio gives a webhook 15 s. Behind a queue of other shoppers' turns a turn can take
 longer: the webhook then answers empty and the reply follows through the sender when the
-turn ends, never in a response nobody reads and never twice. A text is in the inbox before
-it waits for the shopper's turn, so a crash while it waits loses nothing.
+turn ends, never in a response nobody reads and never twice. A text the webhook stops
+waiting for is in the inbox before the empty answer, so a crash after it loses nothing.
 """
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ async def test_a_retry_while_the_slow_turn_runs_gets_no_second_reply(monkeypatch
     assert runner.runs == 1 and len(sender.sent) == 1
 
 
-async def test_a_text_waiting_for_the_shoppers_turn_is_already_in_the_inbox(
+async def test_a_text_still_waiting_for_the_shoppers_turn_is_kept_before_the_empty_answer(
     monkeypatch: Any,
 ) -> None:
     inbox, runner, sender = _inbox(monkeypatch, reply_within_s=0.05)

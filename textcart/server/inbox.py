@@ -29,7 +29,7 @@ from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from langgraph.store.base import BaseStore
+from langgraph.store.base import BaseStore, Item
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
@@ -205,6 +205,9 @@ class Inbox:
         # this response (it has already claimed it) or sees this and uses the sender.
         self._by_sender.add(message_sid)
         log.info("%s not answered within %s: the reply goes by SMS", message_sid, self.reply_within)
+        # The carrier hears "received" only once the text is kept: a text still waiting
+        # for the shopper's previous turn is recovered if this process dies.
+        await self._accept(message_sid, phone, shopper_id, body)
         return None
 
     def _finished(self, message_sid: str, task: asyncio.Task[str | None]) -> None:
@@ -215,34 +218,43 @@ class Inbox:
             # Seen by the webhook if it still waits; the entry stays for recovery either way.
             log.warning("turn for %s failed: %s", message_sid, type(task.exception()).__name__)
 
+    async def _accept(
+        self, message_sid: str, phone: str, shopper_id: str, body: str
+    ) -> Item | None:
+        """Keep the text as `received` unless the inbox has it; returns the entry it had.
+
+        The number first: a text the inbox holds can always be answered by SMS, even when
+        the process dies right after accepting it.
+        """
+        item = await self.kv.aget(INBOX, message_sid)
+        if item is not None:
+            return item
+        if await self.shoppers.get_profile(shopper_id) is None:
+            await self.shoppers.upsert_profile(shopper_id, phone=phone)
+        await self.kv.aput(
+            INBOX,
+            message_sid,
+            {
+                "status": "received",
+                "shopper_id": shopper_id,
+                "body": body,
+                "received_at": now_utc().isoformat(),
+            },
+        )
+        return None
+
     async def _answer_once(
         self, message_sid: str, phone: str, shopper_id: str, body: str
     ) -> str | None:
-        item = await self.kv.aget(INBOX, message_sid)
-        if item is not None and item.value.get("status") == "answered":
-            log.info("retry of %s answered from the inbox", message_sid)
-            return item.value.get("reply")  # type: ignore[no-any-return]
-        # Accepted before waiting for the shopper's turn, so a text queued behind others
-        # survives a crash; the number first, so such a text can always be answered by SMS.
-        if await self.shoppers.get_profile(shopper_id) is None:
-            await self.shoppers.upsert_profile(shopper_id, phone=phone)
-        if item is None:
-            await self.kv.aput(
-                INBOX,
-                message_sid,
-                {
-                    "status": "received",
-                    "shopper_id": shopper_id,
-                    "body": body,
-                    "received_at": now_utc().isoformat(),
-                },
-            )
+        # The shopper's turn first, so texts are answered in the order they arrived.
         async with self.runner.one_at_a_time(shopper_id):
+            item = await self._accept(message_sid, phone, shopper_id, body)
+            if item is not None and item.value.get("status") == "answered":
+                log.info("retry of %s answered from the inbox", message_sid)
+                return item.value.get("reply")  # type: ignore[no-any-return]
             return await self._answer_locked(message_sid, shopper_id, body)
 
     async def _answer_locked(self, message_sid: str, shopper_id: str, body: str) -> str | None:
-        # Answered meanwhile (a retry on another instance, or recovery): `_reply` finds
-        # the logged reply and runs nothing.
         reply = await self._reply(message_sid, shopper_id, body, in_response=True)
         if message_sid in self._by_sender:
             await self._send_logged_reply(
