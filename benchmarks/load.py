@@ -28,8 +28,9 @@ or a server's queue.
 
 `--kill-one` (production) kills one server instance with SIGKILL once a third of the texts
 are sent; the supervisor starts a new one. Texts whose webhook request died with it are
-answered through the sender (the outbox file) by the inbox's recovery, so the accounting
-waits until every text the inbox accepted is answered.
+sent again (same MessageSid), or answered through the sender (the outbox file) by the
+inbox's recovery, so the accounting waits until every text the inbox accepted is
+answered.
 
 Prints throughput (turns/s), reply latency p50/p95/p99, and the reply accounting read
 back from each shopper's message log through the server's store API (`load_replies.py`:
