@@ -14,6 +14,13 @@ phone would; all shoppers run at once. Every request goes over loopback to
 the accounting reads the store with `--api-key` (default: the first of TEXTCART_API_KEYS).
 A server this script starts gets a fresh token and key of its own.
 
+A reply comes in the webhook's TwiML, or, when the turn takes longer than the webhook
+waits (`TEXTCART_WEBHOOK_REPLY_S`, 10 s), by SMS through the sender after an empty
+response: the shopper then waits for that text (the outbox file of a server this script
+started) before sending the next one. Latency is the time until the reply reached the
+phone, either way. A request whose connection fails (its instance was killed) is sent
+again with the same MessageSid, as Twilio retries a webhook; the inbox answers it once.
+
 In the same run, before the load, the same graph answers `--in-process-turns` texts in this
 process, one after another, on the same Weaviate and the same kind of database (SQLite in
 dev mode, the server's PostgreSQL in production mode): the turn's own cost, without HTTP
@@ -21,17 +28,14 @@ or a server's queue.
 
 `--kill-one` (production) kills one server instance with SIGKILL once a third of the texts
 are sent; the supervisor starts a new one. Texts whose webhook request died with it are
-answered through the sender (the outbox file) by the inbox's recovery, so the accounting
-waits until every text the inbox accepted is answered.
+sent again (same MessageSid), or answered through the sender (the outbox file) by the
+inbox's recovery, so the accounting waits until every text the inbox accepted is
+answered.
 
-Prints throughput (turns/s), webhook latency p50/p95/p99, and the reply accounting read
-back from each shopper's message log through the server's store API, then as its last line
-one JSON object with every figure:
-- lost: a text that got no reply at all (no TwiML reply and nothing sent), is missing from
-  the log, or whose TwiML reply is not the one logged;
-- duplicated: a text answered twice (in TwiML and by the sender, or by the sender twice),
-  with more than one logged reply, or with a second run.
-Both must be 0.
+Prints throughput (turns/s), reply latency p50/p95/p99, and the reply accounting read
+back from each shopper's message log through the server's store API (`load_replies.py`:
+lost and duplicated must both be 0), then as its last line one JSON object with every
+figure.
 """
 
 from __future__ import annotations
@@ -50,17 +54,16 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-from langgraph_sdk import get_client
-from langgraph_sdk.client import LangGraphClient
+from load_replies import SETTLE_TIMEOUT_S, OutboxWatch, Shopper, Turn, account
 
 from textcart.evaluation.retrieval import percentile
+from textcart.server.production_serve import instance_pids, local_database_url
 from textcart.tools import sms
-from textcart.tools.shopper_store import shopper_id_for_phone, thread_id_for
 
 # What shoppers text a store, none of them a hand-off or an opt-out (those end the run).
 TEXTS = [
@@ -77,37 +80,8 @@ TEXTS = [
     "how warm is the down parka?",
     "I'm a size 10, what runs true to size?",
 ]
-# How long the accounting waits for the inbox to answer every accepted text.
-SETTLE_TIMEOUT_S = 300
-
-
-@dataclass
-class Turn:
-    """One text sent and what came back."""
-
-    sid: str
-    status: int
-    reply: str | None
-    seconds: float
-
-
-@dataclass
-class Shopper:
-    """A simulated phone and the turns it sent."""
-
-    phone: str
-    turns: list[Turn] = field(default_factory=list)
-
-
-@dataclass
-class Accounting:
-    """What the server kept, text by text."""
-
-    lost: int = 0
-    duplicated: int = 0
-    silent: int = 0
-    by_sender: int = 0
-    out_of_order: int = 0
+# Sends of one text whose connection failed (the carrier's retries of the webhook).
+CONNECT_TRIES = 4
 
 
 def reply_text(twiml: str) -> str | None:
@@ -125,6 +99,7 @@ async def converse(
     shopper: Shopper,
     turns: int,
     seed: int,
+    outbox: OutboxWatch,
     sent: list[int] | None = None,
 ) -> None:
     """Send one shopper's texts in order, each after the previous reply."""
@@ -136,113 +111,23 @@ async def converse(
         if sent is not None:
             sent[0] += 1
         start = time.perf_counter()
-        try:
-            response = await client.post(url, data=form, headers=headers)
-            status, reply = response.status_code, reply_text(response.text)
-        except httpx.HTTPError:
-            status, reply = 0, None
-        shopper.turns.append(Turn(sid, status, reply, time.perf_counter() - start))
-
-
-def outbox_sends(outbox: Path | None) -> dict[str, list[dict[str, Any]]]:
-    """Texts the sender wrote to the outbox file, by number."""
-    sends: dict[str, list[dict[str, Any]]] = {}
-    if outbox is None or not outbox.exists():
-        return sends
-    for line in outbox.read_text().splitlines():
-        entry = json.loads(line)
-        sends.setdefault(entry["to"], []).append(entry)
-    return sends
-
-
-async def settle(client: LangGraphClient, shoppers: list[Shopper], timeout_s: float) -> int:
-    """Wait until the inbox has answered every text it accepted; returns those still open."""
-    sids = {t.sid for s in shoppers for t in s.turns}
-    deadline = time.monotonic() + timeout_s
-    while True:
-        open_ = 0
-        offset = 0
-        while True:
-            found = await client.store.search_items(["sms_inbox"], limit=500, offset=offset)
-            items = found["items"]
-            open_ += sum(
-                1 for i in items if i["key"] in sids and i["value"].get("status") != "answered"
-            )
-            if len(items) < 500:
+        status, reply, tries = 0, None, 0
+        while tries < CONNECT_TRIES:
+            tries += 1
+            try:
+                response = await client.post(url, data=form, headers=headers)
+                status, reply = response.status_code, reply_text(response.text)
                 break
-            offset += len(items)
-        if open_ == 0 or time.monotonic() > deadline:
-            return open_
-        await asyncio.sleep(2)
-
-
-async def account(
-    base_url: str,
-    api_key: str | None,
-    shoppers: list[Shopper],
-    outbox: Path | None,
-    wait_for_recovery: bool,
-) -> Accounting:
-    """Lost, duplicated and silent texts, from the logs, runs and sends the server kept."""
-    async with get_client(url=base_url, api_key=api_key) as client:
-        if wait_for_recovery:
-            still_open = await settle(client, shoppers, SETTLE_TIMEOUT_S)
-            if still_open:
-                print(f"{still_open} texts still unanswered after recovery", file=sys.stderr)
-        return await _account(client, shoppers, outbox_sends(outbox))
-
-
-async def _account(
-    client: LangGraphClient, shoppers: list[Shopper], sends: dict[str, list[dict[str, Any]]]
-) -> Accounting:
-    tally = Accounting()
-    for shopper in shoppers:
-        shopper_id = shopper_id_for_phone(shopper.phone)
-        found = await client.store.search_items(["shoppers", shopper_id, "messages"], limit=1000)
-        log = {item["key"]: item["value"] for item in found["items"]}
-        replies_to: dict[str, int] = {}
-        for entry in log.values():
-            if entry.get("direction") == "outbound" and entry.get("in_reply_to"):
-                replies_to[entry["in_reply_to"]] = replies_to.get(entry["in_reply_to"], 0) + 1
-        runs = await client.runs.list(thread_id_for(shopper_id), limit=1000)
-        if len(runs) > len(shopper.turns):
-            tally.duplicated += len(runs) - len(shopper.turns)
-        sent_by_key: dict[str, int] = {}
-        for entry in sends.get(shopper.phone, []):
-            sent_by_key[entry["key"]] = sent_by_key.get(entry["key"], 0) + 1
-        for turn in shopper.turns:
-            logged_reply = log.get(f"{turn.sid}:reply")
-            by_sender = sum(n for key, n in sent_by_key.items() if key.startswith(turn.sid))
-            in_twiml = turn.status == 200 and turn.reply is not None
-            tally.by_sender += by_sender
-            if turn.sid not in log:
-                tally.lost += 1
-                print(f"lost: {turn.sid} (HTTP {turn.status}) is not in the log", file=sys.stderr)
-            elif turn.status != 200 and not by_sender and logged_reply is not None:
-                tally.lost += 1
-                print(f"lost: {turn.sid} got HTTP {turn.status} and nothing sent", file=sys.stderr)
-            elif in_twiml and (logged_reply is None or logged_reply["text"] != turn.reply):
-                tally.lost += 1
-                print(
-                    f"lost: {turn.sid} answered {turn.reply!r}, logged {logged_reply!r}",
-                    file=sys.stderr,
-                )
-            elif not in_twiml and not by_sender:
-                tally.silent += 1
-            if int(in_twiml) + by_sender > 1 or replies_to.get(turn.sid, 0) > 1:
-                tally.duplicated += 1
-                print(
-                    f"duplicated: {turn.sid} answered {int(in_twiml) + by_sender} times",
-                    file=sys.stderr,
-                )
-        # Replies in order: each text's reply is logged after the reply to the one before.
-        reply_times = [
-            str(log[f"{t.sid}:reply"].get("at")) for t in shopper.turns if f"{t.sid}:reply" in log
-        ]
-        if reply_times != sorted(reply_times):
-            tally.out_of_order += 1
-            print(f"out of order: replies to {shopper.phone}", file=sys.stderr)
-    return tally
+            except httpx.TimeoutException:
+                break  # the server may still be answering it: not sent twice
+            except httpx.TransportError:
+                await asyncio.sleep(1)  # the connection died with its instance: retry
+        turn = Turn(sid, status, reply, time.perf_counter() - start, tries)
+        if status == 200 and reply is None:
+            arrived = await outbox.reply_to(sid, SETTLE_TIMEOUT_S)
+            if arrived is not None:
+                turn.seconds, turn.by_sms = arrived - start, True
+        shopper.turns.append(turn)
 
 
 def free_port() -> int:
@@ -314,34 +199,11 @@ def stop_server(launch: Launch) -> None:
     )
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
-def engine_instances(launch: Launch) -> list[int]:
-    """Pids of the server instances (uvicorn's worker processes) under `textcart serve`."""
-    instances = []
-    for engine in _children(launch.process.pid):
-        for child in _children(engine):
-            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
-            if b"multiprocessing.spawn" in cmdline:
-                instances.append(child)
-    return instances
-
-
 async def kill_one_when(launch: Launch, sent: list[int], at: int) -> int | None:
     """SIGKILL one instance once `at` texts have been sent; returns its pid."""
     while sent[0] < at:
         await asyncio.sleep(0.05)
-    instances = engine_instances(launch)
+    instances = instance_pids(launch.process.pid)
     if not instances:
         print("no instance to kill", file=sys.stderr)
         return None
@@ -400,9 +262,11 @@ async def run(
     limits = httpx.Limits(max_connections=args.shoppers)
     sent = [0]
     victim = None
+    outbox = OutboxWatch(launch.directory / "outbox.jsonl" if launch is not None else None)
     async with httpx.AsyncClient(timeout=300, limits=limits) as client:
         # One warm-up turn so model loading is not counted as latency.
-        await converse(client, url, token, Shopper(f"+1415{exchange:03d}9999"), 1, args.seed)
+        warm_up = Shopper(f"+1415{exchange:03d}9999")
+        await converse(client, url, token, warm_up, 1, args.seed, outbox)
         killer = None
         if args.kill_one and launch is not None:
             total_texts = args.shoppers * min(args.turns, len(TEXTS))
@@ -410,7 +274,7 @@ async def run(
         start = time.perf_counter()
         await asyncio.gather(
             *(
-                converse(client, url, token, s, args.turns, args.seed + i, sent)
+                converse(client, url, token, s, args.turns, args.seed + i, outbox, sent)
                 for i, s in enumerate(shoppers)
             )
         )
@@ -418,8 +282,9 @@ async def run(
         if killer is not None:
             victim = await killer
     latencies = [t.seconds * 1000 for s in shoppers for t in s.turns]
-    outbox = launch.directory / "outbox.jsonl" if launch is not None else None
-    tally = await account(base_url, api_key, shoppers, outbox, wait_for_recovery=args.kill_one)
+    tally = await account(base_url, api_key, shoppers, outbox.path, wait_for_recovery=args.kill_one)
+    by_sms = sum(t.by_sms for s in shoppers for t in s.turns)
+    retried = sum(t.tries > 1 for s in shoppers for t in s.turns)
     total = len(latencies)
     print(f"{args.shoppers} shoppers x {args.turns} turns = {total} webhook turns in {wall:.1f} s")
     print(f"throughput: {total / wall:.2f} turns/s")
@@ -430,7 +295,9 @@ async def run(
     print(
         f"lost replies: {tally.lost}   duplicated replies: {tally.duplicated}   "
         f"no reply by decision: {tally.silent}   answered by the sender: {tally.by_sender}   "
-        f"shoppers with replies out of order: {tally.out_of_order}"
+        f"shoppers with replies out of order: {tally.out_of_order}   "
+        f"replies by SMS after an empty webhook answer: {by_sms}   "
+        f"texts sent again after a failed connection: {retried}"
     )
     return {
         "mode": args.mode,
@@ -449,6 +316,8 @@ async def run(
         "duplicated": tally.duplicated,
         "out_of_order": tally.out_of_order,
         "answered_by_sender": tally.by_sender,
+        "late_replies_by_sms": by_sms,
+        "retried_after_connection_error": retried,
         "no_reply_by_decision": tally.silent,
         "in_process_turns_per_s": round(in_rate, 2),
         "in_process_latency_ms_p50": round(percentile(in_latencies, 50), 1),
@@ -486,9 +355,7 @@ def main() -> None:
         os.environ["TEXTCART_DATA_DIR"] = str(directory)
         os.environ.pop("WEAVIATE_URL", None)
         if args.mode == "production":
-            os.environ["TEXTCART_DATABASE_URL"] = (
-                f"postgresql://postgres@127.0.0.1:{launch.pg_port}/postgres"
-            )
+            os.environ["TEXTCART_DATABASE_URL"] = local_database_url(launch.pg_port)
         else:
             os.environ.pop("TEXTCART_DATABASE_URL", None)
         try:

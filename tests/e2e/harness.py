@@ -35,6 +35,7 @@ from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import NotFoundError
 
+from textcart.server.production_serve import local_database_url
 from textcart.server.security import sign_events
 from textcart.tools import sms
 from textcart.tools.shopper_store import shopper_id_for_phone, thread_id_for
@@ -60,6 +61,9 @@ def locked_env(**extra: str) -> dict[str, str]:
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TEXTCART_EVENTS_SECRET": EVENTS_SECRET,
         "TEXTCART_API_KEYS": f"some-other-key,{API_KEY}",
+        # The tests read replies from TwiML: on a loaded machine a first turn can take
+        # longer than the 10 s after which the webhook leaves the reply to the sender.
+        "TEXTCART_WEBHOOK_REPLY_S": "120",
         **extra,
     }
     for name in ("WEAVIATE_URL", "TEXTCART_MODEL", "TEXTCART_INSECURE_DEV"):
@@ -146,6 +150,16 @@ class Server:
     def url(self) -> str:
         """Base URL of the server."""
         return f"http://127.0.0.1:{self.port}"
+
+    def command_env(self) -> dict[str, str]:
+        """The environment of a `textcart` command that reads this server's store.
+
+        In production mode the store is the PostgreSQL the server started, which the
+        command is told about as an operator would be (`TEXTCART_DATABASE_URL`).
+        """
+        if MODE != "production":
+            return self.env
+        return {**self.env, "TEXTCART_DATABASE_URL": local_database_url(self.services_ports[0])}
 
     def start(self) -> None:
         """Start and wait until `/ok` answers."""

@@ -17,7 +17,6 @@ import json
 import os
 import signal
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -34,33 +33,17 @@ from harness import (
     webhook_form,
 )
 
+from textcart.server.production_serve import instance_pids
 from textcart.tools.weaviate_server import stop_embedded
 
 # Collected in production mode only (see conftest.py): `langgraph dev` runs one process.
 pytestmark = pytest.mark.e2e
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
 def instances(server: Server) -> list[int]:
     """Pids of the Aegra instances (uvicorn workers) under `textcart serve --production`."""
     assert server.process is not None
-    found = []
-    for engine in _children(server.process.pid):
-        for child in _children(engine):
-            if b"multiprocessing.spawn" in Path(f"/proc/{child}/cmdline").read_bytes():
-                found.append(child)
-    return found
+    return instance_pids(server.process.pid)
 
 
 @pytest.fixture(scope="module")

@@ -135,7 +135,7 @@ def attribution_cli(server: Server) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, "-m", "textcart.cli", "attribution", "--json",
          "--data-dir", str(server.directory)],
-        env=server.env, capture_output=True, text=True, timeout=300, check=False,
+        env=server.command_env(), capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)  # type: ignore[no-any-return]

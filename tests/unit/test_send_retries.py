@@ -8,7 +8,6 @@ the message log and the inbox, never as answered.
 from __future__ import annotations
 
 import json
-from contextlib import AbstractAsyncContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from blockbuster import blockbuster_ctx
 from langgraph.store.memory import InMemoryStore
 from twilio.base.exceptions import TwilioRestException
 
-from textcart.server.inbox import INBOX, MAX_RECOVERY_TRIES, Inbox
+from textcart.server.inbox import INBOX, MAX_RECOVERY_TRIES, Inbox, TurnRunner
 from textcart.tools import sms
 from textcart.tools.delivery import deliver
 from textcart.tools.shopper_store import ShopperStore, shopper_id_for_phone
@@ -89,14 +88,12 @@ async def test_deliver_records_the_failure_with_its_tries(monkeypatch: pytest.Mo
     assert "ConnectionError" in delivery["error"]
 
 
-class FailingRunner:
+class FailingRunner(TurnRunner):
     """Stands in for the server's runs API: the turn runs and its sending fails."""
 
     def __init__(self, shoppers: ShopperStore) -> None:
+        super().__init__("textcart")
         self.shoppers, self.runs = shoppers, 0
-
-    def one_at_a_time(self, shopper_id: str) -> AbstractAsyncContextManager[None]:
-        return nullcontext()  # one process: no other instance to wait for
 
     async def run(self, shopper_id: str, turn: dict[str, Any], **_: Any) -> dict[str, Any]:
         self.runs += 1
@@ -126,7 +123,7 @@ async def test_recovery_marks_an_undelivered_reply_failed_never_answered(
     shopper_id = shopper_id_for_phone(PHONE)
     await shoppers.upsert_profile(shopper_id, phone=PHONE)
     runner = FailingRunner(shoppers)
-    inbox = Inbox(kv, shoppers, runner, stale_after=timedelta(0))  # type: ignore[arg-type]
+    inbox = Inbox(kv, shoppers, runner, stale_after=timedelta(0))
     await kv.aput(
         INBOX,
         "SM1",
@@ -208,7 +205,7 @@ async def test_a_reply_whose_webhook_response_died_is_sent_by_recovery(
 
     monkeypatch.setattr("textcart.server.inbox.get_services", services)
     runner = FailingRunner(shoppers)
-    inbox = Inbox(kv, shoppers, runner, stale_after=timedelta(0))  # type: ignore[arg-type]
+    inbox = Inbox(kv, shoppers, runner, stale_after=timedelta(0))
     assert await inbox.recover() == 1
     assert sender.sent == [(PHONE, "Hello!", "SM9:reply")] and runner.runs == 0
     assert (await kv.aget(INBOX, "SM9")).value["status"] == "answered"  # type: ignore[union-attr]

@@ -334,6 +334,9 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
             stale_after=timedelta(
                 seconds=float(os.environ.get("TEXTCART_INBOX_STALE_S", "") or 120)
             ),
+            reply_within=timedelta(
+                seconds=float(os.environ.get("TEXTCART_WEBHOOK_REPLY_S", "") or 10)
+            ),
         )
         app.state.scheduler = ProactiveScheduler(
             shoppers,

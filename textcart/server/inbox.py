@@ -12,6 +12,12 @@ the webhook response or through the sender, or the turn decided to send nothing)
 `failed` (the sender refused the reply after its retries). Recovery sends a failed reply
 again on later passes, up to `MAX_RECOVERY_TRIES`; one that never goes stays `failed` with
 its error, visible to an operator, never `answered`.
+
+The webhook waits for the reply `reply_within` (`TEXTCART_WEBHOOK_REPLY_S`, 10 s: Twilio
+gives a webhook 15 s). A turn that takes longer, behind a queue of other shoppers' turns,
+is not dropped: the webhook answers with an empty response, and the reply goes through
+the sender as soon as the turn ends. A response nobody waits for any more never carries
+a reply.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from langgraph.store.base import BaseStore
+from langgraph.store.base import BaseStore, Item
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
@@ -42,6 +48,8 @@ KEEP_ANSWERED = timedelta(days=7)
 STALE_AFTER = timedelta(minutes=2)
 # How many recovery passes try to deliver a reply whose sending failed.
 MAX_RECOVERY_TRIES = 5
+# How long the webhook waits for a reply before it answers empty and lets the sender send it.
+REPLY_WITHIN = timedelta(seconds=10)
 
 
 def _age(now: datetime, then: datetime) -> timedelta:
@@ -83,6 +91,19 @@ class TurnRunner:
             return nullcontext()
         return self.thread_turns.turn(thread_id_for(shopper_id))
 
+    async def finish_unfinished(self, shopper_id: str) -> None:
+        """Wait for runs a crashed instance left on the shopper's thread (production only).
+
+        Called holding the shopper's turn: a run still pending or running then is one the
+        engine took back from a dead worker, or one whose webhook died with its instance.
+        """
+        if self.thread_turns is None:
+            return
+        thread_id = thread_id_for(shopper_id)
+        for run_id in await self.thread_turns.unfinished_runs(thread_id):
+            log.warning("waiting for run %s left by a crashed instance", run_id)
+            await self.client.runs.join(thread_id, run_id)
+
     async def run(
         self, shopper_id: str, turn: dict[str, Any], *, reply_in_response: bool = False
     ) -> dict[str, Any]:
@@ -110,6 +131,8 @@ class TurnRunner:
 
         Aegra's `runs.wait` looks for the end of a run every 2 s; its stream is pushed
         through Redis as the run goes, so the last state arrives as soon as it is written.
+        The run goes on if this stream dies (Aegra's default is to cancel it): a turn
+        half done when its webhook's instance is killed is finished, not redone.
         """
         state: dict[str, Any] = {}
         async for part in self.client.runs.stream(
@@ -119,6 +142,7 @@ class TurnRunner:
             context={"reply_in_response": reply_in_response},
             stream_mode=["values", "updates"],
             if_not_exists="create",
+            on_disconnect="continue",
         ):
             if part.event == "values" and isinstance(part.data, dict):
                 state = dict(part.data)
@@ -149,56 +173,104 @@ class Inbox:
         shoppers: ShopperStore,
         runner: TurnRunner,
         stale_after: timedelta = STALE_AFTER,
+        reply_within: timedelta = REPLY_WITHIN,
     ) -> None:
-        """Keep the inbox in `kv`; a text unanswered for `stale_after` counts as lost."""
+        """Keep the inbox in `kv`; a text unanswered for `stale_after` counts as lost.
+
+        The webhook waits `reply_within` for a reply; after that the sender sends it.
+        """
         self.kv, self.shoppers, self.runner = kv, shoppers, runner
-        self.stale_after = stale_after
+        self.stale_after, self.reply_within = stale_after, reply_within
         self._running: dict[str, asyncio.Task[str | None]] = {}
+        # Texts whose webhook stopped waiting (their reply goes through the sender), and
+        # texts whose reply is being written into the webhook response: one or the other.
+        self._by_sender: set[str] = set()
+        self._in_response: set[str] = set()
 
     async def answer(self, message_sid: str, phone: str, shopper_id: str, body: str) -> str | None:
-        """The reply to one inbound text (None: answer with nothing)."""
+        """The reply to one inbound text (None: answer with nothing).
+
+        None also when the turn takes longer than `reply_within`: the reply then follows
+        through the sender.
+        """
         task = self._running.get(message_sid)
         if task is None:
             task = asyncio.create_task(self._answer_once(message_sid, phone, shopper_id, body))
             self._running[message_sid] = task
-            task.add_done_callback(lambda _: self._running.pop(message_sid, None))
-        return await asyncio.shield(task)
+            task.add_done_callback(lambda done: self._finished(message_sid, done))
+        done, _ = await asyncio.wait({task}, timeout=self.reply_within.total_seconds())
+        if task in done or message_sid in self._in_response:
+            return await asyncio.shield(task)
+        # No await between the check and this line: the task either puts its reply in
+        # this response (it has already claimed it) or sees this and uses the sender.
+        self._by_sender.add(message_sid)
+        log.info("%s not answered within %s: the reply goes by SMS", message_sid, self.reply_within)
+        # The carrier hears "received" only once the text is kept: a text still waiting
+        # for the shopper's previous turn is recovered if this process dies.
+        await self._accept(message_sid, phone, shopper_id, body)
+        return None
+
+    def _finished(self, message_sid: str, task: asyncio.Task[str | None]) -> None:
+        self._running.pop(message_sid, None)
+        self._by_sender.discard(message_sid)
+        self._in_response.discard(message_sid)
+        if not task.cancelled() and task.exception() is not None:
+            # Seen by the webhook if it still waits; the entry stays for recovery either way.
+            log.warning("turn for %s failed: %s", message_sid, type(task.exception()).__name__)
+
+    async def _accept(
+        self, message_sid: str, phone: str, shopper_id: str, body: str
+    ) -> Item | None:
+        """Keep the text as `received` unless the inbox has it; returns the entry it had.
+
+        The number first: a text the inbox holds can always be answered by SMS, even when
+        the process dies right after accepting it.
+        """
+        item = await self.kv.aget(INBOX, message_sid)
+        if item is not None:
+            return item
+        if await self.shoppers.get_profile(shopper_id) is None:
+            await self.shoppers.upsert_profile(shopper_id, phone=phone)
+        await self.kv.aput(
+            INBOX,
+            message_sid,
+            {
+                "status": "received",
+                "shopper_id": shopper_id,
+                "body": body,
+                "received_at": now_utc().isoformat(),
+            },
+        )
+        return None
 
     async def _answer_once(
         self, message_sid: str, phone: str, shopper_id: str, body: str
     ) -> str | None:
+        # The shopper's turn first, so texts are answered in the order they arrived.
         async with self.runner.one_at_a_time(shopper_id):
-            return await self._answer_locked(message_sid, phone, shopper_id, body)
+            item = await self._accept(message_sid, phone, shopper_id, body)
+            if item is not None and item.value.get("status") == "answered":
+                log.info("retry of %s answered from the inbox", message_sid)
+                return item.value.get("reply")  # type: ignore[no-any-return]
+            return await self._answer_locked(message_sid, shopper_id, body)
 
-    async def _answer_locked(
-        self, message_sid: str, phone: str, shopper_id: str, body: str
-    ) -> str | None:
-        item = await self.kv.aget(INBOX, message_sid)
-        if item is not None and item.value.get("status") == "answered":
-            log.info("retry of %s answered from the inbox", message_sid)
-            return item.value.get("reply")  # type: ignore[no-any-return]
-        # The number first: a text the inbox holds can always be answered by SMS, even when
-        # the process dies right after accepting it.
-        if await self.shoppers.get_profile(shopper_id) is None:
-            await self.shoppers.upsert_profile(shopper_id, phone=phone)
-        if item is None:
-            await self.kv.aput(
-                INBOX,
-                message_sid,
-                {
-                    "status": "received",
-                    "shopper_id": shopper_id,
-                    "body": body,
-                    "received_at": now_utc().isoformat(),
-                },
-            )
+    async def _answer_locked(self, message_sid: str, shopper_id: str, body: str) -> str | None:
         reply = await self._reply(message_sid, shopper_id, body, in_response=True)
+        if message_sid in self._by_sender:
+            await self._send_logged_reply(
+                message_sid, {"status": "received", "shopper_id": shopper_id, "body": body}
+            )
+            return None
+        self._in_response.add(message_sid)
         await self._mark_answered(message_sid, shopper_id, reply)
         return reply
 
     async def _reply(
         self, message_sid: str, shopper_id: str, body: str, *, in_response: bool
     ) -> str | None:
+        # A run a crashed instance started for this shopper finishes first (it may be this
+        # very text's): two runs never share the thread, and none is started twice.
+        await self.runner.finish_unfinished(shopper_id)
         logged = await self.shoppers.get_message(shopper_id, f"{message_sid}:reply")
         if logged is not None and (logged.get("delivery") or {}).get("status") == "sent":
             # The turn finished before; its answer may not have reached the carrier.
@@ -229,19 +301,32 @@ class Inbox:
         Returns True when the reply went out (or the turn chose to send nothing).
         """
         shopper_id = value["shopper_id"]
-        reply_id = f"{sid}:reply"
-        logged = await self.shoppers.get_message(shopper_id, reply_id)
+        await self.runner.finish_unfinished(shopper_id)
+        logged = await self.shoppers.get_message(shopper_id, f"{sid}:reply")
         delivery = (logged or {}).get("delivery") or {}
         unsent = delivery.get("status") == "failed" or delivery.get("channel") == "response"
         if logged is not None and unsent:
-            # The turn ran and wrote its reply, which never left: its sending failed, or
-            # it was meant for a webhook response that died with the process (an entry is
-            # marked answered before its response is written, so this one was not).
-            services = await get_services()
-            await redeliver(self.shoppers, services.sender(), shopper_id, reply_id)
-        else:
-            await self._reply(sid, shopper_id, value["body"], in_response=False)
-        logged = await self.shoppers.get_message(shopper_id, reply_id)
+            return await self._send_logged_reply(sid, value)
+        # The turn's own send step uses the sender (with its retries).
+        await self._reply(sid, shopper_id, value["body"], in_response=False)
+        return await self._record_delivery(sid, value)
+
+    async def _send_logged_reply(self, sid: str, value: dict[str, Any]) -> bool:
+        """Send the turn's logged reply through the sender, and record what became of it.
+
+        For a reply that never left: its sending failed, or it was meant for a webhook
+        response that died with its process or stopped waiting (an entry is marked
+        answered before its response is written, so this one was not). Returns True when
+        the reply went out, or the turn chose to send nothing.
+        """
+        services = await get_services()
+        await redeliver(self.shoppers, services.sender(), value["shopper_id"], f"{sid}:reply")
+        return await self._record_delivery(sid, value)
+
+    async def _record_delivery(self, sid: str, value: dict[str, Any]) -> bool:
+        """Mark the text answered, or failed when its logged reply could not be sent."""
+        shopper_id = value["shopper_id"]
+        logged = await self.shoppers.get_message(shopper_id, f"{sid}:reply")
         delivery = (logged or {}).get("delivery") or {}
         if delivery.get("status") == "failed":
             tries = int(value.get("tries", 0)) + 1
@@ -268,7 +353,7 @@ class Inbox:
             )
             return False
         await self._mark_answered(sid, shopper_id, None)
-        log.info("recovered unanswered text %s", sid)
+        log.info("answered %s through the sender", sid)
         return True
 
     async def _mark_answered(self, message_sid: str, shopper_id: str, reply: str | None) -> None:

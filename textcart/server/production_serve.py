@@ -46,6 +46,9 @@ ENGINE_DEFAULTS = {
     "SQLALCHEMY_MAX_OVERFLOW": "10",
     "LANGGRAPH_MIN_POOL_SIZE": "1",
     "LANGGRAPH_MAX_POOL_SIZE": "10",
+    # A run created but never handed to Redis (its instance died in between) is pushed
+    # again after this long, not Aegra's 120 s.
+    "STUCK_PENDING_THRESHOLD_SECONDS": "30",
     "CRON_ENABLED": "false",
     "LOG_LEVEL": "WARNING",
     "LOG_VERBOSITY": "standard",
@@ -88,6 +91,15 @@ def _script(name: str, action: str, datadir: Path, port: int) -> str:
         env=env,
     )
     return done.stdout.strip()
+
+
+def local_database_url(pg_port: int) -> str:
+    """The URL of the PostgreSQL `start_services` starts on `pg_port` (`scripts/postgres.sh`).
+
+    Commands that read the production store from another process (`textcart attribution`,
+    `shopper export`, a benchmark's accounting) take it as `TEXTCART_DATABASE_URL`.
+    """
+    return f"postgresql://postgres@127.0.0.1:{pg_port}/postgres"
 
 
 def start_services(directory: Path, pg_port: int, redis_port: int) -> tuple[str, str]:
@@ -198,6 +210,36 @@ def engine_command(host: str, port: int, instances: int) -> list[str]:
         "--timeout-graceful-shutdown",
         "40",
     ]
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def instance_pids(serve_pid: int) -> list[int]:
+    """Pids of the server instances under `textcart serve --production` (Linux /proc).
+
+    `serve` runs uvicorn, whose instances are `multiprocessing` spawned children: what a
+    crash test or the load benchmark kills to lose one instance.
+    """
+    found = []
+    for engine in _children(serve_pid):
+        for child in _children(engine):
+            try:
+                cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"multiprocessing.spawn" in cmdline:
+                found.append(child)
+    return found
 
 
 def run_production(

@@ -71,6 +71,7 @@ class ProactiveScheduler:
                 continue
             try:
                 async with self.runner.one_at_a_time(shopper_id):
+                    await self.runner.finish_unfinished(shopper_id)
                     result = await self.runner.run(
                         shopper_id,
                         {

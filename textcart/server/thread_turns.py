@@ -11,12 +11,16 @@ a lock to its waiters in the order they asked, and releases it when the holding
 connection closes, so a crashed instance never leaves a shopper locked out.
 
 It is a lock, not a queue: the runs themselves are queued, leased and recovered by Aegra.
+The holder asks, on the connection that holds the lock, which runs of the thread Aegra has
+not finished (`unfinished_runs`): a holder that crashed leaves its run to Aegra's reaper,
+and the next holder waits for that run rather than start a second one beside it.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -24,6 +28,14 @@ from psycopg_pool import AsyncConnectionPool
 
 # Connections held by turns waiting on (or holding) a thread's lock, per instance.
 MAX_WAITING_TURNS = 40
+# The connection holding the current task's thread lock: asked on it, a question never
+# waits for a pool that lock waiters may have filled.
+_HELD: ContextVar[AsyncConnection[Any] | None] = ContextVar("textcart_held_turn", default=None)
+# Aegra's run table (aegra-api 0.11, pinned): the runs a worker has not finished.
+_UNFINISHED = (
+    "SELECT run_id FROM runs WHERE thread_id = %s AND status IN ('pending', 'running') "
+    "ORDER BY created_at"
+)
 
 
 class ThreadTurns:
@@ -44,12 +56,26 @@ class ThreadTurns:
             self._opened = True
         async with self._pool.connection(timeout=600) as conn:
             await conn.execute("SELECT pg_advisory_lock(hashtextextended(%s, 17))", (thread_id,))
+            held = _HELD.set(conn)
             try:
                 yield
             finally:
+                _HELD.reset(held)
                 await conn.execute(
                     "SELECT pg_advisory_unlock(hashtextextended(%s, 17))", (thread_id,)
                 )
+
+    async def unfinished_runs(self, thread_id: str) -> list[str]:
+        """Ids of the thread's runs the engine has not finished, oldest first.
+
+        Only inside `turn` for that thread: no turn of ours is running then, so these are
+        runs whose holder died (the engine retries them after their lease runs out).
+        """
+        conn = _HELD.get()
+        if conn is None:
+            raise RuntimeError("unfinished_runs is asked while holding the thread's turn")
+        cursor = await conn.execute(_UNFINISHED, (thread_id,))
+        return [str(row[0]) for row in await cursor.fetchall()]
 
     async def close(self) -> None:
         """Close the pool's connections."""
