@@ -39,7 +39,7 @@ from textcart.evaluation import (
 )
 from textcart.evaluation import report as comparison_report
 from textcart.graph.context import Context
-from textcart.graph.services import get_services
+from textcart.graph.services import close_default_services, default_services
 from textcart.paths import data_dir, store_dir
 from textcart.prompts.loader import PromptFileError
 from textcart.simulation import cli as simulation_cli
@@ -95,7 +95,7 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
         try:
             return await coro
         finally:
-            await (await get_services()).drop_catalog_connection()
+            await close_default_services()
 
     return asyncio.run(main())
 
@@ -123,12 +123,8 @@ EMPTY_CATALOG_WARNING = (
 
 async def _check_models(context: Context) -> None:
     """Ask each configured model once for structured output; name any that cannot answer."""
-    decisions = ("intent", "buy_likelihood", "tone", "fit", "next_message", "wording")
-    specs = sorted(
-        {s for d in decisions if context.decider_for(d) == "llm" and (s := context.model_for(d))}
-    )
-    services = await get_services()
-    for spec in specs:
+    services = await default_services()
+    for spec in context.llm_specs():
         try:
             model, method = await asyncio.to_thread(services.model, spec, context.llm_timeout_s)
         except Exception as exc:  # noqa: BLE001 - a model that cannot be built is reported
@@ -145,7 +141,7 @@ async def _check_models(context: Context) -> None:
 async def _warn_if_empty_catalog(context: Context) -> None:
     """Say at start, not turn by turn, that there are no products to answer from."""
     try:
-        catalog = await (await get_services()).catalog(context.catalog_collection)
+        catalog = await (await default_services()).catalog(context.catalog_collection)
         empty = await catalog.count() == 0
     except Exception as exc:  # noqa: BLE001 - the turn reports the catalog being unavailable
         console.print(f"[yellow]warning:[/] the catalog is unavailable ({type(exc).__name__})")

@@ -6,14 +6,12 @@ import json
 from typing import Any
 
 import pytest
-from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.store.memory import InMemoryStore
 from scripted_model import SPEC, ScriptedModel, install, uninstall
 
 from textcart.agent import Agent
 from textcart.deciders.wording import ClassicWording, SmsFacts
-from textcart.graph.builder import compile_graph
 from textcart.graph.context import Context
+from textcart.graph.services import Services
 from textcart.rules.grounding import unbacked_claims
 
 pytestmark = pytest.mark.usefixtures("services", "no_weaviate")
@@ -90,7 +88,7 @@ REPLIES = {
 }
 
 
-async def _turn(drafts: list[str]) -> dict[str, Any]:
+async def _turn(services: Services, drafts: list[str]) -> dict[str, Any]:
     def answer(title: str, prompt: str) -> str:
         if title == "SmsDraft":
             second = "fix_these_problems" in prompt
@@ -98,26 +96,29 @@ async def _turn(drafts: list[str]) -> dict[str, Any]:
         return json.dumps(REPLIES.get(title, {}))
 
     model = ScriptedModel(answer=answer)
-    await install(model)
+    await install(model, services)
     try:
-        graph = compile_graph(checkpointer=InMemorySaver(), store=InMemoryStore())
-        agent = Agent(graph=graph, store=graph.store, context=Context(model=SPEC))  # type: ignore[arg-type]
+        agent = Agent.in_memory(services, Context(model=SPEC))
         return dict(await agent.receive("+14155550123", "what colours does it come in?"))
     finally:
-        await uninstall()
+        await uninstall(services)
 
 
-async def test_a_refused_draft_is_fixed_by_the_model_on_one_retry() -> None:
-    state = await _turn(["Yes! It comes in green and in size 14.", "Sorry, I can't look that up."])
+async def test_a_refused_draft_is_fixed_by_the_model_on_one_retry(services: Services) -> None:
+    state = await _turn(
+        services, ["Yes! It comes in green and in size 14.", "Sorry, I can't look that up."]
+    )
     notes = state["outbound"]["guard_notes"]
     assert any("colour green" in n for n in notes)
     assert "the model fixed its draft after one retry" in notes
     assert state["outbound"]["text"] == "Sorry, I can't look that up."
 
 
-async def test_a_draft_still_wrong_after_the_retry_gets_the_template() -> None:
+async def test_a_draft_still_wrong_after_the_retry_gets_the_template(
+    services: Services,
+) -> None:
     bad = "Yes! It comes in green and in size 14."
-    state = await _turn([bad, bad])
+    state = await _turn(services, [bad, bad])
     notes = state["outbound"]["guard_notes"]
     assert "the model's retry still failed the guard" in notes
     assert "replaced with the template wording" in notes

@@ -11,10 +11,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 
 from textcart.storefolder.settings import StoreSettings, active_store
 from textcart.tools.llm import llm_timeout_s
+from textcart.vocabulary.labels import DecisionName
 
 DeciderChoice = Literal["auto", "classic", "llm"]
 
@@ -303,6 +304,13 @@ class Context:
         if choice == "llm" and not model:
             raise ValueError(f"{decision}_decider is 'llm' but no model is configured")
         return choice  # type: ignore[return-value]
+
+    def llm_specs(self) -> list[str]:
+        """Every chat model some decision of this context asks, each once, in name order."""
+        decisions: tuple[str, ...] = get_args(DecisionName)
+        return sorted(
+            {s for d in decisions if self.decider_for(d) == "llm" and (s := self.model_for(d))}
+        )
 
     def model_for(self, decision: str) -> str | None:
         """The chat model for one decision: its own setting, else `model`."""

@@ -1,8 +1,10 @@
 """Process-wide resources the nodes share: the embedder, fitted classic deciders, the catalog.
 
 These are expensive to build (model weights, fitted classifiers, network clients) and are
-not run settings, so they live here once per process rather than in the run context.
-Tests swap them with `set_services`.
+not run settings, so they are built once and handed to `build_graph(services)`; nodes never
+fetch them. A process that was given none (the graph `langgraph.json` serves, the server's
+routes, a command) shares `default_services()`. Tests and simulations build their own, or
+swap a model with `Services.use_model`.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from textcart.deciders.next_message_fit import FitReport, refit
 from textcart.deciders.next_message_policy import policy_path
 from textcart.deciders.tone import ClassicTone
 from textcart.deciders.wording import ClassicWording
+from textcart.graph.context import Context
 from textcart.paths import data_dir
 from textcart.storefolder.settings import active_store, store_path
 from textcart.tools.catalog import Catalog
@@ -113,6 +116,23 @@ class Services:
                 self._models.pop(spec, None)
             else:
                 self._models[spec] = model
+
+    async def start(self, context: Context) -> None:
+        """Start what a turn under `context` uses, before the first turn: Weaviate, the models.
+
+        Connecting to the catalog starts the embedded Weaviate (unless `WEAVIATE_URL` names
+        one); building each configured model starts the local model's server ("local"). A
+        failure is logged, not raised: the turn degrades as it would without them.
+        """
+        try:
+            await self.catalog(context.catalog_collection)
+        except Exception as exc:  # noqa: BLE001 - retrieval reports the catalog unavailable
+            log.warning("the catalog is unavailable at start: %s", type(exc).__name__)
+        for spec in context.llm_specs():
+            try:
+                await asyncio.to_thread(self.model, spec, context.llm_timeout_s)
+            except Exception as exc:  # noqa: BLE001 - the classic deciders answer instead
+                log.warning("model %r cannot be started: %s", spec, type(exc).__name__)
 
     async def relearn_next_message(
         self, store: BaseStore, offer_bands: frozenset[str]
@@ -207,21 +227,30 @@ def build_services(embedder: Embedder | None = None, orders: OrderBook | None = 
     )
 
 
-_services: Services | None = None
-_services_lock = asyncio.Lock()
+_default: Services | None = None
+_default_lock = threading.Lock()
 
 
-async def get_services() -> Services:
-    """The process's services, built on first use off the event loop."""
-    global _services
-    if _services is None:
-        async with _services_lock:
-            if _services is None:
-                _services = await asyncio.to_thread(build_services)
-    return _services
+def _build_default() -> Services:
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = build_services()
+        return _default
 
 
-def set_services(services: Services | None) -> None:
-    """Replace the process's services (tests, or a custom deployment)."""
-    global _services
-    _services = services
+async def default_services() -> Services:
+    """The services of a process that was given none, built once (off the event loop).
+
+    Only entry points call this: the graph `langgraph.json` serves, the server's routes and
+    `Agent.open` without services. The server builds them, and starts what they use, before
+    its first turn.
+    """
+    built = _default
+    return built if built is not None else await asyncio.to_thread(_build_default)
+
+
+async def close_default_services() -> None:
+    """Drop the default services' Weaviate connection at the end of a command, if built."""
+    if _default is not None:
+        await _default.drop_catalog_connection()

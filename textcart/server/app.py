@@ -36,6 +36,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from textcart.graph.context import Context
+from textcart.graph.services import default_services
 from textcart.server import handoff_routes, outcomes, shopify_routes
 from textcart.server.inbox import Inbox, TurnRunner
 from textcart.server.persistence import store as open_store
@@ -287,7 +289,11 @@ async def post_events(request: Request) -> Response:
             details=details,
         )  # fmt: skip
         if event["type"] == "purchased":
-            purchases.append(await outcomes.attribute_purchase(shoppers, event, event_id))
+            purchases.append(
+                await outcomes.attribute_purchase(
+                    request.app.state.services, shoppers, event, event_id
+                )
+            )
             continue
         trigger = ABANDONMENT_TRIGGERS.get(event["type"])
         if trigger is None:
@@ -321,16 +327,24 @@ async def healthz(request: Request) -> Response:
 
 @contextlib.asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    """Open the shopper store, replay unanswered texts, and run the proactive scheduler."""
+    """Start the services and the store, replay unanswered texts, run the scheduler.
+
+    The services are the ones the served graph uses (`default_services`): built, and
+    Weaviate and the configured models started, before the server takes its first turn.
+    """
+    services = await default_services()
+    await services.start(Context())
     async with open_store() as kv:
         shoppers = ShopperStore(kv)
         runner = TurnRunner()
+        app.state.services = services
         app.state.shoppers = shoppers
         app.state.limits = RateLimits()
         app.state.inbox = Inbox(
             kv,
             shoppers,
             runner,
+            services.sender(),
             stale_after=timedelta(
                 seconds=float(os.environ.get("TEXTCART_INBOX_STALE_S", "") or 120)
             ),
@@ -350,7 +364,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         background_tasks = [task, recovery]
         if (every := refit_interval_s()) > 0:
             background_tasks.append(
-                asyncio.create_task(refit_forever(kv, every), name="policy-refit")
+                asyncio.create_task(refit_forever(services, kv, every), name="policy-refit")
             )
         try:
             yield

@@ -27,11 +27,11 @@ from langgraph.store.base import BaseStore
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
-from textcart.graph.services import get_services
 from textcart.server.security import api_keys
 from textcart.server.thread_turns import ThreadTurns
 from textcart.tools.delivery import redeliver
 from textcart.tools.shopper_store import ShopperStore, now_utc, thread_id_for
+from textcart.tools.sms import Sender
 
 log = logging.getLogger("textcart.inbox")
 
@@ -148,10 +148,14 @@ class Inbox:
         kv: BaseStore,
         shoppers: ShopperStore,
         runner: TurnRunner,
+        sender: Sender,
         stale_after: timedelta = STALE_AFTER,
     ) -> None:
-        """Keep the inbox in `kv`; a text unanswered for `stale_after` counts as lost."""
-        self.kv, self.shoppers, self.runner = kv, shoppers, runner
+        """Keep the inbox in `kv`; a text unanswered for `stale_after` counts as lost.
+
+        `sender` re-sends a reply that was written but never left.
+        """
+        self.kv, self.shoppers, self.runner, self.sender = kv, shoppers, runner, sender
         self.stale_after = stale_after
         self._running: dict[str, asyncio.Task[str | None]] = {}
 
@@ -237,8 +241,7 @@ class Inbox:
             # The turn ran and wrote its reply, which never left: its sending failed, or
             # it was meant for a webhook response that died with the process (an entry is
             # marked answered before its response is written, so this one was not).
-            services = await get_services()
-            await redeliver(self.shoppers, services.sender(), shopper_id, reply_id)
+            await redeliver(self.shoppers, self.sender, shopper_id, reply_id)
         else:
             await self._reply(sid, shopper_id, value["body"], in_response=False)
         logged = await self.shoppers.get_message(shopper_id, reply_id)

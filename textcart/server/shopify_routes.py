@@ -105,6 +105,7 @@ async def shopify_webhook(request: Request) -> Response:
             recorded = await _events(shoppers, sid, phone, "purchased", ids, key, at)
             # The same attribution as a purchase posted to /events: the text that earned it.
             attributed = await outcomes.attribute_purchase(
+                request.app.state.services,
                 shoppers,
                 {
                     "shopper_id": sid,

@@ -21,7 +21,7 @@ from textcart.deciders.next_message import prior_examples
 from textcart.deciders.next_message_policy import LearnedPolicy, policy_path
 from textcart.demo_store.loader import load_scripts
 from textcart.graph.context import Context
-from textcart.graph.services import get_services
+from textcart.graph.services import close_default_services, default_services
 from textcart.paths import data_dir
 from textcart.progress import progress_bar
 from textcart.simulation import replay_cli
@@ -68,7 +68,7 @@ async def _closing(coro: Any) -> Any:
     try:
         return await coro
     finally:
-        await (await get_services()).drop_catalog_connection()
+        await close_default_services()
 
 
 def _print_scripts(results: list[ScriptResult]) -> None:
@@ -107,7 +107,8 @@ def _run_scripts(
         await ensure_demo_catalog(context.catalog_collection)
         # Scripts state the prompt's policy: they run on it unless a policy file is named.
         learned = LearnedPolicy.load(policy_file, prior_examples()) if policy_file else None
-        async with next_message_policy("learned", 0, learned, explore=False):
+        services = await default_services()
+        async with next_message_policy(services, "learned", 0, learned, explore=False):
             with progress_bar(_console, disable=as_json) as bar:
                 task = bar.add_task(f"{len(conversations)} scripts", total=total)
                 return await run_scripts(
@@ -116,6 +117,7 @@ def _run_scripts(
                     workdir,
                     concurrency=concurrency,
                     on_turn=lambda _: bar.advance(task),
+                    services=services,
                 )
 
     if keep is not None:

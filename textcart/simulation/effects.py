@@ -160,8 +160,8 @@ async def run_effects_population(
     sent: Counter[str] = Counter()
     async with (
         Agent.open(directory, context) as agent,
-        next_message_policy(policy, seed, learned, explore),
-        simulated_phones(),
+        next_message_policy(agent.services, policy, seed, learned, explore),
+        simulated_phones(agent.services),
     ):
         slots = asyncio.Semaphore(max(1, concurrency))
 

@@ -16,7 +16,7 @@ from textcart.graph.nodes.common import (
     shopper_store_of,
     turn_time,
 )
-from textcart.graph.services import get_services
+from textcart.graph.services import Services
 from textcart.graph.state import TurnState, decision_value, decisions_of
 from textcart.rules.grounding import violations
 from textcart.rules.offers import offer_refusal
@@ -63,6 +63,7 @@ def _blocked(message_type: str, notes: list[str]) -> Outbound:
 async def _rewrite_once(
     state: TurnState,
     runtime: Runtime[Context],
+    services: Services,
     message_type: str,
     facts: SmsFacts,
     draft: str,
@@ -73,7 +74,6 @@ async def _rewrite_once(
     spec = ctx.model_for("wording")
     if spec is None:
         return None
-    services = await get_services()
     try:
         model, method = await asyncio.to_thread(services.model, spec, ctx.llm_timeout_s)
         async with services.llm_slot(spec):
@@ -94,7 +94,9 @@ async def _rewrite_once(
     return draft_again.text
 
 
-async def guard_outbound(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
+async def guard_outbound(
+    state: TurnState, runtime: Runtime[Context], services: Services
+) -> dict[str, Any]:
     """Check the draft against consent, the facts and the length limit before it can leave."""
     ctx = runtime.context
     decision = state.get("next_message")
@@ -121,7 +123,7 @@ async def guard_outbound(state: TurnState, runtime: Runtime[Context]) -> dict[st
         problems += avoided_words(text, ctx.avoid_word_list)
     if problems and wording["decider"] == "llm" and not wording["fallback_reason"]:
         notes += problems
-        retried = await _rewrite_once(state, runtime, message_type, facts, text, problems)
+        retried = await _rewrite_once(state, runtime, services, message_type, facts, text, problems)
         if retried is not None and not (
             again := _problems(retried, facts, message_type, ctx, state.get("text"))
             + avoided_words(retried, ctx.avoid_word_list)
@@ -133,7 +135,6 @@ async def guard_outbound(state: TurnState, runtime: Runtime[Context]) -> dict[st
             notes.append("the model's retry still failed the guard")
     if problems:
         notes += [p for p in problems if p not in notes]
-        services = await get_services()
         seed = f"{state['shopper_id']}:{state.get('message_id', '')}"
         tone = decision_value(state, "tone", "friendly")
         text = (await services.wording.decide(message_type, tone, facts, seed)).text
@@ -172,7 +173,9 @@ async def guard_outbound(state: TurnState, runtime: Runtime[Context]) -> dict[st
     }
 
 
-async def send_and_log(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
+async def send_and_log(
+    state: TurnState, runtime: Runtime[Context], services: Services
+) -> dict[str, Any]:
     """Log the reply with every decision behind it, then deliver it (at most once).
 
     The log key is derived from the inbound message id (or the trigger), so re-running a
@@ -260,7 +263,9 @@ async def send_and_log(state: TurnState, runtime: Runtime[Context]) -> dict[str,
             await store.log_message(
                 state["shopper_id"], message_id, {**entry, "delivery": {"status": "queued"}}
             )
-            delivery = await _deliver(store, state["shopper_id"], text, message_id)
+            delivery = await deliver_text(
+                store, services.sender(), state["shopper_id"], text, message_id
+            )
     entry["delivery"] = delivery
     await store.log_message(state["shopper_id"], message_id, entry)
     if outbound["message_type"] == "handoff_to_human" and previous is None:
@@ -348,8 +353,3 @@ async def _hand_over(store: ShopperStore, state: TurnState, ctx: Context) -> Non
         last_texts=texts[-5:],
         notified=notified,
     )
-
-
-async def _deliver(store: ShopperStore, shopper_id: str, text: str, key: str) -> dict[str, Any]:
-    services = await get_services()
-    return await deliver_text(store, services.sender(), shopper_id, text, key)
