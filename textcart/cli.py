@@ -283,7 +283,9 @@ def send(
     async def main() -> TurnRecord:
         await _warn_if_empty_catalog(context)
         # No start-up model check here: this is one turn, and its state says which decider
-        # answered and why a model fell back (a check would add a model round trip).
+        # answered and why a model fell back (a check would add a model round trip). The
+        # models are started, though, so the turn's time budget is not spent starting them.
+        await (await default_services()).start(context)
         async with Agent.open(directory, context) as agent:
             state = await agent.receive(phone, text, message_id)
             return record_turn("shopper", text, None, state, 0.0)

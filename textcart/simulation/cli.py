@@ -37,6 +37,7 @@ from textcart.simulation.population import (
     Shopper,
     check_unique_phones,
     next_message_policy,
+    policy_context,
     run_population,
 )
 from textcart.simulation.scripted import (
@@ -105,9 +106,10 @@ def _run_scripts(
 
     async def main(workdir: Path) -> list[ScriptResult]:
         await ensure_demo_catalog(context.catalog_collection)
+        services = await default_services()
+        await services.start(context)  # the model's server is up before the first turn
         # Scripts state the prompt's policy: they run on it unless a policy file is named.
         learned = LearnedPolicy.load(policy_file, prior_examples()) if policy_file else None
-        services = await default_services()
         async with next_message_policy(services, "learned", 0, learned, explore=False):
             with progress_bar(_console, disable=as_json) as bar:
                 task = bar.add_task(f"{len(conversations)} scripts", total=total)
@@ -231,6 +233,9 @@ def _run_population(
 
     async def main(root: Path) -> list[dict[str, Any]]:
         await ensure_demo_catalog(Context().catalog_collection)
+        if "llm" in policies:
+            # The model's server is up before the first turn, not started by it.
+            await (await default_services()).start(policy_context("llm", model))
         rows: list[dict[str, Any]] = []
         runs: list[list[ConversationResult]] = []
         with progress_bar(_console, disable=quiet) as bar:
