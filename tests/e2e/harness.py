@@ -286,6 +286,13 @@ async def log_of(server: Server, phone: str) -> list[dict[str, Any]]:
     return [item["value"] for item in found["items"]]
 
 
+async def queued_for(server: Server, phone: str) -> list[dict[str, Any]]:
+    """The shopper's entries in the proactive queue: all the scheduler will ever send them."""
+    found = await server.client().store.search_items(["proactive_queue"], limit=1000)
+    mine = shopper_id_for_phone(phone)
+    return [item["value"] for item in found["items"] if item["key"].startswith(mine)]
+
+
 async def wait_for(check: Any, timeout_s: float = 60.0) -> Any:
     """Poll an async check until it returns something truthy."""
     deadline = time.monotonic() + timeout_s
