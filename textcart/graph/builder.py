@@ -11,8 +11,12 @@ load_context -> compliance_gate ─┬─> classify_intent ──────┐
 │     answer  recommend  send_offer  nudge  order_help handoff clarify no_reply
 │        │          │          │         │       │   human_review  │        │
 │        └──────────┴──────────┴────┬────┴───────┴──────┴─────────┴────────┘
-│                              guard_outbound
-└──(STOP / HELP / opted out)──> send_and_log -> END
+│                              guard_outbound ──(draft refused)──> rewrite_draft
+│                                    │              (the model's one retry, else the template)
+│                                    ▼                                   │
+└──(STOP / HELP / opted out)──> send_and_log <──────────────────────────┘
+                                     │
+                                    END
 """
 
 from __future__ import annotations
@@ -73,6 +77,7 @@ def build_graph(services: ServicesSource) -> StateGraph[TurnState, Context, Turn
         add(message_type, getattr(nodes, message_type))
     add("human_review", nodes.human_review)
     add("guard_outbound", nodes.guard_outbound)
+    add("rewrite_draft", nodes.rewrite_draft)
     add("send_and_log", nodes.send_and_log)
 
     graph.add_edge(START, "load_context")
@@ -90,7 +95,8 @@ def build_graph(services: ServicesSource) -> StateGraph[TurnState, Context, Turn
     # A person may review the hand-off reply first (an interrupt, when the context asks).
     graph.add_edge("handoff_to_human", "human_review")
     graph.add_edge("human_review", "guard_outbound")
-    graph.add_edge("guard_outbound", "send_and_log")
+    # guard_outbound routes itself (Command): a refused draft to rewrite_draft, else out.
+    graph.add_edge("rewrite_draft", "send_and_log")
     graph.add_edge("send_and_log", END)
     return graph
 

@@ -1,12 +1,13 @@
-"""The output guard and delivery: nothing leaves without passing both."""
+"""The output guard, its rewrite of a refused draft, and delivery: nothing leaves unchecked."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from langgraph.runtime import Runtime
+from langgraph.types import Command
 
 from textcart.deciders.wording import llm_wording
 from textcart.graph.context import Context
@@ -30,6 +31,7 @@ from textcart.tools.links import LinkSettings, track_links
 from textcart.tools.shopper_store import ShopperStore, now_utc
 from textcart.vocabulary.records import (
     Outbound,
+    RefusedDraft,
     SmsFacts,
     TranscriptLine,
 )
@@ -95,18 +97,21 @@ async def _rewrite_once(
 
 
 async def guard_outbound(
-    state: TurnState, runtime: Runtime[Context], services: Services
-) -> dict[str, Any]:
-    """Check the draft against consent, the facts and the length limit before it can leave."""
+    state: TurnState, runtime: Runtime[Context]
+) -> Command[Literal["rewrite_draft", "send_and_log"]]:
+    """Check the draft against consent, the facts and the length limit before it can leave.
+
+    A draft the grounding rules refuse goes to `rewrite_draft`; every other one is finished
+    here (emoji, segments, sign-off, consent) and sent.
+    """
     ctx = runtime.context
     decision = state.get("next_message")
     message_type = decision["value"] if decision else "no_reply"
     wording = state.get("wording")
     if wording is None:
-        return {"outbound": None}
+        return Command(update={"outbound": None}, goto="send_and_log")
     text: str = wording["value"]["text"]
     facts = SmsFacts(**wording["value"]["facts"])  # type: ignore[typeddict-item]
-    notes: list[str] = []
     refusal = offer_refusal(
         decision_value(state, "buy_likelihood", 0.0),
         decision_value(state, "intent", "other"),
@@ -114,14 +119,45 @@ async def guard_outbound(
     )
     if message_type == "send_offer" and (reason := refusal):
         # The edge already enforces the offer policy; this holds even if that ever changes.
-        return {"outbound": _blocked(message_type, [f"offer outside the offer policy: {reason}"])}
+        blocked = _blocked(message_type, [f"offer outside the offer policy: {reason}"])
+        return Command(update={"outbound": blocked}, goto="send_and_log")
     review = state.get("review")
     # A person who edited the reply is trusted with its facts; consent and length still apply.
     edited = review is not None and review["action"] == "edit"
     problems = [] if edited else _problems(text, facts, message_type, ctx, state.get("text"))
     if wording["decider"] == "llm" and not edited:
         problems += avoided_words(text, ctx.avoid_word_list)
-    if problems and wording["decider"] == "llm" and not wording["fallback_reason"]:
+    if problems:
+        refused = RefusedDraft(
+            text=text,
+            problems=problems,
+            model_may_retry=wording["decider"] == "llm" and not wording["fallback_reason"],
+        )
+        return Command(update={"refused": refused}, goto="rewrite_draft")
+    outbound = _finished(state, ctx, message_type, text, [])
+    return Command(update={"outbound": outbound}, goto="send_and_log")
+
+
+async def rewrite_draft(
+    state: TurnState, runtime: Runtime[Context], services: Services
+) -> dict[str, Any]:
+    """Replace the draft the guard refused: the model's one retry, else the template wording.
+
+    The model is told what was wrong and may fix its draft once; a retry that still fails,
+    or a draft the templates wrote, is replaced with the template wording, and if even that
+    fails the guard nothing is sent. The notes say which happened.
+    """
+    ctx = runtime.context
+    refused = state["refused"]
+    assert refused is not None, "rewrite_draft runs only after guard_outbound refused a draft"
+    decision = state.get("next_message")
+    message_type = decision["value"] if decision else "no_reply"
+    wording = state["wording"]
+    assert wording is not None
+    facts = SmsFacts(**wording["value"]["facts"])  # type: ignore[typeddict-item]
+    text, problems = refused["text"], list(refused["problems"])
+    notes: list[str] = []
+    if refused["model_may_retry"]:
         notes += problems
         retried = await _rewrite_once(state, runtime, services, message_type, facts, text, problems)
         if retried is not None and not (
@@ -142,6 +178,14 @@ async def guard_outbound(
         if _problems(text, facts, message_type, ctx, state.get("text")):
             notes.append("template wording failed the guard too; nothing sent")
             return {"outbound": _blocked(message_type, notes)}
+    return {"outbound": _finished(state, ctx, message_type, text, notes)}
+
+
+def _finished(
+    state: TurnState, ctx: Context, message_type: str, text: str, notes: list[str]
+) -> Outbound:
+    """The checked text made ready to leave: emoji, segments, sign-off, consent, length."""
+    notes = list(notes)
     if ctx.emoji == "none" and (bare := without_emoji(text)) != text:
         text = bare
         notes.append("emoji removed: the store texts none")
@@ -161,16 +205,14 @@ async def guard_outbound(
     if fitted != text:
         notes.append(f"shortened to {ctx.max_segments} segments")
     info = compliance.sms_segments(fitted)
-    return {
-        "outbound": Outbound(
-            message_type=message_type,
-            text=None if blocked else fitted,
-            segments=info.segments,
-            encoding=info.encoding,
-            guard_notes=notes,
-            blocked=blocked,
-        )
-    }
+    return Outbound(
+        message_type=message_type,
+        text=None if blocked else fitted,
+        segments=info.segments,
+        encoding=info.encoding,
+        guard_notes=notes,
+        blocked=blocked,
+    )
 
 
 async def send_and_log(
