@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import statistics
 import tempfile
 from collections.abc import Coroutine
@@ -18,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from textcart import handoff_cli, shopper_cli, store_cli
+from textcart import handoff_cli, settings, shopper_cli, store_cli
 from textcart.agent import Agent, InvalidInput
 from textcart.catalog_cli import load_catalog, load_store_catalog, print_summary
 from textcart.conversations import (
@@ -103,7 +102,7 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
 def _data_dir(data: Path | None) -> Path:
     """Use `data` for everything this process keeps (the servers' state included)."""
     if data is not None:
-        os.environ["TEXTCART_DATA_DIR"] = str(data)
+        settings.configure(data_dir=data)
     return data_dir()
 
 
@@ -360,7 +359,7 @@ def serve(
     for warning in door_warnings():
         console.print(f"[{'bold red' if insecure_dev() else 'yellow'}]warning:[/] {warning}")
     directory = _data_dir(data).resolve()
-    os.environ["TEXTCART_DATA_DIR"] = str(directory)
+    settings.configure(data_dir=directory)
     try:
         ensure_port_free(host, port)
     except PortTaken as exc:
@@ -372,7 +371,7 @@ def serve(
 
         pg_port, redis_port = (int(p) for p in services_ports.split(","))
         database, redis = production_serve.start_services(directory, pg_port, redis_port)
-        os.environ["TEXTCART_DATABASE_URL"] = database  # demo shoppers go there too
+        settings.configure(database_url=database)  # demo shoppers go there too
         engine_env = production_serve.engine_env(directory, host, port, database, redis)
         console.print(f"PostgreSQL {database}; Redis {redis}; {instances} instances")
 
@@ -435,8 +434,8 @@ def _main(
         format="%(levelname)s %(name)s: %(message)s",
     )
     if store is not None:
-        os.environ["TEXTCART_STORE_DIR"] = str(store.resolve())
-    if store is not None or os.environ.get("TEXTCART_STORE_DIR"):
+        settings.configure(store_dir=store.resolve())
+    if settings.current().store_dir is not None:
         try:
             store_cli.check_store_folder()
         except (StoreFolderError, PromptFileError) as exc:

@@ -6,11 +6,11 @@ on stdout.
 
 from __future__ import annotations
 
-import os
-
 import typer
 from rich.console import Console
 from rich.markup import escape
+
+from textcart import settings
 
 console = Console(stderr=True)
 out = Console()
@@ -24,7 +24,7 @@ def fail(message: str) -> typer.Exit:
 
 def required_model(model: str | None) -> str:
     """The chat model `--decider llm` runs on: the option, else $TEXTCART_MODEL, else exit 2."""
-    spec = (model or os.environ.get("TEXTCART_MODEL", "")).strip()
+    spec = (model or settings.current().model).strip()
     if not spec:
         raise fail(
             "--decider llm needs a chat model: pass --model 'provider:model' (or 'local') "

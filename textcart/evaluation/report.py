@@ -22,7 +22,6 @@ labelled data yet, and the report says so rather than guess.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import shlex
 from collections import defaultdict
@@ -34,6 +33,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from textcart import settings
 from textcart.deciders.buy_likelihood import llm_buy_likelihood
 from textcart.deciders.intent import IntentContext, llm_intent
 from textcart.evaluation.attribution_cli import read_attribution, summary_lines
@@ -381,7 +381,7 @@ def outcomes_lines(summary: dict[str, Any] | None) -> list[str]:
 
 def _outcomes(directory: Path) -> dict[str, Any] | None:
     """The attribution summary of the data dir's store, or None when there is none."""
-    if not os.environ.get("TEXTCART_DATABASE_URL") and not (directory / "shoppers.sqlite").exists():
+    if not settings.current().database_url and not (directory / "shoppers.sqlite").exists():
         return None
     return asyncio.run(read_attribution(directory))
 
@@ -418,7 +418,7 @@ def report(
     ] = None,
 ) -> None:
     """Write a Markdown report with plots: every LLM stand-in against its trained model."""
-    spec = (model or os.environ.get("TEXTCART_MODEL", "")).strip()
+    spec = (model or settings.current().model).strip()
     command = ["textcart", "report", "--out", str(out)]
     if spec:
         command += ["--model", spec]

@@ -8,11 +8,11 @@ Studio, from the API, from the shell or by the store's own file.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, get_args
 
+from textcart import settings
 from textcart.storefolder.settings import StoreSettings, active_store
 from textcart.tools.llm import llm_timeout_s
 from textcart.vocabulary.labels import DecisionName
@@ -24,12 +24,13 @@ T = TypeVar("T")
 
 
 def _env(name: str, default: str) -> str:
-    return os.environ.get(name, default)
+    found = settings.environment(name)
+    return default if found is None else found
 
 
 def _setting(env: str, from_store: Callable[[StoreSettings], T], parse: Callable[[str], T]) -> T:
     """The environment variable if set, else the store folder's value."""
-    raw = os.environ.get(env)
+    raw = settings.environment(env)
     if raw is not None and raw.strip():
         return parse(raw.strip())
     return from_store(active_store())

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ import httpx
 from langchain_core.language_models import BaseChatModel
 from langgraph.store.base import BaseStore
 
+from textcart import settings
 from textcart.answers.knowledge import KnowledgeBase, load_knowledge
 from textcart.deciders.buy_likelihood import ClassicBuyLikelihood
 from textcart.deciders.fit import ClassicFit
@@ -194,8 +194,7 @@ class Services:
 
 def knowledge_dir() -> Path:
     """The store's knowledge folder: `TEXTCART_KNOWLEDGE_DIR`, else the store folder's."""
-    configured = os.environ.get("TEXTCART_KNOWLEDGE_DIR")
-    return Path(configured) if configured else store_path(active_store().knowledge)
+    return settings.current().knowledge_dir or store_path(active_store().knowledge)
 
 
 def store_order_book() -> OrderBook:
@@ -217,9 +216,7 @@ def build_services(embedder: Embedder | None = None, orders: OrderBook | None = 
         tone=ClassicTone(embedder),
         buy_likelihood=ClassicBuyLikelihood(load_buy_likelihood_pipeline()),
         # Exploration (Thompson draws) on a share of decisions, 0 unless configured.
-        next_message=ClassicNextMessage.from_file(
-            explore_rate=float(os.environ.get("TEXTCART_EXPLORE_RATE", "") or 0)
-        ),
+        next_message=ClassicNextMessage.from_file(explore_rate=settings.current().explore_rate),
         fit=ClassicFit(),
         wording=ClassicWording(),
         orders=orders or store_order_book(),

@@ -24,7 +24,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -36,6 +35,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from textcart import settings
 from textcart.graph.context import Context
 from textcart.graph.services import default_services
 from textcart.server import handoff_routes, outcomes, shopify_routes
@@ -69,7 +69,6 @@ MAX_EVENTS_PER_POST = 500
 MAX_EVENTS_BYTES = 1024 * 1024
 _MESSAGE_SID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # Which behaviour event starts which proactive text, if the shopper goes quiet.
-RECOVERY_INTERVAL_S = 60.0
 ABANDONMENT_TRIGGERS = {"viewed": "browse_abandonment", "added_to_cart": "cart_abandonment"}
 
 
@@ -94,7 +93,7 @@ def _twiml(text: str | None) -> Response:
 
 def _signed_url(request: Request) -> str:
     """The URL Twilio signed: the public one when the server sits behind a proxy."""
-    public = os.environ.get("TEXTCART_PUBLIC_URL", "").rstrip("/")
+    public = settings.current().public_url.rstrip("/")
     if public:
         query = f"?{request.url.query}" if request.url.query else ""
         return f"{public}{request.url.path}{query}"
@@ -113,7 +112,7 @@ async def sms_inbound(request: Request) -> Response:
     except (UnicodeDecodeError, ValueError):
         return _error(400, "the form is not UTF-8 url-encoded text")
     if not insecure_dev():
-        token = os.environ.get("TWILIO_AUTH_TOKEN", "").strip()
+        token = settings.current().twilio_auth_token
         if not token:
             log.warning("inbound SMS refused: TWILIO_AUTH_TOKEN is not set")
             return _error(403, "signature checking is not configured (TWILIO_AUTH_TOKEN)")
@@ -247,7 +246,7 @@ async def post_events(request: Request) -> Response:
     if len(raw) > MAX_EVENTS_BYTES:
         return _error(413, f"the body is over {MAX_EVENTS_BYTES} bytes")
     if not insecure_dev():
-        secret = os.environ.get("TEXTCART_EVENTS_SECRET", "").strip()
+        secret = settings.current().events_secret
         problem = (
             "signature checking is not configured (TEXTCART_EVENTS_SECRET)"
             if not secret
@@ -269,7 +268,7 @@ async def post_events(request: Request) -> Response:
     if limited is not None:
         return _too_many(limited, "events from this source")
     shoppers: ShopperStore = request.app.state.shoppers
-    delay = timedelta(minutes=float(os.environ.get("TEXTCART_ABANDONMENT_DELAY_MINUTES", "60")))
+    delay = timedelta(minutes=settings.current().abandonment_delay_minutes)
     scheduled, not_scheduled, opt_ins, purchases = [], [], [], []
     for event in events:
         shopper_id = event["shopper_id"]
@@ -334,6 +333,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     """
     services = await default_services()
     await services.start(Context())
+    configured = settings.current()
     async with open_store() as kv:
         shoppers = ShopperStore(kv)
         runner = TurnRunner()
@@ -345,20 +345,16 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
             shoppers,
             runner,
             services.sender(),
-            stale_after=timedelta(
-                seconds=float(os.environ.get("TEXTCART_INBOX_STALE_S", "") or 120)
-            ),
+            stale_after=timedelta(seconds=configured.inbox_stale_s),
         )
         app.state.scheduler = ProactiveScheduler(
             shoppers,
             runner,
-            interval_s=float(os.environ.get("TEXTCART_SCHEDULER_INTERVAL_S", "5")),
+            interval_s=configured.scheduler_interval_s,
         )
         task = asyncio.create_task(app.state.scheduler.run(), name="proactive-scheduler")
         recovery = asyncio.create_task(
-            app.state.inbox.recover_forever(
-                float(os.environ.get("TEXTCART_RECOVERY_INTERVAL_S", "") or RECOVERY_INTERVAL_S)
-            ),
+            app.state.inbox.recover_forever(configured.recovery_interval_s),
             name="inbox-recovery",
         )
         background_tasks = [task, recovery]

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +26,7 @@ from langgraph.store.base import BaseStore
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
+from textcart import settings
 from textcart.server.security import api_keys
 from textcart.server.thread_turns import ThreadTurns
 from textcart.tools.delivery import redeliver
@@ -54,7 +54,7 @@ class TurnRunner:
 
     def __init__(self, assistant_id: str | None = None) -> None:
         """Use `assistant_id` (default `$TEXTCART_ASSISTANT` or the `textcart` graph)."""
-        self.assistant_id = assistant_id or os.environ.get("TEXTCART_ASSISTANT", "textcart")
+        self.assistant_id = assistant_id or settings.current().assistant
         self._client: LangGraphClient | None = None
         # Set on the production server, which does not queue a thread's runs itself.
         self.thread_turns: ThreadTurns | None = None
@@ -68,7 +68,7 @@ class TurnRunner:
         loopback with the first operator key, and any instance may run the turn.
         """
         if self._client is None:
-            url = os.environ.get("TEXTCART_RUNS_URL") or None
+            url = settings.current().runs_url or None
             keys = api_keys()
             self._client = get_client(url=url, api_key=keys[0] if url and keys else None)
         return self._client

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 
 from langgraph.store.base import BaseStore
 
+from textcart import settings
 from textcart.graph.context import Context
 from textcart.graph.services import FitReport, Services
 
@@ -23,7 +23,7 @@ log = logging.getLogger("textcart.server")
 
 def refit_interval_s() -> float:
     """Seconds between refits; 0 means never."""
-    hours = float(os.environ.get("TEXTCART_POLICY_REFIT_H", "") or 24)
+    hours = settings.current().policy_refit_h
     return max(hours, 0.0) * 3600
 
 

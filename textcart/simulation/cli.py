@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import tempfile
 from collections import Counter
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from rich.markup import escape
 from rich.progress import TaskID
 from rich.table import Table
 
+from textcart import settings
 from textcart.deciders.next_message import prior_examples
 from textcart.deciders.next_message_policy import LearnedPolicy, policy_path
 from textcart.demo_store.loader import load_scripts
@@ -61,7 +61,7 @@ def _fail(message: str) -> typer.Exit:
 
 def _use_data_dir(data: Path | None) -> Path:
     if data is not None:
-        os.environ["TEXTCART_DATA_DIR"] = str(data)
+        settings.configure(data_dir=data)
     return data_dir()
 
 

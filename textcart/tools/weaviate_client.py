@@ -8,7 +8,6 @@ found) for the data directory and connected to.
 from __future__ import annotations
 
 import asyncio
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from urllib.parse import urlparse
 import weaviate
 from weaviate.classes.init import AdditionalConfig, Auth
 
-from textcart import paths
+from textcart import paths, settings
 from textcart.tools.weaviate_server import CLIENT_TIMEOUT, ensure_embedded
 
 
@@ -41,14 +40,15 @@ class _Remote:
 
     @classmethod
     def from_env(cls) -> _Remote | None:
-        raw = os.environ.get("WEAVIATE_URL", "").strip()
+        configured = settings.current()
+        raw = configured.weaviate_url
         if not raw:
             return None
         url = urlparse(raw if "://" in raw else f"https://{raw}")
         if not url.hostname:
             raise ValueError(f"WEAVIATE_URL={raw!r} has no host")
         secure = url.scheme == "https"
-        grpc_raw = os.environ.get("WEAVIATE_GRPC_URL", "").strip()
+        grpc_raw = configured.weaviate_grpc_url
         if grpc_raw:
             grpc = urlparse(grpc_raw if "://" in grpc_raw else f"//{grpc_raw}")
             grpc_secure = grpc.scheme in ("https", "grpcs") or (not grpc.scheme and secure)
@@ -66,7 +66,7 @@ class _Remote:
             grpc_host=grpc_host,
             grpc_port=grpc_port,
             grpc_secure=grpc_secure,
-            api_key=os.environ.get("WEAVIATE_API_KEY") or None,
+            api_key=configured.weaviate_api_key or None,
             cloud=not grpc_raw
             and secure
             and host.endswith((".weaviate.cloud", ".weaviate.network", ".wcs.api.weaviate.io")),
