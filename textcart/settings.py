@@ -14,6 +14,7 @@ handed them in its environment (`child_environment`). Variables are read at each
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -199,7 +200,19 @@ def configure(**values: Any) -> None:
 
 def current() -> Settings:
     """The process's settings: the environment, with what `configure` set on top."""
-    return replace(Settings.from_env(os.environ), **_overrides)
+    environ = os.environ
+    raw = tuple(environ.get(name) for name in _VARIABLES)
+    return _parsed(raw, tuple(_overrides.items()))
+
+
+_VARIABLES: tuple[str, ...] = tuple(spec.metadata["env"] for spec in fields(Settings))
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed(raw: tuple[str | None, ...], overrides: tuple[tuple[str, Any], ...]) -> Settings:
+    # Parsed once per distinct environment: turns read settings often, and it rarely changes.
+    environ = {name: value for name, value in zip(_VARIABLES, raw, strict=True) if value}
+    return replace(Settings.from_env(environ), **dict(overrides))
 
 
 def environment(name: str) -> str | None:
