@@ -41,8 +41,9 @@ def test_every_variable_the_readme_documents_is_read_through_one_place() -> None
         )
     )
     in_context |= {
-        f"TEXTCART_{d.upper()}_MODEL"
+        f"TEXTCART_{d.upper()}_{kind}"
         for d in ("intent", "buy_likelihood", "tone", "fit", "next_message", "wording")
+        for kind in ("MODEL", "DECIDER")
     }
     for_the_tests = {"TEXTCART_E2E_MODE"}  # read by tests/e2e, not by textcart
     assert documented - in_settings - in_context - for_the_tests == set()
