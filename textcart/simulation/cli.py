@@ -6,9 +6,9 @@ import asyncio
 import json
 import tempfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -52,6 +52,7 @@ from textcart.tools.llm import chat_model, llm_timeout_s, structured_method
 # Progress and notes go to stderr so that `--json` leaves exactly one JSON document on stdout.
 _console = Console(stderr=True)
 _out = Console()
+T = TypeVar("T")
 
 
 def _fail(message: str) -> typer.Exit:
@@ -65,11 +66,30 @@ def _use_data_dir(data: Path | None) -> Path:
     return data_dir()
 
 
-async def _closing(coro: Any) -> Any:
-    try:
-        return await coro
-    finally:
-        await close_default_services()
+def _in_workdir(
+    main: Callable[[Path], Coroutine[Any, Any, T]], keep: Path | None, prefix: str
+) -> T:
+    """Run `main` in `keep`, else in a temporary folder; the catalog connection is closed."""
+
+    async def closing(workdir: Path) -> T:
+        try:
+            return await main(workdir)
+        finally:
+            await close_default_services()
+
+    if keep is not None:
+        return asyncio.run(closing(keep))
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        return asyncio.run(closing(Path(tmp)))
+
+
+def _learned_policy(policy_file: Path | None, policies: list[PolicyName]) -> LearnedPolicy | None:
+    """The policy file's learned policy (None without one, which 'learned' then says)."""
+    path = policy_file or policy_path()
+    learned = LearnedPolicy.load(path, prior_examples()) if path.exists() else None
+    if "learned" in policies and learned is None:
+        _console.print(f"[yellow]no policy file at {path}: 'learned' uses the prompt prior[/]")
+    return learned
 
 
 def _print_scripts(results: list[ScriptResult]) -> None:
@@ -122,11 +142,7 @@ def _run_scripts(
                     services=services,
                 )
 
-    if keep is not None:
-        results: list[ScriptResult] = asyncio.run(_closing(main(keep)))
-    else:
-        with tempfile.TemporaryDirectory(prefix="textcart-scripts-") as tmp:
-            results = asyncio.run(_closing(main(Path(tmp))))
+    results = _in_workdir(main, keep, "textcart-scripts-")
     summary = summarise(results)
     if as_json:
         doc = {"summary": summary.__dict__, "scripts": [r.as_json() for r in results]}
@@ -226,10 +242,7 @@ def _run_population(
     concurrency: int,
     quiet: bool,
 ) -> list[dict[str, Any]]:
-    path = policy_file or policy_path()
-    learned = LearnedPolicy.load(path, prior_examples()) if path.exists() else None
-    if "learned" in policies and learned is None:
-        _console.print(f"[yellow]no policy file at {path}: 'learned' uses the prompt prior[/]")
+    learned = _learned_policy(policy_file, policies)
 
     async def main(root: Path) -> list[dict[str, Any]]:
         await ensure_demo_catalog(Context().catalog_collection)
@@ -283,10 +296,7 @@ def _run_population(
         return rows
 
     try:
-        if log_dir is not None:
-            return asyncio.run(_closing(main(log_dir)))  # type: ignore[no-any-return]
-        with tempfile.TemporaryDirectory(prefix="textcart-shoppers-") as tmp:
-            return asyncio.run(_closing(main(Path(tmp))))  # type: ignore[no-any-return]
+        return _in_workdir(main, log_dir, "textcart-shoppers-")
     except ValueError as exc:
         raise _fail(str(exc)) from exc
 
@@ -303,10 +313,7 @@ def _run_effects(
 ) -> list[dict[str, Any]]:
     if "llm" in policies:
         raise _fail("--behaviour effects compares learned, fixed and random policies")
-    path = policy_file or policy_path()
-    learned = LearnedPolicy.load(path, prior_examples()) if path.exists() else None
-    if "learned" in policies and learned is None:
-        _console.print(f"[yellow]no policy file at {path}: 'learned' uses the prompt prior[/]")
+    learned = _learned_policy(policy_file, policies)
 
     async def main(root: Path) -> list[dict[str, Any]]:
         await ensure_demo_catalog(Context().catalog_collection)
@@ -316,10 +323,7 @@ def _run_effects(
         )  # fmt: skip
 
     try:
-        if log_dir is not None:
-            return asyncio.run(_closing(main(log_dir)))  # type: ignore[no-any-return]
-        with tempfile.TemporaryDirectory(prefix="textcart-effects-") as tmp:
-            return asyncio.run(_closing(main(Path(tmp))))  # type: ignore[no-any-return]
+        return _in_workdir(main, log_dir, "textcart-effects-")
     except ValueError as exc:
         raise _fail(str(exc)) from exc
 
