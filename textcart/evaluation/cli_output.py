@@ -6,6 +6,8 @@ on stdout.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -20,6 +22,12 @@ def fail(message: str) -> typer.Exit:
     """Print an error and return the exit to raise (code 2)."""
     console.print(f"[red]error:[/] {escape(message)}", soft_wrap=True, highlight=False)
     return typer.Exit(2)
+
+
+def with_interval(value: float, ci: Sequence[float] | None, spec: str, unit: str = "") -> str:
+    """`value` in the format `spec`, then its interval as `[low, high]` (none: value alone)."""
+    shown = f"{value:{spec}}{unit}"
+    return shown if ci is None else f"{shown} [{ci[0]:{spec}}, {ci[1]:{spec}}]"
 
 
 def required_model(model: str | None) -> str:

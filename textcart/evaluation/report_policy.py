@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from textcart.evaluation.cli_output import with_interval
 from textcart.evaluation.plots import (
     PolicyBar,
     policy_png,
@@ -129,11 +130,11 @@ def read_policy_results(path: Path) -> list[PolicyResult]:
 
 
 def _rate(value: float, ci: tuple[float, float]) -> str:
-    return f"{value:.1%} [{ci[0]:.1%}, {ci[1]:.1%}]"
+    return with_interval(value, ci, ".1%")
 
 
 def _points(value: float, ci: tuple[float, float]) -> str:
-    return f"{value * 100:+.1f} points [{ci[0] * 100:+.1f}, {ci[1] * 100:+.1f}]"
+    return with_interval(value * 100, (ci[0] * 100, ci[1] * 100), "+.1f", " points")
 
 
 def _bars(results: Sequence[PolicyResult], value: str, ci: str, scale: float) -> list[PolicyBar]:

@@ -20,6 +20,7 @@ from textcart import settings
 from textcart.deciders.next_message import prior_examples
 from textcart.deciders.next_message_policy import LearnedPolicy, policy_path
 from textcart.demo_store.loader import load_scripts
+from textcart.evaluation.cli_output import with_interval
 from textcart.graph.context import Context
 from textcart.graph.services import close_default_services, default_services
 from textcart.paths import data_dir
@@ -185,8 +186,7 @@ def _print_policies(rows: list[dict[str, Any]]) -> None:
         table.add_column(column, justify="left" if column == "policy" else "right")
 
     def rate(row: dict[str, Any], key: str, ci: str) -> str:
-        low, high = row[ci]
-        return f"{row[key]:.3f} [{low:.3f}, {high:.3f}]"
+        return with_interval(row[key], row[ci], ".3f")
 
     for row in rows:
         mpc, ci = row["messages_per_conversion"], row["messages_per_conversion_ci"]
@@ -196,13 +196,12 @@ def _print_policies(rows: list[dict[str, Any]]) -> None:
             rate(row, "conversion_rate", "conversion_ci"),
             rate(row, "reply_rate", "reply_ci"),
             rate(row, "opt_out_rate", "opt_out_ci"),
-            "-" if mpc is None else f"{mpc:.2f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else ""),
+            "-" if mpc is None else with_interval(mpc, ci or None, ".2f"),
         )
     _out.print(table)
 
     def diff(paired: dict[str, Any], key: str) -> str:
-        ci = paired[f"{key}_diff_ci"]
-        return f"{paired[f'{key}_diff']:+.3f}" + (f" [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else "")
+        return with_interval(paired[f"{key}_diff"], paired[f"{key}_diff_ci"] or None, "+.3f")
 
     for row in rows:
         if row.get("sent"):
@@ -468,8 +467,8 @@ def policy_fit(
         for name, est in (("new", report.candidate), ("current", report.current)):
             _out.print(
                 f"replay on {est.decisions} held-out decisions, {name} policy: doubly robust "
-                f"{est.dr:.3f} [{est.dr_ci[0]:.3f}, {est.dr_ci[1]:.3f}], inverse propensity "
-                f"{est.ips:.3f} [{est.ips_ci[0]:.3f}, {est.ips_ci[1]:.3f}]"
+                f"{with_interval(est.dr, est.dr_ci, '.3f')}, inverse propensity "
+                f"{with_interval(est.ips, est.ips_ci, '.3f')}"
             )
     if report.note:
         _out.print(report.note)
