@@ -25,6 +25,7 @@ from langgraph.store.base import BaseStore
 from textcart import settings
 from textcart.rules.attribution import parse_time
 from textcart.tools.shopper_store import ShopperStore
+from textcart.vocabulary.urls import URL_PATTERN, split_trailing
 
 LINKS: tuple[str, ...] = ("links",)
 CODE_ALPHABET = string.ascii_letters + string.digits
@@ -32,7 +33,7 @@ CODE_ALPHABET = string.ascii_letters + string.digits
 # the events rate limit would take longer than any link lives.
 CODE_LENGTH = 9
 _CODE = re.compile(rf"^[A-Za-z0-9]{{{CODE_LENGTH}}}$")
-_URL = re.compile(r"https?://[^\s<>\"']+")
+_URL = URL_PATTERN
 # Fetchers that open a link without a person: chat apps' previews, crawlers, scripts.
 _NOT_A_PERSON = re.compile(
     r"bot\b|bot/|crawl|spider|slurp|preview|facebookexternalhit|facebot|whatsapp|telegram|"
@@ -91,12 +92,6 @@ def with_utm(url: str, campaign: str, content: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-def _strip_trailing(url: str) -> tuple[str, str]:
-    """Split punctuation that ends a sentence off a URL found in running text."""
-    trimmed = url.rstrip(".,;:!?)")
-    return trimmed, url[len(trimmed) :]
-
-
 async def track_links(
     store: BaseStore,
     settings: LinkSettings,
@@ -113,7 +108,7 @@ async def track_links(
     own = f"{settings.public_url}/l/"
 
     async def tracked(match: re.Match[str]) -> str:
-        url, tail = _strip_trailing(match.group(0))
+        url, tail = split_trailing(match.group(0))
         if url.startswith(own):
             return match.group(0)
         code = new_code()
