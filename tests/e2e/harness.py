@@ -24,6 +24,8 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -38,6 +40,7 @@ from langgraph_sdk.errors import NotFoundError
 from textcart.server.security import sign_events
 from textcart.tools import sms
 from textcart.tools.shopper_store import shopper_id_for_phone, thread_id_for
+from textcart.tools.weaviate_server import stop_embedded
 
 AUTH_TOKEN = "e2e-test-auth-token"
 ACCOUNT_SID = "AC" + "0" * 32
@@ -65,6 +68,34 @@ def locked_env(**extra: str) -> dict[str, str]:
     for name in ("WEAVIATE_URL", "TEXTCART_MODEL", "TEXTCART_INSECURE_DEV"):
         env.pop(name, None)
     return env
+
+
+def twilio_sender(recorder: TwilioRecorder) -> dict[str, str]:
+    """The variables that make `recorder` the server's sender of texts."""
+    return {
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_FROM_NUMBER": FROM_NUMBER,
+        "TWILIO_API_BASE_URL": f"http://127.0.0.1:{recorder.port}",
+    }
+
+
+def outbox_sender(env: dict[str, str]) -> dict[str, str]:
+    """`env` without a Twilio sender: texts go to the outbox file (Twilio checks signatures)."""
+    return {k: v for k, v in env.items() if k not in ("TWILIO_ACCOUNT_SID", "TWILIO_FROM_NUMBER")}
+
+
+@contextmanager
+def running_server(
+    directory: Path, env: dict[str, str], port: int | None = None
+) -> Iterator[Server]:
+    """A started server on `directory`; stopped, with its Weaviate, when the block ends."""
+    server = Server(directory, port or free_port(), env, directory / "server.log")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        stop_embedded(directory / "weaviate")
 
 
 def free_port() -> int:

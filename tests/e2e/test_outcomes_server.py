@@ -24,8 +24,6 @@ from typing import Any
 import httpx
 import pytest
 from harness import (
-    ACCOUNT_SID,
-    FROM_NUMBER,
     MODE,
     Server,
     TwilioRecorder,
@@ -35,13 +33,14 @@ from harness import (
     new_phone,
     opt_in,
     post_events,
+    running_server,
+    twilio_sender,
     wait_for,
 )
 from postgres_server import PostgresServer, postgres_server  # noqa: F401
 
 from textcart.rules.holdout import is_held_out
 from textcart.tools.shopper_store import shopper_id_for_phone
-from textcart.tools.weaviate_server import stop_embedded
 
 pytestmark = pytest.mark.e2e
 EXPERIMENT = "e2e"
@@ -67,9 +66,7 @@ def outcome_server(
         database: PostgresServer = request.getfixturevalue("postgres_server")
         extra["TEXTCART_DATABASE_URL"] = database.fresh_database()
     env = locked_env(
-        TWILIO_ACCOUNT_SID=ACCOUNT_SID,
-        TWILIO_FROM_NUMBER=FROM_NUMBER,
-        TWILIO_API_BASE_URL=f"http://127.0.0.1:{twilio.port}",
+        **twilio_sender(twilio),
         TEXTCART_ABANDONMENT_DELAY_MINUTES="0",
         TEXTCART_SCHEDULER_INTERVAL_S="0.5",
         TEXTCART_QUIET_START="0",
@@ -79,11 +76,8 @@ def outcome_server(
         TEXTCART_HOLDOUT_EXPERIMENT=EXPERIMENT,
         **extra,
     )
-    instance = Server(directory, port, env, directory / "server.log")
-    instance.start()
-    yield instance
-    instance.stop()
-    stop_embedded(directory / "weaviate")
+    with running_server(directory, env, port) as instance:
+        yield instance
 
 
 def phones(held_out: bool, n: int) -> list[str]:
