@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from dataclasses import fields
 from typing import Any
 
 import pytest
@@ -19,6 +20,8 @@ from textcart.graph.context import Context
 from textcart.graph.services import Services
 
 pytestmark = pytest.mark.usefixtures("services", "no_weaviate")
+PHONE = "+14155550125"
+COMPLAINT = "my boots fell apart, this is ridiculous"
 
 GOOD = {
     "IntentResult": {"label": "complaint", "confidence": 0.9, "rationale": "unhappy"},
@@ -168,3 +171,40 @@ async def test_concurrent_turns_build_one_model_per_spec(
         assert len({id(model) for model, _ in got}) == 1
     finally:
         svc.use_model("openai:concurrent", None)
+
+
+async def test_each_graph_uses_the_services_it_was_built_with(services: Services) -> None:
+    """Two graphs in one process, two sets of services: a model swapped in one is not seen
+    by the other (nothing is fetched from a process-wide global)."""
+    public = {f.name: getattr(services, f.name) for f in fields(Services) if f.init}
+    other = Services(**{k: v for k, v in public.items() if not k.startswith("_")})
+    model = ScriptedModel(answer=lambda title, _prompt: json.dumps(GOOD.get(title, {})))
+    services.use_model(SPEC, model)
+    try:
+        mine = await Agent.in_memory(services, Context(model=SPEC)).receive(PHONE, COMPLAINT)
+        theirs = await Agent.in_memory(other, Context(model=SPEC)).receive(PHONE, COMPLAINT)
+    finally:
+        services.use_model(SPEC, None)
+    assert mine["intent"]["decider"] == "llm"
+    assert theirs["intent"]["decider"] == "classic" and theirs["intent"]["fallback_reason"]
+
+
+async def test_start_builds_each_configured_model_before_any_turn(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import textcart.graph.services as services_module
+
+    built: list[str] = []
+
+    def record(spec: str, *, timeout_s: float) -> ScriptedModel:
+        built.append(spec)
+        return ScriptedModel()
+
+    monkeypatch.setattr(services_module, "chat_model", record)
+    try:
+        # The catalog cannot be reached (no_weaviate): start says so and goes on.
+        await services.start(Context(model="openai:one", wording_model="openai:two"))
+        assert built == ["openai:one", "openai:two"]
+    finally:
+        for spec in ("openai:one", "openai:two"):
+            services.use_model(spec, None)
