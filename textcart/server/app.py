@@ -331,10 +331,13 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     The services are the ones the served graph uses (`default_services`): built, and
     Weaviate and the configured models started, before the server takes its first turn.
     """
-    services = await default_services()
-    await services.start(Context())
-    configured = settings.current()
     async with open_store() as kv:
+        # Off the event loop (the server refuses blocking calls on it): building the
+        # services, reading the store folder, and the sender's choice.
+        services = await default_services()
+        await services.start(await asyncio.to_thread(Context))
+        sender = await asyncio.to_thread(services.sender)
+        configured = settings.current()
         shoppers = ShopperStore(kv)
         runner = TurnRunner()
         app.state.services = services
@@ -344,7 +347,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
             kv,
             shoppers,
             runner,
-            services.sender(),
+            sender,
             stale_after=timedelta(seconds=configured.inbox_stale_s),
         )
         app.state.scheduler = ProactiveScheduler(
