@@ -76,3 +76,11 @@ def test_the_command_line_configures_without_writing_the_environment(
     assert os.environ["TEXTCART_DATA_DIR"] == str(tmp_path / "from-env")
     with pytest.raises(TypeError):
         settings.configure(no_such_setting=1)
+
+
+def test_zero_is_a_value_not_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    from textcart.tools.sms import _send_settings
+
+    monkeypatch.setenv("TEXTCART_SEND_BACKOFF_S", "0")
+    monkeypatch.setenv("TEXTCART_SEND_ATTEMPTS", "0")
+    assert _send_settings() == (1, 0.0)  # at least one try, no wait between tries

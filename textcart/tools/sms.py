@@ -166,8 +166,8 @@ def _worth_retrying(exc: BaseException) -> bool:
 
 def _send_settings() -> tuple[int, float]:
     configured = settings.current()
-    attempts = configured.send_attempts or SEND_ATTEMPTS
-    backoff = configured.send_backoff_s or SEND_BACKOFF_S
+    attempts = SEND_ATTEMPTS if configured.send_attempts is None else configured.send_attempts
+    backoff = SEND_BACKOFF_S if configured.send_backoff_s is None else configured.send_backoff_s
     return max(attempts, 1), max(backoff, 0.0)
 
 
