@@ -234,9 +234,9 @@ async def in_process_turns(turns: int, seed: int) -> tuple[float, list[float]]:
                 await agent.receive(phones[i % len(phones)], rng.choice(TEXTS))
                 latencies.append((time.perf_counter() - began) * 1000)
             wall = time.perf_counter() - start
-    from textcart.graph.services import get_services
+    from textcart.graph.services import default_services
 
-    await (await get_services()).drop_catalog_connection()
+    await (await default_services()).drop_catalog_connection()
     return turns / wall, latencies
 
 

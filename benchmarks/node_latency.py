@@ -13,6 +13,7 @@ classifiers run in parallel, so their times overlap.
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import sys
 import tempfile
@@ -27,15 +28,18 @@ import turn_latency  # noqa: E402
 
 from textcart.graph import nodes  # noqa: E402
 from textcart.graph.builder import build_graph  # noqa: E402
+from textcart.graph.services import default_services  # noqa: E402
 
 TIMES: dict[str, list[float]] = defaultdict(list)
 
 
 def _timed(name: str, node: Any) -> Any:
-    async def run(state: Any, runtime: Any) -> Any:
+    # `wraps` keeps the node's signature: the builder supplies what it asks for (services).
+    @functools.wraps(node)
+    async def run(state: Any, **injected: Any) -> Any:
         started = time.perf_counter()
         try:
-            return await node(state, runtime)
+            return await node(state, **injected)
         finally:
             TIMES[name].append((time.perf_counter() - started) * 1000)
 
@@ -44,16 +48,15 @@ def _timed(name: str, node: Any) -> Any:
 
 async def main(turns: int, shoppers: int) -> None:
     """Time every node over `turns` turns."""
-    for name in build_graph().nodes:
+    for name in build_graph(default_services).nodes:
         if hasattr(nodes, name):
             setattr(nodes, name, _timed(name, getattr(nodes, name)))
     from textcart.demo_store.loader import catalog_path
-    from textcart.graph.services import get_services
 
     await turn_latency.ingest_rate(catalog_path(), "Product")
     with tempfile.TemporaryDirectory() as folder:
         latencies = await turn_latency.turn_latencies(Path(folder), turns, shoppers)
-    await (await get_services()).drop_catalog_connection()
+    await (await default_services()).drop_catalog_connection()
     print(f"turn p50 {statistics.median(latencies):.1f} ms over {len(latencies)} turns")
     for name, values in sorted(TIMES.items(), key=lambda kv: -statistics.median(kv[1])):
         print(

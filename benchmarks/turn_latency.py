@@ -33,10 +33,10 @@ SHARED_FLIPKART = (
 
 async def ingest_rate(path: Path, collection: str) -> tuple[int, float]:
     """Load a product file into a fresh collection; returns (products, products per second)."""
-    from textcart.graph.services import get_services
+    from textcart.graph.services import default_services
     from textcart.tools.catalog_files import read_products
 
-    services = await get_services()
+    services = await default_services()
     catalog = await services.catalog(collection)
     await catalog.delete_all()
     products = list(read_products(path))
@@ -79,7 +79,7 @@ async def turn_latencies(directory: Path, turns: int, shoppers: int) -> list[flo
 async def main(turns: int, shoppers: int) -> None:
     """Run both measurements and print them."""
     from textcart.demo_store.loader import catalog_path
-    from textcart.graph.services import get_services
+    from textcart.graph.services import default_services
 
     print(f"cores: {os.cpu_count()}")
     count, rate = await ingest_rate(catalog_path(), "Product")
@@ -97,7 +97,7 @@ async def main(turns: int, shoppers: int) -> None:
         f"p95 {percentile(latencies, 95):.1f} ms, mean {statistics.fmean(latencies):.1f} ms, "
         f"max {max(latencies):.1f} ms"
     )
-    await (await get_services()).drop_catalog_connection()
+    await (await default_services()).drop_catalog_connection()
 
 
 def run_on_embedded(job: Coroutine[Any, Any, None]) -> None:

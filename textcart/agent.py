@@ -15,11 +15,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
+from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.store.base import BaseStore
+from langgraph.store.memory import InMemoryStore
 
 from textcart.graph.builder import compile_graph
 from textcart.graph.context import Context
+from textcart.graph.services import Services, default_services
 from textcart.graph.state import TurnInput, TurnState
 from textcart.persistence import open_persistence
 from textcart.tools.shopper_store import (
@@ -41,24 +44,38 @@ class InvalidInput(ValueError):
 
 @dataclass
 class Agent:
-    """The compiled graph with its persistence and settings."""
+    """The compiled graph with its persistence, settings and the services its nodes use."""
 
     graph: CompiledStateGraph[TurnState, Context, TurnInput, TurnState]
     store: BaseStore
     context: Context
+    services: Services
 
     @classmethod
     @asynccontextmanager
     async def open(
-        cls, directory: Path, context: Context | None = None, database_url: str | None = None
+        cls,
+        directory: Path,
+        context: Context | None = None,
+        database_url: str | None = None,
+        services: Services | None = None,
     ) -> AsyncIterator[Agent]:
         """Open the agent on PostgreSQL (`database_url` or `$TEXTCART_DATABASE_URL`).
 
         Without a connection string, the SQLite files in `directory` hold everything.
+        Without `services`, the process's default ones serve its turns.
         """
+        services = services or await default_services()
         async with open_persistence(directory, database_url) as (checkpointer, store):
-            graph = compile_graph(checkpointer=checkpointer, store=store)
-            yield cls(graph=graph, store=store, context=context or Context())
+            graph = compile_graph(services, checkpointer=checkpointer, store=store)
+            yield cls(graph=graph, store=store, context=context or Context(), services=services)
+
+    @classmethod
+    def in_memory(cls, services: Services, context: Context | None = None) -> Agent:
+        """An agent whose threads and store live in memory only (tests, simulations)."""
+        graph = compile_graph(services, checkpointer=InMemorySaver(), store=InMemoryStore())
+        assert graph.store is not None
+        return cls(graph=graph, store=graph.store, context=context or Context(), services=services)
 
     @property
     def shoppers(self) -> ShopperStore:

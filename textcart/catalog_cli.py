@@ -14,7 +14,7 @@ from pathlib import Path
 from rich.console import Console
 
 from textcart.demo_store.loader import catalog_files
-from textcart.graph.services import get_services
+from textcart.graph.services import default_services
 from textcart.paths import store_dir
 from textcart.progress import progress_bar
 from textcart.storefolder.settings import active_store
@@ -31,7 +31,7 @@ async def load_catalog(
     quiet: bool = False,
 ) -> LoadSummary:
     """Write the products of `paths`; with `sync`, remove those no file has any more."""
-    services = await get_services()
+    services = await default_services()
     catalog = await services.catalog(collection)
     await catalog.ensure_collection()
     before = await stored_ids(catalog) if sync or not quiet else set()

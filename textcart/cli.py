@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import statistics
 import tempfile
 from collections.abc import Coroutine
@@ -18,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from textcart import handoff_cli, shopper_cli, store_cli
+from textcart import handoff_cli, settings, shopper_cli, store_cli
 from textcart.agent import Agent, InvalidInput
 from textcart.catalog_cli import load_catalog, load_store_catalog, print_summary
 from textcart.conversations import (
@@ -39,7 +38,7 @@ from textcart.evaluation import (
 )
 from textcart.evaluation import report as comparison_report
 from textcart.graph.context import Context
-from textcart.graph.services import get_services
+from textcart.graph.services import close_default_services, default_services
 from textcart.model_check import check_models
 from textcart.paths import data_dir, store_dir
 from textcart.prompts.loader import PromptFileError
@@ -96,7 +95,7 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
         try:
             return await coro
         finally:
-            await (await get_services()).drop_catalog_connection()
+            await close_default_services()
 
     return asyncio.run(main())
 
@@ -104,7 +103,7 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
 def _data_dir(data: Path | None) -> Path:
     """Use `data` for everything this process keeps (the servers' state included)."""
     if data is not None:
-        os.environ["TEXTCART_DATA_DIR"] = str(data)
+        settings.configure(data_dir=data)
     return data_dir()
 
 
@@ -125,7 +124,7 @@ EMPTY_CATALOG_WARNING = (
 async def _warn_if_empty_catalog(context: Context) -> None:
     """Say at start, not turn by turn, that there are no products to answer from."""
     try:
-        catalog = await (await get_services()).catalog(context.catalog_collection)
+        catalog = await (await default_services()).catalog(context.catalog_collection)
         empty = await catalog.count() == 0
     except Exception as exc:  # noqa: BLE001 - the turn reports the catalog being unavailable
         console.print(f"[yellow]warning:[/] the catalog is unavailable ({type(exc).__name__})")
@@ -267,7 +266,9 @@ def send(
     async def main() -> TurnRecord:
         await _warn_if_empty_catalog(context)
         # No start-up model check here: this is one turn, and its state says which decider
-        # answered and why a model fell back (a check would add a model round trip).
+        # answered and why a model fell back (a check would add a model round trip). The
+        # models are started, though, so the turn's time budget is not spent starting them.
+        await (await default_services()).start(context)
         async with Agent.open(directory, context) as agent:
             state = await agent.receive(phone, text, message_id)
             return record_turn("shopper", text, None, state, 0.0)
@@ -342,7 +343,7 @@ def serve(
     for warning in door_warnings():
         console.print(f"[{'bold red' if insecure_dev() else 'yellow'}]warning:[/] {warning}")
     directory = _data_dir(data).resolve()
-    os.environ["TEXTCART_DATA_DIR"] = str(directory)
+    settings.configure(data_dir=directory)
     try:
         ensure_port_free(host, port)
     except PortTaken as exc:
@@ -354,7 +355,7 @@ def serve(
 
         pg_port, redis_port = (int(p) for p in services_ports.split(","))
         database, redis = production_serve.start_services(directory, pg_port, redis_port)
-        os.environ["TEXTCART_DATABASE_URL"] = database  # demo shoppers go there too
+        settings.configure(database_url=database)  # demo shoppers go there too
         engine_env = production_serve.engine_env(directory, host, port, database, redis)
         console.print(f"PostgreSQL {database}; Redis {redis}; {instances} instances")
 
@@ -417,8 +418,8 @@ def _main(
         format="%(levelname)s %(name)s: %(message)s",
     )
     if store is not None:
-        os.environ["TEXTCART_STORE_DIR"] = str(store.resolve())
-    if store is not None or os.environ.get("TEXTCART_STORE_DIR"):
+        settings.configure(store_dir=store.resolve())
+    if settings.current().store_dir is not None:
         try:
             store_cli.check_store_folder()
         except (StoreFolderError, PromptFileError) as exc:

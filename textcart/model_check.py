@@ -16,18 +16,20 @@ from rich.console import Console
 from rich.markup import escape
 
 from textcart.graph.context import Context
-from textcart.graph.services import get_services
+from textcart.graph.services import Services, default_services
 from textcart.tools.llm import check_structured_output
 
 DECISIONS = ("intent", "buy_likelihood", "tone", "fit", "next_message", "wording")
 
 
-async def check_models(context: Context, console: Console) -> list[str]:
+async def check_models(
+    context: Context, console: Console, services: Services | None = None
+) -> list[str]:
     """Ask each model the context's LLM deciders use; print and return what failed."""
     specs = sorted(
         {s for d in DECISIONS if context.decider_for(d) == "llm" and (s := context.model_for(d))}
     )
-    services = await get_services()
+    services = services or await default_services()
     problems: list[str] = []
     for spec in specs:
         try:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from textcart import settings
 
 
 def textcart_home() -> Path:
     """`$TEXTCART_HOME`, default `~/.cache/textcart`: built binaries and models."""
-    return Path(os.environ.get("TEXTCART_HOME") or Path.home() / ".cache" / "textcart")
+    return settings.current().home or Path.home() / ".cache" / "textcart"
 
 
 def data_dir() -> Path:
     """`$TEXTCART_DATA_DIR`, default `./var`: threads, shopper stores and server data."""
-    return Path(os.environ.get("TEXTCART_DATA_DIR") or Path.cwd() / "var")
+    return settings.current().data_dir or Path.cwd() / "var"
 
 
 def store_dir() -> Path:
@@ -22,5 +23,4 @@ def store_dir() -> Path:
     A store folder holds `store.yaml`, the knowledge base and optional prompt overrides
     (see `textcart.storefolder`); `textcart init DIR` writes a new one.
     """
-    configured = os.environ.get("TEXTCART_STORE_DIR")
-    return Path(configured) if configured else Path(__file__).resolve().parent / "demo_store"
+    return settings.current().store_dir or Path(__file__).resolve().parent / "demo_store"

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import random
 import sqlite3
 from collections.abc import AsyncIterator, Iterable
@@ -34,7 +33,8 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-DATABASE_URL_ENV = "TEXTCART_DATABASE_URL"
+from textcart import settings
+
 # aiosqlite logs every statement with its parameters at DEBUG: phone numbers and texts in
 # clear. Capping it at INFO keeps `-v`/DEBUG logging of our own code safe to share.
 logging.getLogger("aiosqlite").setLevel(logging.INFO)
@@ -50,7 +50,7 @@ POOL_TIMEOUT_S = 30.0
 
 def database_url(explicit: str | None = None) -> str | None:
     """The PostgreSQL connection string to use: the argument, else the environment, else None."""
-    url = (explicit or os.environ.get(DATABASE_URL_ENV) or "").strip()
+    url = (explicit or settings.current().database_url).strip()
     return url or None
 
 

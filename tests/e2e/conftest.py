@@ -11,8 +11,6 @@ from collections.abc import Iterator
 
 import pytest
 from harness import (
-    ACCOUNT_SID,
-    FROM_NUMBER,
     MODE,
     PRODUCTION_DIRECTORIES,
     SHOPIFY_SECRET,
@@ -20,10 +18,11 @@ from harness import (
     TwilioRecorder,
     free_port,
     locked_env,
+    running_server,
+    twilio_sender,
 )
 
 from textcart.server.production_serve import stop_services
-from textcart.tools.weaviate_server import stop_embedded
 
 # `langgraph dev` runs one process: there is no instance to kill, so the crash test of the
 # production server is not collected at all in dev mode (rather than reported as skipped).
@@ -52,9 +51,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, twilio: TwilioRecorder) -> 
     """A running textcart server for the e2e tests; stopped with its Weaviate at the end."""
     directory = tmp_path_factory.mktemp("textcart-server")
     env = locked_env(
-        TWILIO_ACCOUNT_SID=ACCOUNT_SID,
-        TWILIO_FROM_NUMBER=FROM_NUMBER,
-        TWILIO_API_BASE_URL=f"http://127.0.0.1:{twilio.port}",
+        **twilio_sender(twilio),
         TEXTCART_REVIEW_HANDOFFS="true",
         TEXTCART_ABANDONMENT_DELAY_MINUTES="0",
         TEXTCART_SCHEDULER_INTERVAL_S="0.5",
@@ -65,8 +62,5 @@ def server(tmp_path_factory: pytest.TempPathFactory, twilio: TwilioRecorder) -> 
         TEXTCART_INBOUND_RATE="6/minute",
         SHOPIFY_WEBHOOK_SECRET=SHOPIFY_SECRET,
     )
-    instance = Server(directory, free_port(), env, directory / "server.log")
-    instance.start()
-    yield instance
-    instance.stop()
-    stop_embedded(directory / "weaviate")
+    with running_server(directory, env) as instance:
+        yield instance

@@ -24,6 +24,8 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -39,6 +41,7 @@ from textcart.server.production_serve import local_database_url
 from textcart.server.security import sign_events
 from textcart.tools import sms
 from textcart.tools.shopper_store import shopper_id_for_phone, thread_id_for
+from textcart.tools.weaviate_server import stop_embedded
 
 AUTH_TOKEN = "e2e-test-auth-token"
 ACCOUNT_SID = "AC" + "0" * 32
@@ -69,6 +72,34 @@ def locked_env(**extra: str) -> dict[str, str]:
     for name in ("WEAVIATE_URL", "TEXTCART_MODEL", "TEXTCART_INSECURE_DEV"):
         env.pop(name, None)
     return env
+
+
+def twilio_sender(recorder: TwilioRecorder) -> dict[str, str]:
+    """The variables that make `recorder` the server's sender of texts."""
+    return {
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_FROM_NUMBER": FROM_NUMBER,
+        "TWILIO_API_BASE_URL": f"http://127.0.0.1:{recorder.port}",
+    }
+
+
+def outbox_sender(env: dict[str, str]) -> dict[str, str]:
+    """`env` without a Twilio sender: texts go to the outbox file (Twilio checks signatures)."""
+    return {k: v for k, v in env.items() if k not in ("TWILIO_ACCOUNT_SID", "TWILIO_FROM_NUMBER")}
+
+
+@contextmanager
+def running_server(
+    directory: Path, env: dict[str, str], port: int | None = None
+) -> Iterator[Server]:
+    """A started server on `directory`; stopped, with its Weaviate, when the block ends."""
+    server = Server(directory, port or free_port(), env, directory / "server.log")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        stop_embedded(directory / "weaviate")
 
 
 def free_port() -> int:
@@ -298,6 +329,13 @@ async def log_of(server: Server, phone: str) -> list[dict[str, Any]]:
     namespace = ["shoppers", shopper_id_for_phone(phone), "messages"]
     found = await client.store.search_items(namespace, limit=100)
     return [item["value"] for item in found["items"]]
+
+
+async def queued_for(server: Server, phone: str) -> list[dict[str, Any]]:
+    """The shopper's entries in the proactive queue: all the scheduler will ever send them."""
+    found = await server.client().store.search_items(["proactive_queue"], limit=1000)
+    mine = shopper_id_for_phone(phone)
+    return [item["value"] for item in found["items"] if item["key"].startswith(mine)]
 
 
 async def wait_for(check: Any, timeout_s: float = 60.0) -> Any:

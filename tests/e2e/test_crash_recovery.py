@@ -18,20 +18,19 @@ from typing import Any
 import httpx
 import pytest
 from harness import (
-    ACCOUNT_SID,
-    FROM_NUMBER,
     Server,
     TwilioRecorder,
     free_port,
     locked_env,
     message_text,
     new_phone,
+    outbox_sender,
     post_sms,
+    running_server,
+    twilio_sender,
     wait_for,
     webhook_form,
 )
-
-from textcart.tools.weaviate_server import stop_embedded
 
 pytestmark = pytest.mark.e2e
 
@@ -52,14 +51,9 @@ def crashing(
     if request.param == "twilio":
         recorder = TwilioRecorder(free_port())
         recorder.start()
-        env.update(
-            TWILIO_ACCOUNT_SID=ACCOUNT_SID,
-            TWILIO_FROM_NUMBER=FROM_NUMBER,
-            TWILIO_API_BASE_URL=f"http://127.0.0.1:{recorder.port}",
-        )
+        env.update(twilio_sender(recorder))
     else:
-        for name in ("TWILIO_ACCOUNT_SID", "TWILIO_FROM_NUMBER"):
-            env.pop(name, None)
+        env = outbox_sender(env)
 
     def sent_to(phone: str) -> list[str]:
         if recorder is not None:
@@ -68,13 +62,10 @@ def crashing(
         lines = path.read_text().splitlines() if path.exists() else []
         return [e["text"] for e in map(json.loads, lines) if e["to"] == phone]
 
-    instance = Server(directory, free_port(), env, directory / "server.log")
-    instance.start()
-    yield instance, sent_to
-    instance.stop()
+    with running_server(directory, env) as instance:
+        yield instance, sent_to
     if recorder is not None:
         recorder.stop()
-    stop_embedded(directory / "weaviate")
 
 
 async def test_texts_accepted_before_a_crash_are_answered_once_after_restart(

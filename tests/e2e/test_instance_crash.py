@@ -23,18 +23,18 @@ import httpx
 import pytest
 from harness import (
     Server,
-    free_port,
     locked_env,
     message_text,
     new_phone,
+    outbox_sender,
     post_sms,
+    running_server,
     runs_of,
     wait_for,
     webhook_form,
 )
 
 from textcart.server.production_serve import instance_pids
-from textcart.tools.weaviate_server import stop_embedded
 
 # Collected in production mode only (see conftest.py): `langgraph dev` runs one process.
 pytestmark = pytest.mark.e2e
@@ -56,13 +56,8 @@ def two_instances(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         TEXTCART_RECOVERY_INTERVAL_S="2",
         TEXTCART_INBOUND_RATE="1000/minute",
     )
-    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_FROM_NUMBER"):
-        env.pop(name, None)
-    server = Server(directory, free_port(), env, directory / "server.log")
-    server.start()
-    yield server
-    server.stop()
-    stop_embedded(directory / "weaviate")
+    with running_server(directory, outbox_sender(env)) as server:
+        yield server
 
 
 async def test_one_instance_killed_mid_run_every_text_answered_once(

@@ -16,19 +16,18 @@ from typing import Any
 import pytest
 from harness import (
     Server,
-    free_port,
     locked_env,
     log_of,
     message_text,
     new_phone,
     opt_in,
+    outbox_sender,
     post_events,
     post_sms,
+    running_server,
     wait_for,
     webhook_form,
 )
-
-from textcart.tools.weaviate_server import stop_embedded
 
 pytestmark = pytest.mark.e2e
 
@@ -43,13 +42,8 @@ def outbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         TEXTCART_QUIET_START="0",
         TEXTCART_QUIET_END="0",
     )
-    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_FROM_NUMBER"):
-        env.pop(name, None)
-    instance = Server(directory, free_port(), env, directory / "server.log")
-    instance.start()
-    yield instance
-    instance.stop()
-    stop_embedded(directory / "weaviate")
+    with running_server(directory, outbox_sender(env)) as instance:
+        yield instance
 
 
 def outbox_lines(server: Server) -> list[dict[str, Any]]:

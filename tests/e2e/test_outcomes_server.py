@@ -26,8 +26,6 @@ from typing import Any
 import httpx
 import pytest
 from harness import (
-    ACCOUNT_SID,
-    FROM_NUMBER,
     MODE,
     Server,
     TwilioRecorder,
@@ -38,6 +36,8 @@ from harness import (
     opt_in,
     post_events,
     post_sms,
+    running_server,
+    twilio_sender,
     wait_for,
     webhook_form,
 )
@@ -46,7 +46,6 @@ from postgres_server import PostgresServer, postgres_server  # noqa: F401
 from textcart.deciders.next_message_fit import LAST_REFIT, REFITS
 from textcart.rules.holdout import is_held_out
 from textcart.tools.shopper_store import shopper_id_for_phone
-from textcart.tools.weaviate_server import stop_embedded
 
 pytestmark = pytest.mark.e2e
 EXPERIMENT = "e2e"
@@ -73,9 +72,7 @@ def outcome_server(
         database: PostgresServer = request.getfixturevalue("postgres_server")
         extra["TEXTCART_DATABASE_URL"] = database.fresh_database()
     env = locked_env(
-        TWILIO_ACCOUNT_SID=ACCOUNT_SID,
-        TWILIO_FROM_NUMBER=FROM_NUMBER,
-        TWILIO_API_BASE_URL=f"http://127.0.0.1:{twilio.port}",
+        **twilio_sender(twilio),
         TEXTCART_ABANDONMENT_DELAY_MINUTES="0",
         TEXTCART_SCHEDULER_INTERVAL_S="0.5",
         TEXTCART_QUIET_START="0",
@@ -86,11 +83,8 @@ def outcome_server(
         TEXTCART_POLICY_REFIT_H=str(REFIT_EVERY_H),
         **extra,
     )
-    instance = Server(directory, port, env, directory / "server.log")
-    instance.start()
-    yield instance
-    instance.stop()
-    stop_embedded(directory / "weaviate")
+    with running_server(directory, env, port) as instance:
+        yield instance
 
 
 def phones(held_out: bool, n: int) -> list[str]:

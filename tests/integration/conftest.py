@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from textcart.demo_store.loader import catalog_path
-from textcart.graph.services import get_services
+from textcart.graph.services import default_services
 from textcart.tools.catalog_files import read_products
 from textcart.tools.local_llm import stop_local_server
 from textcart.tools.weaviate_server import stop_embedded
@@ -34,7 +34,7 @@ def services_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="session")
 async def demo_catalog(services_dir: Path) -> AsyncIterator[int]:
     """The demo catalog loaded into the session's Weaviate; yields the product count."""
-    services = await get_services()
+    services = await default_services()
     catalog = await services.catalog("Product")
     await catalog.ensure_collection()
     products = list(read_products(catalog_path()))

@@ -25,14 +25,14 @@ from textcart.evaluation.answers import (
 )
 from textcart.evaluation.answers_cli import DEFAULT_CASES
 from textcart.graph.context import Context
-from textcart.graph.services import get_services
+from textcart.graph.services import default_services
 
 pytestmark = pytest.mark.usefixtures("demo_catalog")
 CLASSIC = Context(model=None)
 
 
 async def test_shipped_cases_are_answered_and_grounded(tmp_path: Path) -> None:
-    services = await get_services()
+    services = await default_services()
     cases = read_cases(DEFAULT_CASES)
     assert len(cases) >= 80
     results = await run_cases(
@@ -86,7 +86,7 @@ async def test_a_1600_character_question_is_answered(tmp_path: Path) -> None:
 
 
 async def test_an_empty_catalog_is_reported_not_answered_around(tmp_path: Path) -> None:
-    services = await get_services()
+    services = await default_services()
     empty = await services.catalog("EmptyShop")
     await empty.ensure_collection()
     context = Context(model=None, catalog_collection="EmptyShop")
@@ -96,7 +96,7 @@ async def test_an_empty_catalog_is_reported_not_answered_around(tmp_path: Path) 
 
 
 async def test_a_case_file_runs_through_the_eval_runner(tmp_path: Path) -> None:
-    services = await get_services()
+    services = await default_services()
     case = AnswerCase(
         id="x", kind="price", text="how much is the mens tempo road racer", says=[r"\$170"]
     )

@@ -12,7 +12,7 @@ import pytest
 from rich.console import Console
 
 from textcart.catalog_cli import load_catalog
-from textcart.graph.services import get_services
+from textcart.graph.services import default_services
 from textcart.tools.catalog_sync import stored_ids
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "shopify_products.csv"
@@ -21,7 +21,7 @@ COLLECTION = "SyncTestProducts"
 
 @pytest.fixture
 async def fresh(services_dir: Path) -> None:
-    catalog = await (await get_services()).catalog(COLLECTION)
+    catalog = await (await default_services()).catalog(COLLECTION)
     await catalog.delete_all()
 
 
@@ -41,7 +41,7 @@ async def test_reload_updates_removes_and_explains_skips(tmp_path: Path) -> None
     second_file.write_text("".join(kept))
     second = await load_catalog([second_file], COLLECTION, console, sync=True)
     assert (second.loaded, second.updated, second.removed) == (0, 2, 1)
-    catalog = await (await get_services()).catalog(COLLECTION)
+    catalog = await (await default_services()).catalog(COLLECTION)
     assert await stored_ids(catalog) == {"block-print-kurta-indigo", "block-print-kurta-rust"}
     rust = (await catalog.get_many(["block-print-kurta-rust"]))["block-print-kurta-rust"]
     assert rust.in_stock is False and rust.sizes_in_stock == []

@@ -27,7 +27,7 @@ from scripted_model import SPEC, ScriptedModel, install, uninstall
 from textcart.agent import Agent
 from textcart.demo_store.loader import catalog_path
 from textcart.graph.context import Context
-from textcart.graph.services import get_services
+from textcart.graph.services import default_services
 from textcart.tools.catalog_files import read_products
 from textcart.tools.weaviate_server import EmbeddedWeaviate
 
@@ -101,10 +101,10 @@ async def own_weaviate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Async
     async def point_at(running: EmbeddedWeaviate) -> None:
         monkeypatch.setenv("WEAVIATE_URL", f"http://127.0.0.1:{running.http_port}")
         monkeypatch.setenv("WEAVIATE_GRPC_URL", f"127.0.0.1:{running.grpc_port}")
-        await (await get_services()).drop_catalog_connection()
+        await (await default_services()).drop_catalog_connection()
 
     await point_at(server)
-    services = await get_services()
+    services = await default_services()
     catalog = await services.catalog("Product")
     await catalog.ensure_collection()
     await catalog.ingest(list(read_products(catalog_path()))[:60], services.embedder)

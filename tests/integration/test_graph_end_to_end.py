@@ -105,9 +105,9 @@ async def test_bad_input_is_refused_clearly(tmp_path: Path, classic: Context) ->
 async def test_weaviate_down_means_a_reply_without_products(
     tmp_path: Path, classic: Context, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from textcart.graph.services import get_services
+    from textcart.graph.services import default_services
 
-    services = await get_services()
+    services = await default_services()
     await services.drop_catalog_connection()
     monkeypatch.setenv("WEAVIATE_URL", "http://127.0.0.1:9")  # nothing listens on port 9
     async with Agent.open(tmp_path, classic) as agent:

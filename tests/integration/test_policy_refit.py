@@ -28,7 +28,7 @@ from textcart.deciders.next_message_fit import in_replay_share, last_refit
 from textcart.deciders.next_message_log import read_decisions
 from textcart.deciders.next_message_policy import LearnedPolicy
 from textcart.graph.context import Context
-from textcart.graph.services import Services, get_services
+from textcart.graph.services import Services, default_services
 from textcart.rules.attribution import Windows
 from textcart.server.policy_refit import refit_forever
 from textcart.tools.outcomes import record_purchase
@@ -44,7 +44,7 @@ SHOPPERS = 36
 async def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Services]:
     """The process's services, exploring while the log is written; restored afterwards."""
     monkeypatch.setenv("TEXTCART_NEXT_MESSAGE_POLICY", str(tmp_path / "policy.json"))
-    found = await get_services()
+    found = await default_services()
     previous = found.next_message
     found.next_message = ClassicNextMessage(explore_rate=1.0, seed=7)
     yield found
@@ -101,7 +101,7 @@ async def _buy(agent: Agent, shopper_ids: list[str]) -> None:
 
 async def _scheduled_refit(agent: Agent) -> dict[str, Any]:
     """Run the server's refit loop until it has refit once; its record in the store."""
-    loop = asyncio.create_task(refit_forever(agent.store, 0.05))
+    loop = asyncio.create_task(refit_forever(await default_services(), agent.store, 0.05))
     try:
         for _ in range(600):
             last = await last_refit(agent.store)

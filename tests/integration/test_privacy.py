@@ -11,7 +11,7 @@ from scripted_model import SPEC, ScriptedModel, install, uninstall
 
 from textcart.agent import Agent
 from textcart.graph.context import Context
-from textcart.graph.services import get_services
+from textcart.graph.services import default_services
 from textcart.tools.shopper_store import thread_id_for
 
 pytestmark = pytest.mark.usefixtures("demo_catalog")
@@ -40,13 +40,13 @@ async def test_no_phone_number_in_the_logs(
         agent.context = Context(model=SPEC, llm_timeout_s=2)
         await agent.receive(ANN, f"call me at {ANN} about boots")
         monkeypatch.setenv("WEAVIATE_URL", "http://127.0.0.1:9")
-        await (await get_services()).drop_catalog_connection()
+        await (await default_services()).drop_catalog_connection()
         await agent.receive(ANN, f"rain jackets? my number is {ANN}")
         await agent.receive(ANN, "STOP")
         await agent.receive(ANN, "START")
     await uninstall()
     monkeypatch.delenv("WEAVIATE_URL")
-    await (await get_services()).drop_catalog_connection()
+    await (await default_services()).drop_catalog_connection()
     assert len(caplog.records) > 5, "the turns above should have logged warnings"
     logged = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
     for number in (ANN, BEN, mentioned):

@@ -14,6 +14,7 @@ from postgres_server import database_url, postgres_server  # noqa: F401
 from textcart.agent import Agent
 from textcart.graph.builder import compile_graph
 from textcart.graph.context import Context
+from textcart.graph.services import default_services
 from textcart.server import persistence
 from textcart.tools.shopper_store import shopper_id_for_phone
 
@@ -34,14 +35,15 @@ async def test_threads_and_store_survive_reopening(
     context = Context(model=None, reply_in_response=True)
 
     async with persistence.checkpointer() as saver, persistence.store() as kv:
-        graph = compile_graph(checkpointer=saver, store=kv)
-        agent = Agent(graph=graph, store=kv, context=context)
+        services = await default_services()
+        graph = compile_graph(services, checkpointer=saver, store=kv)
+        agent = Agent(graph=graph, store=kv, context=context, services=services)
         first = await agent.receive(PHONE, "any waterproof hiking boots?", message_id="p-1")
         assert first["outbound"] and first["outbound"]["text"]
 
     async with persistence.checkpointer() as saver, persistence.store() as kv:
-        graph = compile_graph(checkpointer=saver, store=kv)
-        agent = Agent(graph=graph, store=kv, context=context)
+        graph = compile_graph(services, checkpointer=saver, store=kv)
+        agent = Agent(graph=graph, store=kv, context=context, services=services)
         state = await agent.state(PHONE)
         assert [line["role"] for line in state["transcript"]] == ["shopper", "store"]
         log = await agent.shoppers.messages(shopper_id_for_phone(PHONE))

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from textcart.agent import Agent
 from textcart.cli import app
 from textcart.graph.context import Context
-from textcart.graph.services import get_services
+from textcart.graph.services import default_services
 from textcart.tools.privacy import export_shopper, forget_shopper
 from textcart.tools.shopper_store import shopper_id_for_phone, suppression_key
 from textcart.tools.sms import OutboxSender
@@ -54,7 +54,7 @@ async def test_export_then_forget_leaves_nothing_but_an_opt_out(
     database_url: str | None,  # noqa: F811
 ) -> None:
     outbox = tmp_path / "outbox.jsonl"
-    services = await get_services()
+    services = await default_services()
     previous_sender, services.outbound = services.outbound, OutboxSender(outbox)
     context = Context(model=None, quiet_hours_start=0, quiet_hours_end=0)
     try:

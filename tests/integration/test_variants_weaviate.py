@@ -19,7 +19,7 @@ from textcart.catalog_cli import load_catalog
 from textcart.conversations import pinned_clock
 from textcart.demo_store.loader import catalog_path
 from textcart.graph.context import Context
-from textcart.graph.services import get_services
+from textcart.graph.services import default_services
 from textcart.tools.catalog import SearchFilters
 from textcart.tools.catalog_files import read_products
 
@@ -29,7 +29,7 @@ COLLECTION = "VariantTestProducts"
 
 @pytest.fixture
 async def fresh(services_dir: Path) -> None:
-    catalog = await (await get_services()).catalog(COLLECTION)
+    catalog = await (await default_services()).catalog(COLLECTION)
     await catalog.delete_all()
 
 
@@ -38,7 +38,7 @@ async def test_variants_round_trip_and_group_colourways(tmp_path: Path) -> None:
     with (tmp_path / "out.txt").open("w") as out:
         summary = await load_catalog([FIXTURE], COLLECTION, Console(file=out), sync=True)
     assert (summary.loaded, summary.skipped) == (3, 0)
-    services = await get_services()
+    services = await default_services()
     catalog = await services.catalog(COLLECTION)
     expected = {p.id: p for p in read_products(FIXTURE)}
     stored = await catalog.get_many(expected)
@@ -57,7 +57,7 @@ async def test_variants_round_trip_and_group_colourways(tmp_path: Path) -> None:
 async def test_a_collection_made_before_variants_takes_them(
     services_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    services = await get_services()
+    services = await default_services()
     catalog = await services.catalog("VariantOlderProducts")
     await catalog.client.collections.delete(catalog.name)
     # The collection as textcart created it before model ids and variants existed.

@@ -18,7 +18,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from textcart.graph.services import get_services
+from textcart.graph.services import Services, default_services
 
 SPEC = "scripted:model"
 
@@ -87,13 +87,11 @@ class ScriptedModel(BaseChatModel):
         return self._reply(messages, kwargs)
 
 
-async def install(model: ScriptedModel) -> None:
-    """Make `SPEC` name this model for the rest of the test."""
-    services = await get_services()
-    services.use_model(SPEC, model)
+async def install(model: ScriptedModel, services: Services | None = None) -> None:
+    """Make `SPEC` name this model in `services` (the process's default ones if none)."""
+    (services or await default_services()).use_model(SPEC, model)
 
 
-async def uninstall() -> None:
+async def uninstall(services: Services | None = None) -> None:
     """Forget the scripted model."""
-    services = await get_services()
-    services.use_model(SPEC, None)
+    (services or await default_services()).use_model(SPEC, None)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from langchain_openai import ChatOpenAI
 
-from textcart.graph.services import Services, build_services, set_services
+from textcart.graph.services import Services, build_services
 from textcart.tools import local_llm
 
 
@@ -44,11 +44,11 @@ def real_model_attempts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 @pytest.fixture(scope="module")
 def services() -> Iterator[Services]:
-    """The real classic services (embedder, fitted deciders, knowledge), built per module."""
-    built = build_services()
-    set_services(built)
-    yield built
-    set_services(None)
+    """The real classic services (embedder, fitted deciders, knowledge), built per module.
+
+    Tests hand them to the graph (`Agent.in_memory(services)`); nothing reads a global.
+    """
+    yield build_services()
 
 
 @pytest.fixture

@@ -6,17 +6,17 @@ import json
 from typing import Any
 
 import pytest
-from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.store.memory import InMemoryStore
 from scripted_model import SPEC, ScriptedModel, install, uninstall
 
 from textcart.agent import Agent
 from textcart.deciders.wording import ClassicWording, SmsFacts
-from textcart.graph.builder import compile_graph
 from textcart.graph.context import Context
+from textcart.graph.services import Services
 from textcart.rules.grounding import unbacked_claims
+from textcart.tools.shopper_store import thread_id_for
 
 pytestmark = pytest.mark.usefixtures("services", "no_weaviate")
+PHONE = "+14155550123"
 
 
 async def test_the_answer_comes_first() -> None:
@@ -90,7 +90,9 @@ REPLIES = {
 }
 
 
-async def _turn(drafts: list[str]) -> dict[str, Any]:
+async def _turn(
+    services: Services, drafts: list[str], steps: list[str] | None = None
+) -> dict[str, Any]:
     def answer(title: str, prompt: str) -> str:
         if title == "SmsDraft":
             second = "fix_these_problems" in prompt
@@ -98,27 +100,48 @@ async def _turn(drafts: list[str]) -> dict[str, Any]:
         return json.dumps(REPLIES.get(title, {}))
 
     model = ScriptedModel(answer=answer)
-    await install(model)
+    await install(model, services)
     try:
-        graph = compile_graph(checkpointer=InMemorySaver(), store=InMemoryStore())
-        agent = Agent(graph=graph, store=graph.store, context=Context(model=SPEC))  # type: ignore[arg-type]
-        return dict(await agent.receive("+14155550123", "what colours does it come in?"))
+        agent = Agent.in_memory(services, Context(model=SPEC))
+        state = dict(await agent.receive(PHONE, "what colours does it come in?"))
+        if steps is not None:
+            # Which nodes wrote this turn's checkpoints, oldest first.
+            config = {"configurable": {"thread_id": thread_id_for(agent.shopper_id(PHONE))}}
+            history = [s async for s in agent.graph.aget_state_history(config)]  # type: ignore[arg-type]
+            steps += [n for s in reversed(history) for n in s.next]
+        return state
     finally:
-        await uninstall()
+        await uninstall(services)
 
 
-async def test_a_refused_draft_is_fixed_by_the_model_on_one_retry() -> None:
-    state = await _turn(["Yes! It comes in green and in size 14.", "Sorry, I can't look that up."])
+async def test_a_refused_draft_is_fixed_by_the_model_on_one_retry(services: Services) -> None:
+    steps: list[str] = []
+    state = await _turn(
+        services, ["Yes! It comes in green and in size 14.", "Sorry, I can't look that up."], steps
+    )
+    # The rewrite is its own step between the guard and sending, visible in Studio.
+    assert steps[-3:] == ["guard_outbound", "rewrite_draft", "send_and_log"]
+    assert state["refused"]["text"] == "Yes! It comes in green and in size 14."
     notes = state["outbound"]["guard_notes"]
     assert any("colour green" in n for n in notes)
     assert "the model fixed its draft after one retry" in notes
     assert state["outbound"]["text"] == "Sorry, I can't look that up."
 
 
-async def test_a_draft_still_wrong_after_the_retry_gets_the_template() -> None:
+async def test_a_draft_still_wrong_after_the_retry_gets_the_template(
+    services: Services,
+) -> None:
     bad = "Yes! It comes in green and in size 14."
-    state = await _turn([bad, bad])
+    state = await _turn(services, [bad, bad])
     notes = state["outbound"]["guard_notes"]
     assert "the model's retry still failed the guard" in notes
     assert "replaced with the template wording" in notes
     assert state["outbound"]["text"] != bad
+
+
+async def test_a_draft_the_guard_passes_skips_the_rewrite(services: Services) -> None:
+    steps: list[str] = []
+    fine = "Sorry, I can't look that up."
+    state = await _turn(services, [fine, fine], steps)
+    assert steps[-2:] == ["guard_outbound", "send_and_log"] and "rewrite_draft" not in steps
+    assert state["refused"] is None and state["outbound"]["text"] == fine

@@ -12,15 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.store.memory import InMemoryStore
 from typer.testing import CliRunner
 
 from textcart.agent import Agent
 from textcart.cli import app
-from textcart.graph.builder import compile_graph
 from textcart.graph.context import Context
-from textcart.graph.services import get_services
+from textcart.graph.services import Services
 from textcart.tools import compliance
 from textcart.tools import consent as consent_rules
 from textcart.tools.shopper_store import now_utc, shopper_id_for_phone
@@ -37,11 +34,10 @@ def outbox(tmp_path: Path) -> Path:
     return tmp_path / "outbox.jsonl"
 
 
-async def make_agent(outbox: Path) -> Agent:
-    (await get_services()).outbound = OutboxSender(outbox)
-    graph = compile_graph(checkpointer=InMemorySaver(), store=InMemoryStore())
+async def make_agent(services: Services, outbox: Path) -> Agent:
+    services.outbound = OutboxSender(outbox)
     context = Context(model=None, quiet_hours_start=0, quiet_hours_end=0, store_name=STORE)
-    return Agent(graph=graph, store=graph.store, context=context)  # type: ignore[arg-type]
+    return Agent.in_memory(services, context)
 
 
 def sent(outbox: Path) -> list[dict[str, Any]]:
@@ -54,8 +50,10 @@ async def status(agent: Agent) -> str:
     return str((await agent.shoppers.get_consent(shopper_id_for_phone(PHONE)))["status"])
 
 
-async def test_an_unknown_number_gets_answers_but_nothing_proactive(outbox: Path) -> None:
-    agent = await make_agent(outbox)
+async def test_an_unknown_number_gets_answers_but_nothing_proactive(
+    services: Services, outbox: Path
+) -> None:
+    agent = await make_agent(services, outbox)
     state = await agent.receive(PHONE, "do you sell rain jackets?", "m-1")
     assert state["outbound"] and state["outbound"]["text"], "their own question is answered"
     assert await status(agent) == "not_subscribed"
@@ -70,9 +68,10 @@ async def test_an_unknown_number_gets_answers_but_nothing_proactive(outbox: Path
 
 
 async def test_join_then_y_subscribes_with_proof_and_the_first_nudge_discloses(
+    services: Services,
     outbox: Path,
 ) -> None:
-    agent = await make_agent(outbox)
+    agent = await make_agent(services, outbox)
     request = await agent.receive(PHONE, "JOIN", "m-join")
     text = request["outbound"]["text"]  # type: ignore[index]
     for must in (STORE, "Reply Y", "recurring", "Msg & data rates may apply", "STOP", "HELP"):
@@ -92,8 +91,10 @@ async def test_join_then_y_subscribes_with_proof_and_the_first_nudge_discloses(
     # tests/integration/test_consent_and_send_rules.py.
 
 
-async def test_stop_after_join_silences_every_proactive_text(outbox: Path) -> None:
-    agent = await make_agent(outbox)
+async def test_stop_after_join_silences_every_proactive_text(
+    services: Services, outbox: Path
+) -> None:
+    agent = await make_agent(services, outbox)
     await agent.receive(PHONE, "JOIN", "m-1")
     await agent.receive(PHONE, "YES", "m-2")
     await agent.receive(PHONE, "STOP", "m-3")

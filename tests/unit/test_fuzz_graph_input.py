@@ -14,11 +14,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.store.memory import InMemoryStore
 
 from textcart.agent import MAX_INBOUND_CHARS, Agent, InvalidInput
-from textcart.graph.builder import compile_graph
 from textcart.graph.context import Context
 from textcart.graph.services import Services
 from textcart.tools.compliance import sms_segments
@@ -54,8 +51,7 @@ phones = st.one_of(
 
 @pytest.fixture(scope="module", autouse=True)
 def agent(services: Services) -> Iterator[None]:
-    graph = compile_graph(checkpointer=InMemorySaver(), store=InMemoryStore())
-    _AGENT["agent"] = Agent(graph=graph, store=graph.store, context=Context(model=None))  # type: ignore[arg-type]
+    _AGENT["agent"] = Agent.in_memory(services, Context(model=None))
     yield
     _AGENT.clear()
     # Checked here, after the fuzz test, whichever tests ran before or after it.

@@ -19,6 +19,7 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[2] / "textcart"
 # Which parts of textcart may import which: the README's "Architecture" section in code.
 # A part may import itself and anything listed for it; nothing else.
 MAY_IMPORT: dict[str, set[str]] = {
+    "settings": set(),
     "vocabulary": set(),
     "paths": set(),
     "progress": set(),
@@ -51,6 +52,10 @@ MAY_IMPORT: dict[str, set[str]] = {
         "persistence", "conversations", "evaluation", "paths", "progress", "model_check",
     },
 }  # fmt: skip
+# The process's settings, like the environment they are read from, sit below every part.
+for _part in MAY_IMPORT:
+    if _part not in ("settings", "vocabulary", "progress"):
+        MAY_IMPORT[_part].add("settings")
 # The command line is the top: it may import every other part.
 MAY_IMPORT["cli"] = set(MAY_IMPORT)
 

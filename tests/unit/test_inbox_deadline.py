@@ -85,16 +85,13 @@ def _inbox(monkeypatch: Any, reply_within_s: float) -> tuple[Inbox, GatedRunner,
     shoppers = ShopperStore(kv)
     runner = GatedRunner(shoppers)
     sender = ListSender()
-
-    class Services:
-        def sender(self) -> ListSender:
-            return sender
-
-    async def services() -> Services:
-        return Services()
-
-    monkeypatch.setattr("textcart.server.inbox.get_services", services)
-    inbox = Inbox(kv, shoppers, runner, reply_within=timedelta(seconds=reply_within_s))
+    inbox = Inbox(
+        kv,
+        shoppers,
+        runner,
+        sender,  # type: ignore[arg-type]
+        reply_within=timedelta(seconds=reply_within_s),
+    )
     return inbox, runner, sender
 
 

@@ -7,14 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.store.memory import InMemoryStore
 from langgraph.types import Command
 
 from textcart.agent import Agent
-from textcart.graph.builder import compile_graph
 from textcart.graph.context import Context
-from textcart.graph.services import get_services
+from textcart.graph.services import Services
 from textcart.tools.shopper_store import shopper_id_for_phone, thread_id_for
 from textcart.tools.sms import OutboxSender
 
@@ -29,10 +26,9 @@ def outbox(tmp_path: Path) -> Path:
     return tmp_path / "outbox.jsonl"
 
 
-async def make_agent(outbox: Path, **context: Any) -> Agent:
-    (await get_services()).outbound = OutboxSender(outbox)
-    graph = compile_graph(checkpointer=InMemorySaver(), store=InMemoryStore())
-    return Agent(graph=graph, store=graph.store, context=Context(model=None, **context))  # type: ignore[arg-type]
+async def make_agent(services: Services, outbox: Path, **context: Any) -> Agent:
+    services.outbound = OutboxSender(outbox)
+    return Agent.in_memory(services, Context(model=None, **context))
 
 
 def sent(outbox: Path) -> list[dict[str, Any]]:
@@ -45,8 +41,10 @@ def config() -> dict[str, Any]:
     return {"configurable": {"thread_id": thread_id_for(shopper_id_for_phone(PHONE))}}
 
 
-async def test_reply_goes_to_the_sender_once_even_if_the_turn_is_replayed(outbox: Path) -> None:
-    agent = await make_agent(outbox)
+async def test_reply_goes_to_the_sender_once_even_if_the_turn_is_replayed(
+    services: Services, outbox: Path
+) -> None:
+    agent = await make_agent(services, outbox)
     state = await agent.receive(PHONE, "where is my order?", message_id="m-1")
     assert state["delivery"]["channel"] == "outbox"
     assert [m["text"] for m in sent(outbox)] == [state["outbound"]["text"]]
@@ -55,15 +53,17 @@ async def test_reply_goes_to_the_sender_once_even_if_the_turn_is_replayed(outbox
     assert len(sent(outbox)) == 1
 
 
-async def test_reply_in_response_is_logged_not_sent(outbox: Path) -> None:
-    agent = await make_agent(outbox, reply_in_response=True)
+async def test_reply_in_response_is_logged_not_sent(services: Services, outbox: Path) -> None:
+    agent = await make_agent(services, outbox, reply_in_response=True)
     state = await agent.receive(PHONE, "where is my order?", message_id="m-2")
     assert state["delivery"] == {"status": "sent", "channel": "response", "provider_id": None}
     assert sent(outbox) == []
 
 
-async def test_handoff_waits_for_a_person_then_sends_the_edit(outbox: Path) -> None:
-    agent = await make_agent(outbox, review_handoffs=True, reply_in_response=True)
+async def test_handoff_waits_for_a_person_then_sends_the_edit(
+    services: Services, outbox: Path
+) -> None:
+    agent = await make_agent(services, outbox, review_handoffs=True, reply_in_response=True)
     await agent.receive(PHONE, COMPLAINT, message_id="m-3")
     snapshot = await agent.graph.aget_state(config())  # type: ignore[arg-type]
     assert snapshot.next == ("human_review",)
@@ -81,8 +81,8 @@ async def test_handoff_waits_for_a_person_then_sends_the_edit(outbox: Path) -> N
     assert [m["text"] for m in sent(outbox)] == [edited]
 
 
-async def test_a_skipped_handoff_sends_nothing(outbox: Path) -> None:
-    agent = await make_agent(outbox, review_handoffs=True)
+async def test_a_skipped_handoff_sends_nothing(services: Services, outbox: Path) -> None:
+    agent = await make_agent(services, outbox, review_handoffs=True)
     await agent.receive(PHONE, COMPLAINT, message_id="m-4")
     result = await agent.graph.ainvoke(  # type: ignore[call-overload]
         Command(resume={"action": "skip"}), config(), context=agent.context
@@ -91,8 +91,10 @@ async def test_a_skipped_handoff_sends_nothing(outbox: Path) -> None:
 
 
 @pytest.mark.parametrize("answer", [{"action": "teleport"}, {"action": "edit", "text": "  "}, 42])
-async def test_a_bad_review_answer_is_refused(outbox: Path, answer: Any) -> None:
-    agent = await make_agent(outbox, review_handoffs=True)
+async def test_a_bad_review_answer_is_refused(
+    services: Services, outbox: Path, answer: Any
+) -> None:
+    agent = await make_agent(services, outbox, review_handoffs=True)
     await agent.receive(PHONE, COMPLAINT, message_id="m-5")
     with pytest.raises(ValueError):
         await agent.graph.ainvoke(  # type: ignore[call-overload]

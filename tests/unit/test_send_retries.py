@@ -123,23 +123,14 @@ async def test_recovery_marks_an_undelivered_reply_failed_never_answered(
     shopper_id = shopper_id_for_phone(PHONE)
     await shoppers.upsert_profile(shopper_id, phone=PHONE)
     runner = FailingRunner(shoppers)
-    inbox = Inbox(kv, shoppers, runner, stale_after=timedelta(0))
+    # Recovery re-sends the logged reply through the sender; make that fail too.
+    sender = FlakySender(failures=100)
+    inbox = Inbox(kv, shoppers, runner, sender, stale_after=timedelta(0))  # type: ignore[arg-type]
     await kv.aput(
         INBOX,
         "SM1",
         {"status": "received", "shopper_id": shopper_id, "body": "hi?", "received_at": "x"},
     )
-    # Recovery re-sends the logged reply through the sender; make that fail too.
-    sender = FlakySender(failures=100)
-
-    class Services:
-        def sender(self) -> FlakySender:
-            return sender
-
-    async def services() -> Services:
-        return Services()
-
-    monkeypatch.setattr("textcart.server.inbox.get_services", services)
     monkeypatch.setenv("TEXTCART_SEND_BACKOFF_S", "0")
     assert await inbox.recover() == 0
     entry = (await kv.aget(INBOX, "SM1")).value  # type: ignore[union-attr]
@@ -195,17 +186,8 @@ async def test_a_reply_whose_webhook_response_died_is_sent_by_recovery(
         },
     )
     sender = FlakySender(failures=0)
-
-    class Services:
-        def sender(self) -> FlakySender:
-            return sender
-
-    async def services() -> Services:
-        return Services()
-
-    monkeypatch.setattr("textcart.server.inbox.get_services", services)
     runner = FailingRunner(shoppers)
-    inbox = Inbox(kv, shoppers, runner, stale_after=timedelta(0))
+    inbox = Inbox(kv, shoppers, runner, sender, stale_after=timedelta(0))  # type: ignore[arg-type]
     assert await inbox.recover() == 1
     assert sender.sent == [(PHONE, "Hello!", "SM9:reply")] and runner.runs == 0
     assert (await kv.aget(INBOX, "SM9")).value["status"] == "answered"  # type: ignore[union-attr]

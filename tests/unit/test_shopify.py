@@ -64,8 +64,9 @@ CART = {"token": "cart-77", "updated_at": "2026-11-21T10:05:00+05:30",
 
 
 @pytest.fixture
-def kv(monkeypatch: pytest.MonkeyPatch) -> InMemoryStore:
+def kv(monkeypatch: pytest.MonkeyPatch, services: Services, no_weaviate: None) -> InMemoryStore:
     store = InMemoryStore()
+    app.state.services = services
     app.state.shoppers = ShopperStore(store)
     app.state.scheduler = SimpleNamespace(wake=lambda: None, stats=lambda: {})
     monkeypatch.setenv("SHOPIFY_WEBHOOK_SECRET", SECRET)

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from langgraph.store.memory import InMemoryStore
 
+from textcart.graph.services import Services
 from textcart.server.app import app
 from textcart.server.security import RateLimits, sign_events
 from textcart.tools import sms
@@ -43,8 +44,9 @@ class RecordingInbox:
 
 
 @pytest.fixture(scope="module")
-def inbox() -> RecordingInbox:
+def inbox(services: Services) -> RecordingInbox:
     recorder = RecordingInbox()
+    app.state.services = services
     app.state.inbox = recorder
     app.state.shoppers = ShopperStore(InMemoryStore())
     app.state.scheduler = SimpleNamespace(wake=lambda: None, stats=lambda: {})

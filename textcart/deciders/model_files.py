@@ -12,7 +12,6 @@ decider answers from its examples, as if there were no file.
 from __future__ import annotations
 
 import logging
-import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any, Literal
 import sklearn
 from sklearn.pipeline import Pipeline
 
+from textcart import settings
 from textcart.deciders.embedding_classifier import EmbeddingClassifier
 from textcart.paths import data_dir
 from textcart.tools.embeddings import Embedder
@@ -29,10 +29,6 @@ log = logging.getLogger("textcart.deciders")
 
 FORMAT = 1
 Decision = Literal["intent", "buy_likelihood"]
-_ENV = {
-    "intent": "TEXTCART_INTENT_MODEL_FILE",
-    "buy_likelihood": "TEXTCART_BUY_LIKELIHOOD_MODEL_FILE",
-}
 
 
 @dataclass(frozen=True)
@@ -48,8 +44,8 @@ class ModelFile:
 
 def model_path(decision: Decision) -> Path:
     """`$TEXTCART_<DECISION>_MODEL_FILE` if set, else `models/<decision>.pkl` in the data dir."""
-    configured = os.environ.get(_ENV[decision])
-    return Path(configured) if configured else data_dir() / "models" / f"{decision}.pkl"
+    configured: Path | None = getattr(settings.current(), f"{decision}_model_file")
+    return configured or data_dir() / "models" / f"{decision}.pkl"
 
 
 def save_model(path: Path, decision: Decision, model: Any, trained_on: str, rows: int) -> None:

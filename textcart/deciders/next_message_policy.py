@@ -18,7 +18,6 @@ types with little evidence still get tried.
 from __future__ import annotations
 
 import json
-import os
 import random
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -27,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from textcart import settings
 from textcart.paths import data_dir
 from textcart.vocabulary.labels import MESSAGE_TYPES
 
@@ -325,8 +325,7 @@ class LearnedPolicy:
 
 def policy_path() -> Path:
     """Where the policy file lives: `$TEXTCART_NEXT_MESSAGE_POLICY`, else in the data dir."""
-    configured = os.environ.get("TEXTCART_NEXT_MESSAGE_POLICY")
-    return Path(configured) if configured else data_dir() / "policy" / "next_message.json"
+    return settings.current().next_message_policy or data_dir() / "policy" / "next_message.json"
 
 
 PROPENSITY_DRAWS = 400

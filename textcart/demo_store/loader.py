@@ -17,7 +17,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
@@ -31,7 +30,7 @@ from pydantic import (
 )
 
 from textcart.paths import store_dir
-from textcart.storefolder.settings import SETTINGS_FILE, load_settings
+from textcart.storefolder.settings import SETTINGS_FILE, known_timezone, load_settings
 from textcart.tools.catalog_files import read_products
 from textcart.tools.shopper_store import EventType
 from textcart.vocabulary.labels import Intent, MessageType, Tone, Trigger
@@ -142,11 +141,7 @@ class DemoShopper(_DemoModel):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, timezone: str) -> str:
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError) as err:
-            raise ValueError(f"unknown IANA time zone {timezone!r}") from err
-        return timezone
+        return known_timezone(timezone)
 
 
 class OrderItem(_DemoModel):

@@ -24,7 +24,7 @@ from textcart.evaluation.answers import (
 )
 from textcart.evaluation.cli_output import console, fail, out
 from textcart.graph.context import Context
-from textcart.graph.services import get_services
+from textcart.graph.services import default_services
 from textcart.paths import data_dir
 from textcart.progress import progress_bar
 from textcart.tools.catalog_files import read_products
@@ -38,7 +38,7 @@ async def _run(cases_path: Path, model: str | None, limit: int | None) -> dict[s
     context = replace(Context(), model=model)
     if model:
         context = replace(context, llm_timeout_s=llm_timeout_s(model, None))
-    services = await get_services()
+    services = await default_services()
     try:
         catalog = await services.catalog(context.catalog_collection)
         await catalog.ensure_collection()

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 
 from textcart.agent import Agent
+from textcart.evaluation.cli_output import with_interval
 from textcart.paths import data_dir
 from textcart.tools.outcomes import attribution_summary, windows_from_env
 from textcart.tools.shopper_store import now_utc
@@ -39,7 +40,7 @@ def _difference(block: dict[str, Any]) -> str:
     ci = block["difference_ci95_per_1000"]
     if ci is None:
         return "n/a"
-    return f"{block['difference_per_1000']:+g} [{ci[0]:+g}, {ci[1]:+g}]"
+    return with_interval(block["difference_per_1000"], ci, "+g")
 
 
 def holdout_lines(summary: dict[str, Any]) -> list[str]:

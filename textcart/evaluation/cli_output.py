@@ -6,11 +6,13 @@ on stdout.
 
 from __future__ import annotations
 
-import os
+from collections.abc import Sequence
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+
+from textcart import settings
 
 console = Console(stderr=True)
 out = Console()
@@ -22,9 +24,15 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
+def with_interval(value: float, ci: Sequence[float] | None, spec: str, unit: str = "") -> str:
+    """`value` in the format `spec`, then its interval as `[low, high]` (none: value alone)."""
+    shown = f"{value:{spec}}{unit}"
+    return shown if ci is None else f"{shown} [{ci[0]:{spec}}, {ci[1]:{spec}}]"
+
+
 def required_model(model: str | None) -> str:
     """The chat model `--decider llm` runs on: the option, else $TEXTCART_MODEL, else exit 2."""
-    spec = (model or os.environ.get("TEXTCART_MODEL", "")).strip()
+    spec = (model or settings.current().model).strip()
     if not spec:
         raise fail(
             "--decider llm needs a chat model: pass --model 'provider:model' (or 'local') "

@@ -24,7 +24,6 @@ labelled data yet, and the report says so rather than guess.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import shlex
 from collections import defaultdict
@@ -36,6 +35,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from textcart import settings
 from textcart.deciders.buy_likelihood import llm_buy_likelihood
 from textcart.deciders.intent import IntentContext, llm_intent
 from textcart.deciders.next_message_policy import policy_path
@@ -385,7 +385,7 @@ def outcomes_lines(summary: dict[str, Any] | None) -> list[str]:
 
 
 def _has_log(directory: Path) -> bool:
-    return bool(os.environ.get("TEXTCART_DATABASE_URL")) or (directory / "shoppers.sqlite").exists()
+    return bool(settings.current().database_url) or (directory / "shoppers.sqlite").exists()
 
 
 def _outcomes(directory: Path) -> dict[str, Any] | None:
@@ -430,7 +430,7 @@ def report(
     ] = None,
 ) -> None:
     """Write a Markdown report with plots: every LLM stand-in against its trained model."""
-    spec = (model or os.environ.get("TEXTCART_MODEL", "")).strip()
+    spec = (model or settings.current().model).strip()
     command = ["textcart", "report", "--out", str(out)]
     if spec:
         command += ["--model", spec]

@@ -14,6 +14,7 @@ from typing import Any
 
 from textcart.deciders.next_message_fit import last_refit, read_comparison
 from textcart.deciders.next_message_policy import OUTCOME_REWARD
+from textcart.evaluation.cli_output import with_interval
 from textcart.evaluation.plots import (
     PolicyBar,
     policy_png,
@@ -136,11 +137,11 @@ def read_policy_results(path: Path) -> list[PolicyResult]:
 
 
 def _rate(value: float, ci: tuple[float, float]) -> str:
-    return f"{value:.1%} [{ci[0]:.1%}, {ci[1]:.1%}]"
+    return with_interval(value, ci, ".1%")
 
 
 def _points(value: float, ci: tuple[float, float]) -> str:
-    return f"{value * 100:+.1f} points [{ci[0] * 100:+.1f}, {ci[1] * 100:+.1f}]"
+    return with_interval(value * 100, (ci[0] * 100, ci[1] * 100), "+.1f", " points")
 
 
 def _bars(results: Sequence[PolicyResult], value: str, ci: str, scale: float) -> list[PolicyBar]:

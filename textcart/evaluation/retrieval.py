@@ -24,7 +24,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import math
-import os
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -34,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from textcart import settings
 from textcart.tools.catalog import Catalog, Product, SearchFilters
 from textcart.tools.embeddings import Embedder, aembed
 
@@ -214,7 +214,7 @@ def collection_for(products_path: Path) -> str:
     file, embedder or mapping gets a fresh collection and an unchanged one is reused.
     """
     digest = hashlib.sha256()
-    embedder_spec = os.environ.get("TEXTCART_EMBEDDINGS", "").strip() or "minilm"
+    embedder_spec = settings.current().embeddings or "minilm"
     digest.update(f"{_MAPPING_VERSION}\n{embedder_spec}\n".encode())
     with products_path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

@@ -25,7 +25,7 @@ from textcart.evaluation.retrieval import (
     read_qrels,
     read_queries,
 )
-from textcart.graph.services import get_services
+from textcart.graph.services import default_services
 from textcart.progress import progress_bar
 
 # Progress and notes go to stderr so that `--json` leaves exactly one JSON object on stdout.
@@ -48,7 +48,7 @@ async def _run(
         judged = judged[:limit_queries]
     if not judged:
         raise EvalDataError(f"no query in {queries_path} has judgments in {qrels_path}")
-    services = await get_services()
+    services = await default_services()
     try:
         catalog = await services.catalog(collection)
         with progress_bar(_console) as bar:

@@ -11,12 +11,19 @@ load_context -> compliance_gate ─┬─> classify_intent ──────┐
 │     answer  recommend  send_offer  nudge  order_help handoff clarify no_reply
 │        │          │          │         │       │   human_review  │        │
 │        └──────────┴──────────┴────┬────┴───────┴──────┴─────────┴────────┘
-│                              guard_outbound
-└──(STOP / HELP / opted out)──> send_and_log -> END
+│                              guard_outbound ──(draft refused)──> rewrite_draft
+│                                    │              (the model's one retry, else the template)
+│                                    ▼                                   │
+└──(STOP / HELP / opted out)──> send_and_log <──────────────────────────┘
+                                     │
+                                    END
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from langgraph.graph import END, START, StateGraph
@@ -24,27 +31,54 @@ from langgraph.graph.state import CompiledStateGraph
 
 from textcart.graph import nodes
 from textcart.graph.context import Context
+from textcart.graph.services import Services, default_services
 from textcart.graph.state import TurnInput, TurnState
 from textcart.vocabulary.labels import MESSAGE_TYPES
 
+# Where a graph's nodes get their services: the ones it was built with, or a provider (the
+# served graph's `default_services`, built when the server starts rather than on import).
+ServicesSource = Services | Callable[[], Awaitable[Services]]
 
-def build_graph() -> StateGraph[TurnState, Context, TurnInput, TurnState]:
-    """Wire the nodes; compile with a checkpointer and store (or let the server do it)."""
+
+def _given(services: ServicesSource, node: Callable[..., Any]) -> Any:
+    """`node` with its `services` argument supplied, if it takes one: nodes never fetch them.
+
+    `functools.wraps` keeps the node's name, signature and return type, from which LangGraph
+    injects `runtime` and draws a `Command` node's edges in Studio.
+    """
+    if "services" not in inspect.signature(node).parameters:
+        return node
+
+    @functools.wraps(node)
+    async def step(state: TurnState, **injected: Any) -> Any:
+        given = services if isinstance(services, Services) else await services()
+        return await node(state, services=given, **injected)
+
+    return step
+
+
+def build_graph(services: ServicesSource) -> StateGraph[TurnState, Context, TurnInput, TurnState]:
+    """Wire the nodes over `services`; compile with a checkpointer and a store (or serve)."""
     graph = StateGraph(TurnState, context_schema=Context, input_schema=TurnInput)
-    graph.add_node("load_context", nodes.load_context)
-    graph.add_node("compliance_gate", nodes.compliance_gate)
-    graph.add_node("classify_intent", nodes.classify_intent)
-    graph.add_node("score_buy_likelihood", nodes.score_buy_likelihood)
-    graph.add_node("pick_tone", nodes.pick_tone)
-    graph.add_node("retrieve_products", nodes.retrieve_products)
-    graph.add_node("assess_fit", nodes.assess_fit)
-    graph.add_node("find_answer", nodes.find_answer)
-    graph.add_node("choose_next_message", nodes.choose_next_message)
+
+    def add(name: str, node: Callable[..., Any]) -> None:
+        graph.add_node(name, _given(services, node))
+
+    add("load_context", nodes.load_context)
+    add("compliance_gate", nodes.compliance_gate)
+    add("classify_intent", nodes.classify_intent)
+    add("score_buy_likelihood", nodes.score_buy_likelihood)
+    add("pick_tone", nodes.pick_tone)
+    add("retrieve_products", nodes.retrieve_products)
+    add("assess_fit", nodes.assess_fit)
+    add("find_answer", nodes.find_answer)
+    add("choose_next_message", nodes.choose_next_message)
     for message_type in MESSAGE_TYPES:
-        graph.add_node(message_type, getattr(nodes, message_type))
-    graph.add_node("human_review", nodes.human_review)
-    graph.add_node("guard_outbound", nodes.guard_outbound)
-    graph.add_node("send_and_log", nodes.send_and_log)
+        add(message_type, getattr(nodes, message_type))
+    add("human_review", nodes.human_review)
+    add("guard_outbound", nodes.guard_outbound)
+    add("rewrite_draft", nodes.rewrite_draft)
+    add("send_and_log", nodes.send_and_log)
 
     graph.add_edge(START, "load_context")
     graph.add_edge("load_context", "compliance_gate")
@@ -61,15 +95,19 @@ def build_graph() -> StateGraph[TurnState, Context, TurnInput, TurnState]:
     # A person may review the hand-off reply first (an interrupt, when the context asks).
     graph.add_edge("handoff_to_human", "human_review")
     graph.add_edge("human_review", "guard_outbound")
-    graph.add_edge("guard_outbound", "send_and_log")
+    # guard_outbound routes itself (Command): a refused draft to rewrite_draft, else out.
+    graph.add_edge("rewrite_draft", "send_and_log")
     graph.add_edge("send_and_log", END)
     return graph
 
 
-def compile_graph(**kwargs: Any) -> CompiledStateGraph[TurnState, Context, TurnInput, TurnState]:
+def compile_graph(
+    services: ServicesSource, **kwargs: Any
+) -> CompiledStateGraph[TurnState, Context, TurnInput, TurnState]:
     """Compile with a name Studio shows; kwargs go to `compile` (checkpointer, store)."""
-    return build_graph().compile(name="textcart", **kwargs)
+    return build_graph(services).compile(name="textcart", **kwargs)
 
 
-# What `langgraph.json` serves: the server supplies the checkpointer and the store.
-graph = compile_graph()
+# What `langgraph.json` serves: the server supplies the checkpointer and the store, and its
+# lifespan builds the default services (and starts Weaviate and the models) before a turn.
+graph = compile_graph(default_services)

@@ -8,13 +8,14 @@ Studio, from the API, from the shell or by the store's own file.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 
+from textcart import settings
 from textcart.storefolder.settings import StoreSettings, active_store
 from textcart.tools.llm import llm_timeout_s
+from textcart.vocabulary.labels import DecisionName
 
 DeciderChoice = Literal["auto", "classic", "llm"]
 
@@ -23,12 +24,13 @@ T = TypeVar("T")
 
 
 def _env(name: str, default: str) -> str:
-    return os.environ.get(name, default)
+    found = settings.environment(name)
+    return default if found is None else found
 
 
 def _setting(env: str, from_store: Callable[[StoreSettings], T], parse: Callable[[str], T]) -> T:
     """The environment variable if set, else the store folder's value."""
-    raw = os.environ.get(env)
+    raw = settings.environment(env)
     if raw is not None and raw.strip():
         return parse(raw.strip())
     return from_store(active_store())
@@ -41,6 +43,20 @@ def _store_field(
         default_factory=lambda: _setting(env, from_store, parse),
         metadata={"description": f"{text} Env: {env}; else store.yaml."},
     )
+
+
+def _decider_field(decision: str, description: str) -> Any:
+    return _env_field(f"TEXTCART_{decision.upper()}_DECIDER", "auto", description)
+
+
+def _env_field(env: str, default: str, description: str, parse: Callable[[str], Any] = str) -> Any:
+    return field(
+        default_factory=lambda: parse(_env(env, default)), metadata={"description": description}
+    )
+
+
+def _comma_separated(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
 
 
 def _env_model() -> str | None:
@@ -78,37 +94,25 @@ class Context:
     fit_model: str | None = _model_field("fit", "product fit")
     next_message_model: str | None = _model_field("next_message", "the next message type")
     wording_model: str | None = _model_field("wording", "writing the SMS")
-    intent_decider: DeciderChoice = field(
-        default_factory=lambda: _env("TEXTCART_INTENT_DECIDER", "auto"),  # type: ignore[arg-type,return-value]
-        metadata={
-            "description": "Who classifies intent: 'llm', 'classic', or 'auto' "
-            "(LLM when a model is configured)."
-        },
+    intent_decider: DeciderChoice = _decider_field(
+        "intent",
+        "Who classifies intent: 'llm', 'classic', or 'auto' (LLM when a model is configured).",
     )
-    buy_likelihood_decider: DeciderChoice = field(
-        default_factory=lambda: _env("TEXTCART_BUY_LIKELIHOOD_DECIDER", "auto"),  # type: ignore[arg-type,return-value]
-        metadata={"description": "Who scores buy-likelihood: 'llm', 'classic' or 'auto'."},
+    buy_likelihood_decider: DeciderChoice = _decider_field(
+        "buy_likelihood", "Who scores buy-likelihood: 'llm', 'classic' or 'auto'."
     )
-    tone_decider: DeciderChoice = field(
-        default_factory=lambda: _env("TEXTCART_TONE_DECIDER", "auto"),  # type: ignore[arg-type,return-value]
-        metadata={"description": "Who picks the tone: 'llm', 'classic' or 'auto'."},
+    tone_decider: DeciderChoice = _decider_field(
+        "tone", "Who picks the tone: 'llm', 'classic' or 'auto'."
     )
-    fit_decider: DeciderChoice = field(
-        default_factory=lambda: _env("TEXTCART_FIT_DECIDER", "auto"),  # type: ignore[arg-type,return-value]
-        metadata={
-            "description": "Who judges product fit and highlights: 'llm', 'classic' or 'auto'."
-        },
+    fit_decider: DeciderChoice = _decider_field(
+        "fit", "Who judges product fit and highlights: 'llm', 'classic' or 'auto'."
     )
-    next_message_decider: DeciderChoice = field(
-        default_factory=lambda: _env("TEXTCART_NEXT_MESSAGE_DECIDER", "auto"),  # type: ignore[arg-type,return-value]
-        metadata={
-            "description": "Who chooses the next message type (the graph's edge): "
-            "'llm', 'classic' or 'auto'."
-        },
+    next_message_decider: DeciderChoice = _decider_field(
+        "next_message",
+        "Who chooses the next message type (the graph's edge): 'llm', 'classic' or 'auto'.",
     )
-    wording_decider: DeciderChoice = field(
-        default_factory=lambda: _env("TEXTCART_WORDING_DECIDER", "auto"),  # type: ignore[arg-type,return-value]
-        metadata={"description": "Who writes the SMS: 'llm', 'classic' (templates) or 'auto'."},
+    wording_decider: DeciderChoice = _decider_field(
+        "wording", "Who writes the SMS: 'llm', 'classic' (templates) or 'auto'."
     )
     llm_timeout_s: float = field(
         default_factory=lambda: llm_timeout_s(None),
@@ -174,19 +178,17 @@ class Context:
         float,
         "A thread a person took over goes back to the agent after this many hours.",
     )
-    join_keyword: str = field(
-        default_factory=lambda: _env("TEXTCART_JOIN_KEYWORD", "JOIN"),
-        metadata={
-            "description": "The word a shopper texts to subscribe; they are asked to confirm "
-            "with Y. Env: TEXTCART_JOIN_KEYWORD."
-        },
+    join_keyword: str = _env_field(
+        "TEXTCART_JOIN_KEYWORD",
+        "JOIN",
+        "The word a shopper texts to subscribe; they are asked to confirm "
+        "with Y. Env: TEXTCART_JOIN_KEYWORD.",
     )
-    marketing_kind: str = field(
-        default_factory=lambda: _env("TEXTCART_MARKETING_KIND", "cart reminders and offers"),
-        metadata={
-            "description": "What subscribers get, as the JOIN confirmation request names it. "
-            "Env: TEXTCART_MARKETING_KIND."
-        },
+    marketing_kind: str = _env_field(
+        "TEXTCART_MARKETING_KIND",
+        "cart reminders and offers",
+        "What subscribers get, as the JOIN confirmation request names it. "
+        "Env: TEXTCART_MARKETING_KIND.",
     )
     quiet_hours_start: int = _store_field(
         "TEXTCART_QUIET_START",
@@ -254,42 +256,38 @@ class Context:
         "Comma-separated buy-likelihood bands allowed an offer (e.g. 'medium' or "
         "'low,medium'); offers also need a price signal.",
     )
-    proactive_decider: Literal["rules", "policy"] = field(
-        default_factory=lambda: _env("TEXTCART_PROACTIVE_DECIDER", "rules"),  # type: ignore[arg-type,return-value]
-        metadata={
-            "description": "Who chooses a proactive text's type when the classic decider "
-            "does: 'rules' (a cart gets a checkout nudge, a browse a recommendation) or "
-            "'policy' (the next-message policy, learned from outcomes). "
-            "Env: TEXTCART_PROACTIVE_DECIDER."
-        },
+    proactive_decider: Literal["rules", "policy"] = _env_field(
+        "TEXTCART_PROACTIVE_DECIDER",
+        "rules",
+        "Who chooses a proactive text's type when the classic decider "
+        "does: 'rules' (a cart gets a checkout nudge, a browse a recommendation) or "
+        "'policy' (the next-message policy, learned from outcomes). "
+        "Env: TEXTCART_PROACTIVE_DECIDER.",
     )
-    holdout_share: float = field(
-        default_factory=lambda: float(_env("TEXTCART_HOLDOUT_SHARE", "0.1")),
-        metadata={
-            "description": "Share (0-1) of shoppers whose proactive triggers are held out: "
-            "decided and logged, never sent, to measure what texting adds. Drawn per "
-            "shopper and experiment, only among triggers that could have been sent. "
-            "Env: TEXTCART_HOLDOUT_SHARE."
-        },
+    holdout_share: float = _env_field(
+        "TEXTCART_HOLDOUT_SHARE",
+        "0.1",
+        "Share (0-1) of shoppers whose proactive triggers are held out: "
+        "decided and logged, never sent, to measure what texting adds. Drawn per "
+        "shopper and experiment, only among triggers that could have been sent. "
+        "Env: TEXTCART_HOLDOUT_SHARE.",
+        float,
     )
-    holdout_experiment: str = field(
-        default_factory=lambda: _env("TEXTCART_HOLDOUT_EXPERIMENT", "holdout-1"),
-        metadata={
-            "description": "Name of the holdout experiment; a new name draws the held-out "
-            "shoppers afresh. Env: TEXTCART_HOLDOUT_EXPERIMENT."
-        },
+    holdout_experiment: str = _env_field(
+        "TEXTCART_HOLDOUT_EXPERIMENT",
+        "holdout-1",
+        "Name of the holdout experiment; a new name draws the held-out "
+        "shoppers afresh. Env: TEXTCART_HOLDOUT_EXPERIMENT.",
     )
-    wording_test: str = field(
-        default_factory=lambda: _env("TEXTCART_WORDING_TEST", ""),
-        metadata={
-            "description": "Comma-separated message types whose template wording is A/B "
-            "tested (A: the tone's template with the link, B: the one without), assigned "
-            "per shopper; empty for none. Env: TEXTCART_WORDING_TEST."
-        },
+    wording_test: str = _env_field(
+        "TEXTCART_WORDING_TEST",
+        "",
+        "Comma-separated message types whose template wording is A/B "
+        "tested (A: the tone's template with the link, B: the one without), assigned "
+        "per shopper; empty for none. Env: TEXTCART_WORDING_TEST.",
     )
-    catalog_collection: str = field(
-        default_factory=lambda: _env("TEXTCART_COLLECTION", "Product"),
-        metadata={"description": "Weaviate collection holding the catalog."},
+    catalog_collection: str = _env_field(
+        "TEXTCART_COLLECTION", "Product", "Weaviate collection holding the catalog."
     )
 
     def decider_for(self, decision: str) -> Literal["classic", "llm"]:
@@ -304,6 +302,13 @@ class Context:
             raise ValueError(f"{decision}_decider is 'llm' but no model is configured")
         return choice  # type: ignore[return-value]
 
+    def llm_specs(self) -> list[str]:
+        """Every chat model some decision of this context asks, each once, in name order."""
+        decisions: tuple[str, ...] = get_args(DecisionName)
+        return sorted(
+            {s for d in decisions if self.decider_for(d) == "llm" and (s := self.model_for(d))}
+        )
+
     def model_for(self, decision: str) -> str | None:
         """The chat model for one decision: its own setting, else `model`."""
         own: str | None = getattr(self, f"{decision}_model", None)
@@ -312,7 +317,7 @@ class Context:
     @property
     def wording_test_types(self) -> frozenset[str]:
         """Message types under a wording test, parsed from `wording_test`."""
-        return frozenset(t.strip() for t in self.wording_test.split(",") if t.strip())
+        return frozenset(_comma_separated(self.wording_test))
 
     @property
     def voice(self) -> dict[str, Any]:
@@ -328,11 +333,11 @@ class Context:
     @property
     def avoid_word_list(self) -> list[str]:
         """Words the store never texts, parsed from `avoid_words`."""
-        return [w.strip() for w in self.avoid_words.split(",") if w.strip()]
+        return _comma_separated(self.avoid_words)
 
     @property
     def offer_band_set(self) -> frozenset[str]:
         """Bands allowed an offer, parsed from `offer_bands`; none without an offer code."""
         if not self.offer_code.strip():
             return frozenset()
-        return frozenset(b.strip() for b in self.offer_bands.split(",") if b.strip())
+        return frozenset(_comma_separated(self.offer_bands))

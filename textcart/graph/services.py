@@ -1,8 +1,10 @@
 """Process-wide resources the nodes share: the embedder, fitted classic deciders, the catalog.
 
 These are expensive to build (model weights, fitted classifiers, network clients) and are
-not run settings, so they live here once per process rather than in the run context.
-Tests swap them with `set_services`.
+not run settings, so they are built once and handed to `build_graph(services)`; nodes never
+fetch them. A process that was given none (the graph `langgraph.json` serves, the server's
+routes, a command) shares `default_services()`. Tests and simulations build their own, or
+swap a model with `Services.use_model`.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ import httpx
 from langchain_core.language_models import BaseChatModel
 from langgraph.store.base import BaseStore
 
+from textcart import settings
 from textcart.answers.knowledge import KnowledgeBase, load_knowledge
 from textcart.deciders.buy_likelihood import ClassicBuyLikelihood
 from textcart.deciders.fit import ClassicFit
@@ -31,6 +33,7 @@ from textcart.deciders.next_message_fit import FitReport, refit
 from textcart.deciders.next_message_policy import policy_path
 from textcart.deciders.tone import ClassicTone
 from textcart.deciders.wording import ClassicWording
+from textcart.graph.context import Context
 from textcart.paths import data_dir
 from textcart.storefolder.settings import active_store, store_path
 from textcart.tools.catalog import Catalog
@@ -114,6 +117,23 @@ class Services:
             else:
                 self._models[spec] = model
 
+    async def start(self, context: Context) -> None:
+        """Start what a turn under `context` uses, before the first turn: Weaviate, the models.
+
+        Connecting to the catalog starts the embedded Weaviate (unless `WEAVIATE_URL` names
+        one); building each configured model starts the local model's server ("local"). A
+        failure is logged, not raised: the turn degrades as it would without them.
+        """
+        try:
+            await self.catalog(context.catalog_collection)
+        except Exception as exc:  # noqa: BLE001 - retrieval reports the catalog unavailable
+            log.warning("the catalog is unavailable at start: %s", type(exc).__name__)
+        for spec in context.llm_specs():
+            try:
+                await asyncio.to_thread(self.model, spec, context.llm_timeout_s)
+            except Exception as exc:  # noqa: BLE001 - the classic deciders answer instead
+                log.warning("model %r cannot be started: %s", spec, type(exc).__name__)
+
     async def relearn_next_message(
         self, store: BaseStore, offer_bands: frozenset[str]
     ) -> FitReport:
@@ -177,8 +197,7 @@ class Services:
 
 def knowledge_dir() -> Path:
     """The store's knowledge folder: `TEXTCART_KNOWLEDGE_DIR`, else the store folder's."""
-    configured = os.environ.get("TEXTCART_KNOWLEDGE_DIR")
-    return Path(configured) if configured else store_path(active_store().knowledge)
+    return settings.current().knowledge_dir or store_path(active_store().knowledge)
 
 
 def store_order_book() -> OrderBook:
@@ -200,9 +219,7 @@ def build_services(embedder: Embedder | None = None, orders: OrderBook | None = 
         tone=ClassicTone(embedder),
         buy_likelihood=ClassicBuyLikelihood(load_buy_likelihood_pipeline()),
         # Exploration (Thompson draws) on a share of decisions, 0 unless configured.
-        next_message=ClassicNextMessage.from_file(
-            explore_rate=float(os.environ.get("TEXTCART_EXPLORE_RATE", "") or 0)
-        ),
+        next_message=ClassicNextMessage.from_file(explore_rate=settings.current().explore_rate),
         fit=ClassicFit(),
         wording=ClassicWording(),
         orders=orders or store_order_book(),
@@ -210,21 +227,30 @@ def build_services(embedder: Embedder | None = None, orders: OrderBook | None = 
     )
 
 
-_services: Services | None = None
-_services_lock = asyncio.Lock()
+_default: Services | None = None
+_default_lock = threading.Lock()
 
 
-async def get_services() -> Services:
-    """The process's services, built on first use off the event loop."""
-    global _services
-    if _services is None:
-        async with _services_lock:
-            if _services is None:
-                _services = await asyncio.to_thread(build_services)
-    return _services
+def _build_default() -> Services:
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = build_services()
+        return _default
 
 
-def set_services(services: Services | None) -> None:
-    """Replace the process's services (tests, or a custom deployment)."""
-    global _services
-    _services = services
+async def default_services() -> Services:
+    """The services of a process that was given none, built once (off the event loop).
+
+    Only entry points call this: the graph `langgraph.json` serves, the server's routes and
+    `Agent.open` without services. The server builds them, and starts what they use, before
+    its first turn.
+    """
+    built = _default
+    return built if built is not None else await asyncio.to_thread(_build_default)
+
+
+async def close_default_services() -> None:
+    """Drop the default services' Weaviate connection at the end of a command, if built."""
+    if _default is not None:
+        await _default.drop_catalog_connection()

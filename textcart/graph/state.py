@@ -20,6 +20,7 @@ from textcart.vocabulary.records import (
     Personalisation,
     ProductCard,
     Recommended,
+    RefusedDraft,
     ShopperContext,
     ShopperNeeds,
     TranscriptLine,
@@ -64,6 +65,8 @@ class TurnState(TurnInput, total=False):
     next_message: Decision[MessageType] | None
     wording: Decision[dict[str, Any]] | None
     review: HumanReview | None
+    # The draft guard_outbound refused, for rewrite_draft (None when the draft passed).
+    refused: RefusedDraft | None
     outbound: Outbound | None
     delivery: dict[str, Any] | None
     transcript: Annotated[list[TranscriptLine], operator.add]

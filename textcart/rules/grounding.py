@@ -17,10 +17,11 @@ from textcart.rules.privacy import mask_phone
 from textcart.vocabulary.colours import COLOUR_WORDS
 from textcart.vocabulary.money import MONEY_PATTERN
 from textcart.vocabulary.records import SmsFacts
+from textcart.vocabulary.urls import URL_PATTERN, split_trailing
 
 _WORD = re.compile(r"[a-z0-9]+")
 _MONEY = MONEY_PATTERN
-_URL = re.compile(r"https?://\S+")
+_URL = URL_PATTERN
 _PERCENT = re.compile(r"\d+\s?%")
 # A web address without a scheme ("evil-deals.com/x") is as much a link as one with it.
 _BARE_DOMAIN = re.compile(
@@ -118,13 +119,13 @@ def violations(
     problems += [
         f"link {u} not provided"
         for u in _URL.findall(text)
-        if u.rstrip(".,!?)") not in allowed_text
+        if split_trailing(u)[0] not in allowed_text
     ]
     without_urls = _URL.sub(" ", text)
     problems += [
         f"link {d} not provided"
         for d in _BARE_DOMAIN.findall(without_urls)
-        if d.rstrip(".,!?)").lower() not in allowed_lower
+        if split_trailing(d)[0].lower() not in allowed_lower
     ]
     problems += [
         f"phone number {mask_phone(re.sub(r'[^0-9+]', '', p))} not provided"

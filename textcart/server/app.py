@@ -24,7 +24,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -36,6 +35,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from textcart import settings
+from textcart.graph.context import Context
+from textcart.graph.services import default_services
 from textcart.server import handoff_routes, outcomes, shopify_routes
 from textcart.server.inbox import Inbox, TurnRunner
 from textcart.server.persistence import store as open_store
@@ -67,7 +69,6 @@ MAX_EVENTS_PER_POST = 500
 MAX_EVENTS_BYTES = 1024 * 1024
 _MESSAGE_SID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # Which behaviour event starts which proactive text, if the shopper goes quiet.
-RECOVERY_INTERVAL_S = 60.0
 ABANDONMENT_TRIGGERS = {"viewed": "browse_abandonment", "added_to_cart": "cart_abandonment"}
 
 
@@ -92,7 +93,7 @@ def _twiml(text: str | None) -> Response:
 
 def _signed_url(request: Request) -> str:
     """The URL Twilio signed: the public one when the server sits behind a proxy."""
-    public = os.environ.get("TEXTCART_PUBLIC_URL", "").rstrip("/")
+    public = settings.current().public_url.rstrip("/")
     if public:
         query = f"?{request.url.query}" if request.url.query else ""
         return f"{public}{request.url.path}{query}"
@@ -111,7 +112,7 @@ async def sms_inbound(request: Request) -> Response:
     except (UnicodeDecodeError, ValueError):
         return _error(400, "the form is not UTF-8 url-encoded text")
     if not insecure_dev():
-        token = os.environ.get("TWILIO_AUTH_TOKEN", "").strip()
+        token = settings.current().twilio_auth_token
         if not token:
             log.warning("inbound SMS refused: TWILIO_AUTH_TOKEN is not set")
             return _error(403, "signature checking is not configured (TWILIO_AUTH_TOKEN)")
@@ -245,7 +246,7 @@ async def post_events(request: Request) -> Response:
     if len(raw) > MAX_EVENTS_BYTES:
         return _error(413, f"the body is over {MAX_EVENTS_BYTES} bytes")
     if not insecure_dev():
-        secret = os.environ.get("TEXTCART_EVENTS_SECRET", "").strip()
+        secret = settings.current().events_secret
         problem = (
             "signature checking is not configured (TEXTCART_EVENTS_SECRET)"
             if not secret
@@ -267,7 +268,7 @@ async def post_events(request: Request) -> Response:
     if limited is not None:
         return _too_many(limited, "events from this source")
     shoppers: ShopperStore = request.app.state.shoppers
-    delay = timedelta(minutes=float(os.environ.get("TEXTCART_ABANDONMENT_DELAY_MINUTES", "60")))
+    delay = timedelta(minutes=settings.current().abandonment_delay_minutes)
     scheduled, not_scheduled, opt_ins, purchases = [], [], [], []
     for event in events:
         shopper_id = event["shopper_id"]
@@ -287,7 +288,11 @@ async def post_events(request: Request) -> Response:
             details=details,
         )  # fmt: skip
         if event["type"] == "purchased":
-            purchases.append(await outcomes.attribute_purchase(shoppers, event, event_id))
+            purchases.append(
+                await outcomes.attribute_purchase(
+                    request.app.state.services, shoppers, event, event_id
+                )
+            )
             continue
         trigger = ABANDONMENT_TRIGGERS.get(event["type"])
         if trigger is None:
@@ -321,39 +326,45 @@ async def healthz(request: Request) -> Response:
 
 @contextlib.asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    """Open the shopper store, replay unanswered texts, and run the proactive scheduler."""
+    """Start the services and the store, replay unanswered texts, run the scheduler.
+
+    The services are the ones the served graph uses (`default_services`): built, and
+    Weaviate and the configured models started, before the server takes its first turn.
+    """
     async with open_store() as kv:
+        # Off the event loop (the server refuses blocking calls on it): building the
+        # services, reading the store folder, and the sender's choice.
+        services = await default_services()
+        await services.start(await asyncio.to_thread(Context))
+        sender = await asyncio.to_thread(services.sender)
+        configured = settings.current()
         shoppers = ShopperStore(kv)
         runner = TurnRunner()
+        app.state.services = services
         app.state.shoppers = shoppers
         app.state.limits = RateLimits()
         app.state.inbox = Inbox(
             kv,
             shoppers,
             runner,
-            stale_after=timedelta(
-                seconds=float(os.environ.get("TEXTCART_INBOX_STALE_S", "") or 120)
-            ),
-            reply_within=timedelta(
-                seconds=float(os.environ.get("TEXTCART_WEBHOOK_REPLY_S", "") or 10)
-            ),
+            sender,
+            stale_after=timedelta(seconds=configured.inbox_stale_s),
+            reply_within=timedelta(seconds=configured.webhook_reply_s),
         )
         app.state.scheduler = ProactiveScheduler(
             shoppers,
             runner,
-            interval_s=float(os.environ.get("TEXTCART_SCHEDULER_INTERVAL_S", "5")),
+            interval_s=configured.scheduler_interval_s,
         )
         task = asyncio.create_task(app.state.scheduler.run(), name="proactive-scheduler")
         recovery = asyncio.create_task(
-            app.state.inbox.recover_forever(
-                float(os.environ.get("TEXTCART_RECOVERY_INTERVAL_S", "") or RECOVERY_INTERVAL_S)
-            ),
+            app.state.inbox.recover_forever(configured.recovery_interval_s),
             name="inbox-recovery",
         )
         background_tasks = [task, recovery]
         if (every := refit_interval_s()) > 0:
             background_tasks.append(
-                asyncio.create_task(refit_forever(kv, every), name="policy-refit")
+                asyncio.create_task(refit_forever(services, kv, every), name="policy-refit")
             )
         try:
             yield

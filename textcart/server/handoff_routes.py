@@ -18,7 +18,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from textcart.graph.services import get_services
 from textcart.server.security import api_keys, insecure_dev, valid_api_key
 from textcart.tools.handoffs import HandoffDesk, PersonReplyRefused, send_person_reply
 from textcart.tools.shopper_store import now_utc
@@ -57,7 +56,7 @@ async def reply(request: Request) -> Response:
             {"error": f"text must be 1-{MAX_REPLY_CHARS} characters"}, status_code=422
         )
     by = str(body.get("by") or "staff")[:80]
-    sender = (await get_services()).sender()
+    sender = request.app.state.services.sender()
     try:
         entry = await send_person_reply(
             request.app.state.shoppers.store,

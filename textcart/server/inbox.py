@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,11 +32,12 @@ from langgraph.store.base import BaseStore, Item
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
-from textcart.graph.services import get_services
+from textcart import settings
 from textcart.server.security import api_keys
 from textcart.server.thread_turns import ThreadTurns
 from textcart.tools.delivery import redeliver
 from textcart.tools.shopper_store import ShopperStore, now_utc, thread_id_for
+from textcart.tools.sms import Sender
 
 log = logging.getLogger("textcart.inbox")
 
@@ -62,7 +62,7 @@ class TurnRunner:
 
     def __init__(self, assistant_id: str | None = None) -> None:
         """Use `assistant_id` (default `$TEXTCART_ASSISTANT` or the `textcart` graph)."""
-        self.assistant_id = assistant_id or os.environ.get("TEXTCART_ASSISTANT", "textcart")
+        self.assistant_id = assistant_id or settings.current().assistant
         self._client: LangGraphClient | None = None
         # Set on the production server, which does not queue a thread's runs itself.
         self.thread_turns: ThreadTurns | None = None
@@ -76,7 +76,7 @@ class TurnRunner:
         loopback with the first operator key, and any instance may run the turn.
         """
         if self._client is None:
-            url = os.environ.get("TEXTCART_RUNS_URL") or None
+            url = settings.current().runs_url or None
             keys = api_keys()
             self._client = get_client(url=url, api_key=keys[0] if url and keys else None)
         return self._client
@@ -172,14 +172,16 @@ class Inbox:
         kv: BaseStore,
         shoppers: ShopperStore,
         runner: TurnRunner,
+        sender: Sender,
         stale_after: timedelta = STALE_AFTER,
         reply_within: timedelta = REPLY_WITHIN,
     ) -> None:
         """Keep the inbox in `kv`; a text unanswered for `stale_after` counts as lost.
 
         The webhook waits `reply_within` for a reply; after that the sender sends it.
+        `sender` re-sends a reply that was written but never left.
         """
-        self.kv, self.shoppers, self.runner = kv, shoppers, runner
+        self.kv, self.shoppers, self.runner, self.sender = kv, shoppers, runner, sender
         self.stale_after, self.reply_within = stale_after, reply_within
         self._running: dict[str, asyncio.Task[str | None]] = {}
         # Texts whose webhook stopped waiting (their reply goes through the sender), and
@@ -319,8 +321,7 @@ class Inbox:
         answered before its response is written, so this one was not). Returns True when
         the reply went out, or the turn chose to send nothing.
         """
-        services = await get_services()
-        await redeliver(self.shoppers, services.sender(), value["shopper_id"], f"{sid}:reply")
+        await redeliver(self.shoppers, self.sender, value["shopper_id"], f"{sid}:reply")
         return await self._record_delivery(sid, value)
 
     async def _record_delivery(self, sid: str, value: dict[str, Any]) -> bool:

@@ -18,7 +18,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from textcart.graph.context import Context
-from textcart.graph.services import get_services
+from textcart.graph.services import Services
 from textcart.tools import links
 from textcart.tools.outcomes import record_purchase, windows_from_env
 from textcart.tools.shopper_store import ShopperStore, now_utc
@@ -60,10 +60,9 @@ async def follow_link(request: Request) -> Response:
     return RedirectResponse(target, status_code=302, headers={"Cache-Control": "no-store"})
 
 
-async def _known_product(product_id: str) -> bool | None:
+async def _known_product(services: Services, product_id: str) -> bool | None:
     """Whether the catalog has the product; None when the catalog cannot be asked now."""
     try:
-        services = await get_services()
         catalog = await services.catalog(Context().catalog_collection)
         return product_id in await catalog.get_many([product_id])
     except Exception as exc:  # noqa: BLE001 - the purchase is recorded either way
@@ -72,12 +71,12 @@ async def _known_product(product_id: str) -> bool | None:
 
 
 async def attribute_purchase(
-    shoppers: ShopperStore, event: dict[str, Any], event_id: str
+    services: Services, shoppers: ShopperStore, event: dict[str, Any], event_id: str
 ) -> dict[str, Any]:
     """Credit a recorded purchase to the message that earned it; what the answer says."""
     answer: dict[str, Any] = {"event_id": event_id}
     if event.get("product_id"):
-        known = await _known_product(event["product_id"])
+        known = await _known_product(services, event["product_id"])
         if known is False:
             answer["unknown_product"] = True
     found = await record_purchase(

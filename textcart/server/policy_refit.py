@@ -11,25 +11,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 
 from langgraph.store.base import BaseStore
 
+from textcart import settings
 from textcart.graph.context import Context
-from textcart.graph.services import FitReport, get_services
+from textcart.graph.services import FitReport, Services
 
 log = logging.getLogger("textcart.server")
 
 
 def refit_interval_s() -> float:
     """Seconds between refits; 0 means never."""
-    hours = float(os.environ.get("TEXTCART_POLICY_REFIT_H", "") or 24)
+    hours = settings.current().policy_refit_h
     return max(hours, 0.0) * 3600
 
 
-async def refit_now(store: BaseStore) -> FitReport:
-    """Fit from the log, and serve the new policy if the replay adopted it."""
-    services = await get_services()
+async def refit_now(services: Services, store: BaseStore) -> FitReport:
+    """Fit from the log, and serve the new policy if `services`' replay adopted it."""
     # The settings may read the store folder's files: not on the event loop.
     bands = await asyncio.to_thread(lambda: Context().offer_band_set)
     report = await services.relearn_next_message(store, bands)
@@ -40,12 +39,12 @@ async def refit_now(store: BaseStore) -> FitReport:
     return report
 
 
-async def refit_forever(store: BaseStore, interval_s: float) -> None:
+async def refit_forever(services: Services, store: BaseStore, interval_s: float) -> None:
     """Refit every `interval_s` seconds; a failed refit keeps the policy in place."""
     while True:
         await asyncio.sleep(interval_s)
         try:
-            await refit_now(store)
+            await refit_now(services, store)
         except ValueError as exc:
             log.info("policy not refit: %s", exc)
         except Exception as exc:  # noqa: BLE001 - the server goes on with the policy it has

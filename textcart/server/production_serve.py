@@ -29,6 +29,7 @@ import tempfile
 from pathlib import Path
 from typing import IO
 
+from textcart import settings
 from textcart.server.serve import SERVER_ENV, supervise
 
 REPO = Path(__file__).resolve().parents[2]
@@ -58,7 +59,7 @@ POSTGRES_MAX_CONNECTIONS = 400
 
 def aegra_python() -> Path:
     """The Python of the Aegra virtualenv (`TEXTCART_AEGRA_VENV`, default `.venv-aegra`)."""
-    venv = Path(os.environ.get("TEXTCART_AEGRA_VENV") or REPO / ".venv-aegra")
+    venv = settings.current().aegra_venv or REPO / ".venv-aegra"
     python = venv / "bin" / "python"
     if not python.exists():
         raise FileNotFoundError(
@@ -112,11 +113,12 @@ def start_services(directory: Path, pg_port: int, redis_port: int) -> tuple[str,
     base.mkdir(parents=True, exist_ok=True)
     base.chmod(0o755)
     started: dict[str, int] = {}
-    database = os.environ.get("TEXTCART_DATABASE_URL")
+    configured = settings.current()
+    database = configured.database_url
     if not database:
         database = _script("postgres.sh", "start", base / "postgres", pg_port)
         started["postgres"] = pg_port
-    redis = os.environ.get("REDIS_URL")
+    redis = configured.redis_url
     if not redis:
         redis = _script("redis.sh", "start", base / "redis", redis_port)
         started["redis"] = redis_port
@@ -142,7 +144,7 @@ def engine_env(
     directory: Path, host: str, port: int, database_url: str, redis_url: str
 ) -> dict[str, str]:
     """The environment of every Aegra instance (the caller's own settings win)."""
-    env = {**ENGINE_DEFAULTS, **os.environ, **SERVER_ENV}
+    env = {**ENGINE_DEFAULTS, **os.environ, **settings.child_environment(), **SERVER_ENV}
     env.update(
         AEGRA_CONFIG=str(REPO / "aegra.json"),
         DATABASE_URL=database_url,

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import time
 from dataclasses import dataclass
 
@@ -28,6 +27,7 @@ from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
+from textcart import settings
 from textcart.tools import compliance
 
 EVENTS_SIGNATURE_HEADER = "X-Textcart-Signature"
@@ -42,12 +42,12 @@ _NEVER_LIMITED = frozenset({"JOIN", "Y", "YES"})
 
 def insecure_dev() -> bool:
     """True when `TEXTCART_INSECURE_DEV` turns every check off (a laptop demo only)."""
-    return os.environ.get("TEXTCART_INSECURE_DEV", "").strip().lower() in {"1", "true", "yes"}
+    return settings.current().insecure_dev
 
 
 def api_keys() -> list[str]:
     """The operator keys the LangGraph API accepts (`TEXTCART_API_KEYS`, comma-separated)."""
-    return [k.strip() for k in os.environ.get("TEXTCART_API_KEYS", "").split(",") if k.strip()]
+    return [k.strip() for k in settings.current().api_keys.split(",") if k.strip()]
 
 
 def valid_api_key(key: str | None, keys: list[str]) -> bool:
@@ -101,9 +101,10 @@ def door_warnings() -> list[str]:
             "events and read every conversation. Use it on a laptop only."
         ]
     warnings = []
-    if not os.environ.get("TWILIO_AUTH_TOKEN", "").strip():
+    configured = settings.current()
+    if not configured.twilio_auth_token:
         warnings.append("TWILIO_AUTH_TOKEN is not set: /sms/inbound refuses every request.")
-    if not os.environ.get("TEXTCART_EVENTS_SECRET", "").strip():
+    if not configured.events_secret:
         warnings.append("TEXTCART_EVENTS_SECRET is not set: /events refuses every request.")
     if not api_keys():
         warnings.append("TEXTCART_API_KEYS is not set: the LangGraph API refuses every request.")
@@ -112,7 +113,7 @@ def door_warnings() -> list[str]:
 
 def never_limited(body: str) -> bool:
     """True for consent and help keywords (STOP, HELP, START, JOIN, Y/YES and the like)."""
-    join = os.environ.get("TEXTCART_JOIN_KEYWORD", "").strip().upper() or "JOIN"
+    join = (settings.environment("TEXTCART_JOIN_KEYWORD") or "").strip().upper() or "JOIN"
     return compliance.keyword_action(body) is not None or compliance.keyword_of(body) in (
         _NEVER_LIMITED | {join}
     )
@@ -131,16 +132,15 @@ class RateLimits:
 
     def __init__(self, inbound: str | None = None, events: str | None = None) -> None:
         """Rates in the `limits` notation ("20/minute"); defaults from the environment."""
+        configured = settings.current()
         self.inbound: RateLimitItem = parse(
-            inbound or os.environ.get("TEXTCART_INBOUND_RATE", "") or DEFAULT_INBOUND_RATE
+            inbound or configured.inbound_rate or DEFAULT_INBOUND_RATE
         )
-        self.events: RateLimitItem = parse(
-            events or os.environ.get("TEXTCART_EVENTS_RATE", "") or DEFAULT_EVENTS_RATE
-        )
+        self.events: RateLimitItem = parse(events or configured.events_rate or DEFAULT_EVENTS_RATE)
         # Per process by default; the production server shares one Redis across instances
         # (`TEXTCART_RATE_LIMIT_STORAGE=async+redis://...`), or a number would get the rate
         # once per instance.
-        shared = os.environ.get("TEXTCART_RATE_LIMIT_STORAGE", "").strip()
+        shared = configured.rate_limit_storage
         storage = (
             storage_from_string(shared, implementation="redispy") if shared else MemoryStorage()
         )

@@ -21,6 +21,8 @@ from typing import IO
 
 import httpx
 
+from textcart import settings
+
 # Offline and private by default: no analytics, no version check, no tracing.
 SERVER_ENV = {
     "LANGGRAPH_CLI_NO_ANALYTICS": "1",
@@ -97,7 +99,12 @@ def run_server(
     shopper stores go to the project's SQLite files in `directory` (see
     `textcart.server.persistence`).
     """
-    env = {**os.environ, **SERVER_ENV, "TEXTCART_DATA_DIR": str(directory)}
+    env = {
+        **os.environ,
+        **settings.child_environment(),
+        **SERVER_ENV,
+        "TEXTCART_DATA_DIR": str(directory),
+    }
     output = log_file.open("ab") if log_file else None
     process = subprocess.Popen(
         server_command(host, port, jobs), cwd=directory, env=env, stdout=output, stderr=output

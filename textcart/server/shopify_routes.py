@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from textcart import settings
 from textcart.server import outcomes
 from textcart.server.security import insecure_dev
 from textcart.tools.shopify import (
@@ -65,7 +65,7 @@ async def shopify_webhook(request: Request) -> Response:
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
         return JSONResponse({"error": "body too large"}, status_code=413)
-    secret = os.environ.get("SHOPIFY_WEBHOOK_SECRET", "").strip()
+    secret = settings.current().shopify_webhook_secret
     if not insecure_dev() and not verify_webhook(secret, raw, request.headers.get(HMAC_HEADER)):
         log.warning("Shopify webhook refused: bad or missing %s", HMAC_HEADER)
         return JSONResponse({"error": f"a valid {HMAC_HEADER} is required"}, status_code=401)
@@ -105,6 +105,7 @@ async def shopify_webhook(request: Request) -> Response:
             recorded = await _events(shoppers, sid, phone, "purchased", ids, key, at)
             # The same attribution as a purchase posted to /events: the text that earned it.
             attributed = await outcomes.attribute_purchase(
+                request.app.state.services,
                 shoppers,
                 {
                     "shopper_id": sid,
@@ -150,7 +151,7 @@ async def _queue_cart_check(shoppers: ShopperStore, sid: str, at: datetime) -> A
     """Queue cart abandonment for a subscribed shopper, as a signed /events post does."""
     if (await shoppers.get_consent(sid))["status"] != "subscribed":
         return None
-    delay = timedelta(minutes=float(os.environ.get("TEXTCART_ABANDONMENT_DELAY_MINUTES", "60")))
+    delay = timedelta(minutes=settings.current().abandonment_delay_minutes)
     return await shoppers.queue_proactive(sid, "cart_abandonment", at + delay)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textcart.demo_store.loader import catalog_path
-from textcart.graph.services import get_services
+from textcart.graph.services import default_services
 from textcart.tools.catalog_files import read_products
 
 
@@ -13,7 +13,7 @@ async def ensure_demo_catalog(collection: str) -> int:
     Ids are stable, so loading again would only rewrite the same objects; skipping it
     saves the embedding time on every run after the first.
     """
-    services = await get_services()
+    services = await default_services()
     catalog = await services.catalog(collection)
     await catalog.ensure_collection()
     products = list(read_products(catalog_path()))

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import tempfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -17,11 +16,13 @@ from rich.markup import escape
 from rich.progress import TaskID
 from rich.table import Table
 
+from textcart import settings
 from textcart.deciders.next_message import prior_examples
 from textcart.deciders.next_message_policy import LearnedPolicy, policy_path
 from textcart.demo_store.loader import load_scripts
+from textcart.evaluation.cli_output import with_interval
 from textcart.graph.context import Context
-from textcart.graph.services import get_services
+from textcart.graph.services import close_default_services, default_services
 from textcart.model_check import check_models
 from textcart.paths import data_dir
 from textcart.progress import progress_bar
@@ -53,6 +54,7 @@ from textcart.tools.llm import chat_model, llm_timeout_s, structured_method
 # Progress and notes go to stderr so that `--json` leaves exactly one JSON document on stdout.
 _console = Console(stderr=True)
 _out = Console()
+T = TypeVar("T")
 
 
 def _fail(message: str) -> typer.Exit:
@@ -62,15 +64,34 @@ def _fail(message: str) -> typer.Exit:
 
 def _use_data_dir(data: Path | None) -> Path:
     if data is not None:
-        os.environ["TEXTCART_DATA_DIR"] = str(data)
+        settings.configure(data_dir=data)
     return data_dir()
 
 
-async def _closing(coro: Any) -> Any:
-    try:
-        return await coro
-    finally:
-        await (await get_services()).drop_catalog_connection()
+def _in_workdir(
+    main: Callable[[Path], Coroutine[Any, Any, T]], keep: Path | None, prefix: str
+) -> T:
+    """Run `main` in `keep`, else in a temporary folder; the catalog connection is closed."""
+
+    async def closing(workdir: Path) -> T:
+        try:
+            return await main(workdir)
+        finally:
+            await close_default_services()
+
+    if keep is not None:
+        return asyncio.run(closing(keep))
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        return asyncio.run(closing(Path(tmp)))
+
+
+def _learned_policy(policy_file: Path | None, policies: list[PolicyName]) -> LearnedPolicy | None:
+    """The policy file's learned policy (None without one, which 'learned' then says)."""
+    path = policy_file or policy_path()
+    learned = LearnedPolicy.load(path, prior_examples()) if path.exists() else None
+    if "learned" in policies and learned is None:
+        _console.print(f"[yellow]no policy file at {path}: 'learned' uses the prompt prior[/]")
+    return learned
 
 
 def _print_scripts(results: list[ScriptResult]) -> None:
@@ -108,9 +129,11 @@ def _run_scripts(
     async def main(workdir: Path) -> list[ScriptResult]:
         await check_models(context, _console)
         await ensure_demo_catalog(context.catalog_collection)
+        services = await default_services()
+        await services.start(context)  # the model's server is up before the first turn
         # Scripts state the prompt's policy: they run on it unless a policy file is named.
         learned = LearnedPolicy.load(policy_file, prior_examples()) if policy_file else None
-        async with next_message_policy("learned", 0, learned, explore=False):
+        async with next_message_policy(services, "learned", 0, learned, explore=False):
             with progress_bar(_console, disable=as_json) as bar:
                 task = bar.add_task(f"{len(conversations)} scripts", total=total)
                 return await run_scripts(
@@ -119,13 +142,10 @@ def _run_scripts(
                     workdir,
                     concurrency=concurrency,
                     on_turn=lambda _: bar.advance(task),
+                    services=services,
                 )
 
-    if keep is not None:
-        results: list[ScriptResult] = asyncio.run(_closing(main(keep)))
-    else:
-        with tempfile.TemporaryDirectory(prefix="textcart-scripts-") as tmp:
-            results = asyncio.run(_closing(main(Path(tmp))))
+    results = _in_workdir(main, keep, "textcart-scripts-")
     summary = summarise(results)
     if as_json:
         doc = {"summary": summary.__dict__, "scripts": [r.as_json() for r in results]}
@@ -168,8 +188,7 @@ def _print_policies(rows: list[dict[str, Any]]) -> None:
         table.add_column(column, justify="left" if column == "policy" else "right")
 
     def rate(row: dict[str, Any], key: str, ci: str) -> str:
-        low, high = row[ci]
-        return f"{row[key]:.3f} [{low:.3f}, {high:.3f}]"
+        return with_interval(row[key], row[ci], ".3f")
 
     for row in rows:
         mpc, ci = row["messages_per_conversion"], row["messages_per_conversion_ci"]
@@ -179,13 +198,12 @@ def _print_policies(rows: list[dict[str, Any]]) -> None:
             rate(row, "conversion_rate", "conversion_ci"),
             rate(row, "reply_rate", "reply_ci"),
             rate(row, "opt_out_rate", "opt_out_ci"),
-            "-" if mpc is None else f"{mpc:.2f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else ""),
+            "-" if mpc is None else with_interval(mpc, ci or None, ".2f"),
         )
     _out.print(table)
 
     def diff(paired: dict[str, Any], key: str) -> str:
-        ci = paired[f"{key}_diff_ci"]
-        return f"{paired[f'{key}_diff']:+.3f}" + (f" [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else "")
+        return with_interval(paired[f"{key}_diff"], paired[f"{key}_diff_ci"] or None, "+.3f")
 
     for row in rows:
         if row.get("sent"):
@@ -225,15 +243,15 @@ def _run_population(
     concurrency: int,
     quiet: bool,
 ) -> list[dict[str, Any]]:
-    path = policy_file or policy_path()
-    learned = LearnedPolicy.load(path, prior_examples()) if path.exists() else None
-    if "learned" in policies and learned is None:
-        _console.print(f"[yellow]no policy file at {path}: 'learned' uses the prompt prior[/]")
+    learned = _learned_policy(policy_file, policies)
 
     async def main(root: Path) -> list[dict[str, Any]]:
         if "llm" in policies:
             await check_models(policy_context("llm", model), _console)
         await ensure_demo_catalog(Context().catalog_collection)
+        if "llm" in policies:
+            # The model's server is up before the first turn, not started by it.
+            await (await default_services()).start(policy_context("llm", model))
         rows: list[dict[str, Any]] = []
         runs: list[list[ConversationResult]] = []
         with progress_bar(_console, disable=quiet) as bar:
@@ -281,10 +299,7 @@ def _run_population(
         return rows
 
     try:
-        if log_dir is not None:
-            return asyncio.run(_closing(main(log_dir)))  # type: ignore[no-any-return]
-        with tempfile.TemporaryDirectory(prefix="textcart-shoppers-") as tmp:
-            return asyncio.run(_closing(main(Path(tmp))))  # type: ignore[no-any-return]
+        return _in_workdir(main, log_dir, "textcart-shoppers-")
     except ValueError as exc:
         raise _fail(str(exc)) from exc
 
@@ -301,10 +316,7 @@ def _run_effects(
 ) -> list[dict[str, Any]]:
     if "llm" in policies:
         raise _fail("--behaviour effects compares learned, fixed and random policies")
-    path = policy_file or policy_path()
-    learned = LearnedPolicy.load(path, prior_examples()) if path.exists() else None
-    if "learned" in policies and learned is None:
-        _console.print(f"[yellow]no policy file at {path}: 'learned' uses the prompt prior[/]")
+    learned = _learned_policy(policy_file, policies)
 
     async def main(root: Path) -> list[dict[str, Any]]:
         await ensure_demo_catalog(Context().catalog_collection)
@@ -314,10 +326,7 @@ def _run_effects(
         )  # fmt: skip
 
     try:
-        if log_dir is not None:
-            return asyncio.run(_closing(main(log_dir)))  # type: ignore[no-any-return]
-        with tempfile.TemporaryDirectory(prefix="textcart-effects-") as tmp:
-            return asyncio.run(_closing(main(Path(tmp))))  # type: ignore[no-any-return]
+        return _in_workdir(main, log_dir, "textcart-effects-")
     except ValueError as exc:
         raise _fail(str(exc)) from exc
 
@@ -462,8 +471,8 @@ def policy_fit(
         for name, est in (("new", report.candidate), ("current", report.current)):
             _out.print(
                 f"replay on {est.decisions} held-out decisions, {name} policy: doubly robust "
-                f"{est.dr:.3f} [{est.dr_ci[0]:.3f}, {est.dr_ci[1]:.3f}], inverse propensity "
-                f"{est.ips:.3f} [{est.ips_ci[0]:.3f}, {est.ips_ci[1]:.3f}]"
+                f"{with_interval(est.dr, est.dr_ci, '.3f')}, inverse propensity "
+                f"{with_interval(est.ips, est.ips_ci, '.3f')}"
             )
     c = report.comparison
     if c is not None and c.dr_difference is not None and c.dr_difference_ci is not None:

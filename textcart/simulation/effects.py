@@ -34,6 +34,7 @@ from typing import Any
 
 from textcart.agent import Agent
 from textcart.deciders.next_message_policy import LearnedPolicy, conversation_rng
+from textcart.evaluation.cli_output import with_interval
 from textcart.rules.attribution import Windows
 from textcart.simulation.personas import Persona, catalog_items, make_population
 from textcart.simulation.phones import simulated_phones
@@ -160,8 +161,8 @@ async def run_effects_population(
     sent: Counter[str] = Counter()
     async with (
         Agent.open(directory, context) as agent,
-        next_message_policy(policy, seed, learned, explore),
-        simulated_phones(),
+        next_message_policy(agent.services, policy, seed, learned, explore),
+        simulated_phones(agent.services),
     ):
         slots = asyncio.Semaphore(max(1, concurrency))
 
@@ -211,7 +212,7 @@ def effects_line(row: dict[str, Any]) -> str:
     sent, held = holdout["sent"], holdout["held_out"]
     ci = holdout["difference_ci95_per_1000"]
     lift = (
-        f"{holdout['difference_per_1000']:+.1f} per 1,000 [{ci[0]:+.1f}, {ci[1]:+.1f}]"
+        with_interval(holdout["difference_per_1000"], ci, "+.1f", " per 1,000")
         if ci is not None
         else "n/a (an arm is empty)"
     )

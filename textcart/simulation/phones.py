@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from textcart.graph.services import get_services
+from textcart.graph.services import Services
 from textcart.tools.sms import SentMessage
 
 
@@ -23,9 +23,8 @@ class SimulatedPhones:
 
 
 @asynccontextmanager
-async def simulated_phones() -> AsyncIterator[SimulatedPhones]:
-    """Route every outbound text of this process to simulated phones while the block runs."""
-    services = await get_services()
+async def simulated_phones(services: Services) -> AsyncIterator[SimulatedPhones]:
+    """Route every outbound text of `services` to simulated phones while the block runs."""
     phones, previous = SimulatedPhones(), services.outbound
     services.outbound = phones
     try:

@@ -29,7 +29,7 @@ from textcart.deciders.next_message_policy import (
     conversation_rng,
 )
 from textcart.graph.context import Context
-from textcart.graph.services import get_services
+from textcart.graph.services import Services
 from textcart.rules.attribution import Windows
 from textcart.simulation.personas import Persona, Reaction
 from textcart.simulation.phones import simulated_phones
@@ -76,14 +76,13 @@ class ConversationResult:
 
 @asynccontextmanager
 async def next_message_policy(
-    name: PolicyName, seed: int, learned: LearnedPolicy | None, explore: bool
+    services: Services, name: PolicyName, seed: int, learned: LearnedPolicy | None, explore: bool
 ) -> AsyncIterator[None]:
-    """Make the process's classic next-message decider follow `name` while the block runs.
+    """Make `services`' classic next-message decider follow `name` while the block runs.
 
     `llm` keeps the learned policy as the classic decider: the LLM sees its evidence and
     falls back to it.
     """
-    services = await get_services()
     previous = services.next_message
     policy = learned or LearnedPolicy(prior_examples())
     if name == "random":
@@ -220,8 +219,8 @@ async def run_population(
 
     async with (
         Agent.open(directory, context) as agent,
-        next_message_policy(policy, seed, learned, explore),
-        simulated_phones(),
+        next_message_policy(agent.services, policy, seed, learned, explore),
+        simulated_phones(agent.services),
     ):
         return list(await asyncio.gather(*(one(agent, s) for s in shoppers)))
 

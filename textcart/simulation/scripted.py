@@ -18,6 +18,7 @@ from textcart.agent import Agent
 from textcart.conversations import TurnRecord, conversation_clock, play, prepare_shopper
 from textcart.demo_store.loader import Conversation
 from textcart.graph.context import Context
+from textcart.graph.services import Services, default_services
 from textcart.simulation.phones import simulated_phones
 from textcart.tools.llm import llm_timeout_s
 
@@ -112,12 +113,13 @@ async def run_script(
     context: Context,
     workdir: Path,
     on_turn: Callable[[TurnRecord], None] | None = None,
+    services: Services | None = None,
 ) -> ScriptResult:
     """Play one script on a fresh store in `workdir / <name>`; errors are reported, not raised."""
     result = ScriptResult(conversation.name, conversation.description)
     try:
         async with Agent.open(
-            workdir / conversation.name, script_context(context, conversation)
+            workdir / conversation.name, script_context(context, conversation), services=services
         ) as agent:
             clock = conversation_clock(conversation)
             phone = await prepare_shopper(agent, conversation, seed_demo=True, clock=clock)
@@ -141,13 +143,18 @@ async def run_scripts(
     *,
     concurrency: int = 4,
     on_turn: Callable[[TurnRecord], None] | None = None,
+    services: Services | None = None,
 ) -> list[ScriptResult]:
-    """Run scripts at most `concurrency` at a time; results come back in script order."""
+    """Run scripts at most `concurrency` at a time; results come back in script order.
+
+    Their texts go to simulated phones; `services` default to the process's.
+    """
+    services = services or await default_services()
     slots = asyncio.Semaphore(max(1, concurrency))
 
     async def bounded(conversation: Conversation) -> ScriptResult:
         async with slots:
-            return await run_script(conversation, context, workdir, on_turn)
+            return await run_script(conversation, context, workdir, on_turn, services)
 
-    async with simulated_phones():
+    async with simulated_phones(services):
         return list(await asyncio.gather(*(bounded(c) for c in conversations)))

@@ -146,11 +146,7 @@ class StoreSettings(_Strict):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
+        return known_timezone(value)
 
     @field_validator("catalog", mode="before")
     @classmethod
@@ -177,6 +173,15 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
             break
         node = child
     return line
+
+
+def known_timezone(value: str) -> str:
+    """`value` if it names an IANA time zone; a validator's error otherwise."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r} (an IANA name)") from exc
+    return value
 
 
 def parse_settings(text: str, where: str) -> StoreSettings:

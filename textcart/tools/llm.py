@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 from typing import Literal, TypeVar, get_args
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, ValidationError
+
+from textcart import settings
 
 T = TypeVar("T", bound=BaseModel)
 # json_schema: OpenAI's strict `response_format`; json_object: llama.cpp's `json_object` with
@@ -62,7 +63,8 @@ class InvalidModelOutput(StructuredOutputError):
 
 
 def _custom_base_url() -> str | None:
-    return os.environ.get("TEXTCART_LLM_BASE_URL") or os.environ.get("OPENAI_BASE_URL") or None
+    configured = settings.current()
+    return configured.llm_base_url or configured.openai_base_url or None
 
 
 def _parse_spec(spec: str) -> tuple[str, str]:
@@ -104,7 +106,7 @@ def chat_model(spec: str, *, timeout_s: float = 20.0) -> BaseChatModel:
     if provider == "openai":
         base_url = _custom_base_url()
         # Many self-hosted OpenAI-compatible servers want no key, but the client insists on one.
-        api_key = os.environ.get("OPENAI_API_KEY") or ("unused" if base_url else None)
+        api_key = settings.current().openai_api_key or ("unused" if base_url else None)
         return ChatOpenAI(
             model=model,
             base_url=base_url,
@@ -143,7 +145,7 @@ def structured_method(spec: str) -> StructuredMethod:
     if spec.strip() == "local":
         return "json_object"
     provider, _ = _parse_spec(spec)
-    configured = os.environ.get("TEXTCART_LLM_STRUCTURED_OUTPUT", "").strip()
+    configured = settings.current().llm_structured_output
     if configured:
         if configured not in STRUCTURED_METHODS:
             raise ValueError(
@@ -247,9 +249,9 @@ def llm_timeout_s(spec: str | None, timeout: float | None = None) -> float:
     """The per-call budget: `timeout`, else $TEXTCART_LLM_TIMEOUT_S, else per kind of model."""
     if timeout is not None:
         return timeout
-    env_timeout = os.environ.get("TEXTCART_LLM_TIMEOUT_S")
-    if env_timeout:
-        return float(env_timeout)
+    env_timeout = settings.current().llm_timeout_s
+    if env_timeout is not None:
+        return env_timeout
     return LOCAL_TIMEOUT_S if spec == "local" else REMOTE_TIMEOUT_S
 
 

@@ -10,7 +10,6 @@ between processes through a small state file.
 from __future__ import annotations
 
 import importlib.util
-import os
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,7 @@ from typing import Self
 
 import httpx
 
+from textcart import settings
 from textcart.paths import textcart_home
 from textcart.tools import processes
 
@@ -41,8 +41,7 @@ class LocalModelError(RuntimeError):
 
 def locate_model() -> Path:
     """The GGUF file to serve: `TEXTCART_LOCAL_MODEL` if set, else the installed one."""
-    configured = os.environ.get("TEXTCART_LOCAL_MODEL")
-    path = Path(configured) if configured else textcart_home() / "models" / MODEL_FILE
+    path = settings.current().local_model or textcart_home() / "models" / MODEL_FILE
     if not path.is_file():
         raise LocalModelError(f"local model not found at {path}; {INSTALL_HINT}")
     return path

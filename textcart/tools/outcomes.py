@@ -6,7 +6,6 @@ store, for the server (`/events`, replies and STOPs), the simulator and the repo
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,6 +13,7 @@ from typing import Any
 
 from langgraph.store.base import BaseStore
 
+from textcart import settings
 from textcart.rules.attribution import (
     Arm,
     Windows,
@@ -29,25 +29,26 @@ from textcart.rules.attribution import (
 from textcart.rules.holdout import VARIANTS, wording_variant
 from textcart.tools.shopper_store import ShopperStore
 
-_WINDOW_ENV = {
-    "click_days": "TEXTCART_ATTRIBUTION_CLICK_DAYS",
-    "message_hours": "TEXTCART_ATTRIBUTION_MESSAGE_H",
-    "offer_days": "TEXTCART_ATTRIBUTION_OFFER_DAYS",
-    "reply_hours": "TEXTCART_REPLY_WINDOW_H",
-    "holdout_days": "TEXTCART_HOLDOUT_WINDOW_DAYS",
-    "skew_s": "TEXTCART_CLOCK_SKEW_S",
+# Each window and the setting that sets it (textcart.settings names the variables).
+_WINDOW_SETTINGS = {
+    "click_days": "attribution_click_days",
+    "message_hours": "attribution_message_h",
+    "offer_days": "attribution_offer_days",
+    "reply_hours": "reply_window_h",
+    "holdout_days": "holdout_window_days",
+    "skew_s": "clock_skew_s",
 }
 
 
 def windows_from_env() -> Windows:
-    """The attribution windows, each from its variable when set (see `_WINDOW_ENV`)."""
+    """The attribution windows, each from its setting when set (see `_WINDOW_SETTINGS`)."""
+    configured = settings.current()
     values: dict[str, float] = {}
-    for name, env in _WINDOW_ENV.items():
-        raw = os.environ.get(env, "").strip()
-        if raw:
-            value = float(raw)
+    for name, setting in _WINDOW_SETTINGS.items():
+        value: float | None = getattr(configured, setting)
+        if value is not None:
             if value < 0:
-                raise ValueError(f"{env} must not be negative")
+                raise ValueError(f"{settings.variable(setting)} must not be negative")
             values[name] = value
     return Windows(**values)
 

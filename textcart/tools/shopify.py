@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +26,7 @@ from typing import Any
 import httpx
 from langgraph.store.base import BaseStore
 
+from textcart import settings
 from textcart.tools.orders import Order
 from textcart.tools.shopper_store import normalize_phone, now_utc, shopper_id_for_phone
 
@@ -173,12 +173,12 @@ class ShopifyAdmin:
     @classmethod
     def from_env(cls) -> ShopifyAdmin | None:
         """Configured from SHOPIFY_SHOP_DOMAIN and SHOPIFY_ADMIN_TOKEN, else None."""
-        token = os.environ.get("SHOPIFY_ADMIN_TOKEN", "").strip()
-        base = os.environ.get("SHOPIFY_API_BASE_URL", "").strip()
-        domain = os.environ.get("SHOPIFY_SHOP_DOMAIN", "").strip()
+        configured = settings.current()
+        token, base = configured.shopify_admin_token, configured.shopify_api_base_url
+        domain = configured.shopify_shop_domain
         if not token or not (base or domain):
             return None
-        version = os.environ.get("SHOPIFY_API_VERSION", "").strip() or API_VERSION
+        version = configured.shopify_api_version or API_VERSION
         return cls((base or f"https://{domain}").rstrip("/"), token, version)
 
     async def latest_order(self, phone: str, timeout_s: float = 5.0) -> dict[str, Any] | None:

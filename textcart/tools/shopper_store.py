@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from langgraph.store.base import BaseStore
 
+from textcart.rules.attribution import parse_time
 from textcart.tools.phone_numbers import parse_phone
 from textcart.vocabulary.records import Behaviour, ShopperContext
 
@@ -75,16 +76,6 @@ def thread_id_for(shopper_id: str) -> str:
 def now_utc() -> datetime:
     """The current time, timezone-aware."""
     return datetime.now(UTC)
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -241,7 +232,7 @@ class ShopperStore:
             for m in await self.messages(shopper_id)
             if m.get("direction") == "outbound"
             and m.get("proactive")
-            and (t := _parse_time(m.get("turn_at") or m.get("at"))) is not None
+            and (t := parse_time(m.get("turn_at") or m.get("at"))) is not None
             and t > since
         ]
         return sorted(sent)
@@ -259,7 +250,7 @@ class ShopperStore:
         existing = await self.store.aget(PROACTIVE_QUEUE, key)
         when = not_before.astimezone(UTC)
         if existing is not None:
-            earlier = _parse_time(existing.value.get("not_before"))
+            earlier = parse_time(existing.value.get("not_before"))
             if earlier is not None and earlier <= when:
                 return dict(existing.value)
         entry = {
@@ -288,7 +279,7 @@ class ShopperStore:
         return [
             e
             for e in await self.queued_proactive()
-            if (t := _parse_time(e.get("not_before"))) is not None and t <= now
+            if (t := parse_time(e.get("not_before"))) is not None and t <= now
         ]
 
     async def clear_proactive(
@@ -376,7 +367,7 @@ class ShopperStore:
         proactive_24h = sum(
             1
             for m in outbound
-            if m.get("proactive") and (t := _parse_time(m.get("at"))) and now - t < timedelta(1)
+            if m.get("proactive") and (t := parse_time(m.get("at"))) and now - t < timedelta(1)
         )
         return ShopperContext(
             shopper_id=shopper_id,
@@ -451,7 +442,7 @@ def behaviour_features(events: list[dict[str, Any]], now: datetime) -> Behaviour
     off `now` in its own zone: pass it in the shopper's zone for their local calendar.
     """
     week, quarter = now - timedelta(days=7), now - timedelta(days=90)
-    timed = [(t, e) for e in events if (t := _parse_time(e.get("at")))]
+    timed = [(t, e) for e in events if (t := parse_time(e.get("at")))]
     recent = [(t, e) for t, e in timed if t >= week]
     views = [e for _, e in recent if e["type"] == "viewed"]
     sessions, previous = 0, None

@@ -30,6 +30,7 @@ from tenacity import (
 from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 
+from textcart import settings
 from textcart.rules.privacy import mask_phone
 
 log = logging.getLogger("textcart.sms")
@@ -164,8 +165,9 @@ def _worth_retrying(exc: BaseException) -> bool:
 
 
 def _send_settings() -> tuple[int, float]:
-    attempts = int(os.environ.get("TEXTCART_SEND_ATTEMPTS", "") or SEND_ATTEMPTS)
-    backoff = float(os.environ.get("TEXTCART_SEND_BACKOFF_S", "") or SEND_BACKOFF_S)
+    configured = settings.current()
+    attempts = SEND_ATTEMPTS if configured.send_attempts is None else configured.send_attempts
+    backoff = SEND_BACKOFF_S if configured.send_backoff_s is None else configured.send_backoff_s
     return max(attempts, 1), max(backoff, 0.0)
 
 
@@ -214,11 +216,9 @@ def sender_from_env(outbox: Path) -> Sender:
     `TWILIO_API_BASE_URL` overrides the API host (a test server or a regional edge).
     Otherwise texts go to the outbox file.
     """
-    sid = os.environ.get("TWILIO_ACCOUNT_SID", "").strip()
-    token = os.environ.get("TWILIO_AUTH_TOKEN", "").strip()
-    number = os.environ.get("TWILIO_FROM_NUMBER", "").strip()
+    configured = settings.current()
+    sid, token = configured.twilio_account_sid, configured.twilio_auth_token
+    number = configured.twilio_from_number
     if sid and token and number:
-        return TwilioSender(
-            sid, token, number, api_base_url=os.environ.get("TWILIO_API_BASE_URL") or None
-        )
+        return TwilioSender(sid, token, number, api_base_url=configured.twilio_api_base_url or None)
     return OutboxSender(outbox)

@@ -8,7 +8,7 @@ found) for the data directory and connected to.
 from __future__ import annotations
 
 import asyncio
-import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 import weaviate
 from weaviate.classes.init import AdditionalConfig, Auth
 
-from textcart import paths
+from textcart import paths, settings
 from textcart.tools.weaviate_server import CLIENT_TIMEOUT, ensure_embedded
 
 
@@ -41,14 +41,15 @@ class _Remote:
 
     @classmethod
     def from_env(cls) -> _Remote | None:
-        raw = os.environ.get("WEAVIATE_URL", "").strip()
+        configured = settings.current()
+        raw = configured.weaviate_url
         if not raw:
             return None
         url = urlparse(raw if "://" in raw else f"https://{raw}")
         if not url.hostname:
             raise ValueError(f"WEAVIATE_URL={raw!r} has no host")
         secure = url.scheme == "https"
-        grpc_raw = os.environ.get("WEAVIATE_GRPC_URL", "").strip()
+        grpc_raw = configured.weaviate_grpc_url
         if grpc_raw:
             grpc = urlparse(grpc_raw if "://" in grpc_raw else f"//{grpc_raw}")
             grpc_secure = grpc.scheme in ("https", "grpcs") or (not grpc.scheme and secure)
@@ -66,7 +67,7 @@ class _Remote:
             grpc_host=grpc_host,
             grpc_port=grpc_port,
             grpc_secure=grpc_secure,
-            api_key=os.environ.get("WEAVIATE_API_KEY") or None,
+            api_key=configured.weaviate_api_key or None,
             cloud=not grpc_raw
             and secure
             and host.endswith((".weaviate.cloud", ".weaviate.network", ".wcs.api.weaviate.io")),
@@ -81,72 +82,58 @@ def _config() -> AdditionalConfig:
     return AdditionalConfig(timeout=CLIENT_TIMEOUT)
 
 
+def _connection() -> tuple[str, dict[str, Any]]:
+    """Which of Weaviate's connection helpers to use (local, cloud, custom), with what.
+
+    The embedded server is started (or found) here, so this blocks while it starts.
+    """
+    remote = _Remote.from_env()
+    common: dict[str, Any] = {"additional_config": _config(), "skip_init_checks": False}
+    if remote is None:
+        http_port, grpc_port = ensure_embedded(embedded_data_dir())
+        return "local", {"host": "127.0.0.1", "port": http_port, "grpc_port": grpc_port, **common}
+    if remote.cloud:
+        return "cloud", {
+            "cluster_url": f"https://{remote.http_host}",
+            "auth_credentials": remote.auth,
+            **common,
+        }
+    return "custom", {
+        "http_host": remote.http_host,
+        "http_port": remote.http_port,
+        "http_secure": remote.http_secure,
+        "grpc_host": remote.grpc_host,
+        "grpc_port": remote.grpc_port,
+        "grpc_secure": remote.grpc_secure,
+        "auth_credentials": remote.auth,
+        **common,
+    }
+
+
+_CONNECT: dict[str, Callable[..., weaviate.WeaviateClient]] = {
+    "local": weaviate.connect_to_local,
+    "cloud": weaviate.connect_to_weaviate_cloud,
+    "custom": weaviate.connect_to_custom,
+}
+_CONNECT_ASYNC: dict[str, Callable[..., weaviate.WeaviateAsyncClient]] = {
+    "local": weaviate.use_async_with_local,
+    "cloud": weaviate.use_async_with_weaviate_cloud,
+    "custom": weaviate.use_async_with_custom,
+}
+
+
 async def connect_async() -> weaviate.WeaviateAsyncClient:
     """Connect (async) to WEAVIATE_URL when set, else to the shared embedded server."""
-    remote = _Remote.from_env()
-    client: weaviate.WeaviateAsyncClient
-    if remote is None:
-        http_port, grpc_port = await asyncio.to_thread(ensure_embedded, embedded_data_dir())
-        client = weaviate.use_async_with_local(
-            host="127.0.0.1",
-            port=http_port,
-            grpc_port=grpc_port,
-            additional_config=_config(),
-            skip_init_checks=False,
-        )
-    elif remote.cloud:
-        client = weaviate.use_async_with_weaviate_cloud(
-            cluster_url=f"https://{remote.http_host}",
-            auth_credentials=remote.auth,
-            additional_config=_config(),
-            skip_init_checks=False,
-        )
-    else:
-        client = weaviate.use_async_with_custom(
-            http_host=remote.http_host,
-            http_port=remote.http_port,
-            http_secure=remote.http_secure,
-            grpc_host=remote.grpc_host,
-            grpc_port=remote.grpc_port,
-            grpc_secure=remote.grpc_secure,
-            auth_credentials=remote.auth,
-            additional_config=_config(),
-            skip_init_checks=False,
-        )
+    kind, arguments = await asyncio.to_thread(_connection)
+    client = _CONNECT_ASYNC[kind](**arguments)
     await client.connect()
     return client
 
 
 def connect() -> weaviate.WeaviateClient:
     """Connect to WEAVIATE_URL when set, else to the shared embedded server."""
-    remote = _Remote.from_env()
-    if remote is None:
-        http_port, grpc_port = ensure_embedded(embedded_data_dir())
-        return weaviate.connect_to_local(
-            host="127.0.0.1",
-            port=http_port,
-            grpc_port=grpc_port,
-            additional_config=_config(),
-            skip_init_checks=False,
-        )
-    if remote.cloud:
-        return weaviate.connect_to_weaviate_cloud(
-            cluster_url=f"https://{remote.http_host}",
-            auth_credentials=remote.auth,
-            additional_config=_config(),
-            skip_init_checks=False,
-        )
-    return weaviate.connect_to_custom(
-        http_host=remote.http_host,
-        http_port=remote.http_port,
-        http_secure=remote.http_secure,
-        grpc_host=remote.grpc_host,
-        grpc_port=remote.grpc_port,
-        grpc_secure=remote.grpc_secure,
-        auth_credentials=remote.auth,
-        additional_config=_config(),
-        skip_init_checks=False,
-    )
+    kind, arguments = _connection()
+    return _CONNECT[kind](**arguments)
 
 
 __all__ = ["connect", "connect_async", "embedded_data_dir"]

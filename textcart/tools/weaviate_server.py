@@ -38,7 +38,7 @@ from typing import Self
 
 from weaviate.classes.init import Timeout
 
-from textcart import paths
+from textcart import paths, settings
 from textcart.tools import processes
 
 WEAVIATE_VERSION = "v1.35.2"
@@ -71,12 +71,8 @@ def locate_binary() -> Path:
 
     Raises WeaviateUnavailable, naming the install command, when it is not there.
     """
-    override = os.environ.get("TEXTCART_WEAVIATE_BIN")
-    binary = (
-        Path(override)
-        if override
-        else (paths.textcart_home() / "bin" / f"weaviate-server-{WEAVIATE_VERSION}")
-    )
+    override = settings.current().weaviate_bin
+    binary = override or paths.textcart_home() / "bin" / f"weaviate-server-{WEAVIATE_VERSION}"
     if not (binary.is_file() and os.access(binary, os.X_OK)):
         source = "TEXTCART_WEAVIATE_BIN" if override else "the pinned build"
         raise WeaviateUnavailable(
@@ -196,7 +192,7 @@ class EmbeddedWeaviate(processes.OwnedServer):
         return self._pid is None or not _is_weaviate(self._pid)
 
     def _environment(self, ports: _Ports) -> dict[str, str]:
-        env = {k: os.environ[k] for k in _INHERITED_ENV if k in os.environ}
+        env = {k: v for k, v in os.environ.items() if k in _INHERITED_ENV}
         env.update(
             PERSISTENCE_DATA_PATH=str(self.data_dir),
             AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED="true",

@@ -116,6 +116,15 @@ class GateResult(TypedDict):
     fixed_text: str | None
 
 
+class RefusedDraft(TypedDict):
+    """A draft the output guard refused, and why: `rewrite_draft` replaces it."""
+
+    text: str
+    problems: list[str]
+    # An LLM draft (that did not fall back) goes back to the model once before the template.
+    model_may_retry: bool
+
+
 class Outbound(TypedDict):
     """The message that leaves (or was stopped by) the output guard."""
 

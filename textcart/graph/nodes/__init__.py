@@ -4,14 +4,14 @@
 * `understand`: intent, buy-likelihood and tone (run in parallel).
 * `products`: retrieval, fit and the answer from evidence.
 * `messages`: the LLM-decided edge and one writer per message type, and the human review.
-* `deliver`: the output guard and sending.
+* `deliver`: the output guard, the rewrite of a draft it refused, and sending.
 
 Each node is a thin step: the rules it applies live in `textcart.rules` (consent, grounding,
 offers, references, needs), the decisions in `textcart.deciders`. `graph/builder.py` wires
 the names below.
 """
 
-from textcart.graph.nodes.deliver import guard_outbound, send_and_log
+from textcart.graph.nodes.deliver import guard_outbound, rewrite_draft, send_and_log
 from textcart.graph.nodes.gate import compliance_gate, load_context
 from textcart.graph.nodes.messages import (
     answer_question,
@@ -48,5 +48,6 @@ __all__ = [
     "ask_clarifying",
     "no_reply",
     "guard_outbound",
+    "rewrite_draft",
     "send_and_log",
 ]

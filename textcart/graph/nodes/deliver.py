@@ -1,12 +1,13 @@
-"""The output guard and delivery: nothing leaves without passing both."""
+"""The output guard, its rewrite of a refused draft, and delivery: nothing leaves unchecked."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from langgraph.runtime import Runtime
+from langgraph.types import Command
 
 from textcart.deciders.wording import llm_wording
 from textcart.graph.context import Context
@@ -16,7 +17,7 @@ from textcart.graph.nodes.common import (
     shopper_store_of,
     turn_time,
 )
-from textcart.graph.services import get_services
+from textcart.graph.services import Services
 from textcart.graph.state import TurnState, decision_value, decisions_of
 from textcart.rules.grounding import violations
 from textcart.rules.holdout import VARIANTS
@@ -31,6 +32,7 @@ from textcart.tools.links import LinkSettings, track_links
 from textcart.tools.shopper_store import ShopperStore, now_utc
 from textcart.vocabulary.records import (
     Outbound,
+    RefusedDraft,
     SmsFacts,
     TranscriptLine,
 )
@@ -67,6 +69,7 @@ def _blocked(message_type: str, notes: list[str]) -> Outbound:
 async def _rewrite_once(
     state: TurnState,
     runtime: Runtime[Context],
+    services: Services,
     message_type: str,
     facts: SmsFacts,
     draft: str,
@@ -77,7 +80,6 @@ async def _rewrite_once(
     spec = ctx.model_for("wording")
     if spec is None:
         return None
-    services = await get_services()
     try:
         model, method = await asyncio.to_thread(services.model, spec, ctx.llm_timeout_s)
         async with services.llm_slot(spec):
@@ -99,17 +101,22 @@ async def _rewrite_once(
     return draft_again.text
 
 
-async def guard_outbound(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Check the draft against consent, the facts and the length limit before it can leave."""
+async def guard_outbound(
+    state: TurnState, runtime: Runtime[Context]
+) -> Command[Literal["rewrite_draft", "send_and_log"]]:
+    """Check the draft against consent, the facts and the length limit before it can leave.
+
+    A draft the grounding rules refuse goes to `rewrite_draft`; every other one is finished
+    here (emoji, segments, sign-off, consent) and sent.
+    """
     ctx = runtime.context
     decision = state.get("next_message")
     message_type = decision["value"] if decision else "no_reply"
     wording = state.get("wording")
     if wording is None:
-        return {"outbound": None}
+        return Command(update={"outbound": None}, goto="send_and_log")
     text: str = wording["value"]["text"]
     facts = SmsFacts(**wording["value"]["facts"])  # type: ignore[typeddict-item]
-    notes: list[str] = []
     refusal = offer_refusal(
         decision_value(state, "buy_likelihood", 0.0),
         decision_value(state, "intent", "other"),
@@ -117,16 +124,47 @@ async def guard_outbound(state: TurnState, runtime: Runtime[Context]) -> dict[st
     )
     if message_type == "send_offer" and (reason := refusal):
         # The edge already enforces the offer policy; this holds even if that ever changes.
-        return {"outbound": _blocked(message_type, [f"offer outside the offer policy: {reason}"])}
+        blocked = _blocked(message_type, [f"offer outside the offer policy: {reason}"])
+        return Command(update={"outbound": blocked}, goto="send_and_log")
     review = state.get("review")
     # A person who edited the reply is trusted with its facts; consent and length still apply.
     edited = review is not None and review["action"] == "edit"
     problems = [] if edited else _problems(text, facts, message_type, ctx, state.get("text"))
     if wording["decider"] == "llm" and not edited:
         problems += avoided_words(text, ctx.avoid_word_list)
-    if problems and wording["decider"] == "llm" and not wording["fallback_reason"]:
+    if problems:
+        refused = RefusedDraft(
+            text=text,
+            problems=problems,
+            model_may_retry=wording["decider"] == "llm" and not wording["fallback_reason"],
+        )
+        return Command(update={"refused": refused}, goto="rewrite_draft")
+    outbound = _finished(state, ctx, message_type, text, [])
+    return Command(update={"outbound": outbound}, goto="send_and_log")
+
+
+async def rewrite_draft(
+    state: TurnState, runtime: Runtime[Context], services: Services
+) -> dict[str, Any]:
+    """Replace the draft the guard refused: the model's one retry, else the template wording.
+
+    The model is told what was wrong and may fix its draft once; a retry that still fails,
+    or a draft the templates wrote, is replaced with the template wording, and if even that
+    fails the guard nothing is sent. The notes say which happened.
+    """
+    ctx = runtime.context
+    refused = state["refused"]
+    assert refused is not None, "rewrite_draft runs only after guard_outbound refused a draft"
+    decision = state.get("next_message")
+    message_type = decision["value"] if decision else "no_reply"
+    wording = state["wording"]
+    assert wording is not None
+    facts = SmsFacts(**wording["value"]["facts"])  # type: ignore[typeddict-item]
+    text, problems = refused["text"], list(refused["problems"])
+    notes: list[str] = []
+    if refused["model_may_retry"]:
         notes += problems
-        retried = await _rewrite_once(state, runtime, message_type, facts, text, problems)
+        retried = await _rewrite_once(state, runtime, services, message_type, facts, text, problems)
         if retried is not None and not (
             again := _problems(retried, facts, message_type, ctx, state.get("text"))
             + avoided_words(retried, ctx.avoid_word_list)
@@ -138,7 +176,6 @@ async def guard_outbound(state: TurnState, runtime: Runtime[Context]) -> dict[st
             notes.append("the model's retry still failed the guard")
     if problems:
         notes += [p for p in problems if p not in notes]
-        services = await get_services()
         seed = f"{state['shopper_id']}:{state.get('message_id', '')}"
         tone = decision_value(state, "tone", "friendly")
         variant = _variant(state)[0]
@@ -148,6 +185,14 @@ async def guard_outbound(state: TurnState, runtime: Runtime[Context]) -> dict[st
         if _problems(text, facts, message_type, ctx, state.get("text")):
             notes.append("template wording failed the guard too; nothing sent")
             return {"outbound": _blocked(message_type, notes)}
+    return {"outbound": _finished(state, ctx, message_type, text, notes)}
+
+
+def _finished(
+    state: TurnState, ctx: Context, message_type: str, text: str, notes: list[str]
+) -> Outbound:
+    """The checked text made ready to leave: emoji, segments, sign-off, consent, length."""
+    notes = list(notes)
     if ctx.emoji == "none" and (bare := without_emoji(text)) != text:
         text = bare
         notes.append("emoji removed: the store texts none")
@@ -167,19 +212,19 @@ async def guard_outbound(state: TurnState, runtime: Runtime[Context]) -> dict[st
     if fitted != text:
         notes.append(f"shortened to {ctx.max_segments} segments")
     info = compliance.sms_segments(fitted)
-    return {
-        "outbound": Outbound(
-            message_type=message_type,
-            text=None if blocked else fitted,
-            segments=info.segments,
-            encoding=info.encoding,
-            guard_notes=notes,
-            blocked=blocked,
-        )
-    }
+    return Outbound(
+        message_type=message_type,
+        text=None if blocked else fitted,
+        segments=info.segments,
+        encoding=info.encoding,
+        guard_notes=notes,
+        blocked=blocked,
+    )
 
 
-async def send_and_log(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
+async def send_and_log(
+    state: TurnState, runtime: Runtime[Context], services: Services
+) -> dict[str, Any]:
     """Log the reply with every decision behind it, then deliver it (at most once).
 
     The log key is derived from the inbound message id (or the trigger), so re-running a
@@ -269,7 +314,9 @@ async def send_and_log(state: TurnState, runtime: Runtime[Context]) -> dict[str,
             await store.log_message(
                 state["shopper_id"], message_id, {**entry, "delivery": {"status": "queued"}}
             )
-            delivery = await _deliver(store, state["shopper_id"], text, message_id)
+            delivery = await deliver_text(
+                store, services.sender(), state["shopper_id"], text, message_id
+            )
     entry["delivery"] = delivery
     await store.log_message(state["shopper_id"], message_id, entry)
     if outbound["message_type"] == "handoff_to_human" and previous is None:
@@ -364,8 +411,3 @@ async def _hand_over(store: ShopperStore, state: TurnState, ctx: Context) -> Non
         last_texts=texts[-5:],
         notified=notified,
     )
-
-
-async def _deliver(store: ShopperStore, shopper_id: str, text: str, key: str) -> dict[str, Any]:
-    services = await get_services()
-    return await deliver_text(store, services.sender(), shopper_id, text, key)

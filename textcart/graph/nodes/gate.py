@@ -48,6 +48,7 @@ PER_TURN_RESET: dict[str, Any] = {
     "next_message": None,
     "wording": None,
     "review": None,
+    "refused": None,
     "outbound": None,
     "delivery": None,
 }

@@ -16,7 +16,7 @@ from textcart.graph.nodes.common import (
     decide_with,
     recent_lines,
 )
-from textcart.graph.services import get_services
+from textcart.graph.services import Services
 from textcart.graph.state import TurnState, decision_value
 from textcart.rules.holdout import VARIANTS, wording_variant
 from textcart.rules.offers import offer_refusal
@@ -56,9 +56,10 @@ def _policy_check(choice: str, state: TurnState, ctx: Context) -> tuple[str, str
     return choice, None
 
 
-async def choose_next_message(state: TurnState, runtime: Runtime[Context]) -> Command[MessageType]:
+async def choose_next_message(
+    state: TurnState, runtime: Runtime[Context], services: Services
+) -> Command[MessageType]:
     """Choose the next message type: this node's decision is the edge the graph follows."""
-    services = await get_services()
     shopper = state["shopper"]
     probability = decision_value(state, "buy_likelihood", 0.0)
     case = NextMessageCase(
@@ -182,9 +183,12 @@ def _answer_facts(facts: SmsFacts, answer: Answer, by_id: dict[str, ProductCard]
 
 
 async def _write(
-    state: TurnState, runtime: Runtime[Context], message_type: str, facts: SmsFacts
+    state: TurnState,
+    runtime: Runtime[Context],
+    services: Services,
+    message_type: str,
+    facts: SmsFacts,
 ) -> dict[str, Any]:
-    services = await get_services()
     tone = decision_value(state, "tone", "friendly")
     tone_note, update = "", {}
     upset = decision_value(state, "intent") == "complaint" or bool(
@@ -242,18 +246,25 @@ _FRUSTRATED = re.compile(
 )
 
 
-async def answer_question(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
+async def answer_question(
+    state: TurnState, runtime: Runtime[Context], services: Services
+) -> dict[str, Any]:
     """Answer the shopper's question about a product from catalog facts."""
     facts = _base_facts(state, runtime.context, about_asked=True)
-    return await _write(state, runtime, "answer_question", facts)
+    return await _write(state, runtime, services, "answer_question", facts)
 
 
-async def recommend_products(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
+async def recommend_products(
+    state: TurnState, runtime: Runtime[Context], services: Services
+) -> dict[str, Any]:
     """Recommend the best-fitting products."""
-    return await _write(state, runtime, "recommend_products", _base_facts(state, runtime.context))
+    facts = _base_facts(state, runtime.context)
+    return await _write(state, runtime, services, "recommend_products", facts)
 
 
-async def send_offer(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
+async def send_offer(
+    state: TurnState, runtime: Runtime[Context], services: Services
+) -> dict[str, Any]:
     """Send the one discount the offer policy allows."""
     ctx = runtime.context
     facts = _base_facts(state, ctx, about_asked=True)
@@ -263,28 +274,33 @@ async def send_offer(state: TurnState, runtime: Runtime[Context]) -> dict[str, A
         for key in ("answer", "evidence"):
             facts.pop(key, None)  # type: ignore[misc]
     facts["offer_code"], facts["offer_percent"] = ctx.offer_code, str(ctx.offer_percent)
-    return await _write(state, runtime, "send_offer", facts)
+    return await _write(state, runtime, services, "send_offer", facts)
 
 
-async def nudge_checkout(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
+async def nudge_checkout(
+    state: TurnState, runtime: Runtime[Context], services: Services
+) -> dict[str, Any]:
     """Nudge the shopper to finish checking out."""
     facts = _base_facts(state, runtime.context, about_asked=True)
-    return await _write(state, runtime, "nudge_checkout", facts)
+    return await _write(state, runtime, services, "nudge_checkout", facts)
 
 
-async def order_help(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
+async def order_help(
+    state: TurnState, runtime: Runtime[Context], services: Services
+) -> dict[str, Any]:
     """Help with an order, using only what the order system says."""
-    services = await get_services()
     facts = _base_facts(state, runtime.context)
     order = await services.order_for(runtime.store, state["shopper_id"])
     answer = state.get("answer")
     if order is not None and (answer is None or answer["kind"].startswith("order_")):
         # A policy question ("how long does shipping take?") is not about their last order.
         facts["order_line"] = order.status_line()
-    return await _write(state, runtime, "order_help", facts)
+    return await _write(state, runtime, services, "order_help", facts)
 
 
-async def handoff_to_human(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
+async def handoff_to_human(
+    state: TurnState, runtime: Runtime[Context], services: Services
+) -> dict[str, Any]:
     """Tell the shopper how a person will take over: only what will really happen."""
     ctx = runtime.context
     facts = _base_facts(state, ctx)
@@ -294,13 +310,13 @@ async def handoff_to_human(state: TurnState, runtime: Runtime[Context]) -> dict[
         facts["handoff"] = f"A person on the {ctx.store_name} team will read this and reply here."
     else:
         # Nobody is notified: point to a channel where a person does answer.
-        contact = (await get_services()).knowledge.policies.contact
+        contact = services.knowledge.policies.contact
         facts["handoff"] = (
             f"You can reach a person on the {ctx.store_name} team at {contact}."
             if contact
             else f"Please contact the {ctx.store_name} team directly; I can't reach them from here."
         )
-    return await _write(state, runtime, "handoff_to_human", facts)
+    return await _write(state, runtime, services, "handoff_to_human", facts)
 
 
 async def human_review(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -349,11 +365,13 @@ def _read_review(answer: Any, draft: str | None) -> HumanReview:
     return HumanReview(action=action, text=draft, reviewer=answer.get("reviewer"))
 
 
-async def ask_clarifying(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
+async def ask_clarifying(
+    state: TurnState, runtime: Runtime[Context], services: Services
+) -> dict[str, Any]:
     """Ask one question that lets the next turn help."""
     facts = _base_facts(state, runtime.context)
     facts["question"] = "What are you shopping for, and do you have a size or budget in mind?"
-    return await _write(state, runtime, "ask_clarifying", facts)
+    return await _write(state, runtime, services, "ask_clarifying", facts)
 
 
 async def no_reply(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:

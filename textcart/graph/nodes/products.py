@@ -33,7 +33,7 @@ from textcart.graph.personalise import (
     product_kinds,
     rerank,
 )
-from textcart.graph.services import Services, get_services
+from textcart.graph.services import Services
 from textcart.graph.state import TurnState, decision_value
 from textcart.rules.needs import read_conversation_needs, read_needs
 from textcart.rules.references import (
@@ -249,7 +249,9 @@ async def _search(
     return query, taste, weight, hits
 
 
-async def retrieve_products(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
+async def retrieve_products(
+    state: TurnState, runtime: Runtime[Context], services: Services
+) -> dict[str, Any]:
     """Search the catalog (hybrid BM25 + vectors), personalised, within hard constraints.
 
     Hard constraints (in stock, a size said in the conversation, the budget, nothing
@@ -267,7 +269,6 @@ async def retrieve_products(state: TurnState, runtime: Runtime[Context]) -> dict
             "retrieval_note": f"no product search for {intent}",
             "personalisation": None,
         }
-    services = await get_services()
     shopper, text = state["shopper"], state.get("text") or ""
     needs, sources = read_conversation_needs(text, _earlier_texts(state), shopper["preferences"])
     said_size = None
@@ -415,7 +416,9 @@ def _shown_order(candidates: list[ProductCard], fit: FitResult) -> list[ProductC
     return candidates[:3]
 
 
-async def assess_fit(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
+async def assess_fit(
+    state: TurnState, runtime: Runtime[Context], services: Services
+) -> dict[str, Any]:
     """Judge whether the product asked about is the best fit; pick alternatives and highlights.
 
     Whichever decider answers, its ids, prices, numbers and highlights are held to the
@@ -425,7 +428,6 @@ async def assess_fit(state: TurnState, runtime: Runtime[Context]) -> dict[str, A
     candidates = state.get("products") or []
     if not candidates:
         return {"fit": None}
-    services = await get_services()
     shopper, text = state["shopper"], state.get("text") or ""
     asked_id = state.get("asked_product_id")
     needs = state.get("needs") or read_needs(text, shopper["preferences"])
@@ -467,14 +469,15 @@ async def assess_fit(state: TurnState, runtime: Runtime[Context]) -> dict[str, A
 # --- the answer ---------------------------------------------------------------------------
 
 
-async def find_answer(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
+async def find_answer(
+    state: TurnState, runtime: Runtime[Context], services: Services
+) -> dict[str, Any]:
     """Read what the text asks and answer it from evidence: catalog, knowledge base, order.
 
     The rules live in `textcart.answers`; this step only gathers what they need. The
     question and its answer are in the state (Studio shows both) and the reply says the
     answer first, whichever message type is chosen next.
     """
-    services = await get_services()
     shopper = state["shopper"]
     catalog: Catalog | None = None
     error: str | None = None

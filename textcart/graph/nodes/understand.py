@@ -15,7 +15,7 @@ from textcart.graph.nodes.common import (
     decide_with,
     recent_lines,
 )
-from textcart.graph.services import get_services
+from textcart.graph.services import Services
 from textcart.graph.state import TurnState
 from textcart.vocabulary.outputs import IntentResult
 
@@ -34,7 +34,9 @@ def intent_context(state: TurnState) -> IntentContext:
     )
 
 
-async def classify_intent(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
+async def classify_intent(
+    state: TurnState, runtime: Runtime[Context], services: Services
+) -> dict[str, Any]:
     """Classify what the shopper wants from this text, after what the store said before."""
     text = state.get("text")
     if text is None:
@@ -44,7 +46,6 @@ async def classify_intent(state: TurnState, runtime: Runtime[Context]) -> dict[s
                 "intent", result.label, result.rationale
             )
         }
-    services = await get_services()
     context = intent_context(state)
     decided = await decide_with(
         "intent",
@@ -68,9 +69,10 @@ async def classify_intent(state: TurnState, runtime: Runtime[Context]) -> dict[s
     }
 
 
-async def score_buy_likelihood(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
+async def score_buy_likelihood(
+    state: TurnState, runtime: Runtime[Context], services: Services
+) -> dict[str, Any]:
     """Score how likely the shopper is to buy now."""
-    services = await get_services()
     behaviour = state["shopper"]["behaviour"]
     decided = await decide_with(
         "buy_likelihood",
@@ -88,9 +90,10 @@ async def score_buy_likelihood(state: TurnState, runtime: Runtime[Context]) -> d
     }
 
 
-async def pick_tone(state: TurnState, runtime: Runtime[Context]) -> dict[str, Any]:
+async def pick_tone(
+    state: TurnState, runtime: Runtime[Context], services: Services
+) -> dict[str, Any]:
     """Pick the tone most likely to work for this shopper now."""
-    services = await get_services()
     text, shopper = state.get("text") or "", state["shopper"]
     decided = await decide_with(
         "tone",
