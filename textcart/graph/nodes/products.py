@@ -14,6 +14,7 @@ from textcart.answers.question import read_question
 from textcart.answers.turn import answer_turn
 from textcart.deciders.fit import llm_fit
 from textcart.graph.context import Context
+from textcart.graph.named import card, named_product
 from textcart.graph.nodes.common import (
     decide_with,
     log,
@@ -42,8 +43,7 @@ from textcart.rules.references import (
     model_name,
     resolve_reference,
 )
-from textcart.tools.catalog import Catalog, Product, ProductHit, SearchFilters
-from textcart.tools.catalog_words import model_names
+from textcart.tools.catalog import Catalog, ProductHit, SearchFilters
 from textcart.tools.orders import OneOrder
 from textcart.vocabulary.answers import PRODUCT_KINDS
 from textcart.vocabulary.labels import INTENTS
@@ -67,24 +67,6 @@ SERVICE_INTENTS = frozenset(INTENTS) - {
 # --- products ---------------------------------------------------------------------------
 
 
-def _card(product: Product, score: float) -> ProductCard:
-    return ProductCard(
-        id=product.id,
-        title=product.title,
-        category=product.category,
-        price=product.price,
-        compare_at_price=product.compare_at_price,
-        in_stock=product.in_stock,
-        sizes_in_stock=list(product.sizes_in_stock),
-        rating=product.rating,
-        selling_points=list(product.selling_points),
-        url=product.url,
-        score=round(score, 4),
-        currency=product.currency,
-        model_id=product.model_id,
-    )
-
-
 # "it", "these", or what they looked at: "is the shoe i looked at on sale?"
 _PRONOUN = re.compile(
     r"\b(it|these|this one|those|them|that one)\b|"
@@ -96,70 +78,6 @@ _WORD = re.compile(r"[a-z0-9]+")
 # How far back a budget or size the shopper said still holds.
 _CONVERSATION_SPAN = timedelta(hours=24)
 _CONVERSATION_LINES = 12
-
-
-def _asked_preference(product: Product, shopper: ShopperContext) -> tuple[int, int]:
-    """Rank a named colourway: carted, then viewed, then the shopper's line, then in stock."""
-    if product.id in shopper["cart_ids"]:
-        return (0, 0)
-    if product.id in shopper["viewed_ids"]:
-        return (1, 0)
-    line = shopper["preferences"].get("shoe_line") or shopper["preferences"].get("line")
-    other_line = {"women": "men's", "men": "women's"}.get(str(line or ""), "")
-    off_line = int(bool(other_line) and product.title.lower().startswith(other_line))
-    return (2 + off_line, 0 if product.in_stock else 1)
-
-
-_LINE_SAID = re.compile(r"\b(women'?s?|ladies|men'?s?)\b", re.IGNORECASE)
-
-
-async def _named_product(
-    catalog: Catalog,
-    text: str,
-    shopper: ShopperContext,
-    history: Awaitable[dict[str, ProductHit]],
-) -> ProductCard | None:
-    """The product the text names, if any: the best-named model, in the shopper's colourway.
-
-    Every title in the catalog is a candidate (`catalog_words.model_names`, kept in memory),
-    so a model is found however the search ranks it. A model named without its colour means
-    the colourway they carted or viewed, else one in their line and in stock: the shopper's
-    own, not the index's first. `history` is the shopper's products as the turn already
-    reads them for personalisation.
-    """
-    names = await model_names(catalog)
-    named = names.named(text)
-    if not named:
-        return None
-    best = named[0][0]
-    ids = [i for strength, i in named if strength == best]
-    said_line = _LINE_SAID.search(text)
-    if said_line:
-        # "mens softloop in a 10": the line they said beats the one they usually browse.
-        prefix = "women's" if said_line.group(1).lower()[0] in "wl" else "men's"  # ladies
-        ids = [i for i in ids if names.titles[i].lower().startswith(prefix)] or ids
-    known = await history
-    products = {i: known[i].product for i in ids if i in known}
-    products.update(await catalog.get_many([i for i in ids[:_NAMED_MOST] if i not in known]))
-    if not products:
-        return None
-    said = set(re.findall(r"[a-z]+", text.lower()))
-    # "lake blue, got an 11?": the colourway said, before the shopper's own.
-    in_colour = [p for p in products.values() if _colourway_words(p) & said]
-    pool = in_colour or list(products.values())
-    product = min(pool, key=lambda p: _asked_preference(p, shopper))
-    return _card(product, 0.0)
-
-
-def _colourway_words(product: Product) -> set[str]:
-    """The words of the colourway that are not the model's ("Trail Orange" of a trail shoe)."""
-    model, _, colourway = product.title.rpartition("—")
-    words = set(re.findall(r"[a-z]+", colourway.lower())) if model else set()
-    return words - set(re.findall(r"[a-z]+", model.lower()))
-
-
-# Colourways of one named model read at most (a store with hundreds of colours of one item).
-_NAMED_MOST = 60
 
 
 _RECOMMEND_WORDS = re.compile(
@@ -205,7 +123,7 @@ async def _same_model_in(
     for hit in await catalog.search(query, vector, SearchFilters(in_stock_only=False), limit=10):
         title = hit.product.title
         if model_name(title) == model and colour in title.rsplit("—", 1)[-1].lower().split():
-            return _card(hit.product, hit.score)
+            return card(hit.product, hit.score)
     return None
 
 
@@ -305,7 +223,7 @@ async def retrieve_products(
             )
         asked: ProductCard | None = None
         if text:
-            asked = await _named_product(catalog, text, shopper, history_read)
+            asked = await named_product(catalog, text, shopper, history_read)
         if asked is None and colourway:
             asked = await _same_model_in(catalog, services, *colourway[1:])
             if asked is not None:
@@ -314,7 +232,7 @@ async def retrieve_products(
             shown, words = reference
             # Stock and price may have changed since it was recommended: read it again.
             fresh = (await catalog.get_many([shown["id"]])).get(shown["id"])
-            asked = _card(fresh, 1.0) if fresh else shown
+            asked = card(fresh, 1.0) if fresh else shown
             notes.append(f"{words!r} = {asked['title']}")
         # With no product named, "it"/"these" (or a proactive turn) means what they were
         # last looking at: the cart for a cart reminder, else the last product viewed.
@@ -324,7 +242,7 @@ async def retrieve_products(
             # "what's the drop?" or "in a 9?" names nothing: it is about the product the
             # store last put first, else the one they last looked at.
             fresh = (await catalog.get_many([discussed[0]["id"]])).get(discussed[0]["id"])
-            asked = _card(fresh, 1.0) if fresh else discussed[0]
+            asked = card(fresh, 1.0) if fresh else discussed[0]
             notes.append(f"question about {asked['title']}, discussed last")
         if (
             asked is None
@@ -337,7 +255,7 @@ async def retrieve_products(
                 if focus[0] in known
                 else (await catalog.get_many(focus[:1])).get(focus[0])
             )
-            asked = _card(recent, 1.0) if recent else None
+            asked = card(recent, 1.0) if recent else None
         query = text
         if asked is not None and (not query or _PRONOUN.search(query) or notes):
             # A proactive turn, "do these come in blue?" or "is the first one warm?":
@@ -384,7 +302,7 @@ async def retrieve_products(
         # "trail running shoes" are shoes: products of that kind first, gaiters after.
         ranked.sort(key=lambda pair: not any(k in pair[0].product.category for k in kinds))
     ranked = ranked[:RESULTS]
-    cards = [_card(hit.product, score) for hit, score in ranked]
+    cards = [card(hit.product, score) for hit, score in ranked]
     if asked is not None and all(c["id"] != asked["id"] for c in cards):
         cards.insert(0, asked)
     said = ", ".join(f"{k.removesuffix('_max')} from {v}" for k, v in sources.items() if v)

@@ -1,0 +1,99 @@
+"""The product a text names, and the card the state keeps of a product.
+
+"stack height on the daymile?" names the Daymile: every title of the catalog is a candidate
+(`tools.catalog_words.model_names`), so the model is found however the search ranks it,
+and the colourway meant is the one said, else the shopper's own (carted, viewed), else one
+in their line and in stock.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable
+
+from textcart.tools.catalog import Catalog, Product, ProductHit
+from textcart.tools.catalog_words import model_names
+from textcart.vocabulary.records import ProductCard, ShopperContext
+
+
+def card(product: Product, score: float) -> ProductCard:
+    """The state's card of a product, with the score that ranked it."""
+    return ProductCard(
+        id=product.id,
+        title=product.title,
+        category=product.category,
+        price=product.price,
+        compare_at_price=product.compare_at_price,
+        in_stock=product.in_stock,
+        sizes_in_stock=list(product.sizes_in_stock),
+        rating=product.rating,
+        selling_points=list(product.selling_points),
+        url=product.url,
+        score=round(score, 4),
+        currency=product.currency,
+        model_id=product.model_id,
+    )
+
+
+def _asked_preference(product: Product, shopper: ShopperContext) -> tuple[int, int]:
+    """Rank a named colourway: carted, then viewed, then the shopper's line, then in stock."""
+    if product.id in shopper["cart_ids"]:
+        return (0, 0)
+    if product.id in shopper["viewed_ids"]:
+        return (1, 0)
+    line = shopper["preferences"].get("shoe_line") or shopper["preferences"].get("line")
+    other_line = {"women": "men's", "men": "women's"}.get(str(line or ""), "")
+    off_line = int(bool(other_line) and product.title.lower().startswith(other_line))
+    return (2 + off_line, 0 if product.in_stock else 1)
+
+
+_LINE_SAID = re.compile(r"\b(women'?s?|ladies|men'?s?)\b", re.IGNORECASE)
+
+
+async def named_product(
+    catalog: Catalog,
+    text: str,
+    shopper: ShopperContext,
+    history: Awaitable[dict[str, ProductHit]],
+) -> ProductCard | None:
+    """The product the text names, if any: the best-named model, in the shopper's colourway.
+
+    Every title in the catalog is a candidate (`catalog_words.model_names`, kept in memory),
+    so a model is found however the search ranks it. A model named without its colour means
+    the colourway they carted or viewed, else one in their line and in stock: the shopper's
+    own, not the index's first. `history` is the shopper's products as the turn already
+    reads them for personalisation.
+    """
+    names = await model_names(catalog)
+    named = names.named(text)
+    if not named:
+        return None
+    best = named[0][0]
+    ids = [i for strength, i in named if strength == best]
+    said_line = _LINE_SAID.search(text)
+    if said_line:
+        # "mens softloop in a 10": the line they said beats the one they usually browse.
+        prefix = "women's" if said_line.group(1).lower()[0] in "wl" else "men's"  # ladies
+        ids = [i for i in ids if names.titles[i].lower().startswith(prefix)] or ids
+    known = await history
+    products = {i: known[i].product for i in ids if i in known}
+    products.update(await catalog.get_many([i for i in ids[:_NAMED_MOST] if i not in known]))
+    if not products:
+        return None
+    said = set(re.findall(r"[a-z]+", text.lower()))
+    # "lake blue, got an 11?": the colourway said, before the shopper's own.
+    in_colour = [p for p in products.values() if _colourway_words(p) & said]
+    pool = in_colour or list(products.values())
+    product = min(pool, key=lambda p: _asked_preference(p, shopper))
+    return card(product, 0.0)
+
+
+def _colourway_words(product: Product) -> set[str]:
+    """The words of the colourway that are not the model's ("Trail Orange" of a trail shoe)."""
+    model, _, colourway = product.title.rpartition("—")
+    words = set(re.findall(r"[a-z]+", colourway.lower())) if model else set()
+    return words - set(re.findall(r"[a-z]+", model.lower()))
+
+
+# Colourways of one named model read at most (a store with hundreds of colours of one item).
+_NAMED_MOST = 60
