@@ -34,7 +34,7 @@ from textcart.tools.catalog import Catalog, Product, SearchFilters
 from textcart.tools.catalog_words import model_names
 from textcart.tools.embeddings import Embedder
 from textcart.tools.orders import OrderBook
-from textcart.vocabulary.answers import PRODUCT_KINDS, Answer, AskedQuestion
+from textcart.vocabulary.answers import PRODUCT_KINDS, Answer, AskedQuestion, QuestionKind
 from textcart.vocabulary.records import ProductCard
 
 log = logging.getLogger("textcart.answers")
@@ -119,7 +119,7 @@ async def answer_turn(
                         f"guess. {FOLLOW_UP}",
                     ),
                 }
-            question = _policy_question()
+            question = _asked("policy")
     if (
         question is None
         and intent == "product_question"
@@ -127,10 +127,10 @@ async def answer_turn(
         and asks_something(text)
     ):
         # "is it dishwasher safe?": about the product, but no rule knows the kind.
-        question = _detail_question()
+        question = _asked("detail")
     if question is None and intent in _POLICY_INTENTS and asks_something(text):
         # "shipping?" names no topic the rules know; the knowledge base is searched by meaning.
-        question = _policy_question()
+        question = _asked("policy")
     if question is None:
         return {"question": None, "answer": None}
     if question["kind"] in ("availability", "stock") and not question["colour"]:
@@ -365,7 +365,7 @@ def _without_name(question: AskedQuestion, text: str, title: str, has_order: boo
     again = read_question(rest, has_order=has_order)
     if again is None and question["kind"] in _NAME_KINDS and question["explicit"]:
         # "is the insulated bottle dishwasher safe?" read as warmth only for its name.
-        return _detail_question()
+        return _asked("detail")
     if again is None or again["kind"] not in PRODUCT_KINDS or question["kind"] == "comparison":
         return question
     return AskedQuestion(**{**again, "size": question["size"], "colour": question["colour"]})
@@ -388,21 +388,10 @@ def _colour_said_before(text: str, earlier: Sequence[str]) -> str | None:
 _NAME_KINDS = frozenset({"spec", "suitability", "waterproof"})
 
 
-def _policy_question() -> AskedQuestion:
+def _asked(kind: QuestionKind) -> AskedQuestion:
+    """A question of `kind` read from no rule of its own: "shipping?", "is it dishwasher safe"."""
     return AskedQuestion(
-        kind="policy",
-        topic=None,
-        topics=[],
-        size=None,
-        colour=None,
-        about_order=False,
-        explicit=True,
-    )
-
-
-def _detail_question() -> AskedQuestion:
-    return AskedQuestion(
-        kind="detail",
+        kind=kind,
         topic=None,
         topics=[],
         size=None,
