@@ -50,7 +50,7 @@ def anthropic(monkeypatch: pytest.MonkeyPatch) -> Iterator[StrictAnthropic]:
     monkeypatch.delenv("ANTHROPIC_API_URL", raising=False)
     monkeypatch.delenv("TEXTCART_LLM_STRUCTURED_OUTPUT", raising=False)
     # The models these tests build point at this server: keep them out of other tests.
-    monkeypatch.setattr(services_module, "_services", None)
+    monkeypatch.setattr(services_module, "_default", None)
     yield server
     server.close()
 
