@@ -54,6 +54,7 @@ async def agent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
     monkeypatch.delenv("TEXTCART_INSECURE_DEV", raising=False)
     async with Agent.open(tmp_path, replace(Context(model=None))) as opened:
         app.state.shoppers = ShopperStore(opened.store)
+        app.state.services = opened.services
         app.state.scheduler = SimpleNamespace(wake=lambda: None, stats=lambda: {})
         yield opened
 
