@@ -11,6 +11,7 @@ ranks tall-stack shoes first.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from collections import defaultdict
@@ -20,6 +21,7 @@ from textcart.rules.references import model_words, name_match, said_words
 from textcart.tools.catalog import SEARCH_PROPERTIES, Catalog
 
 MAX_AGE_S = 60.0
+log = logging.getLogger("textcart.catalog")
 _WORDS = re.compile(r"[a-z0-9]+")
 
 
@@ -76,25 +78,43 @@ class ModelNames:
 
 _CACHE: dict[int, tuple[float, int, ModelNames]] = {}
 _LOCK = asyncio.Lock()
+_REFRESHING: dict[int, asyncio.Task[None]] = {}
 
 
 async def model_names(catalog: Catalog) -> ModelNames:
-    """The catalog's titles, read again after a write here or after `MAX_AGE_S` (elsewhere)."""
-    cached = _CACHE.get(id(catalog))
-    if cached and _fresh(cached, catalog):
+    """The catalog's titles, read once and kept.
+
+    Read again at once after a write in this process, and in the background once older
+    than `MAX_AGE_S` (a load by another process): no turn but the first waits for a large
+    catalog's titles.
+    """
+    key = id(catalog)
+    cached = _CACHE.get(key)
+    if cached and cached[1] == catalog.version:
+        if time.monotonic() - cached[0] >= MAX_AGE_S and key not in _REFRESHING:
+            _REFRESHING[key] = asyncio.create_task(_refresh(catalog))
         return cached[2]
     async with _LOCK:
-        cached = _CACHE.get(id(catalog))
-        if cached and _fresh(cached, catalog):
+        cached = _CACHE.get(key)
+        if cached and cached[1] == catalog.version:
             return cached[2]
-        version = catalog.version
-        names = ModelNames(await _titles(catalog))
-        _CACHE[id(catalog)] = (time.monotonic(), version, names)
-        return names
+        return await _read(catalog)
 
 
-def _fresh(cached: tuple[float, int, ModelNames], catalog: Catalog) -> bool:
-    return cached[1] == catalog.version and time.monotonic() - cached[0] < MAX_AGE_S
+async def _read(catalog: Catalog) -> ModelNames:
+    version = catalog.version
+    names = ModelNames(await _titles(catalog))
+    _CACHE[id(catalog)] = (time.monotonic(), version, names)
+    return names
+
+
+async def _refresh(catalog: Catalog) -> None:
+    try:
+        await _read(catalog)
+    except Exception as exc:  # noqa: BLE001 - the titles in hand serve until the next try
+        log.warning("reading the catalog's titles again failed: %s", exc)
+    finally:
+        _REFRESHING.pop(id(catalog), None)
 
 
 async def _titles(catalog: Catalog) -> dict[str, str]:
