@@ -75,7 +75,6 @@ async def test_titles_are_read_again_at_once_after_a_write_and_in_the_background
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import asyncio
-    from types import SimpleNamespace
 
     from textcart.tools import catalog_words
 
@@ -87,8 +86,11 @@ async def test_titles_are_read_again_at_once_after_a_write_and_in_the_background
         return dict(titles)
 
     monkeypatch.setattr(catalog_words, "_titles", read)
-    monkeypatch.setattr(catalog_words, "_CACHE", {})
-    catalog: Any = SimpleNamespace(version=0)
+
+    class FakeCatalog:
+        version = 0
+
+    catalog: Any = FakeCatalog()
     first = await catalog_words.model_names(catalog)
     assert await catalog_words.model_names(catalog) is first and reads == [0]
     catalog.version = 1  # a load in this process: the next turn sees it

@@ -14,6 +14,7 @@ import asyncio
 import logging
 import re
 import time
+import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -76,9 +77,12 @@ class ModelNames:
         return sorted(((s, i) for s, i in scored if s > 0), reverse=True)
 
 
-_CACHE: dict[int, tuple[float, int, ModelNames]] = {}
-_LOCK = asyncio.Lock()
-_REFRESHING: dict[int, asyncio.Task[None]] = {}
+# Per catalog object (weakly: a catalog dropped with its connection takes its titles with
+# it). No lock: two turns of a new catalog may both read its titles once.
+_CACHE: weakref.WeakKeyDictionary[Catalog, tuple[float, int, ModelNames]] = (
+    weakref.WeakKeyDictionary()
+)
+_REFRESHING: weakref.WeakKeyDictionary[Catalog, asyncio.Task[None]] = weakref.WeakKeyDictionary()
 
 
 async def model_names(catalog: Catalog) -> ModelNames:
@@ -88,23 +92,18 @@ async def model_names(catalog: Catalog) -> ModelNames:
     than `MAX_AGE_S` (a load by another process): no turn but the first waits for a large
     catalog's titles.
     """
-    key = id(catalog)
-    cached = _CACHE.get(key)
+    cached = _CACHE.get(catalog)
     if cached and cached[1] == catalog.version:
-        if time.monotonic() - cached[0] >= MAX_AGE_S and key not in _REFRESHING:
-            _REFRESHING[key] = asyncio.create_task(_refresh(catalog))
+        if time.monotonic() - cached[0] >= MAX_AGE_S and catalog not in _REFRESHING:
+            _REFRESHING[catalog] = asyncio.create_task(_refresh(catalog))
         return cached[2]
-    async with _LOCK:
-        cached = _CACHE.get(key)
-        if cached and cached[1] == catalog.version:
-            return cached[2]
-        return await _read(catalog)
+    return await _read(catalog)
 
 
 async def _read(catalog: Catalog) -> ModelNames:
     version = catalog.version
     names = ModelNames(await _titles(catalog))
-    _CACHE[id(catalog)] = (time.monotonic(), version, names)
+    _CACHE[catalog] = (time.monotonic(), version, names)
     return names
 
 
@@ -114,7 +113,7 @@ async def _refresh(catalog: Catalog) -> None:
     except Exception as exc:  # noqa: BLE001 - the titles in hand serve until the next try
         log.warning("reading the catalog's titles again failed: %s", exc)
     finally:
-        _REFRESHING.pop(id(catalog), None)
+        _REFRESHING.pop(catalog, None)
 
 
 async def _titles(catalog: Catalog) -> dict[str, str]:
