@@ -11,11 +11,11 @@ from textcart.answers.evidence import FOLLOW_UP, Evidence, find_answer, suggeste
 from textcart.answers.knowledge import KnowledgeError, load_knowledge, read_document
 from textcart.answers.language import is_other_language
 from textcart.answers.question import read_question
+from textcart.answers.turn import _asked
 from textcart.demo_store.loader import demo_dir
 from textcart.tools.catalog import Product
 from textcart.tools.embeddings import get_embedder
 from textcart.tools.orders import Order
-from textcart.vocabulary.answers import AskedQuestion
 
 
 @pytest.mark.parametrize(
@@ -286,15 +286,7 @@ def test_anything_else_asked_is_answered_only_by_a_sentence_that_speaks_to_it(
     knowledge: Any,
 ) -> None:
     # The turn asks this kind when no rule reads the question (`answers.turn`).
-    asked = AskedQuestion(
-        kind="detail",
-        topic=None,
-        topics=[],
-        size=None,
-        colour=None,
-        about_order=False,
-        explicit=True,
-    )
+    asked = _asked("detail")
     made = find_answer(asked, _evidence(knowledge, "where is it made? like what country"))
     assert made is not None and made["status"] == "unknown"
     assert "doesn't say, so I won't guess" in made["text"]
