@@ -28,6 +28,7 @@ from textcart.agent import Agent
 from textcart.demo_store.loader import catalog_path
 from textcart.graph.context import Context
 from textcart.graph.services import default_services
+from textcart.tools.catalog import SearchFilters
 from textcart.tools.catalog_files import read_products
 from textcart.tools.weaviate_server import EmbeddedWeaviate
 
@@ -132,6 +133,30 @@ async def test_weaviate_killed_mid_conversation(tmp_path: Path, own_weaviate: An
         back = await agent.receive(phone, said[2])
         assert back["products"], "products come back once Weaviate is restarted"
         await assert_each_text_logged_and_answered_once(agent, phone, said)
+
+
+async def test_one_turns_catalog_failure_cancels_no_other_turn() -> None:
+    """A failed turn gives up its Weaviate connection, but the calls other shoppers' turns
+    have in flight on it finish: closing it at once cancelled them, and their turns failed
+    with a cancelled retrieval instead of answering (seen with 20 simulated shoppers)."""
+    services = await default_services()
+    collection = Context().catalog_collection
+    catalog = await services.catalog(collection)
+    in_flight = [
+        asyncio.create_task(
+            catalog.search(text, services.embedder.embed_query(text), SearchFilters(), limit=20)
+        )
+        for text in ["waterproof hiking boots", "trail runners", "warm jacket"] * 5
+    ]
+    await asyncio.sleep(0.005)  # the searches are on the wire
+    services.catalog_failed(catalog)
+    results = await asyncio.gather(*in_flight)
+    assert all(results), "every search in flight finished with its products"
+    again = await services.catalog(collection)
+    assert again is not catalog and again.client is not catalog.client, "the next turn reconnects"
+    assert await again.count() > 0
+    await services.drop_catalog_connection()
+    assert not services._retired, "closing the services closes the connection given up on"
 
 
 async def test_postgres_restarted_mid_conversation(

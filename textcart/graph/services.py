@@ -51,6 +51,9 @@ log = logging.getLogger("textcart.services")
 # check is an HTTP round trip; between checks a query that fails drops the connection
 # (every caller does) and the next turn reconnects.
 READY_CHECK_EVERY_S = 10.0
+# A connection given up on is closed this long after, not at once: closing a gRPC channel
+# cancels every call in flight on it, and other shoppers' turns may be using it.
+RETIRED_CLOSE_AFTER_S = 30.0
 
 
 @dataclass
@@ -71,6 +74,7 @@ class Services:
     _models: dict[str, BaseChatModel] = field(default_factory=dict)
     _client: Any = None
     _ready_at: float = 0.0
+    _retired: set[asyncio.Task[None]] = field(default_factory=set)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _local_slot: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
     _models_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -176,7 +180,7 @@ class Services:
                 if await self._client.is_ready():
                     self._ready_at = now
                 else:
-                    await self.drop_catalog_connection()
+                    self._retire(self._client)
             if self._client is None:
                 self._client = await connect_async()
                 self._ready_at = time.monotonic()
@@ -184,15 +188,53 @@ class Services:
                 self._catalogs[collection] = Catalog(self._client, collection)
             return self._catalogs[collection]
 
+    def catalog_failed(self, catalog: Catalog) -> None:
+        """A turn's catalog call failed: the next turn connects again.
+
+        The failed connection is closed later, not now: other turns may have calls in
+        flight on it, and closing would cancel them (their turns would fail, not degrade).
+        A connection already replaced by another turn is left to its own retirement.
+        """
+        if catalog.client is self._client:
+            self._retire(self._client)
+
+    def _retire(self, client: Any) -> None:
+        self._client = None
+        self._catalogs.clear()
+
+        async def close_later() -> None:
+            try:
+                await asyncio.sleep(RETIRED_CLOSE_AFTER_S)
+            finally:  # cancelled by `drop_catalog_connection`: close now
+                await _close(client)
+
+        task = asyncio.create_task(close_later())
+        self._retired.add(task)
+        task.add_done_callback(self._retired.discard)
+
     async def drop_catalog_connection(self) -> None:
-        """Forget the Weaviate connection so the next turn reconnects."""
+        """Close the Weaviate connection now: a command or a test ends.
+
+        The next turn reconnects. Connections given up on by failed turns are closed too.
+        """
         client, self._client = self._client, None
         self._catalogs.clear()
         if client is not None:
-            try:
-                await client.close()
-            except Exception as exc:  # noqa: BLE001 - a dead connection may fail to close
-                log.debug("closing Weaviate client failed: %s", exc)
+            await _close(client)
+        # A task of an event loop that has ended (an earlier command in this process) is
+        # left to the garbage collector with its loop.
+        running = asyncio.get_running_loop()
+        retired = [t for t in self._retired if t.get_loop() is running]
+        for task in retired:
+            task.cancel()
+        await asyncio.gather(*retired, return_exceptions=True)
+
+
+async def _close(client: Any) -> None:
+    try:
+        await client.close()
+    except Exception as exc:  # noqa: BLE001 - a dead connection may fail to close
+        log.debug("closing Weaviate client failed: %s", exc)
 
 
 def knowledge_dir() -> Path:

@@ -202,6 +202,7 @@ async def retrieve_products(
     discussed = fresh_recommendations(recommended, now) if about_discussed else []
     history_read: asyncio.Task[dict[str, ProductHit]] | None = None
     searched: asyncio.Task[_Search | None] | None = None
+    catalog: Catalog | None = None
     try:
         catalog = await services.catalog(runtime.context.catalog_collection)
         # The shopper's own products are read while the text is searched: one round trip
@@ -275,8 +276,9 @@ async def retrieve_products(
             }
         query, taste, weight, hits = result
     except Exception as exc:  # noqa: BLE001 - any catalog failure degrades to "no products"
-        log.warning("catalog unavailable, answering without products: %s", exc)
-        await services.drop_catalog_connection()
+        log.warning("catalog unavailable, answering without products: %r", exc)
+        if catalog is not None:
+            services.catalog_failed(catalog)
         return {
             "products": [],
             "retrieval_note": f"catalog unavailable: {type(exc).__name__}",
