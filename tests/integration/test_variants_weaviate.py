@@ -22,6 +22,7 @@ from textcart.graph.context import Context
 from textcart.graph.services import default_services
 from textcart.tools.catalog import SearchFilters
 from textcart.tools.catalog_files import read_products
+from textcart.tools.shopify_lines import match_lines
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "shopify_variants.csv"
 COLLECTION = "VariantTestProducts"
@@ -43,6 +44,12 @@ async def test_variants_round_trip_and_group_colourways(tmp_path: Path) -> None:
     expected = {p.id: p for p in read_products(FIXTURE)}
     stored = await catalog.get_many(expected)
     assert stored == expected  # every variant's price, stock, SKU and colour, and model ids
+    # Read whole, as Shopify's line items are named: a size's SKU is its colourway's.
+    assert {p.id: p async for p in catalog.products()} == expected
+    lines = {"line_items": [{"sku": "GP-CHA-11"}, {"sku": "GP-BRN-10"}, {"sku": "GONE-1"}]}
+    named = await match_lines(catalog, lines)
+    assert named.ids == ["granite-pass-boot-charcoal", "granite-pass-boot-brown"]
+    assert named.unmatched == ["sku 'GONE-1'"]
     # Colourways by the model id, whatever the title says.
     found = await catalog.colourways("Granite Pass Hiking Boot — Brown", "granite-pass-boot")
     assert {p.id for p in found} == {"granite-pass-boot-brown", "granite-pass-boot-charcoal"}

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -21,10 +22,13 @@ from langgraph.store.memory import InMemoryStore
 
 from textcart.graph.services import Services
 from textcart.server.app import app
+from textcart.tools.catalog_files import read_products
 from textcart.tools.orders import NoOrders
 from textcart.tools.shopify import WebhookOrders, sign_webhook, verify_webhook
 from textcart.tools.shopper_store import ShopperStore, shopper_id_for_phone
+from textcart.vocabulary.products import Product
 
+KURTAS = Path(__file__).resolve().parents[1] / "fixtures" / "shopify_products.csv"
 SECRET = "shpss_test_secret"
 PHONE = "+12125550173"
 SID = shopper_id_for_phone(PHONE)
@@ -41,7 +45,9 @@ ORDER = {
     "fulfillments": [],
     "line_items": [
         {"id": 1, "sku": "block-print-kurta-indigo", "product_id": 632910392, "quantity": 1},
-        {"id": 2, "sku": "", "product_id": 921728736, "quantity": 1},
+        # No SKU: named by its title. A gift card is no catalog product: left out.
+        {"id": 2, "sku": "", "product_id": 921728736, "title": "Handloom Cotton Dohar"},
+        {"id": 3, "sku": "GIFT-50", "product_id": 5, "title": "Gift Card", "quantity": 1},
     ],
 }
 SHIPPED = {
@@ -63,8 +69,36 @@ CART = {"token": "cart-77", "updated_at": "2026-11-21T10:05:00+05:30",
         "line_items": [{"sku": "block-print-kurta-rust", "product_id": 3}]}  # fmt: skip
 
 
+class ExportCatalog:
+    """The catalog as a Shopify products export loads it, without Weaviate."""
+
+    def __init__(self, path: Path) -> None:
+        self.items = list(read_products(path))
+        self.version = 0
+        self.reads = 0
+
+    async def products(self) -> AsyncIterator[Product]:
+        self.reads += 1
+        for product in self.items:
+            yield product
+
+
 @pytest.fixture
-def kv(monkeypatch: pytest.MonkeyPatch, services: Services, no_weaviate: None) -> InMemoryStore:
+def catalog(monkeypatch: pytest.MonkeyPatch, services: Services) -> ExportCatalog:
+    """The services' catalog is the kurta store's Shopify export."""
+    loaded = ExportCatalog(KURTAS)
+
+    async def catalog(collection: str) -> ExportCatalog:
+        return loaded
+
+    monkeypatch.setattr(services, "catalog", catalog)
+    return loaded
+
+
+@pytest.fixture
+def kv(
+    monkeypatch: pytest.MonkeyPatch, services: Services, no_weaviate: None, catalog: ExportCatalog
+) -> InMemoryStore:
     store = InMemoryStore()
     app.state.services = services
     app.state.shoppers = ShopperStore(store)
@@ -118,10 +152,11 @@ async def test_no_secret_configured_refuses_everything(
 
 async def test_orders_fill_the_order_book_and_the_events(kv: InMemoryStore) -> None:
     created = await post("orders/create", ORDER)
-    assert created.status_code == 200 and created.json()["recorded"] == 2
+    assert created.status_code == 200
+    assert (created.json()["recorded"], created.json()["unmatched"]) == (2, 1)
     order = await WebhookOrders(kv).latest(SID)
     assert order is not None and (order.order_id, order.status) == ("#1001", "processing")
-    assert order.item_ids == ("block-print-kurta-indigo", "921728736")
+    assert order.item_ids == ("block-print-kurta-indigo", "handloom-dohar")
     events = await ShopperStore(kv).events(SID)
     assert sorted(e["type"] for e in events) == ["purchased", "purchased"]
     # Shopify retries: the same webhook again stores nothing new.
@@ -148,6 +183,50 @@ async def test_checkouts_and_carts_become_behaviour(kv: InMemoryStore) -> None:
     assert cart.json()["scheduled"] is not None  # a subscribed shopper's cart is followed up
     kinds = sorted(e["type"] for e in await ShopperStore(kv).events(SID))
     assert kinds == ["added_to_cart", "checkout_started"]
+
+
+async def test_a_cart_of_a_shopify_export_names_the_catalogs_product(kv: InMemoryStore) -> None:
+    """The store's own SKU on a cart line is a size's; the shopper's cart holds the colourway."""
+    products = {p.id: p for p in read_products(KURTAS)}
+    assert "NS-KUR-RST-M" in {v.sku for v in products["block-print-kurta-rust"].variants}
+    checkout = {**CHECKOUT, "line_items": [{"sku": "NS-DOH-01", "product_id": 1, "variant_id": 2}]}
+    assert (await post("checkouts/create", checkout)).json()["recorded"] == 1
+    cart = {
+        **CART,
+        "line_items": [
+            {
+                "sku": "NS-KUR-RST-M",
+                "product_id": 7709120512,
+                "variant_id": 42301,
+                "title": "Block Print Cotton Kurta",
+                "variant_title": "Rust / M",
+            }
+        ],
+    }
+    assert (await post("carts/update", cart)).json()["recorded"] == 1
+    context = await ShopperStore(kv).context(SID)
+    assert context["cart_ids"] == ["block-print-kurta-rust"]
+    events = {e["type"]: e["product_id"] for e in await ShopperStore(kv).events(SID)}
+    assert events == {
+        "checkout_started": "handloom-dohar",
+        "added_to_cart": "block-print-kurta-rust",
+    }
+
+
+async def test_without_the_catalog_lines_are_deferred_not_guessed(
+    kv: InMemoryStore, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def unreachable(collection: str) -> None:
+        raise ConnectionError("weaviate is down")
+
+    monkeypatch.setattr(services, "catalog", unreachable)
+    for topic, payload in (("orders/create", ORDER), ("checkouts/create", CHECKOUT)):
+        response = await post(topic, payload)
+        assert response.status_code == 503  # Shopify sends it again later
+    assert await kv.asearch(("shoppers",), limit=10) == []
+    assert await kv.asearch(("shopify_carts",), limit=10) == []
+    # A payload without lines needs no catalog.
+    assert (await post("orders/updated", {**SHIPPED, "line_items": []})).status_code == 200
 
 
 async def test_unknown_topics_and_phoneless_orders_are_acknowledged(kv: InMemoryStore) -> None:
@@ -204,13 +283,19 @@ def admin(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAdmin]:
 
 
 async def test_an_order_no_webhook_brought_is_asked_of_the_admin_api(
-    services: Services, admin: FakeAdmin
+    services: Services,
+    admin: FakeAdmin,
+    no_weaviate: None,
+    catalog: ExportCatalog,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     store = InMemoryStore()
     await ShopperStore(store).upsert_profile(SID, phone=PHONE)
     book = replace(services, orders=NoOrders())
+    monkeypatch.setattr(book, "catalog", services.catalog)  # `replace` made a new object
     order = await book.order_for(store, SID)
     assert order is not None and (order.order_id, order.status) == ("#1001", "shipped")
+    assert order.item_ids == ("block-print-kurta-indigo", "handloom-dohar")
     assert admin.seen[0] == ("/admin/api/2025-01/customers/search.json", "shpat_test")
     # A shopper the store platform does not know has no order.
     other = shopper_id_for_phone("+12125550174")

@@ -41,6 +41,7 @@ from textcart.tools.embeddings import Embedder, get_embedder
 from textcart.tools.llm import chat_model, structured_method
 from textcart.tools.orders import FileOrderBook, NoOrders, Order, OrderBook
 from textcart.tools.shopify import ShopifyAdmin, WebhookOrders, order_from_record, order_record
+from textcart.tools.shopify_lines import match_lines
 from textcart.tools.shopper_store import ShopperStore, now_utc
 from textcart.tools.sms import Sender, sender_from_env
 from textcart.tools.weaviate_client import connect_async
@@ -110,8 +111,22 @@ class Services:
                     log.warning("Shopify order lookup failed: %s", type(exc).__name__)
                     found = None
                 if found is not None:
-                    return order_from_record(shopper_id, order_record(found), now_utc())
+                    record = order_record(found, await self._order_lines(found))
+                    return order_from_record(shopper_id, record, now_utc())
         return self.orders.latest_for(shopper_id)
+
+    async def _order_lines(self, order: dict[str, Any]) -> list[str]:
+        """An Admin API order's lines as the catalog's product ids, as a webhook's are.
+
+        Without the catalog the order keeps no items: its status still answers "where's my
+        order", and an id the catalog may not have would name nothing.
+        """
+        try:
+            catalog = await self.catalog(Context().catalog_collection)
+            return (await match_lines(catalog, order)).ids
+        except Exception as exc:  # noqa: BLE001 - the order's status answers without them
+            log.warning("Shopify order's items not named: %s", type(exc).__name__)
+            return []
 
     def use_model(self, spec: str, model: BaseChatModel | None) -> None:
         """Answer `spec` with `model` from now on (tests, simulations); None forgets it."""

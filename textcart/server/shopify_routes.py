@@ -7,6 +7,11 @@ the shopper's behaviour events (`textcart.tools.shopify`); a cart add by a subsc
 shopper queues a cart-abandonment check like a signed `/events` post does. Shopify
 retries a webhook until it gets a 2xx, so a payload we cannot use (no phone) is answered
 200 with the reason, and repeats are stored once (event ids derive from the payload).
+
+Line items become the catalog's product ids (`textcart.tools.shopify_lines`); a line that
+names no product is left out and counted in the answer's `unmatched`. When the catalog
+cannot be read, a webhook with lines is answered 503 and nothing is stored: Shopify sends
+it again later, when its lines can be named, instead of the shopper's events missing them.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from textcart import settings
+from textcart.graph.context import Context
+from textcart.graph.services import Services
 from textcart.server import outcomes
 from textcart.server.security import insecure_dev
 from textcart.tools.shopify import (
@@ -28,12 +35,12 @@ from textcart.tools.shopify import (
     TOPIC_HEADER,
     TOPICS,
     WebhookOrders,
-    line_product_ids,
     order_record,
     payload_phone,
     shopper_of,
     verify_webhook,
 )
+from textcart.tools.shopify_lines import LineMatch, match_lines
 from textcart.tools.shopper_store import ShopperStore, now_utc, shopper_id_for_phone
 
 log = logging.getLogger("textcart.server.shopify")
@@ -87,20 +94,28 @@ async def shopify_webhook(request: Request) -> Response:
         if phone is None:
             return JSONResponse({"ignored": "no phone is known for this cart yet"})
         sid = shopper_id_for_phone(phone)
-        ids = line_product_ids(payload)
+        lines = await _lines(request.app.state.services, payload)
+        if lines is None:
+            return _catalog_unavailable()
         key = f"cart-{token}-{payload.get('updated_at', '')}"
-        recorded = await _events(shoppers, sid, phone, "added_to_cart", ids, key, at)
+        recorded = await _events(shoppers, sid, phone, "added_to_cart", lines.ids, key, at)
         queued = await _queue_cart_check(shoppers, sid, at) if recorded else None
-        return JSONResponse({"recorded": recorded, "scheduled": queued})
+        return JSONResponse(
+            {"recorded": recorded, "unmatched": len(lines.unmatched), "scheduled": queued}
+        )
     found = shopper_of(payload)
     if found is None:
         return JSONResponse({"ignored": "the payload names no phone number"})
     sid, phone = found
+    lines = await _lines(request.app.state.services, payload)
+    if lines is None:
+        return _catalog_unavailable()
+    ids = lines.ids
     if topic.startswith("orders/"):
-        await orders.save(sid, order_record(payload))
+        record = order_record(payload, ids)
+        await orders.save(sid, record)
         recorded, attributed = 0, None
         if topic == "orders/create":
-            ids = line_product_ids(payload)
             key = f"order-{payload.get('id')}"
             recorded = await _events(shoppers, sid, phone, "purchased", ids, key, at)
             # The same attribution as a purchase posted to /events: the text that earned it.
@@ -118,8 +133,9 @@ async def shopify_webhook(request: Request) -> Response:
             )
         return JSONResponse(
             {
-                "order": order_record(payload)["order_id"],
+                "order": record["order_id"],
                 "recorded": recorded,
+                "unmatched": len(lines.unmatched),
                 "attributed_to": attributed["attributed_to"] if attributed else None,
             }
         )
@@ -127,9 +143,27 @@ async def shopify_webhook(request: Request) -> Response:
     if payload.get("cart_token") and payload_phone(payload):
         await orders.remember_cart(str(payload["cart_token"]), phone)
     key = f"checkout-{payload.get('token') or payload.get('id')}"
-    ids = line_product_ids(payload)
     recorded = await _events(shoppers, sid, phone, "checkout_started", ids, key, at)
-    return JSONResponse({"recorded": recorded})
+    return JSONResponse({"recorded": recorded, "unmatched": len(lines.unmatched)})
+
+
+def _catalog_unavailable() -> Response:
+    return JSONResponse(
+        {"error": "the catalog cannot be read to name the line items; send it again later"},
+        status_code=503,
+    )
+
+
+async def _lines(services: Services, payload: dict[str, Any]) -> LineMatch | None:
+    """The catalog's products the payload's lines name; None when the catalog cannot say."""
+    if not payload.get("line_items"):
+        return LineMatch()
+    try:
+        catalog = await services.catalog(Context().catalog_collection)
+        return await match_lines(catalog, payload)
+    except Exception as exc:  # noqa: BLE001 - Shopify retries a webhook that is not a 2xx
+        log.warning("Shopify webhook deferred, the catalog is unreachable: %s", type(exc).__name__)
+        return None
 
 
 def _total(payload: dict[str, Any]) -> float | None:

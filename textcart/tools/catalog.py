@@ -12,7 +12,7 @@ import asyncio
 import re
 import uuid
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import Any
 
@@ -468,6 +468,18 @@ class Catalog:
             for i, hit in (await self._fetch(ids, True)).items()
             if hit.vector is not None
         }
+
+    async def products(self) -> AsyncIterator[Product]:
+        """Every product of the collection, in no set order; none when it does not exist.
+
+        A full read, for what must be looked up by a field Weaviate cannot filter on (a
+        variant's SKU sits in a nested object): a large catalog takes seconds, so callers
+        keep what they build from it.
+        """
+        if not await self.client.collections.exists(self.name):
+            return
+        async for obj in self._collection.iterator():
+            yield _product(dict(obj.properties))
 
     async def count(self) -> int:
         """Count the products in the collection (0 when it does not exist)."""

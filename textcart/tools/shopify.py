@@ -3,11 +3,12 @@
 Webhooks: Shopify signs each body with the app's secret (`X-Shopify-Hmac-Sha256`, base64
 of HMAC-SHA256 over the raw body); `verify_webhook` checks it before anything is read.
 `orders/create` and `orders/updated` give the order book its orders (and a purchase event
-per line on create); `checkouts/create` and `checkouts/update` give `checkout_started`
+per product on create); `checkouts/create` and `checkouts/update` give `checkout_started`
 events and tie the checkout's cart token to the shopper's phone; `carts/update` gives
 `added_to_cart` events for a cart whose token a checkout tied to a phone (Shopify's cart
 payload names no customer). Orders are kept per shopper in the LangGraph store, so "where's
-my order" answers from them.
+my order" answers from them. Lines name the catalog's products by way of
+`textcart.tools.shopify_lines`.
 
 Admin API: with `SHOPIFY_SHOP_DOMAIN` and `SHOPIFY_ADMIN_TOKEN`, an order the webhooks never
 brought is looked up by the shopper's phone (customer search, then the customer's latest
@@ -19,6 +20,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -68,16 +70,6 @@ def payload_phone(payload: dict[str, Any]) -> str | None:
     return None
 
 
-def line_product_ids(payload: dict[str, Any]) -> list[str]:
-    """The product of each line: its SKU, else Shopify's product id."""
-    ids = []
-    for line in payload.get("line_items") or []:
-        if isinstance(line, dict):
-            sku = str(line.get("sku") or "").strip()
-            ids.append(sku or str(line.get("product_id") or line.get("variant_id") or ""))
-    return [i for i in ids if i]
-
-
 def _status(order: dict[str, Any]) -> str:
     if order.get("cancelled_at"):
         return "cancelled"
@@ -88,8 +80,12 @@ def _status(order: dict[str, Any]) -> str:
     return "shipped" if fulfilled or shipments else "processing"
 
 
-def order_record(order: dict[str, Any]) -> dict[str, Any]:
-    """What the order book keeps of a Shopify order."""
+def order_record(order: dict[str, Any], item_ids: Sequence[str]) -> dict[str, Any]:
+    """What the order book keeps of a Shopify order.
+
+    `item_ids` are its lines as the catalog's product ids (`textcart.tools.shopify_lines`),
+    which the answers look up: a Shopify SKU names one size, Shopify's numbers nothing.
+    """
     fulfillments = [f for f in order.get("fulfillments") or [] if isinstance(f, dict)]
     last = fulfillments[-1] if fulfillments else {}
     status = _status(order)
@@ -97,7 +93,7 @@ def order_record(order: dict[str, Any]) -> dict[str, Any]:
         "order_id": str(order.get("name") or order.get("order_number") or order.get("id")),
         "shopify_id": order.get("id"),
         "status": status,
-        "item_ids": line_product_ids(order),
+        "item_ids": list(item_ids),
         "carrier": last.get("tracking_company"),
         "tracking": last.get("tracking_number"),
         "placed_at": order.get("created_at"),
