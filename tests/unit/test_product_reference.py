@@ -1,7 +1,5 @@
 """Which product a shopper's text names."""
 
-from typing import Any
-
 import pytest
 
 from textcart.rules.references import name_match
@@ -69,37 +67,3 @@ def test_the_title_index_finds_the_named_model_among_every_title() -> None:
     # A model word one letter off is still found among every title.
     assert {i for _, i in names.named("is the dymile wide?")} == {"D-W", "D-M"}
     assert names.named("any trail running shoes under $120?") == []
-
-
-async def test_titles_are_read_again_at_once_after_a_write_and_in_the_background_when_old(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    import asyncio
-
-    from textcart.tools import catalog_words
-
-    reads: list[int] = []
-    titles = {"T22": "Trailhead 22 Daypack — Black"}
-
-    async def read(catalog: Any) -> dict[str, str]:
-        reads.append(catalog.version)
-        return dict(titles)
-
-    monkeypatch.setattr(catalog_words, "_titles", read)
-
-    class FakeCatalog:
-        version = 0
-
-    catalog: Any = FakeCatalog()
-    first = await catalog_words.model_names(catalog)
-    assert await catalog_words.model_names(catalog) is first and reads == [0]
-    catalog.version = 1  # a load in this process: the next turn sees it
-    titles["D"] = "Men's Daymile Daily Trainer — Olive"
-    assert "D" in (await catalog_words.model_names(catalog)).titles and reads == [0, 1]
-    monkeypatch.setattr(catalog_words, "MAX_AGE_S", 0.0)  # old: served, read again behind
-    titles["S"] = "Sunrise Sun Hoodie — Sand"
-    stale = await catalog_words.model_names(catalog)
-    assert "S" not in stale.titles
-    await asyncio.gather(*catalog_words._REFRESHING.values())
-    monkeypatch.setattr(catalog_words, "MAX_AGE_S", 60.0)
-    assert "S" in (await catalog_words.model_names(catalog)).titles and reads == [0, 1, 1]

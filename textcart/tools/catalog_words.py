@@ -10,19 +10,15 @@ ranks tall-stack shoes first.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import re
-import time
-import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from textcart.rules.references import model_words, name_match, said_words
 from textcart.tools.catalog import SEARCH_PROPERTIES, Catalog
+from textcart.tools.catalog_cache import PerCatalog
 
 MAX_AGE_S = 60.0
-log = logging.getLogger("textcart.catalog")
 _WORDS = re.compile(r"[a-z0-9]+")
 
 
@@ -77,43 +73,19 @@ class ModelNames:
         return sorted(((s, i) for s, i in scored if s > 0), reverse=True)
 
 
-# Per catalog object (weakly: a catalog dropped with its connection takes its titles with
-# it). No lock: two turns of a new catalog may both read its titles once.
-_CACHE: weakref.WeakKeyDictionary[Catalog, tuple[float, int, ModelNames]] = (
-    weakref.WeakKeyDictionary()
-)
-_REFRESHING: weakref.WeakKeyDictionary[Catalog, asyncio.Task[None]] = weakref.WeakKeyDictionary()
+async def _read_names(catalog: Catalog) -> ModelNames:
+    return ModelNames(await _titles(catalog))
+
+
+_NAMES = PerCatalog("titles", _read_names, MAX_AGE_S)
 
 
 async def model_names(catalog: Catalog) -> ModelNames:
-    """The catalog's titles, read once and kept.
+    """The catalog's titles, read once and kept (see `catalog_cache`).
 
-    Read again at once after a write in this process, and in the background once older
-    than `MAX_AGE_S` (a load by another process): no turn but the first waits for a large
-    catalog's titles.
+    No turn but the first waits for a large catalog's titles.
     """
-    cached = _CACHE.get(catalog)
-    if cached and cached[1] == catalog.version:
-        if time.monotonic() - cached[0] >= MAX_AGE_S and catalog not in _REFRESHING:
-            _REFRESHING[catalog] = asyncio.create_task(_refresh(catalog))
-        return cached[2]
-    return await _read(catalog)
-
-
-async def _read(catalog: Catalog) -> ModelNames:
-    version = catalog.version
-    names = ModelNames(await _titles(catalog))
-    _CACHE[catalog] = (time.monotonic(), version, names)
-    return names
-
-
-async def _refresh(catalog: Catalog) -> None:
-    try:
-        await _read(catalog)
-    except Exception as exc:  # noqa: BLE001 - the titles in hand serve until the next try
-        log.warning("reading the catalog's titles again failed: %s", exc)
-    finally:
-        _REFRESHING.pop(catalog, None)
+    return await _NAMES.get(catalog)
 
 
 async def _titles(catalog: Catalog) -> dict[str, str]:

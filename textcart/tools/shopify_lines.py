@@ -22,15 +22,13 @@ lacks is a product nobody can show or exclude) and reported, each unknown line l
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
-import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from textcart.tools.catalog import Catalog
+from textcart.tools.catalog_cache import PerCatalog
 from textcart.vocabulary.products import Product, model_of_title
 
 MAX_AGE_S = 60.0
@@ -127,42 +125,18 @@ def _label(line: Mapping[str, Any]) -> str:
     return f"without a sku ({title.strip(' /') or 'untitled'}, variant {line.get('variant_id')})"
 
 
-# Per catalog object (weakly: a catalog dropped with its connection takes its keys with it).
-_CACHE: weakref.WeakKeyDictionary[Catalog, tuple[float, int, CatalogKeys]] = (
-    weakref.WeakKeyDictionary()
-)
-_REFRESHING: weakref.WeakKeyDictionary[Catalog, asyncio.Task[None]] = weakref.WeakKeyDictionary()
+async def _read_keys(catalog: Catalog) -> CatalogKeys:
+    return CatalogKeys([p async for p in catalog.products()])
+
+
+# Kept per catalog (see `catalog_cache`): Shopify gives a webhook five seconds, and only
+# the first one waits for a large catalog's read.
+_KEYS = PerCatalog("product keys", _read_keys, MAX_AGE_S)
 
 
 async def catalog_keys(catalog: Catalog) -> CatalogKeys:
-    """The catalog's keys, read once and kept.
-
-    Read again at once after a write in this process, and in the background once older
-    than `MAX_AGE_S` (a load by another process): Shopify gives a webhook five seconds, and
-    only the first one waits for a large catalog's read.
-    """
-    cached = _CACHE.get(catalog)
-    if cached and cached[1] == catalog.version:
-        if time.monotonic() - cached[0] >= MAX_AGE_S and catalog not in _REFRESHING:
-            _REFRESHING[catalog] = asyncio.create_task(_refresh(catalog))
-        return cached[2]
-    return await _read(catalog)
-
-
-async def _read(catalog: Catalog) -> CatalogKeys:
-    version = catalog.version
-    keys = CatalogKeys([p async for p in catalog.products()])
-    _CACHE[catalog] = (time.monotonic(), version, keys)
-    return keys
-
-
-async def _refresh(catalog: Catalog) -> None:
-    try:
-        await _read(catalog)
-    except Exception as exc:  # noqa: BLE001 - the keys in hand serve until the next try
-        log.warning("reading the catalog's product keys again failed: %s", exc)
-    finally:
-        _REFRESHING.pop(catalog, None)
+    """The catalog's keys, read once and kept."""
+    return await _KEYS.get(catalog)
 
 
 async def match_lines(catalog: Catalog, payload: Mapping[str, Any]) -> LineMatch:
