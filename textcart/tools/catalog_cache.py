@@ -47,17 +47,21 @@ class PerCatalog(Generic[T]):
         """The value for `catalog`: kept, or read now when it has none or a write made it old."""
         kept = self._kept.get(catalog)
         if kept and kept[1] == catalog.version:
-            refreshing = self._refreshing.get(catalog)
-            if time.monotonic() - kept[0] >= self.max_age_s and (
-                refreshing is None or refreshing.done()
-            ):
+            if time.monotonic() - kept[0] >= self.max_age_s and not self._under_way(catalog):
                 self._refreshing[catalog] = asyncio.create_task(self._refresh(catalog))
             return kept[2]
         return await self._read(catalog)
 
+    def _under_way(self, catalog: Catalog) -> bool:
+        # A task of an event loop that has ended never finishes: it does not count.
+        task = self._refreshing.get(catalog)
+        return task is not None and not task.done() and task.get_loop().is_running()
+
     async def refreshed(self) -> None:
         """Wait for the background reads under way (a test, or a process about to end)."""
-        await asyncio.gather(*list(self._refreshing.values()), return_exceptions=True)
+        running = asyncio.get_running_loop()
+        under_way = [t for t in self._refreshing.values() if t.get_loop() is running]
+        await asyncio.gather(*under_way, return_exceptions=True)
 
     async def _read(self, catalog: Catalog) -> T:
         version = catalog.version
