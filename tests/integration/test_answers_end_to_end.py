@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from textcart.agent import Agent
-from textcart.answers.turn import EMPTY_CATALOG, NOT_SOLD, OTHER_LANGUAGE
+from textcart.answers.turn import EMPTY_CATALOG, NO_KIDS, NOT_SOLD, OTHER_LANGUAGE
 from textcart.conversations import pinned_clock
 from textcart.demo_store.loader import catalog_path
 from textcart.evaluation.answers import (
@@ -60,6 +60,8 @@ async def _reply(tmp_path: Path, text: str, context: Context = CLASSIC) -> dict:
     [
         ("do you sell kayaks?", "Sorry, we don't carry kayaks."),
         ("do you carry the zephyr 3000?", NOT_SOLD),
+        ("need a bike helmet what do u have", "Sorry, we don't carry bike helmets."),
+        ("anything for kids?? my 8 yr old needs hiking boots", NO_KIDS),
         ("hola, tienen estas zapatillas en talla 40?", OTHER_LANGUAGE),
     ],
 )

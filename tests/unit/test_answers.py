@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from textcart.answers.carried import kind_named
 from textcart.answers.evidence import FOLLOW_UP, Evidence, find_answer, suggested_size
 from textcart.answers.knowledge import KnowledgeError, load_knowledge, read_document
 from textcart.answers.language import is_other_language
@@ -70,6 +71,19 @@ from textcart.tools.orders import Order
         ("my feet r wide and most shoes pinch, would the daymile work", "fit", {}),
         ("is the summit bottle dishwasher safe", "care", {}),
         ("my headlamp just quit after 4 months", "policy", {"topic": "warranty"}),
+        ("i have wide feet and everything pinches. will the daymile work", "fit", {}),
+        ("ok n how bright is it", "spec", {"topic": "brightness"}),
+        ("is the frostline warm enough for like -20F?", "suitability", {"topic": "warmth"}),
+        (
+            "do u have an actual store in denver i could try stuff on at",
+            "policy",
+            {"topic": "locations"},
+        ),
+        (
+            "ran one trail in my mudlarks and they give me blisters, can i return them",
+            "policy",
+            {"topics": ["worn", "returns"]},
+        ),
     ],
 )
 def test_what_a_text_asks(text: str, kind: str, extra: dict[str, Any]) -> None:
@@ -402,3 +416,76 @@ def test_a_knowledge_file_without_sections_is_named(tmp_path: Path) -> None:
     (tmp_path / "faq.md").write_text("## Hours\nTopics: contact\nOpen daily.\n")
     with pytest.raises(KnowledgeError, match="policies.yaml"):
         load_knowledge(tmp_path)
+
+
+WINTER = _shoe("Black", ["9"]).model_copy(
+    update={
+        "title": "Women's Frostline Insulated Winter Boot — Black",
+        "selling_points": ["200 g synthetic insulation, rated comfortable to -25 °F"],
+        "description": "A warm, waterproof boot for long winter dog walks.",
+    }
+)
+
+
+@pytest.mark.parametrize(
+    "text,status,says",
+    [
+        ("warm enough for like -20F?", "yes", "Yes."),
+        ("ok at 20 below?", "yes", "Yes."),
+        ("would it be warm enough at -35 f", "no", "colder than it's rated for"),
+        ("good to minus 40 c?", "no", "colder than it's rated for"),
+    ],
+)
+def test_a_temperature_asked_is_held_against_the_rating(
+    knowledge: Any, text: str, status: str, says: str
+) -> None:
+    answer = _answer(knowledge, f"is the frostline {text}", product=WINTER)
+    assert answer["status"] == status and says in answer["text"]
+    assert "rated comfortable to -25 °F" in answer["text"]
+
+
+def test_a_temperature_without_a_rating_is_not_guessed(knowledge: Any) -> None:
+    answer = _answer(knowledge, "is it warm enough for -20F?")
+    assert answer["status"] == "unknown" and "temperature rating" in answer["text"]
+
+
+def test_my_usual_with_a_womens_line_converts_a_unisex_size(knowledge: Any) -> None:
+    unisex = _shoe("Cobalt", ["7", "7.5", "8"]).model_copy(
+        update={
+            "title": "Scree Dash Trail Racer — Cobalt",
+            "description": "Unisex sizing in men's sizes; women usually order 1.5 sizes down.",
+        }
+    )
+    text = "scree dash says unisex?? what sz would i order then, my usual"
+    prefs = {"shoe_size": "9", "shoe_line": "women"}
+    answer = _answer(knowledge, text, product=unisex, preferences=prefs)
+    assert "So go with a 7.5." in answer["text"]
+    # For someone else, the shopper's own line says nothing.
+    answer = _answer(knowledge, f"for my bf: {text}", product=unisex, preferences=prefs)
+    assert "7.5" not in answer["text"]
+
+
+def test_worn_shoes_get_the_worn_items_rule(knowledge: Any) -> None:
+    text = "ran one trail in my mudlarks and they give me blisters, can i return them"
+    answer = _answer(knowledge, text, product=None)
+    assert "Shoes worn outdoors can't be returned" in answer["text"]
+
+
+def test_a_shop_to_visit_the_documents_never_mention_is_not_guessed(knowledge: Any) -> None:
+    answer = _answer(knowledge, "do u have an actual store in denver", product=None)
+    assert answer["status"] == "unknown"
+    assert answer["text"] == f"I don't have that in our store info, so I won't guess. {FOLLOW_UP}"
+
+
+@pytest.mark.parametrize(
+    "text,kind",
+    [
+        ("need a bike helmet what do u have", "bike helmets"),
+        ("do you sell kayaks?", "kayaks"),
+        ("u have the zephyrmax", None),  # a lone name may be a model we lack
+        ("whats good for bouldering", None),  # a need, not a kind of product
+        ("looking for something to keep my dog warm on walks lol", None),  # too many words
+    ],
+)
+def test_the_kind_a_short_ask_names(text: str, kind: str | None) -> None:
+    assert kind_named(text) == kind

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from textcart.answers.knowledge import KnowledgeBase
 from textcart.tools.catalog import Catalog
-from textcart.tools.catalog_words import matches_all_words
+from textcart.tools.catalog_words import holds_any_word, matches_all_words
 
 # Words that say nothing about which product is meant ("do you sell ...", "got any ...").
 FILLER = frozenset(
@@ -104,3 +104,38 @@ async def sells_anything_like(catalog: Catalog, text: str) -> bool:
         if await matches_all_words(catalog, query):
             return True
     return False
+
+
+def kind_named(text: str) -> str | None:
+    """The kind of product a short ask names, as a plural, for "we don't carry ...".
+
+    "need a bike helmet" -> "bike helmets"; None when the words may be a model's name or
+    describe a need.
+    """
+    words = [w for w in WORD.findall(text.lower()) if w not in FILLER and len(w) > 2]
+    if not words or len(words) > 3 or words[-1].endswith(("ing", "ly", "ed", "'s")):
+        return None
+    last = words[-1]
+    if not last.endswith("s"):
+        # "a bike helmet" says a kind of thing; a lone "ridgemax" may be a model we lack.
+        if not re.search(rf"\ban?\s+(?:[a-z'-]+\s+){{0,2}}{re.escape(last)}\b", text, re.I):
+            return None
+        words[-1] = last + "s"
+    return " ".join(words)
+
+
+# Children's gear: "my 8 yr old", "for the kids" (not "baby blue", not a girls' trip).
+_KIDS = re.compile(
+    r"\b(?:kids?|kiddos?|children|child|toddlers?|youth|juniors?|little ones?|"
+    r"(\d{1,2})[- ]?(?:yr|year)s?[- ]?old)\b",
+    re.IGNORECASE,
+)
+_KIDS_WORDS = ["kid", "kids", "youth", "junior", "children", "child", "toddler"]
+
+
+async def no_kids_range(catalog: Catalog, text: str) -> bool:
+    """Whether the text asks for children's gear and no product is made for children."""
+    said = _KIDS.search(text)
+    if said is None or (said.group(1) and int(said.group(1)) >= 13):
+        return False
+    return not await holds_any_word(catalog, _KIDS_WORDS)

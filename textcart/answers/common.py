@@ -248,6 +248,12 @@ def ranked(ev: Evidence, candidates: Sequence[str], most: int = 1) -> list[tuple
     return sorted(zip(candidates, scores, strict=True), key=lambda p: -p[1])[:most]
 
 
+# Topics only a section about them can answer.
+_ONLY_ITS_OWN = {
+    "locations": re.compile(r"\b(stores?|shops?|locations?|showrooms?|visit)\b", re.I),
+}
+
+
 def knowledge_for(
     ev: Evidence, topic: str | None, query: str, limit: int = 300
 ) -> tuple[Chunk, list[str]] | None:
@@ -257,6 +263,13 @@ def knowledge_for(
         return None
     chunk, score = hits[0]
     if topic is not None and topic not in chunk.topics and score < 0.35:
+        return None
+    if (
+        topic in _ONLY_ITS_OWN
+        and topic not in chunk.topics
+        and not _ONLY_ITS_OWN[topic].search(chunk.text)
+    ):
+        # "a shop in denver?" is not answered by the contact details however close they read.
         return None
     if topic is None and score < 0.35:
         return None

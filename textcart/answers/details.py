@@ -149,6 +149,11 @@ def waterproof(ev: Evidence, b: Builder) -> None:
 def suitability(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
     """Whether it suits what was asked, in the sentences that speak to it, else "I won't guess"."""
     topic = q["topic"] or ""
+    said = temperature(ev.text)
+    if topic in ("warmth", "") and said is not None:
+        # "warm enough for -20F?", "ok at 20 below?": the rating against what they said.
+        rated(ev, b, said)
+        return
     if topic in SPEC_WORDS and _ASKS_A_NUMBER.search(ev.text):
         # "how cold can it handle?" asks for the rating: a number, or "I don't have it".
         spec(ev, q, b, SPEC_WORDS[topic], topic)
@@ -166,6 +171,41 @@ def suitability(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
     b.facts.extend(best)
     negative = any(re.search(r"\bnot\b|n't|avoid|isn't|\btoo \w+ for\b", s, re.I) for s in best)
     b.say(claim(product, best), "no" if negative else "info")
+
+
+# "-20F", "minus 10 c", "25 degrees", "-25 °F"; a bare number is not a temperature.
+_TEMPERATURE = re.compile(
+    r"(?<![\w.])(-|−|minus\s?|negative\s?)?(\d{1,3}(?:\.\d)?)\s?"
+    r"(?:(°|degrees?|deg)\s?(f|c|fahrenheit|celsius)?|(f|c|fahrenheit|celsius))\b",
+    re.IGNORECASE,
+)
+_BELOW = re.compile(r"\b(\d{1,3}) below(?: zero)?\b", re.IGNORECASE)
+
+
+def temperature(text: str) -> float | None:
+    """The first temperature in `text`, in °F (Celsius converted), else None."""
+    below = _BELOW.search(text)
+    found = _TEMPERATURE.search(text)
+    if found is None:
+        return -float(below.group(1)) if below else None
+    value = float(found.group(2)) * (-1 if found.group(1) else 1)
+    unit = (found.group(4) or found.group(5) or "f").lower()
+    return value * 9 / 5 + 32 if unit.startswith("c") else value
+
+
+def rated(ev: Evidence, b: Builder, asked: float) -> None:
+    """A temperature asked about, against the product's rating: yes, no, or "I don't have"."""
+    product = b.use(ev.product)  # type: ignore[arg-type]
+    ratings = [(s, t) for s in sentences_of(product) if (t := temperature(s)) is not None]
+    if not ratings:
+        unknown(b, f"a temperature rating for the {model_of(product.title)}")
+        return
+    sentence, limit = ratings[0]
+    b.facts.append(sentence)
+    if asked >= limit:
+        b.say(f"Yes. {claim(product, [sentence])}", "yes")
+    else:
+        b.say(f"That's colder than it's rated for. {claim(product, [sentence])}", "no")
 
 
 def detail(ev: Evidence, b: Builder) -> None:

@@ -27,8 +27,8 @@ from textcart.answers.details import (
     waterproof,
 )
 from textcart.answers.orders import order_change, order_return, policy
-from textcart.answers.sizing import fit, suggested_size
-from textcart.answers.stock import MY_SIZE, availability, colours, price
+from textcart.answers.sizing import MY_SIZE, fit, suggested_size
+from textcart.answers.stock import availability, colours, price
 from textcart.vocabulary.answers import Answer, AskedQuestion
 
 __all__ = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from textcart.answers.common import FOLLOW_UP, Builder, Evidence, join_names, knowledge_for, unknown
+from textcart.answers.common import FOLLOW_UP, Builder, Evidence, join_names, knowledge_for
 from textcart.tools.orders import Order
 from textcart.vocabulary.answers import AskedQuestion
 
@@ -15,7 +15,7 @@ def policy(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
     limit = 300 if len(topics) == 1 else 140
     found = [f for topic in topics if (f := knowledge_for(ev, topic, ev.text, limit))]
     if not found:
-        unknown(b, "that in our store policies")
+        b.say(f"I don't have that in our store info, so I won't guess. {FOLLOW_UP}", "unknown")
         return
     seen: set[str] = set()
     for chunk, sentences in found:

@@ -39,6 +39,9 @@ POLICY_TOPICS: list[tuple[str, re.Pattern[str]]] = [
             r"\b(ran|run|hiked|walked) in\b",
             r"\bafter (wearing|running|a run)\b",
             r"\bon (one|a) (trail )?(run|hike)\b",
+            r"\b(ran|hiked|walked|raced) (one|a|an|two|three|\d+) (\w+ )?"
+            r"(trails?|runs?|hikes?|races?|miles?|km|times?)\b",
+            r"\btook (it|them) (out|on)\b",
         ),
     ),
     (
@@ -159,6 +162,20 @@ POLICY_TOPICS: list[tuple[str, re.Pattern[str]]] = [
             r"gift card",
             r"credit card",
             r"\bvenmo\b",
+        ),
+    ),
+    (
+        # A shop to visit: only the store's documents can say whether there is one.
+        "locations",
+        any_of(
+            r"\b(physical|actual|real|retail|brick[- ]and[- ]mortar|walk[- ]in) "
+            r"(store|shop|location)s?\b",
+            r"\b(store|shop|showroom)s? (near|in|around) (me|you|\w+)\b",
+            r"\b(try|trying) (it|them|stuff|things|some|\w+) on (in person|in store|at)\b",
+            r"\bin[- ]person\b",
+            r"\bshowroom\b",
+            r"\b(pick ?up|pickup) in[- ]store\b",
+            r"\bvisit (you|your (store|shop))\b",
         ),
     ),
     (

@@ -172,8 +172,13 @@ _SUITABLE = any_of(
     r"\b(good|right|ok|okay|best|smart) (pick|choice|option|idea|call)\b",
     r"\b(muddy|snowy|rocky|icy|slippery|technical|wet)\b",
     r"\b(ultra|marathon|half marathon|\d+ ?k|\d+ ?miler?s?)\b",
-    r"\bwould (it|they|that) work\b",
-    r"\bwould (the )?\w+( \w+)? work\b",
+    r"\b(would|will|could|does|do|can) (it|they|that|this|these|those) work\b",
+    r"\b(would|will|could|does|do|can) (the )?\w+( \w+)? work\b",
+    r"\bwide (feet|foot|toes?)\b",
+    # "ok at 20 below?", "good to minus 40 c", "warm enough at -35 f"
+    r"\b(ok|okay|good|fine|enough|handle|survive)\b.{0,25}(-|minus |negative )?\d{1,3}\s?"
+    r"(°|degrees?|deg\b|f\b|c\b|below)",
+    r"\b(feet|foot) (is |are )?(wide|flat)\b",
     r"\bfor (ski|skiing|ski touring|touring|treks?|trekking|hikes|thru-?hikes?)\b",
 )
 _SPECS: list[tuple[str, re.Pattern[str]]] = [
@@ -272,7 +277,10 @@ _ASKING = any_of(
     r"(that|this|those|these|them|it)\W*$",
 )
 _QUESTION_START = any_of(
-    r"^\s*(do|does|did|is|are|was|were|can|could|will|would|how|what|which|when|where|who|why|"
+    # At the start of any sentence ("i have wide feet. will the daymile work"), and after a
+    # joining word too: "n how bright is it", "ok so what about the 10".
+    r"(?:^|[.!;:\n])\s*(?:(?:and|n|&|also|plus|oh|ok|okay|so|but|hmm+|um+)\b,?\s*)*"
+    r"(do|does|did|is|are|was|were|can|could|will|would|how|what|which|when|where|who|why|"
     r"whats|what's|wats|hows|how's|whens|wheres|"
     r"any|got|u have|you have|have you|is there|are there|should|r|ru)\b"
 )

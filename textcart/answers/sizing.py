@@ -28,17 +28,39 @@ FIT_SENTENCE = re.compile(
 )
 
 
-def suggested_size(product: Product, text: str, notes: Sequence[str]) -> str | None:
+# "my size", "my usual", "my normal size": the size they saved (or said before).
+MY_SIZE = re.compile(r"\bmy (?:(?:usual|normal|regular)(?: (?:size|sz))?|size|sz)\b", re.IGNORECASE)
+
+
+def my_size(ev: Evidence, product: Product) -> str | None:
+    """The shopper's own size when the text says "my size": said before, else saved."""
+    if not MY_SIZE.search(ev.text):
+        return None
+    usual = "shoe_size" if product.category.startswith("footwear") else "apparel_size"
+    size = ev.said_size or ev.preferences.get(usual)
+    return str(size) if size else None
+
+
+def suggested_size(
+    product: Product,
+    text: str,
+    notes: Sequence[str],
+    own_size: str | None = None,
+    line: str | None = None,
+) -> str | None:
     """The size the product's own sizing note points to for the sizes the shopper said.
 
     "between a 9 and 9.5" with "go up half a size" -> 9.5; a 9.5 with "whole sizes only;
     size up" -> 10; a women's 8.5 with "women usually order 1.5 sizes down" -> 7. Only a
-    size in the product's size run is suggested.
+    size in the product's size run is suggested. Without a size in the text, `own_size`
+    (the one "my usual" means) is used; `line` is the line they shop ("women").
     """
     advice = " ".join(notes).lower()
     if torso := _torso_size(product, text, advice):
         return torso
     said = re.findall(r"(?<![\d.$])(\d{1,2}(?:\.5)?)(?![\d%])", text)
+    if not said and own_size and re.fullmatch(r"\d{1,2}(?:\.5)?", own_size):
+        said = [own_size]
 
     def in_run(value: float) -> str | None:
         size = f"{value:g}"
@@ -54,7 +76,13 @@ def suggested_size(product: Product, text: str, notes: Sequence[str]) -> str | N
         return None
     size = float(said[0])
     shift = re.search(r"women usually order (\d(?:\.5)?) sizes? (down|up)", advice)
-    if shift and re.search(r"\bwom[ae]n", text, re.IGNORECASE):
+    for_someone_else = re.search(
+        r"\b(men'?s|mens|him|his|he|bf|boyfriend|husband|hubby|dad|son|brother)\b", text, re.I
+    )
+    womens = re.search(r"\bwom[ae]n", text, re.IGNORECASE) or (
+        line == "women" and not for_someone_else
+    )
+    if shift and womens:
         step = float(shift.group(1))
         return in_run(size - step if shift.group(2) == "down" else size + step)
     if size % 1 and re.search(r"half size, size up|whole sizes only", advice):
@@ -87,7 +115,8 @@ def _torso_size(product: Product, text: str, advice: str) -> str | None:
 
 def say_suggestion(ev: Evidence, b: Builder, product: Product, notes: Sequence[str]) -> bool:
     """Say the size the notes point to and whether it is in stock; False when none."""
-    size = suggested_size(product, ev.text, notes)
+    line = ev.preferences.get("shoe_line")
+    size = suggested_size(product, ev.text, notes, my_size(ev, product), line)
     if size is None:
         return False
     in_size = [v for v in (ev.variants or [product]) if size in v.sizes_in_stock]

@@ -20,7 +20,7 @@ from textcart.answers.common import (
     size_run,
 )
 from textcart.answers.question import COLOUR_WORDS
-from textcart.answers.sizing import FIT_SENTENCE, say_suggestion
+from textcart.answers.sizing import FIT_SENTENCE, my_size, say_suggestion
 from textcart.tools.catalog import Product
 from textcart.vocabulary.answers import AskedQuestion
 
@@ -106,16 +106,6 @@ def availability(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
 _WHEN_BACK = re.compile(
     r"\b(when|restock\w*|back in stock|coming back|come back|get more|eta)\b", re.IGNORECASE
 )
-MY_SIZE = re.compile(r"\bmy (usual )?(size|sz)\b", re.IGNORECASE)
-
-
-def my_size(ev: Evidence, product: Product) -> str | None:
-    """The shopper's own size when the text says "my size": said before, else saved."""
-    if not MY_SIZE.search(ev.text):
-        return None
-    usual = "shoe_size" if product.category.startswith("footwear") else "apparel_size"
-    size = ev.said_size or ev.preferences.get(usual)
-    return str(size) if size else None
 
 
 def colours(ev: Evidence, b: Builder) -> None:

@@ -22,6 +22,8 @@ from textcart.answers.carried import (
     SERVICE_ASK,
     WORD,
     documents_mention,
+    kind_named,
+    no_kids_range,
     not_carried,
     sells_anything_like,
 )
@@ -43,6 +45,7 @@ OTHER_LANGUAGE = f"Sorry, I can only answer texts in English for now. {FOLLOW_UP
 EMPTY_CATALOG = "Sorry, I can't look up our products right now, so I can't check that. " + FOLLOW_UP
 NOT_SOLD = "I couldn't find that in our catalog, so I can't tell you more about it. " + FOLLOW_UP
 # Answers that say why a text can't be answered: they are the whole reply.
+NO_KIDS = "Sorry, we don't carry kids' gear: everything we sell is in adult sizes."
 UNANSWERABLE = frozenset({"other_language", "empty_catalog", "not_sold", "catalog_unavailable"})
 _POLICY_INTENTS = frozenset({"shipping_question", "return_or_refund", "billing_or_payment"})
 _PRODUCT_INTENTS = frozenset({"product_question", "recommendation_request", "purchase_intent"})
@@ -81,8 +84,11 @@ async def answer_turn(
         and asked_product_id is None
         and not (question and question["kind"] not in PRODUCT_KINDS)
     ):
-        # "do u guys carry tents?": a kind of product the catalog has none of.
+        # "do u guys carry tents?": a kind of product the catalog has none of; "my 8 yr
+        # old needs boots" in a store that makes nothing for children.
         try:
+            if await no_kids_range(catalog, text):
+                return {"question": None, "answer": unanswerable("not_sold", NO_KIDS)}
             missing = await not_carried(catalog, text)
         except Exception as exc:  # noqa: BLE001 - the turn goes on without this check
             log.warning("catalog check failed: %s", exc)
@@ -101,7 +107,9 @@ async def answer_turn(
         # "do you sell kayaks?": a product question about nothing the catalog holds.
         try:
             if not await sells_anything_like(catalog, text):
-                return {"question": None, "answer": unanswerable("not_sold", NOT_SOLD)}
+                kind = kind_named(text)
+                said = f"Sorry, we don't carry {kind}." if kind else NOT_SOLD
+                return {"question": None, "answer": unanswerable("not_sold", said)}
         except Exception as exc:  # noqa: BLE001 - the turn goes on without this check
             log.warning("catalog check failed: %s", exc)
     if question is None and (service := SERVICE_ASK.search(text)):

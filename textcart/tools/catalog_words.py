@@ -52,6 +52,22 @@ async def matches_all_words(catalog: Catalog, query: str, names_only: bool = Fal
     return False
 
 
+async def holds_any_word(catalog: Catalog, words: list[str]) -> bool:
+    """Whether some product's title, category or tags hold one of `words` (plural or not)."""
+    fields = ["title", "category", "tags"]
+    wanted = {_singular(w) for w in words}
+    collection = catalog.client.collections.get(catalog.name)
+    result = await collection.query.bm25(
+        query=" ".join(words), query_properties=fields, return_properties=fields, limit=20
+    )
+    for obj in result.objects:
+        values = obj.properties.values()
+        said = " ".join(" ".join(v) if isinstance(v, list) else str(v or "") for v in values)
+        if wanted & {_singular(w) for w in _WORDS.findall(said.lower())}:
+            return True
+    return False
+
+
 @dataclass
 class ModelNames:
     """Every product's title, indexed by the words of its model."""
