@@ -1,5 +1,7 @@
 """Which product a shopper's text names."""
 
+from typing import Any
+
 import pytest
 
 from textcart.rules.references import name_match
@@ -67,3 +69,48 @@ def test_the_title_index_finds_the_named_model_among_every_title() -> None:
     # A model word one letter off is still found among every title.
     assert {i for _, i in names.named("is the dymile wide?")} == {"D-W", "D-M"}
     assert names.named("any trail running shoes under $120?") == []
+
+
+async def test_a_shared_word_said_about_the_discussed_model_names_its_version(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """'the gtx one' after the Ridgeline is the Ridgeline GTX, not the Summit GTX."""
+    from textcart.graph.named import card, version_named
+    from textcart.tools import catalog_words
+    from textcart.tools.catalog import Product
+
+    titles = {
+        "RT": "Women's Ridgeline Trail Runner — Glacier Teal",
+        "RG": "Women's Ridgeline GTX Trail Runner — Slate Grey",
+        "SG": "Women's Summit GTX Hiking Boot — Plum",
+        "SW": "Men's Switchback Mid Waterproof Hiker — Olive",
+    }
+    products = {
+        i: Product(id=i, title=t, category="footwear", price=100.0, url="https://x.example/p")
+        for i, t in titles.items()
+    }
+
+    async def read(catalog: object) -> dict[str, str]:
+        return dict(titles)
+
+    monkeypatch.setattr(catalog_words, "_titles", read)
+
+    class Catalog:
+        version = 0
+
+        async def get_many(self, ids: list[str]) -> dict[str, Product]:
+            return {i: products[i] for i in ids}
+
+    async def nothing_known() -> dict[str, Any]:
+        return {}
+
+    shopper: Any = {"cart_ids": [], "viewed_ids": [], "preferences": {}}
+    ridgeline = card(products["RT"], 1.0)
+
+    async def version(text: str) -> str | None:
+        found = await version_named(Catalog(), text, shopper, nothing_known(), ridgeline)  # type: ignore[arg-type]
+        return found["id"] if found else None
+
+    assert await version("ok n how is the gtx one different?") == "RG"
+    assert await version("is it waterproof?") is None  # no version of it says waterproof
+    assert await version("what about the teal one") is None  # a colour, not a version

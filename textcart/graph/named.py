@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable
 
+from textcart.rules.references import model_words, said_words
 from textcart.tools.catalog import Catalog, Product, ProductHit
 from textcart.tools.catalog_words import model_names
 from textcart.vocabulary.records import ProductCard, ShopperContext
@@ -86,6 +87,32 @@ async def named_product(
     pool = in_colour or list(products.values())
     product = min(pool, key=lambda p: _asked_preference(p, shopper))
     return card(product, 0.0)
+
+
+async def version_named(
+    catalog: Catalog,
+    text: str,
+    shopper: ShopperContext,
+    history: Awaitable[dict[str, ProductHit]],
+    discussed: ProductCard,
+) -> ProductCard | None:
+    """"the gtx one" after the Ridgeline: the version of the discussed model the text names.
+
+    A word many models share ("gtx", "mid", "max") names nothing alone; said about the
+    product being discussed, it names that model's version with the word, when there is
+    one: the text is read as if it said the discussed model too.
+    """
+    names = await model_names(catalog)
+    base = set(model_words(discussed["title"]))
+    extra = said_words(text, names.vocabulary()) - base
+    if not extra:
+        return None
+    model = discussed["title"].split("—")[0].strip()
+    found = await named_product(catalog, f"{text} {model}", shopper, history)
+    if found is None or found["id"] == discussed["id"]:
+        return None
+    words = set(model_words(found["title"]))
+    return found if base - {"men", "women"} <= words and words & extra else None
 
 
 def _colourway_words(product: Product) -> set[str]:

@@ -81,6 +81,10 @@ class ModelNames:
             for word in model_words(title):
                 self._by_word[word].add(product_id)
 
+    def vocabulary(self) -> set[str]:
+        """Every model word of the catalog."""
+        return set(self._by_word)
+
     def named(self, text: str) -> list[tuple[int, str]]:
         """(strength, product id) of every product whose model the text names, best first."""
         said = said_words(text, self._by_word.keys())

@@ -14,7 +14,7 @@ from textcart.answers.question import read_question
 from textcart.answers.turn import answer_turn
 from textcart.deciders.fit import llm_fit
 from textcart.graph.context import Context
-from textcart.graph.named import card, named_product
+from textcart.graph.named import card, named_product, version_named
 from textcart.graph.nodes.common import (
     decide_with,
     log,
@@ -225,6 +225,11 @@ async def retrieve_products(
         asked: ProductCard | None = None
         if text:
             asked = await named_product(catalog, text, shopper, history_read)
+        if asked is None and text and (last_shown := fresh_recommendations(recommended, now)):
+            # "how is the gtx one different?" after the Ridgeline: the Ridgeline GTX.
+            asked = await version_named(catalog, text, shopper, history_read, last_shown[0])
+            if asked is not None:
+                notes.append(f"a version of {last_shown[0]['title']} = {asked['title']}")
         if asked is None and colourway:
             asked = await _same_model_in(catalog, services, *colourway[1:])
             if asked is not None:
