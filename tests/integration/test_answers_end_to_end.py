@@ -61,6 +61,8 @@ async def _reply(tmp_path: Path, text: str, context: Context = CLASSIC) -> dict:
         ("do you sell kayaks?", "Sorry, we don't carry kayaks."),
         ("do you carry the zephyr 3000?", NOT_SOLD),
         ("need a bike helmet what do u have", "Sorry, we don't carry bike helmets."),
+        ("any climbing harnesses? going to the gym", "Sorry, we don't carry climbing harnesses."),
+        ("need a sleeping bag good down to 20 degrees", "Sorry, we don't carry sleeping bags."),
         ("anything for kids?? my 8 yr old needs hiking boots", NO_KIDS),
         ("hola, tienen estas zapatillas en talla 40?", OTHER_LANGUAGE),
     ],

@@ -79,6 +79,13 @@ from textcart.tools.orders import Order
             "policy",
             {"topic": "locations"},
         ),
+        ("k what if i need it faster", "policy", {"topic": "express"}),
+        ("the teal stormwall, any xxl left?", "availability", {"size": "XXL"}),
+        (
+            "do the summit gtx boots come in olive? in my usual sz",
+            "availability",
+            {"colour": "olive"},
+        ),
         (
             "ran one trail in my mudlarks and they give me blisters, can i return them",
             "policy",
@@ -489,3 +496,28 @@ def test_a_shop_to_visit_the_documents_never_mention_is_not_guessed(knowledge: A
 )
 def test_the_kind_a_short_ask_names(text: str, kind: str | None) -> None:
     assert kind_named(text) == kind
+
+
+@pytest.mark.parametrize(
+    "points,status,says",
+    [
+        (["vegan: recycled mesh and synthetic suede, no animal products"], "yes", "Yes."),
+        (["full-grain leather upper"], "no", "No, it's not vegan."),
+        (["faux suede overlays"], "info", "faux suede"),
+    ],
+)
+def test_a_vegan_question_is_answered_yes_or_no_from_the_materials(
+    knowledge: Any, points: list[str], status: str, says: str
+) -> None:
+    boot = _shoe("Black", ["9"]).model_copy(update={"selling_points": points})
+    answer = _answer(knowledge, "r these vegan? trying to avoid leather", product=boot)
+    assert answer["status"] == status and says in answer["text"]
+
+
+def test_a_number_asked_for_one_spec_is_not_asked_of_the_other(knowledge: Any) -> None:
+    lamp = _shoe("Black", ["7"]).model_copy(
+        update={"selling_points": ["400 lumens max", "recharges over USB-C"], "description": ""}
+    )
+    answer = _answer(knowledge, "how bright is it & does it charge usb c", product=lamp)
+    assert "400 lumens" in answer["text"] and "USB-C" in answer["text"]
+    assert "won't guess" not in answer["text"]

@@ -48,10 +48,22 @@ def documents_mention(knowledge: KnowledgeBase, words: Sequence[str]) -> bool:
 
 
 _CARRY = re.compile(
-    r"\b(?:carry|sell|stock|have|got|(?:looking|lookin|searching|shopping) for)\s+"
+    r"(?:\b(?:carry|sell|stock|have|got|need|needs|want|wanna|"
+    r"(?:looking|lookin|searching|shopping) for)\s+"
+    # "any bike helmets?": "any" and a plural, opening a sentence.
+    r"|(?:^|[.!?]\s*)(?=any\s+(?:[a-z'-]+\s+){0,2}[a-z'-]+s\b))"
     r"(any\s+|an?\s+|some\s+)?([a-z][a-z' -]*?)\s*(?:[?.,!;:]|\bfor\b|\bin\b|\bunder\b|"
-    r"\bwith\b|\bw/|\bthat\b|\bwhich\b|\blike\b|\brated\b|\bto\b|\bi\b|$)",
+    r"\bwith\b|\bw/|\bthat\b|\bwhich\b|\blike\b|\brated\b|\bto\b|\bi\b|\bgood\b|"
+    r"\bgreat\b|\bwhat\b|$)",
     re.IGNORECASE,
+)
+# Words that describe what is wanted rather than name a kind of product ("need a warm one").
+_NOT_A_KIND = frozenset(
+    """
+    warm warmer light lighter waterproof good great best nice new cheap comfy comfortable
+    big bigger small smaller cool breathable durable wide narrow long short black white
+    help info advice gift present
+    """.split()
 )
 # What "do you have ..." asks about when it is not a kind of product.
 _SERVICE_WORDS = frozenset(
@@ -76,6 +88,8 @@ async def not_carried(catalog: Catalog, text: str) -> str | None:
         return None
     words = [w for w in WORD.findall(phrase) if w not in FILLER]
     if not words or len(words) > 4 or any(w in _SERVICE_WORDS for w in words):
+        return None
+    if words[-1] in _NOT_A_KIND:
         return None
     article = (said.group(1) or "").strip().lower()
     if article in ("a", "an") and not words[-1].endswith("s"):

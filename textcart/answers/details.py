@@ -64,7 +64,7 @@ def spec(ev: Evidence, q: AskedQuestion, b: Builder, pattern: re.Pattern[str], w
             what = "stack height" if asked == {"stack"} else what
     found = found[:2]
     number = _NUMBER_IN.get(what, re.compile(r"\d"))
-    if found and _ASKS_A_NUMBER.search(ev.text) and not any(number.search(f) for f in found):
+    if found and _asks_a_number(ev.text, what) and not any(number.search(f) for f in found):
         # "how many hours does it last?" is not answered by "rechargeable over USB-C".
         unknown(b, f"the {_NUMBER_OF.get(what, what)} of the {model_of(product.title)}")
         return
@@ -72,14 +72,48 @@ def spec(ev: Evidence, q: AskedQuestion, b: Builder, pattern: re.Pattern[str], w
         unknown(b, f"the {_NUMBER_OF.get(what, what)} of the {model_of(product.title)}")
         return
     b.facts.extend(found)
+    if what == "materials" and _ASKS_VEGAN.search(ev.text):
+        # "vegan? trying to avoid leather": yes or no when the materials say so.
+        free = [f for f in found if _ANIMAL_FREE.search(f)]
+        animal = [f for f in found if _ANIMAL.search(f) and not _ANIMAL_FREE.search(f)]
+        if free:
+            b.say(f"Yes. {claim(product, free)}", "yes")
+            return
+        if animal:
+            b.say(f"No, it's not vegan. {claim(product, animal)}", "no")
+            return
     b.say(claim(product, found), "info")
 
 
+_ASKS_VEGAN = re.compile(r"\bvegan\b|animal[- ]free|avoid (leather|wool|animal)", re.I)
+# An animal material, not one said to be absent or imitated ("no wool", "faux suede").
+_ANIMAL = re.compile(
+    r"(?<!without )(?<!no )(?<!synthetic )(?<!faux )"
+    r"\b(leather|suede|nubuck|wool|merino|down|silk|goose|duck)\b",
+    re.I,
+)
+# Said outright: a faux suede overlay alone says nothing of the rest.
+_ANIMAL_FREE = re.compile(r"\b(vegan|no animal|animal[- ]free)\b", re.I)
 _ASKS_A_NUMBER = re.compile(
     r"how (many|much|long|heavy|bright|far|cold)|\b(hrs|hours|minutes|lumens|grams|"
     r"oz|ounces|liters?|litres?|degrees|mm)\b|\brating\b|\btemps?\b",
     re.IGNORECASE,
 )
+# What asks for a number of each kind: "how bright ... & does it charge usb c" asks for
+# lumens, not for the battery's hours.
+_ASKS_FOR = {
+    "battery": re.compile(r"how long|\b(hours?|hrs|minutes|run ?time|last)\b", re.I),
+    "brightness": re.compile(r"how (bright|far)|\blumens\b", re.I),
+    "weight": re.compile(r"how (heavy|much)|\b(grams?|oz|ounces|lbs?)\b", re.I),
+    "warmth": re.compile(r"how cold|\b(degrees|rating|temps?)\b", re.I),
+}
+
+
+def _asks_a_number(text: str, what: str) -> bool:
+    asks = _ASKS_FOR.get(what, _ASKS_A_NUMBER)
+    return bool(asks.search(text))
+
+
 _NUMBER_IN = {
     "battery": re.compile(r"\d\s?(h|hrs?|hours?)\b", re.IGNORECASE),
     "warmth": re.compile(r"-?\d+\s?°|\d+\s?degrees", re.IGNORECASE),

@@ -71,6 +71,8 @@ POLICY_TOPICS: list[tuple[str, re.Pattern[str]]] = [
             r"faster (shipping|delivery)",
             r"by (friday|saturday|tomorrow|the weekend)",
             r"\b2[- ]day\b",
+            r"\b(need|get|want|have) (it|them|this|that|my order|the order) "
+            r"(faster|sooner|quicker)\b",
         ),
     ),
     (

@@ -52,7 +52,7 @@ _FIT = any_of(
     r"\btts\b",
     r"size (up|down)",
     r"size or (bigger|smaller|larger|up|down|one up|one down)\b",
-    r"(normal|usual|regular) size",
+    r"(?<!my )(normal|usual|regular) size",  # "in my usual size?" asks for stock
     r"(bigger|larger|smaller) size",
     r"size (bigger|larger|smaller)",
     r"\bfit\b",

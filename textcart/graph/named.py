@@ -96,7 +96,7 @@ async def version_named(
     history: Awaitable[dict[str, ProductHit]],
     discussed: ProductCard,
 ) -> ProductCard | None:
-    """"the gtx one" after the Ridgeline: the version of the discussed model the text names.
+    """The version of the discussed model the text names: "the gtx one" after the Ridgeline.
 
     A word many models share ("gtx", "mid", "max") names nothing alone; said about the
     product being discussed, it names that model's version with the word, when there is

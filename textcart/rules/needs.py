@@ -27,8 +27,9 @@ _SHOE_SIZE = re.compile(
     re.IGNORECASE,
 )
 _APPAREL_SIZE = re.compile(
-    # Pack sizes ("M/L") are distinctive enough to read anywhere in the text.
-    r"(?<![\w/])(xs/s|s/m|m/l|l/xl)(?![\w/])"
+    # Pack sizes ("M/L") and the sizes no word spells ("any xxl left?") are distinctive
+    # enough to read anywhere in the text.
+    r"(?<![\w/])(xs/s|s/m|m/l|l/xl|xxs|xxl|xxxl|[2-4]xl)(?![\w/])"
     r"|\b(?:size|sz|in an?|in|(?:i'?m|usually|wear)\s+(?:an?\s+)?)\s*"
     r"(xxs|xs|s|m|l|xl|xxl|xxxl|[2-4]xl|small|medium|large)\b",
     re.IGNORECASE,
