@@ -501,8 +501,8 @@ def test_the_kind_a_short_ask_names(text: str, kind: str | None) -> None:
 @pytest.mark.parametrize(
     "points,status,says",
     [
-        (["vegan: recycled mesh and synthetic suede, no animal products"], "yes", "Yes."),
-        (["full-grain leather upper"], "no", "No, it's not vegan."),
+        (["vegan: recycled mesh and synthetic suede, no animal products"], "yes", "It's vegan."),
+        (["full-grain leather upper"], "no", "It's not vegan."),
         (["faux suede overlays"], "info", "faux suede"),
     ],
 )

@@ -1,5 +1,6 @@
 """Which product a shopper's text names."""
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -114,3 +115,32 @@ async def test_a_shared_word_said_about_the_discussed_model_names_its_version(
     assert await version("ok n how is the gtx one different?") == "RG"
     assert await version("is it waterproof?") is None  # no version of it says waterproof
     assert await version("what about the teal one") is None  # a colour, not a version
+
+
+async def test_my_parka_is_the_parka_they_bought() -> None:
+    from textcart.graph.named import owned_named
+    from textcart.tools.catalog import Product, ProductHit
+
+    def hit(product_id: str, title: str) -> ProductHit:
+        product = Product(
+            id=product_id, title=title, category="x", price=1.0, url="https://x.example"
+        )
+        return ProductHit(product=product, score=1.0)
+
+    known = {
+        "P": hit("P", "Men's Basecamp Down Parka — Black"),
+        "M": hit("M", "Men's Mudlark Trail Shoe — Olive"),
+        "V": hit("V", "Merino 150 Crew — Charcoal"),
+    }
+    shopper: Any = {"purchased_ids": ["P", "M"], "cart_ids": [], "viewed_ids": ["V"]}
+
+    async def owned(text: str) -> str | None:
+        history: asyncio.Future[dict[str, ProductHit]] = asyncio.get_running_loop().create_future()
+        history.set_result(known)  # the turn's read of their products, already done
+        found = await owned_named(text, shopper, history)
+        return found["id"] if found else None
+
+    assert await owned("how do i wash my parka without wrecking it") == "P"
+    assert await owned("my new mudlarks gave me blisters") == "M"
+    assert await owned("is my merino crew in stock") is None  # viewed, not theirs
+    assert await owned("is my size in stock") is None

@@ -76,16 +76,20 @@ def spec(ev: Evidence, q: AskedQuestion, b: Builder, pattern: re.Pattern[str], w
         # "vegan? trying to avoid leather": yes or no when the materials say so.
         free = [f for f in found if _ANIMAL_FREE.search(f)]
         animal = [f for f in found if _ANIMAL.search(f) and not _ANIMAL_FREE.search(f)]
+        # Said as a fact, not a yes: "made w leather?" and "vegan?" have opposite answers.
         if free:
-            b.say(f"Yes. {claim(product, free)}", "yes")
+            b.say(f"It's vegan. {claim(product, free)}", "yes")
             return
         if animal:
-            b.say(f"No, it's not vegan. {claim(product, animal)}", "no")
+            b.say(f"It's not vegan. {claim(product, animal)}", "no")
             return
     b.say(claim(product, found), "info")
 
 
-_ASKS_VEGAN = re.compile(r"\bvegan\b|animal[- ]free|avoid (leather|wool|animal)", re.I)
+_ASKS_VEGAN = re.compile(
+    r"\bvegan\b|animal[- ]free|avoid(ing)? (leather|wool|animal)|made (w|with|of|from) leather",
+    re.I,
+)
 # An animal material, not one said to be absent or imitated ("no wool", "faux suede").
 _ANIMAL = re.compile(
     r"(?<!without )(?<!no )(?<!synthetic )(?<!faux )"

@@ -115,6 +115,42 @@ async def version_named(
     return found if base - {"men", "women"} <= words and words & extra else None
 
 
+# "my parka", "my new mudlarks": the words after "my".
+_MY = re.compile(r"\bmy (?:new |old )?((?:[a-z]+ ?){1,3})", re.IGNORECASE)
+_NOT_OWNED_THINGS = frozenset(
+    "size sz usual normal regular order feet foot kid wife husband".split()
+)
+
+
+async def owned_named(
+    text: str, shopper: ShopperContext, history: Awaitable[dict[str, ProductHit]]
+) -> ProductCard | None:
+    """The product a text calls theirs: "how do i wash my parka" after buying a parka.
+
+    Among what they bought, then carted: the one whose title holds the most words said
+    right after "my" (plural or not), at least the first.
+    """
+    said = [
+        [w.removesuffix("s") for w in words.lower().split()]
+        for words in _MY.findall(text)
+        if words.split()[0].lower() not in _NOT_OWNED_THINGS
+    ]
+    if not said:
+        return None
+    known = await history
+    best: tuple[int, ProductCard] | None = None
+    for product_id in [*shopper["purchased_ids"], *shopper["cart_ids"]]:
+        hit = known.get(product_id)
+        if hit is None:
+            continue
+        title = {w.removesuffix("s") for w in re.findall(r"[a-z]+", hit.product.title.lower())}
+        for words in said:
+            leading = next((i for i, w in enumerate(words) if w not in title), len(words))
+            if leading and (best is None or leading > best[0]):
+                best = (leading, card(hit.product, 1.0))
+    return best[1] if best else None
+
+
 def _colourway_words(product: Product) -> set[str]:
     """The words of the colourway that are not the model's ("Trail Orange" of a trail shoe)."""
     model, _, colourway = product.title.rpartition("—")

@@ -14,7 +14,7 @@ from textcart.answers.question import read_question
 from textcart.answers.turn import answer_turn
 from textcart.deciders.fit import llm_fit
 from textcart.graph.context import Context
-from textcart.graph.named import card, named_product, version_named
+from textcart.graph.named import card, named_product, owned_named, version_named
 from textcart.graph.nodes.common import (
     decide_with,
     log,
@@ -230,6 +230,11 @@ async def retrieve_products(
             asked = await version_named(catalog, text, shopper, history_read, last_shown[0])
             if asked is not None:
                 notes.append(f"a version of {last_shown[0]['title']} = {asked['title']}")
+        if asked is None and text:
+            # "how do i wash my parka": the parka they bought.
+            asked = await owned_named(text, shopper, history_read)
+            if asked is not None:
+                notes.append(f"theirs: {asked['title']}")
         if asked is None and colourway:
             asked = await _same_model_in(catalog, services, *colourway[1:])
             if asked is not None:
