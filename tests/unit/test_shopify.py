@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 from langgraph.store.memory import InMemoryStore
+from product_list_catalog import ProductListCatalog
 
 from textcart.graph.services import Services
 from textcart.server.app import app
@@ -26,7 +27,6 @@ from textcart.tools.catalog_files import read_products
 from textcart.tools.orders import NoOrders
 from textcart.tools.shopify import WebhookOrders, sign_webhook, verify_webhook
 from textcart.tools.shopper_store import ShopperStore, shopper_id_for_phone
-from textcart.vocabulary.products import Product
 
 KURTAS = Path(__file__).resolve().parents[1] / "fixtures" / "shopify_products.csv"
 SECRET = "shpss_test_secret"
@@ -69,26 +69,12 @@ CART = {"token": "cart-77", "updated_at": "2026-11-21T10:05:00+05:30",
         "line_items": [{"sku": "block-print-kurta-rust", "product_id": 3}]}  # fmt: skip
 
 
-class ExportCatalog:
-    """The catalog as a Shopify products export loads it, without Weaviate."""
-
-    def __init__(self, path: Path) -> None:
-        self.items = list(read_products(path))
-        self.version = 0
-        self.reads = 0
-
-    async def products(self) -> AsyncIterator[Product]:
-        self.reads += 1
-        for product in self.items:
-            yield product
-
-
 @pytest.fixture
-def catalog(monkeypatch: pytest.MonkeyPatch, services: Services) -> ExportCatalog:
+def catalog(monkeypatch: pytest.MonkeyPatch, services: Services) -> ProductListCatalog:
     """The services' catalog is the kurta store's Shopify export."""
-    loaded = ExportCatalog(KURTAS)
+    loaded = ProductListCatalog(read_products(KURTAS))
 
-    async def catalog(collection: str) -> ExportCatalog:
+    async def catalog(collection: str) -> ProductListCatalog:
         return loaded
 
     monkeypatch.setattr(services, "catalog", catalog)
@@ -97,7 +83,10 @@ def catalog(monkeypatch: pytest.MonkeyPatch, services: Services) -> ExportCatalo
 
 @pytest.fixture
 def kv(
-    monkeypatch: pytest.MonkeyPatch, services: Services, no_weaviate: None, catalog: ExportCatalog
+    monkeypatch: pytest.MonkeyPatch,
+    services: Services,
+    no_weaviate: None,
+    catalog: ProductListCatalog,
 ) -> InMemoryStore:
     store = InMemoryStore()
     app.state.services = services
@@ -286,7 +275,7 @@ async def test_an_order_no_webhook_brought_is_asked_of_the_admin_api(
     services: Services,
     admin: FakeAdmin,
     no_weaviate: None,
-    catalog: ExportCatalog,
+    catalog: ProductListCatalog,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     store = InMemoryStore()

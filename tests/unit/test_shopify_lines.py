@@ -8,11 +8,11 @@ colours), beside a product in textcart's own fields whose id is its SKU.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from product_list_catalog import ProductListCatalog
 
 from textcart.tools import shopify_lines
 from textcart.tools.catalog_files import read_products
@@ -143,22 +143,8 @@ def test_a_payload_keeps_each_product_once_and_reports_the_rest(
     ]
 
 
-class ReadCatalog:
-    """What `catalog_keys` asks of a catalog: its products and its write count."""
-
-    def __init__(self, products: list[Product]) -> None:
-        self.items = products
-        self.version = 0
-        self.reads = 0
-
-    async def products(self) -> AsyncIterator[Product]:
-        self.reads += 1
-        for product in self.items:
-            yield product
-
-
 async def test_the_catalog_is_read_once_and_again_after_a_write(products: list[Product]) -> None:
-    catalog: Any = ReadCatalog(products)
+    catalog: Any = ProductListCatalog(products)
     payload = {"line_items": [{"sku": "GP-BRN-12"}]}
     assert (await match_lines(catalog, payload)).ids == ["granite-pass-boot-brown"]
     assert (await match_lines(catalog, payload)).ids == ["granite-pass-boot-brown"]
