@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import KeysView
 from dataclasses import dataclass, field
 
 from textcart.rules.references import model_words, name_match, said_words
@@ -81,9 +82,9 @@ class ModelNames:
             for word in model_words(title):
                 self._by_word[word].add(product_id)
 
-    def vocabulary(self) -> set[str]:
-        """Every model word of the catalog."""
-        return set(self._by_word)
+    def vocabulary(self) -> KeysView[str]:
+        """Every model word of the catalog (a view: a turn reads it, never copies it)."""
+        return self._by_word.keys()
 
     def named(self, text: str) -> list[tuple[int, str]]:
         """(strength, product id) of every product whose model the text names, best first."""
