@@ -9,6 +9,7 @@ list is only used while it is fresh: texts long after it refer to something else
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -146,22 +147,31 @@ def _stem(word: str) -> str:
     return word
 
 
-def _stems(text: str) -> list[str]:
+def _stems(text: str) -> tuple[str, ...]:
     """Distinctive lower-case words in order, plural 's' removed ('runners' -> 'runner').
 
     A number with its unit is also the number: "the 22l daypack" says "22".
     """
     text = _NUMBER_UNIT.sub(r"\1 \1\2", text.lower())
     words = (_stem(w) for w in _WORD.findall(text))
-    return [
+    return tuple(
         w for w in words if (len(w) > 2 or (w.isdigit() and len(w) == 2)) and w not in _LINE_WORDS
-    ]
+    )
 
 
 _SHORTHAND = re.compile(r"\b([a-z]{1,3})(\d{2,4})\b")
 
 
-def _said(text: str, title: str) -> set[str]:
+# A turn matches its text against every candidate title: the text is read once per turn.
+# The cache is kept small on purpose, so that it serves the turns in flight and does not
+# remember texts from turn to turn (a benchmark repeating its texts would flatter it).
+@functools.lru_cache(maxsize=8)
+def _text_words(text: str) -> tuple[frozenset[str], tuple[tuple[str, str], ...]]:
+    """The text's stems and its shorthands ("th22" -> ("th", "22"))."""
+    return frozenset(_stems(text.replace("'s", ""))), tuple(_SHORTHAND.findall(text.lower()))
+
+
+def _said(text: str, title: str) -> frozenset[str]:
     """The text's words, with a model's shorthand spelled out: "th22" -> "trailhead".
 
     A model word misspelt by one letter counts as said ("rdgeline").
@@ -170,20 +180,28 @@ def _said(text: str, title: str) -> set[str]:
     the Trailhead 22, "bc900" for the Beacon 900): the letters must start the word before
     the number and appear in it in order.
     """
-    said = set(_stems(text.replace("'s", "")))
-    words = _WORD.findall(title.lower())
+    stems, shorthands = _text_words(text)
+    said = set(stems)
+    words = _title_words(title)
     for word in words[:3]:
         # "rdgeline" for "ridgeline": a long model word one letter off is still named.
         if len(word) >= 6 and word not in said and any(_one_off(w, word) for w in said):
             said.add(word)
-    for letters, number in _SHORTHAND.findall(text.lower()):
+    for letters, number in shorthands:
         for before, word in itertools.pairwise(words):
             if word == number and before[0] == letters[0] and _in_order(letters, before):
                 said.update(_stems(before))
-    return said
+    return frozenset(said)
 
 
-def model_words(title: str) -> list[str]:
+@functools.lru_cache(maxsize=8192)
+def _title_words(title: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(title.lower()))
+
+
+# Titles recur from turn to turn (every candidate of every turn): read each once.
+@functools.lru_cache(maxsize=8192)
+def model_words(title: str) -> tuple[str, ...]:
     """The words of a title's model as texts are matched against them ("hoodie", "22")."""
     return _stems(re.split(r"\s+[—-]\s+", title)[0].replace("'s", ""))
 
@@ -233,8 +251,10 @@ def names_product(text: str, title: str) -> bool:
     and most of the rest: "summit gtx boot" names the "Summit GTX Hiking Boot", while
     "trail runners" alone names no model.
     """
-    model = _stems(re.split(r"\s+[—-]\s+", title)[0].replace("'s", ""))
-    said = _said(text, title)
+    return _names(model_words(title), _said(text, title))
+
+
+def _names(model: Sequence[str], said: frozenset[str]) -> bool:
     if not model or model[0] not in said:
         return False
     matched = set(model) & said
@@ -262,7 +282,7 @@ def name_match(text: str, title: str) -> int:
     wide?") or by a number and a word ("does the 150 crew run small?"): the model's first
     word when no other model shares it, or two of its words one of which is a number.
     """
-    model = _stems(re.split(r"\s+[—-]\s+", title)[0].replace("'s", ""))
+    model = model_words(title)
     said = _said(text, title)
     matched = set(model) & said
     if not matched:
@@ -270,7 +290,7 @@ def name_match(text: str, title: str) -> int:
     # Ties go to the model with fewer words the text left out: "ridgeline trail runner"
     # names the Ridgeline Trail Runner before the Ridgeline GTX Trail Runner.
     score = 2 * len(matched) - len(set(model) - matched)
-    if names_product(text, title):
+    if _names(model, said):
         return 100 + score
     if model[0] in matched and model[0] not in _SHARED_WORDS and len(model[0]) >= 4:
         return 50 + score
