@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 import numpy as np
+import sklearn
 from langchain_core.language_models import BaseChatModel
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -134,10 +135,14 @@ class ClassicBuyLikelihood:
         return _features(behaviour, calendar=self._calendar)
 
     async def decide(self, behaviour: Behaviour) -> BuyLikelihoodResult:
-        """Score one shopper (well under a millisecond: no need for a thread)."""
+        """Score one shopper (about a millisecond: no need for a thread)."""
         x = np.array([self.features(behaviour)])
-        p = float(self.model.predict_proba(x)[0, 1])
-        contributions = self.model[-1].coef_[0] * self.model[:-1].transform(x)[0]
+        # The features are transformed once, for the score and for its strongest signal;
+        # they are finite by construction, so sklearn need not check them again.
+        with sklearn.config_context(assume_finite=True):
+            z = self.model[:-1].transform(x)
+            p = float(self.model[-1].predict_proba(z)[0, 1])
+        contributions = self.model[-1].coef_[0] * z[0]
         top = self._terms[int(np.argmax(np.abs(contributions)))]
         return BuyLikelihoodResult(probability=round(p, 3), rationale=f"strongest signal: {top}")
 

@@ -15,6 +15,7 @@ LangGraph server's store.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from collections.abc import AsyncIterator
@@ -359,10 +360,14 @@ class ShopperStore:
     async def context(self, shopper_id: str, now: datetime | None = None) -> ShopperContext:
         """Everything a turn needs to know about the shopper, computed from the store."""
         now = now or now_utc()
-        profile = await self.get_profile(shopper_id) or {}
-        consent = await self.get_consent(shopper_id)
-        events = await self.events(shopper_id)
-        log = await self.messages(shopper_id)
+        # Asked together, the four reads go to the store as one batch: one round trip.
+        found, consent, events, log = await asyncio.gather(
+            self.get_profile(shopper_id),
+            self.get_consent(shopper_id),
+            self.events(shopper_id),
+            self.messages(shopper_id),
+        )
+        profile = found or {}
         outbound = [m for m in log if m.get("direction") == "outbound"]
         proactive_24h = sum(
             1
