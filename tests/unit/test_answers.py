@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from textcart.answers.carried import kind_named
+from textcart.answers.carried import asked_for, kind_named
 from textcart.answers.evidence import FOLLOW_UP, Evidence, find_answer, suggested_size
 from textcart.answers.knowledge import KnowledgeError, load_knowledge, read_document
 from textcart.answers.language import is_other_language
 from textcart.answers.question import read_question
-from textcart.answers.turn import _asked
+from textcart.answers.turn import _asked, _said_before
 from textcart.demo_store.loader import demo_dir
 from textcart.tools.catalog import Product
 from textcart.tools.embeddings import get_embedder
@@ -521,3 +521,102 @@ def test_a_number_asked_for_one_spec_is_not_asked_of_the_other(knowledge: Any) -
     answer = _answer(knowledge, "how bright is it & does it charge usb c", product=lamp)
     assert "400 lumens" in answer["text"] and "USB-C" in answer["text"]
     assert "won't guess" not in answer["text"]
+
+
+@pytest.mark.parametrize(
+    "text,asked",
+    [
+        ("need a 2 person tent for yosemite, what do u have", ("a", "tent")),
+        ("do u sell 2-person tents", ("", "tents")),
+        ("do yall carry tents?", ("", "tents")),
+        ("got a 9 in blue?", None),  # a size, not a kind of product
+    ],
+)
+def test_what_a_do_you_sell_text_asks_for(text: str, asked: tuple[str, str] | None) -> None:
+    assert asked_for(text) == asked
+
+
+def test_the_sentence_with_the_number_asked_for_is_found_wherever_it_stands(
+    knowledge: Any,
+) -> None:
+    parka = _shoe("Black", ["M"]).model_copy(
+        update={
+            "title": "Women's Basecamp Down Parka — Black",
+            "description": "",
+            "selling_points": [
+                "800-fill down",
+                "thigh-length cut with an insulated hood",
+                "warm, water-resistant shell fabric",
+                "rated comfortable to -20 °F when standing around",
+            ],
+        }
+    )
+    answer = _answer(knowledge, "whats the basecamp parka rated to temp wise", product=parka)
+    assert "-20 °F" in answer["text"] and "won't guess" not in answer["text"]
+
+
+def test_the_load_a_pack_carries_is_not_its_own_weight(knowledge: Any) -> None:
+    pack = _shoe("Black", ["M"]).model_copy(
+        update={
+            "title": "Ascent 45 Backpacking Pack — Black",
+            "description": "",
+            "selling_points": [
+                "weighs 1.3 kg",
+                "45 L plus a 5 L collar",
+                "carries 35 lb comfortably",
+            ],
+        }
+    )
+    text = "ascent 45 - how many liters total and how much weight is it comfy with?"
+    assert read_question(text, has_order=False)["topics"] == ["load", "capacity"]  # type: ignore[index]
+    answer = _answer(knowledge, text, product=pack)
+    assert "35 lb" in answer["text"] and "45 L" in answer["text"]
+    assert "1.3 kg" not in answer["text"]
+
+
+def test_a_comparison_answers_two_specs(knowledge: Any) -> None:
+    def lamp(name: str, lumens: int, grams: int) -> Product:
+        return _shoe("Black", ["OS"]).model_copy(
+            update={
+                "id": name,
+                "title": f"Beacon {name} Headlamp — Black",
+                "description": "",
+                "selling_points": [f"{lumens} lumens max", f"weighs {grams} g", "tilting head"],
+            }
+        )
+
+    answer = _answer(
+        knowledge,
+        "beacon 400 vs 900 - which is brighter and how much heavier is the 900",
+        product=lamp("400", 400, 78),
+        others=[lamp("900", 900, 115)],
+    )
+    for said in ("400 lumens", "78 g", "900 lumens", "115 g"):
+        assert said in answer["text"]
+
+
+def test_a_colour_the_text_names_is_listed_first(knowledge: Any) -> None:
+    names = ["Mustard", "Charcoal", "Lavender", "Ember Red", "Navy", "Moss"]
+    fleeces = [_shoe(n, ["M"]) for n in names]
+    answer = _answer(
+        knowledge,
+        "does it come in black? if not navy works",
+        product=fleeces[0],
+        variants=fleeces,
+    )
+    assert "doesn't come in black" in answer["text"]
+    assert answer["text"].index("Navy") < answer["text"].index("Mustard")
+
+
+@pytest.mark.parametrize(
+    "text,earlier,what,said",
+    [
+        ("what abt slate grey", ["got the daymile in a mens 9?"], "size", "9"),
+        ("and in a 9?", ["is it avail in cobalt"], "colour", "cobalt"),
+        ("slate grey in stock?", ["got the daymile in a mens 9?"], "size", None),  # a new ask
+    ],
+)
+def test_a_follow_on_keeps_what_the_last_text_said(
+    text: str, earlier: list[str], what: Any, said: str | None
+) -> None:
+    assert _said_before(text, earlier, what) == said

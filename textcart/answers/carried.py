@@ -52,11 +52,14 @@ _CARRY = re.compile(
     r"(?:looking|lookin|searching|shopping) for)\s+"
     # "any bike helmets?": "any" and a plural, opening a sentence.
     r"|(?:^|[.!?]\s*)(?=any\s+(?:[a-z'-]+\s+){0,2}[a-z'-]+s\b))"
-    r"(any\s+|an?\s+|some\s+)?([a-z][a-z' -]*?)\s*(?:[?.,!;:]|\bfor\b|\bin\b|\bunder\b|"
+    # "a 2 person tent": a head count may come before the kind.
+    r"(any\s+|an?\s+|some\s+)?((?:\d+\s*-?\s*(?:person|people|man|p)\s+)?[a-z][a-z' -]*?)"
+    r"\s*(?:[?.,!;:]|\bfor\b|\bin\b|\bunder\b|"
     r"\bwith\b|\bw/|\bthat\b|\bwhich\b|\blike\b|\brated\b|\bto\b|\bi\b|\bgood\b|"
     r"\bgreat\b|\bwhat\b|$)",
     re.IGNORECASE,
 )
+_COUNT = re.compile(r"^\d+\s*-?\s*(?:person|people|man|p)\b")
 # Words that describe what is wanted rather than name a kind of product ("need a warm one").
 _NOT_A_KIND = frozenset(
     """
@@ -77,12 +80,23 @@ _SERVICE_WORDS = frozenset(
 )
 
 
-async def not_carried(catalog: Catalog, text: str) -> str | None:
-    """The kind of product a "do you sell/carry X" text asks for, when no product is one."""
+def asked_for(text: str) -> tuple[str, str] | None:
+    """(article, words) of what a "do you sell/carry/need X" text asks for, if it asks.
+
+    "need a 2 person tent for yosemite" -> ("a", "tent"): the head count is not the kind.
+    """
     said = _CARRY.search(text)
     if said is None:
         return None
-    phrase = said.group(2).lower()
+    return (said.group(1) or "").strip().lower(), _COUNT.sub("", said.group(2).lower()).strip()
+
+
+async def not_carried(catalog: Catalog, text: str) -> str | None:
+    """The kind of product a "do you sell/carry X" text asks for, when no product is one."""
+    said = asked_for(text)
+    if said is None:
+        return None
+    article, phrase = said
     if re.match(r"(some|any|no)(thing|one)\b", phrase):
         # "something warm" describes what they want, it names no kind of product.
         return None
@@ -91,7 +105,6 @@ async def not_carried(catalog: Catalog, text: str) -> str | None:
         return None
     if words[-1] in _NOT_A_KIND:
         return None
-    article = (said.group(1) or "").strip().lower()
     if article in ("a", "an") and not words[-1].endswith("s"):
         # "a sleeping bag" is a kind of product: said as a kind, "sleeping bags".
         words[-1] += "s"

@@ -22,6 +22,7 @@ from textcart.tools.catalog import Product
 from textcart.vocabulary.answers import AskedQuestion
 
 SPEC_WORDS: dict[str, re.Pattern[str]] = {
+    "load": re.compile(r"\bcarr(y|ies)\b[^.]{0,20}\d+\s?(lbs?|kg|pounds)|\bload\b", re.I),
     "weight": re.compile(r"weigh|\d\s?(g|oz)\b", re.I),
     "drop": re.compile(r"\bdrop\b|stack|cushion", re.I),
     "capacity": re.compile(r"\d\s?(l|liters?|litres?|ml)\b|capacity|holds|sleeve|fits a", re.I),
@@ -62,9 +63,13 @@ def spec(ev: Evidence, q: AskedQuestion, b: Builder, pattern: re.Pattern[str], w
         if len(asked) == 1:
             found = [f for f in found if re.search(rf"\b{next(iter(asked))}\b", f, re.I)]
             what = "stack height" if asked == {"stack"} else what
-    found = found[:2]
     number = _NUMBER_IN.get(what, re.compile(r"\d"))
-    if found and _asks_a_number(ev.text, what) and not any(number.search(f) for f in found):
+    asks_a_number = _asks_a_number(ev.text, what)
+    if asks_a_number:
+        # "rated to what temp?": the sentence with the number first, wherever it stands.
+        found.sort(key=lambda s: not number.search(s))
+    found = found[:2]
+    if found and asks_a_number and not any(number.search(f) for f in found):
         # "how many hours does it last?" is not answered by "rechargeable over USB-C".
         unknown(b, f"the {_NUMBER_OF.get(what, what)} of the {model_of(product.title)}")
         return
@@ -110,6 +115,7 @@ _ASKS_FOR = {
     "brightness": re.compile(r"how (bright|far)|\blumens\b", re.I),
     "weight": re.compile(r"how (heavy|much)|\b(grams?|oz|ounces|lbs?)\b", re.I),
     "warmth": re.compile(r"how cold|\b(degrees|rating|temps?)\b", re.I),
+    "load": re.compile(r"how (much|heavy)|\b(lbs?|pounds|kg)\b", re.I),
 }
 
 
@@ -123,8 +129,14 @@ _NUMBER_IN = {
     "warmth": re.compile(r"-?\d+\s?°|\d+\s?degrees", re.IGNORECASE),
     "weight": re.compile(r"\d\s?(g|kg|oz|lbs?)\b", re.IGNORECASE),
     "brightness": re.compile(r"\d+\s?lumens?", re.IGNORECASE),
+    "load": re.compile(r"\d+\s?(lbs?|kg|pounds)\b", re.IGNORECASE),
 }
-_NUMBER_OF = {"battery": "battery life", "warmth": "temperature rating", "weight": "weight"}
+_NUMBER_OF = {
+    "battery": "battery life",
+    "warmth": "temperature rating",
+    "weight": "weight",
+    "load": "comfortable load",
+}
 
 
 _PART = re.compile(
@@ -202,7 +214,7 @@ def suitability(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
     # What the product says it is for ("save it for workouts and races") speaks to
     # whether it suits anything: it is said too, or instead when nothing else matched.
     meant = [s for s in sentences_of(product) if _MEANT_FOR.search(s) and s not in best]
-    best = [*best, *meant][:2] if keyed else (meant[:2] or best)
+    best = [*best[:1], *meant[:1], *best[1:]][:2] if keyed else (meant[:2] or best)
     if not best:
         unknown(b, "that detail")
         return
@@ -419,18 +431,23 @@ def comparison(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
         if ev.product is not None:
             spec(ev, q, b, SPEC_WORDS.get(q["topic"] or "", re.compile(".")), "details")
         return
-    pattern = SPEC_WORDS.get(q["topic"] or "")
-    if pattern is None and _WATERY.search(ev.text):
+    # Up to two specs compared: "which is brighter and how much heavier".
+    topics = [t for t in (q["topics"] or [q["topic"] or ""]) if t in SPEC_WORDS][:2]
+    patterns = [SPEC_WORDS[t] for t in topics]
+    if not patterns and _WATERY.search(ev.text):
         # "which one for heavy rain?" compares what each says about water.
-        pattern = WATER_WORDS
+        patterns = [WATER_WORDS]
     titles = [p.title for p in unique]
     for product, other in ((unique[0], unique[1]), (unique[1], unique[0])):
         b.use(product)
         keyed, scored = _relevant(ev, sentences_of(product), titles, most=1)
-        if pattern:
-            # "which has the taller stack?" is answered by "38 mm stack", before "tall stack".
-            matching = pick(sentences_of(product), pattern, most=6)
-            points = sorted(matching, key=lambda s: not re.search(r"\d", s))[:1]
+        if patterns:
+            points = []
+            for pattern in patterns:
+                # "which has the taller stack?" is answered by "38 mm stack" first.
+                matching = pick(sentences_of(product), pattern, most=6)
+                best = sorted(matching, key=lambda s: not re.search(r"\d", s))[:1]
+                points += [s for s in best if s not in points]
         elif keyed:
             # "mudlark or ridgeline for muddy trails": each one's line about mud.
             points = [s for s, _ in scored]

@@ -181,7 +181,16 @@ _SUITABLE = any_of(
     r"\b(feet|foot) (is |are )?(wide|flat)\b",
     r"\bfor (ski|skiing|ski touring|touring|treks?|trekking|hikes|thru-?hikes?)\b",
 )
+# The load it carries, asked before its own weight: "how much weight is it comfy with".
+_LOAD = any_of(
+    r"how (much|heavy)( of an?)? (weight|load)\b[^?.!]{0,30}\b(carry|carries|hold|take|handle|"
+    r"comfy|comfortabl\w*|manage)",
+    r"\b(max(imum)?|comfortable|recommended) (weight|load)\b",
+    r"\bcarr(y|ies) (comfortably|well)\b",
+    r"\bload (limit|capacity|rating)\b",
+)
 _SPECS: list[tuple[str, re.Pattern[str]]] = [
+    ("load", _LOAD),
     (
         "weight",
         any_of(
@@ -294,15 +303,15 @@ _SWAP = any_of(r"swap|switch|size|small|medium|large")
 
 
 def _spec(text: str) -> str | None:
-    for spec, pattern in _SPECS:
-        if pattern.search(text):
-            return spec
-    return None
+    specs = _all_specs(text)
+    return specs[0] if specs else None
 
 
 def _all_specs(text: str) -> list[str]:
     """Every spec a text asks about, in order ("how bright + how long does the battery last")."""
-    return [spec for spec, pattern in _SPECS if pattern.search(text)]
+    # "how much weight can it carry" asks for the load, not for what the pack weighs.
+    rest = _LOAD.sub(" ", text)
+    return [spec for spec, pattern in _SPECS if pattern.search(text if spec == "load" else rest)]
 
 
 def asks_something(text: str) -> bool:
@@ -348,7 +357,7 @@ def _read_question(text: str, has_order: bool) -> AskedQuestion | None:
             topics=topics
             if kind in ("policy", "order_return", "order_change")
             else _all_specs(text)
-            if kind == "spec"
+            if kind in ("spec", "comparison")
             else [],
             size=size,
             colour=colour,
@@ -389,7 +398,7 @@ def _read_question(text: str, has_order: bool) -> AskedQuestion | None:
     if _PRICE.search(text) and not re.search(r"\bweigh", text, re.IGNORECASE):
         return asked("price")
     spec = _spec(text)
-    if re.search(r"\bweigh", text, re.IGNORECASE):
+    if spec != "load" and re.search(r"\bweigh", _LOAD.sub(" ", text), re.IGNORECASE):
         return asked("spec", "weight")
     if spec is not None and not (spec == "warmth" and _SUITABLE.search(text)):
         return asked("spec", spec)

@@ -37,6 +37,12 @@ def _in_colour(variants: Sequence[Product], colour: str) -> list[Product]:
     return named or [v for v in variants if _matches_colour(v, colour)]
 
 
+def _said_first(variants: Sequence[Product], text: str) -> list[Product]:
+    """Colourways the text names come first: "black? if not navy works" lists navy first."""
+    said = [w for w in re.findall(r"[a-z]+", text.lower()) if w in COLOUR_WORDS]
+    return sorted(variants, key=lambda v: not any(_matches_colour(v, c) for c in said))
+
+
 def availability(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
     """In stock in that size or colour: yes or no, and what is in stock instead."""
     product = ev.product
@@ -50,7 +56,7 @@ def availability(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
     if colour and not chosen:
         b.say(
             f"The {model} doesn't come in {colour}; it comes in "
-            f"{join_names([colourway(v) for v in variants], 4)}.",
+            f"{join_names([colourway(v) for v in _said_first(variants, ev.text)], 4)}.",
             "no",
         )
         return
@@ -112,7 +118,7 @@ def colours(ev: Evidence, b: Builder) -> None:
     """Every colourway of the model, saying which are sold out."""
     product = ev.product
     assert product is not None
-    variants = list({v.id: v for v in [product, *ev.variants]}.values())
+    variants = _said_first(list({v.id: v for v in [product, *ev.variants]}.values()), ev.text)
     for v in variants:
         b.use(v)
     model = model_of(product.title)

@@ -15,7 +15,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal
 
 from textcart.answers.carried import (
     FILLER,
@@ -142,9 +142,14 @@ async def answer_turn(
     if question is None:
         return {"question": None, "answer": None}
     if question["kind"] in ("availability", "stock") and not question["colour"]:
-        colour = _colour_said_before(text, earlier)
+        colour = _said_before(text, earlier, "colour")
         if colour:
             question = AskedQuestion(**{**question, "kind": "availability", "colour": colour})
+    if question["kind"] in ("availability", "stock") and not question["size"]:
+        # "what abt slate grey" after "got the daymile in a mens 9?": still a 9.
+        size = _said_before(text, earlier, "size")
+        if size:
+            question = AskedQuestion(**{**question, "kind": "availability", "size": size})
     if question["topic"] == "discounts" and asked_product_id is not None:
         # "any promo codes? the stormwall is still too much": its price, and any offer.
         question = AskedQuestion(**{**question, "kind": "price", "topic": None, "topics": []})
@@ -380,16 +385,22 @@ def _without_name(question: AskedQuestion, text: str, title: str, has_order: boo
 
 
 _FOLLOW_ON = re.compile(
-    r"^\W*((hmm+|ok(ay)?|oh|so|um+|uh+|kk?)\W+)*(and|what about|how about|in an?\b|an?\s+\d)", re.I
+    r"^\W*((hmm+|ok(ay)?|oh|so|um+|uh+|kk?)\W+)*"
+    r"(and|n\b|what ab(ou)?t|how ab(ou)?t|wbu|in an?\b|an?\s+\d)",
+    re.I,
 )
 
 
-def _colour_said_before(text: str, earlier: Sequence[str]) -> str | None:
-    """The colour of the last text, when this one only goes on from it ("and in a 9?")."""
+def _said_before(text: str, earlier: Sequence[str], what: Literal["colour", "size"]) -> str | None:
+    """The colour or size of the last text, when this one only goes on from it.
+
+    "and in a 9?" after "is it avail in cobalt" is still cobalt; "what abt slate grey"
+    after "got the daymile in a 9?" is still a 9.
+    """
     if not earlier or not _FOLLOW_ON.search(text):
         return None
     before = read_question(earlier[0])
-    return before["colour"] if before else None
+    return before[what] if before else None
 
 
 # Kinds a product's own name can suggest ("Insulated", "Waterproof", "Light").
