@@ -144,3 +144,52 @@ async def test_my_parka_is_the_parka_they_bought() -> None:
     assert await owned("my new mudlarks gave me blisters") == "M"
     assert await owned("is my merino crew in stock") is None  # viewed, not theirs
     assert await owned("is my size in stock") is None
+
+
+def _product(title: str, category: str, points: list[str]) -> Any:
+    from textcart.tools.catalog import Product
+
+    return Product(
+        id=title.lower().replace(" ", "-"),
+        title=title,
+        category=category,
+        description="",
+        price=100.0,
+        selling_points=points,
+        url="https://shop.example/p",
+    )
+
+
+RACER = _product(
+    "Men's Tempo Road Racer — Volt", "footwear/road running shoes", ["carbon fiber plate"]
+)
+RACER_W = _product(
+    "Women's Tempo Road Racer — Coral", "footwear/road running shoes", ["carbon fiber plate"]
+)
+POLES = _product("Carbon Trekking Poles (pair) — Black", "poles", ["carbon fiber shafts"])
+TRAINER = _product("Daymile Daily Trainer — Slate", "footwear/road running shoes", ["foam"])
+
+
+@pytest.mark.parametrize(
+    "text,products,found",
+    [
+        ("thinking abt the carbon plate racers for easy runs?", [POLES, RACER, RACER_W], RACER),
+        ("the carbon poles ok for snow?", [RACER, POLES], POLES),
+        # "racers" is no poles' kind, and a single word describes too little.
+        ("are the carbon ones any good", [RACER, POLES], None),
+        ("the road shoes for easy runs?", [RACER, TRAINER], None),  # no title says "shoe"
+        ("carbon plate racers?", [RACER], None),  # no "the": not a description of one
+        ("the carbon fiber ones, any good?", [RACER, POLES], None),  # "ones" is no kind
+        (  # fits two models: nothing is assumed
+            "the carbon plate racer?",
+            [RACER, _product("Vento Trail Racer — Red", "shoes", ["carbon plate"])],
+            None,
+        ),
+    ],
+)
+def test_a_definite_description_names_the_one_model_it_fits(
+    text: str, products: list[Any], found: Any
+) -> None:
+    from textcart.graph.named import described_product
+
+    assert described_product(text, products) == found

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable
 
-from textcart.rules.references import model_words, said_words
+from textcart.rules.references import model_words, said_words, stem
 from textcart.tools.catalog import Catalog, Product, ProductHit
 from textcart.tools.catalog_words import model_names
+from textcart.vocabulary.products import model_of_title
 from textcart.vocabulary.records import ProductCard, ShopperContext
 
 
@@ -160,3 +161,43 @@ def _colourway_words(product: Product) -> set[str]:
 
 # Colourways of one named model read at most (a store with hundreds of colours of one item).
 _NAMED_MOST = 60
+
+
+# "the carbon plate racers for my easy runs": a definite description, up to the first word
+# that starts the rest of the sentence.
+_THE = re.compile(r"\b(?:the|those|these|that|ur|your)\s+([a-z0-9][a-z0-9 '-]*)", re.IGNORECASE)
+_DESCRIPTION_END = re.compile(
+    r"\b(?:for|in|on|with|to|and|or|but|if|is|are|r|be|do|does|from|at|as|when|while|so|than|"
+    r"i|im|my|u|you|one|ones|still|too|really|good|ok|work|worth)\b|[?,.!;:]"
+)
+_NOT_DESCRIPTIVE = frozenset("new old same other last first second".split())
+_LINE_PREFIX = re.compile(r"^(men's|women's|unisex)\s+")
+
+
+def described_product(text: str, products: list[Product]) -> Product | None:
+    """The one model a definite description in the text fits: "the carbon plate racers".
+
+    At least two telling words, the last of them the kind in the product's title ("racer"),
+    every one of them in its title, category or product text; the description must fit one
+    model only (its men's and women's lines are one), else nothing is assumed.
+    `products` are the turn's search results, best first.
+    """
+    for said in _THE.finditer(text.lower()):
+        phrase = _DESCRIPTION_END.split(said.group(1))[0]
+        words = [
+            stem(w) for w in re.findall(r"[a-z0-9]+", phrase)
+            if len(w) > 2 and w not in _NOT_DESCRIPTIVE
+        ]  # fmt: skip
+        if len(words) < 2:
+            continue
+        fits = [p for p in products if _fits(words, p)]
+        if len({_LINE_PREFIX.sub("", model_of_title(p.title).lower()) for p in fits}) == 1:
+            return fits[0]
+    return None
+
+
+def _fits(words: list[str], product: Product) -> bool:
+    told = " ".join([product.title, product.category, product.description, *product.selling_points])
+    text_words = {stem(w) for w in re.findall(r"[a-z0-9]+", told.lower())}
+    title_words = {stem(w) for w in re.findall(r"[a-z0-9]+", product.title.lower())}
+    return words[-1] in title_words and all(w in text_words for w in words)

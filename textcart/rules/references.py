@@ -139,7 +139,7 @@ _LINE_WORDS = frozenset({"men", "mens", "women", "womens", "unisex", "kids", "th
 _NUMBER_UNIT = re.compile(r"\b(\d+)(l|ml|k|mm|g|oz)\b")
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
     """One spelling per word: plural 's' removed, "hoody" spelt "hoodie"."""
     word = word.removesuffix("s") if len(word) > 3 else word
     if len(word) > 4 and word.endswith("y") and word[-2] not in "aeiou":
@@ -153,7 +153,7 @@ def _stems(text: str) -> tuple[str, ...]:
     A number with its unit is also the number: "the 22l daypack" says "22".
     """
     text = _NUMBER_UNIT.sub(r"\1 \1\2", text.lower())
-    words = (_stem(w) for w in _WORD.findall(text))
+    words = (stem(w) for w in _WORD.findall(text))
     return tuple(
         w for w in words if (len(w) > 2 or (w.isdigit() and len(w) == 2)) and w not in _LINE_WORDS
     )
@@ -269,10 +269,10 @@ _SHARED_WORDS = frozenset(
     """
     trail road running runner hiking hiker walking winter rain insulated waterproof merino
     base layer crew sock socks shoe boot jacket shell pant short tight top tee cap hat
-    glove pack vest bottle sandal daily max mid low light warm soft camp
+    glove pack vest bottle sandal daily max mid low light warm soft camp carbon
     """.split()
 )
-_SHARED_WORDS = frozenset(_stem(w) for w in _SHARED_WORDS)
+_SHARED_WORDS = frozenset(stem(w) for w in _SHARED_WORDS)
 
 
 def name_match(text: str, title: str) -> int:

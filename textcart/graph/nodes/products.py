@@ -14,7 +14,13 @@ from textcart.answers.question import read_question
 from textcart.answers.turn import answer_turn
 from textcart.deciders.fit import llm_fit
 from textcart.graph.context import Context
-from textcart.graph.named import card, named_product, owned_named, version_named
+from textcart.graph.named import (
+    card,
+    described_product,
+    named_product,
+    owned_named,
+    version_named,
+)
 from textcart.graph.nodes.common import (
     decide_with,
     log,
@@ -314,6 +320,11 @@ async def retrieve_products(
         # "trail running shoes" are shoes: products of that kind first, gaiters after.
         ranked.sort(key=lambda pair: not any(k in pair[0].product.category for k in kinds))
     ranked = ranked[:RESULTS]
+    found = described_product(text, [h.product for h in hits]) if asked is None else None
+    if found is not None:
+        # "the carbon plate racers": no name said, but one model fits the description.
+        asked = card(found, 1.0)
+        notes.append(f"described: {found.title}")
     cards = [card(hit.product, score) for hit, score in ranked]
     if asked is not None and all(c["id"] != asked["id"] for c in cards):
         cards.insert(0, asked)
