@@ -31,6 +31,7 @@ from textcart.answers.evidence import FOLLOW_UP, Evidence, find_answer, model_of
 from textcart.answers.knowledge import KnowledgeBase
 from textcart.answers.language import is_other_language
 from textcart.answers.question import asks_something, read_question
+from textcart.answers.superlative import superlative_answer, superlative_asked
 from textcart.rules.references import name_match, names_product
 from textcart.tools.catalog import Catalog, Product, SearchFilters
 from textcart.tools.catalog_words import model_names
@@ -97,6 +98,15 @@ async def answer_turn(
             # "tents" is a kind of product and reads as one; a single name may be a model.
             said = f"Sorry, we don't carry {missing}." if missing.endswith("s") else NOT_SOLD
             return {"question": None, "answer": unanswerable("not_sold", said)}
+    if catalog is not None and superlative_asked(text):
+        # "which trail shoe has the most cushion": every product of that kind, measured.
+        try:
+            best = await superlative_answer(catalog, text)
+        except Exception as exc:  # noqa: BLE001 - the turn goes on without this answer
+            log.warning("catalog check failed: %s", exc)
+            best = None
+        if best is not None:
+            return {"question": question, "answer": best}
     if (
         question is None
         and intent in _PRODUCT_INTENTS
