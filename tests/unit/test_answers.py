@@ -402,6 +402,30 @@ def test_a_shipped_order_cannot_be_changed(knowledge: Any) -> None:
 
 
 @pytest.mark.parametrize(
+    "text,topic",
+    [
+        ("the buckle cracked the first week, will you replace it?", "warranty"),
+        ("zipper pull came off already. is this covered??", "warranty"),
+        ("the seam tore after two hikes", "warranty"),
+        ("im torn between the 9 and 9.5", None),
+        ("is the hood covered in dwr", None),
+        ("there are two charges on my card for the same thing", "billing"),
+        ("looks like you charged me double", "billing"),
+        ("whats this pending charge on my card", "billing"),
+    ],
+)
+def test_damage_and_double_charges_in_the_shoppers_words(text: str, topic: str | None) -> None:
+    question = read_question(text)
+    assert (question["topic"] if question and question["kind"] == "policy" else None) == topic
+
+
+def test_two_charges_get_the_payments_answer(knowledge: Any) -> None:
+    answer = _answer(knowledge, "why are there 2 payments for my order", product=None)
+    assert answer["sources"] == ["knowledge:payments#charged-twice"]
+    assert "authorization" in answer["text"] and "3-5 business days" in answer["text"]
+
+
+@pytest.mark.parametrize(
     "text,notes,expected",
     [
         ("between a 9 and 9.5", ["runners between sizes usually go up half a size"], "9.5"),
