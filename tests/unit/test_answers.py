@@ -402,6 +402,30 @@ def test_a_shipped_order_cannot_be_changed(knowledge: Any) -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "yo where are my boots?? the summit ones",
+        "has my pack shipped yet",
+        "any update on my order",
+        "do you have a tracking number for me",
+        "when will my jacket get here",
+        "my package still hasn't arrived",
+    ],
+)
+def test_where_an_order_is_is_read_whatever_products_the_text_names(text: str) -> None:
+    question = read_question(text, has_order=True)
+    assert question is not None and question["kind"] == "order_status", question
+    # Without an order on file the text is not read as one (order help says none was found).
+    without = read_question(text)
+    assert without is None or without["kind"] != "order_status"
+
+
+def test_an_order_not_placed_yet_is_not_asked_about() -> None:
+    asked = read_question("when will my boots get here if i order today?", has_order=True)
+    assert asked is not None and asked["kind"] == "policy"
+
+
+@pytest.mark.parametrize(
     "text,topic",
     [
         ("the buckle cracked the first week, will you replace it?", "warranty"),
