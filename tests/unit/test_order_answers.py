@@ -7,10 +7,13 @@ it to.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from langgraph.store.memory import InMemoryStore
 
 from textcart.demo_store.loader import demo_dir
+from textcart.graph.context import Context
+from textcart.graph.nodes.messages import _policy_check
 from textcart.graph.services import Services
 from textcart.tools.orders import FileOrderBook, NoOrders, OneOrder
 from textcart.tools.shopify import WebhookOrders
@@ -48,3 +51,31 @@ async def test_a_turn_sees_earlier_orders_from_the_webhooks_and_the_file(
     latest, earlier = await book.orders_for(None, LUIS)
     assert latest is not None and latest.order_id == "TO-100517"
     assert [o.order_id for o in earlier] == ["TO-100388"]
+
+
+def _answer(kind: str, status: str = "info") -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "status": status,
+        "text": "Order TO-1 has shipped.",
+        "product_id": None,
+        "product_title": None,
+        "price": None,
+        "link": None,
+        "sources": ["order:TO-1"],
+        "facts": [],
+        "scarcity": None,
+    }
+
+
+def test_an_answer_about_their_order_is_sent_as_order_help() -> None:
+    products = [{"id": "P", "title": "Shorts"}]
+    for choice in ("nudge_checkout", "recommend_products", "send_offer"):
+        state: Any = {"answer": _answer("order_status"), "products": products}
+        sent, why = _policy_check(choice, state, Context())
+        assert sent == "order_help" and why is not None and "order" in why
+    # A hand-off or a plain answer stays as chosen; so does a product answer.
+    state = {"answer": _answer("order_return"), "products": products}
+    assert _policy_check("handoff_to_human", state, Context())[0] == "handoff_to_human"
+    state = {"answer": _answer("availability"), "products": products}
+    assert _policy_check("nudge_checkout", state, Context())[0] == "nudge_checkout"
