@@ -12,6 +12,7 @@ from typing import Any
 from langgraph.store.memory import InMemoryStore
 
 from textcart.demo_store.loader import demo_dir
+from textcart.evaluation.answers import turn_evidence, unbacked_claims
 from textcart.graph.context import Context
 from textcart.graph.nodes.messages import _policy_check
 from textcart.graph.services import Services
@@ -79,3 +80,21 @@ def test_an_answer_about_their_order_is_sent_as_order_help() -> None:
     assert _policy_check("handoff_to_human", state, Context())[0] == "handoff_to_human"
     state = {"answer": _answer("availability"), "products": products}
     assert _policy_check("nudge_checkout", state, Context())[0] == "nudge_checkout"
+
+
+def test_the_evaluation_holds_an_answer_to_the_order_it_cites(services: Services) -> None:
+    """The boots bought last month are in an earlier order: its days and id back the reply."""
+    book = FileOrderBook(demo_dir() / "orders.yaml")
+    state: Any = {
+        "shopper_id": LUIS,
+        "answer": {**_answer("order_return"), "sources": ["order:TO-100388"]},
+        "outbound": {"message_type": "order_help"},
+    }
+    evidence = turn_evidence(state, {}, services.knowledge, book, "Trailhead").text()
+    reply = "Yes: order TO-100388 was delivered 36 days ago, so it's inside our 60-day window."
+    assert unbacked_claims(reply, evidence, "") == []
+    assert "100388" in evidence and "100517" in evidence
+    # An order the answer does not cite backs nothing.
+    state["answer"]["sources"] = []
+    state["outbound"] = None
+    assert "100388" not in turn_evidence(state, {}, services.knowledge, book, "T").text()
