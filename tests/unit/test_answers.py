@@ -482,6 +482,12 @@ def test_whether_the_order_can_go_back_comes_before_what_to_send_it_in(knowledge
         knowledge, "can i send it back without the box", product=None, order=_order("delivered", 70)
     )
     assert late["status"] == "no" and "past our 60-day" in late["text"]
+    # Only how to pack it asked: the packing rule, with no "Yes" that would read as "you
+    # need the box".
+    box = _answer(
+        knowledge, "do I need the original box?", product=None, order=_order("delivered", 12)
+    )
+    assert box["text"].startswith("No original box needed") and "tags on" in box["text"]
 
 
 def test_an_exchange_says_whether_the_size_asked_is_in_stock(knowledge: Any) -> None:

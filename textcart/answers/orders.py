@@ -83,6 +83,11 @@ def order_return(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
         policy(ev, q, b)
         return
     what = _cite_order(ev, b, order)
+    if q["topic"] == "packaging" and not {"returns", "exchanges"} & set(q["topics"]):
+        # "do I need the original box?" asks how to send it, not whether it can go back:
+        # a "Yes" first would read as "yes, you need the box".
+        policy(ev, q, b)
+        return
     days = order.delivered_days_ago
     window = policies.return_window_days
     verdict = ""
