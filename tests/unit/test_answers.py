@@ -11,6 +11,7 @@ from textcart.answers.carried import asked_for, kind_named
 from textcart.answers.evidence import FOLLOW_UP, Evidence, find_answer, suggested_size
 from textcart.answers.knowledge import KnowledgeError, load_knowledge, read_document
 from textcart.answers.language import is_other_language
+from textcart.answers.orders import order_named
 from textcart.answers.question import read_question
 from textcart.answers.turn import _asked, _said_before
 from textcart.demo_store.loader import demo_dir
@@ -399,6 +400,177 @@ def test_a_shipped_order_cannot_be_changed(knowledge: Any) -> None:
         knowledge, "can I still cancel my order?", product=None, order=_order("processing", None)
     )
     assert processing["text"].startswith("Yes, order TO-1 hasn't shipped yet")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "yo where are my boots?? the summit ones",
+        "has my pack shipped yet",
+        "any update on my order",
+        "do you have a tracking number for me",
+        "when will my jacket get here",
+        "my package still hasn't arrived",
+    ],
+)
+def test_where_an_order_is_is_read_whatever_products_the_text_names(text: str) -> None:
+    question = read_question(text, has_order=True)
+    assert question is not None and question["kind"] == "order_status", question
+    # Without an order on file the text is not read as one (order help says none was found).
+    without = read_question(text)
+    assert without is None or without["kind"] != "order_status"
+
+
+def test_an_order_not_placed_yet_is_not_asked_about() -> None:
+    asked = read_question("when will my boots get here if i order today?", has_order=True)
+    assert asked is not None and asked["kind"] == "policy"
+
+
+def _placed(status: str, **kw: Any) -> Order:
+    fields: dict[str, Any] = {
+        "order_id": "TO-7",
+        "shopper_id": "s",
+        "status": status,
+        "item_ids": ("LAMP",),
+        "carrier": "FedEx",
+        "tracking": "7700",
+        "eta_days": 3,
+        **kw,
+    }
+    return Order(**fields)
+
+
+def test_an_order_status_says_where_it_is_from_the_order_alone(knowledge: Any) -> None:
+    titles = {"LAMP": "Beacon 900 Headlamp"}
+    kw: dict[str, Any] = {"product": None, "order_titles": titles}
+    shipped = _answer(knowledge, "wheres my headlamp", order=_placed("shipped"), **kw)
+    assert shipped["kind"] == "order_status" and shipped["sources"] == ["order:TO-7"]
+    assert shipped["text"] == (
+        "Order TO-7 (Beacon 900 Headlamp) has shipped with FedEx (tracking 7700) and is "
+        "expected in 3 days."
+    )
+    waiting = _answer(knowledge, "has my order shipped?", order=_placed("processing"), **kw)
+    assert "hasn't shipped yet" in waiting["text"] and "expected in 3 days" in waiting["text"]
+    here = _placed("delivered", eta_days=None, delivered_days_ago=4)
+    assert (
+        "was delivered 4 days ago"
+        in _answer(knowledge, "wheres my order", order=here, **kw)["text"]
+    )
+
+
+def test_a_returned_order_says_when_its_refund_comes(knowledge: Any) -> None:
+    for text in ("did my return make it back to you? where's my money", "wheres my refund"):
+        answer = _answer(knowledge, text, product=None, order=_placed("returned"))
+        assert "marked as returned" in answer["text"], text
+        # The refund's own timing, not the return window that also names a refund.
+        assert "within 5 business days of the return arriving" in answer["text"], text
+        assert "60 days" not in answer["text"], text
+
+
+def test_whether_the_order_can_go_back_comes_before_what_to_send_it_in(knowledge: Any) -> None:
+    answer = _answer(
+        knowledge,
+        "the jacket is too big, can i return it? still has the tags",
+        product=None,
+        order=_order("delivered", 12),
+        order_titles={"RIDGE-W-BLU": "Women's Ridgeline Trail Runner"},
+    )
+    assert answer["status"] == "yes"
+    assert answer["text"].startswith("Yes: order TO-1 (Women's Ridgeline Trail Runner)")
+    assert "leave the tags on" in answer["text"] and "trailhead.example/returns" in answer["text"]
+    late = _answer(
+        knowledge, "can i send it back without the box", product=None, order=_order("delivered", 70)
+    )
+    assert late["status"] == "no" and "past our 60-day" in late["text"]
+    # Only how to pack it asked: the packing rule, with no "Yes" that would read as "you
+    # need the box".
+    box = _answer(
+        knowledge, "do I need the original box?", product=None, order=_order("delivered", 12)
+    )
+    assert box["text"].startswith("No original box needed") and "tags on" in box["text"]
+
+
+def test_an_exchange_says_whether_the_size_asked_is_in_stock(knowledge: Any) -> None:
+    order = Order("TO-1", "s", "delivered", (BLUE.id,), "UPS", None, None, 20)
+    kw: dict[str, Any] = {"product": None, "order": order, "order_products": [BLUE]}
+    titles = {BLUE.id: "Women's Ridgeline Trail Runner"}
+    has = _answer(knowledge, "runs small, can i exchange them for a 9", order_titles=titles, **kw)
+    assert has["status"] == "yes" and "The 9 is in stock in Lake Blue." in has["text"]
+    assert "Exchanges for a different size" in has["text"]
+    assert f"product:{BLUE.id}" in has["sources"]
+    out = _answer(knowledge, "can i exchange them for a 7", order_titles=titles, **kw)
+    assert "The 7 is sold out in Lake Blue right now." in out["text"]
+    never = _answer(knowledge, "can i exchange them for a 14", order_titles=titles, **kw)
+    assert "isn't made in a 14" in never["text"]
+    # Too long for two segments with every name in it: the order's items go, the how stays.
+    assert len(has["text"]) <= 300
+
+
+def test_a_swap_of_a_delivered_order_is_an_exchange_not_a_change(knowledge: Any) -> None:
+    answer = _answer(
+        knowledge,
+        "can i still swap my shoes for a different size?",
+        product=None,
+        order=_order("delivered", 10),
+    )
+    assert answer["status"] == "yes" and "can't be changed" not in answer["text"]
+    assert "Exchanges for a different size" in answer["text"]
+
+
+def test_the_order_holding_the_product_the_text_names_is_picked() -> None:
+    shorts = _shoe("Black", ["M"]).model_copy(
+        update={
+            "id": "SHORTS",
+            "title": "Men's Stride 5\" Running Shorts — Black",
+            "category": "apparel/running shorts",
+        }
+    )
+    boots = _shoe("Olive", ["10", "10.5"]).model_copy(
+        update={
+            "id": "BOOTS",
+            "title": "Men's Switchback Mid Waterproof Hiker — Olive",
+            "category": "footwear/hiking boots",
+        }
+    )
+    latest = Order("TO-2", "s", "shipped", ("SHORTS",), "UPS", None, 2)
+    earlier = Order("TO-1", "s", "delivered", ("BOOTS",), "UPS", None, None, 30)
+    products = {"SHORTS": shorts, "BOOTS": boots}
+    both = [latest, earlier]
+    assert order_named("the switchbacks r tight, swap for a 10.5?", both, products) == (
+        earlier,
+        [boots],
+        True,
+    )
+    # "boots" is the kind of the hiker: the order holds them, by kind only.
+    assert order_named("can i return my hiking boots", both, products) == (earlier, [boots], False)
+    assert order_named("are the shorts on the way", both, products) == (latest, [shorts], True)
+    # A number alone names nothing ("a 5" is a size, not the Stride 5); nor does nothing.
+    assert order_named("can i swap for a 5", both, products) is None
+    assert order_named("can i return it", both, products) is None
+
+
+@pytest.mark.parametrize(
+    "text,topic",
+    [
+        ("the buckle cracked the first week, will you replace it?", "warranty"),
+        ("zipper pull came off already. is this covered??", "warranty"),
+        ("the seam tore after two hikes", "warranty"),
+        ("im torn between the 9 and 9.5", None),
+        ("is the hood covered in dwr", None),
+        ("there are two charges on my card for the same thing", "billing"),
+        ("looks like you charged me double", "billing"),
+        ("whats this pending charge on my card", "billing"),
+    ],
+)
+def test_damage_and_double_charges_in_the_shoppers_words(text: str, topic: str | None) -> None:
+    question = read_question(text)
+    assert (question["topic"] if question and question["kind"] == "policy" else None) == topic
+
+
+def test_two_charges_get_the_payments_answer(knowledge: Any) -> None:
+    answer = _answer(knowledge, "why are there 2 payments for my order", product=None)
+    assert answer["sources"] == ["knowledge:payments#charged-twice"]
+    assert "authorization" in answer["text"] and "3-5 business days" in answer["text"]
 
 
 @pytest.mark.parametrize(

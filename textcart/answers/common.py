@@ -39,6 +39,8 @@ class Evidence:
     order_titles: dict[str, str]
     said_size: str | None  # a size the shopper said in this conversation
     preferences: dict[str, Any]  # their saved shoe and apparel sizes
+    # The order's products from the catalog, the one the text names first (sizes, stock).
+    order_products: Sequence[Product] = ()
 
 
 def money(value: float, currency: str = "USD") -> str:

@@ -26,7 +26,7 @@ from textcart.answers.details import (
     suitability,
     waterproof,
 )
-from textcart.answers.orders import order_change, order_return, policy
+from textcart.answers.orders import order_change, order_return, order_status, policy
 from textcart.answers.sizing import MY_SIZE, fit, suggested_size
 from textcart.answers.stock import availability, colours, price
 from textcart.vocabulary.answers import Answer, AskedQuestion
@@ -57,6 +57,8 @@ def find_answer(q: AskedQuestion, ev: Evidence) -> Answer | None:
         order_return(ev, q, b)
     elif kind == "order_change":
         order_change(ev, q, b)
+    elif kind == "order_status":
+        order_status(ev, q, b)
     elif kind == "care":
         care(ev, b)
     elif product is None:

@@ -3,8 +3,21 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
-from textcart.answers.common import FOLLOW_UP, Builder, Evidence, join_names, knowledge_for
+from textcart.answers.common import (
+    FOLLOW_UP,
+    Builder,
+    Evidence,
+    colourway,
+    join_names,
+    knowledge_for,
+    model_of,
+    ranked,
+)
+from textcart.answers.knowledge import Chunk
+from textcart.tools.catalog import Product
 from textcart.tools.orders import Order
 from textcart.vocabulary.answers import AskedQuestion
 
@@ -60,25 +73,32 @@ def _cite_order(ev: Evidence, b: Builder, order: Order) -> str:
 
 
 def order_return(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
-    """A return of the shopper's order: days since delivery against the return window."""
+    """A return of the shopper's order: days since delivery against the return window.
+
+    Whether this order can still go back comes first, then the store's rule for how: what
+    to send it in ("tags still on"), and for an exchange whether the size asked is in stock.
+    """
     order, policies = ev.order, ev.knowledge.policies
     if order is None:
         policy(ev, q, b)
         return
     what = _cite_order(ev, b, order)
-    if q["topic"] == "packaging":
+    if q["topic"] == "packaging" and not {"returns", "exchanges"} & set(q["topics"]):
+        # "do I need the original box?" asks how to send it, not whether it can go back:
+        # a "Yes" first would read as "yes, you need the box".
         policy(ev, q, b)
         return
     days = order.delivered_days_ago
     window = policies.return_window_days
+    verdict = ""
     if order.status == "delivered" and days is not None:
         b.facts.append(f"delivered {days} days ago; return window {window} days")
         if days <= window:
-            b.say(
-                f"Yes: order {order.order_id}{what} was delivered {days} days ago, so it's "
-                f"inside our {window}-day return window.",
-                "yes",
+            verdict = (
+                "Yes: order {id}{what} was delivered {days} days ago, so it's inside our "
+                "{window}-day return window."
             )
+            b.say(verdict.format(id=order.order_id, what=what, days=days, window=window), "yes")
         else:
             b.say(
                 f"Order {order.order_id}{what} was delivered {days} days ago, past our "
@@ -94,19 +114,179 @@ def order_return(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
         )
         return
     elif order.status == "returned":
-        b.say(f"Order {order.order_id}{what} is already marked as returned.", "info")
+        _returned(ev, b, order, what)
         return
-    b.facts.append(f"returns: {policies.returns_url}")
+    if q["topic"] == "packaging":
+        # What to send it back in ("tags still on"), in the store's own words: the sentence
+        # closest to what was said.
+        packed = knowledge_for(ev, "packaging", ev.text)
+        if packed is not None:
+            b.chunk(packed[0], [s for s, _ in ranked(ev, packed[1], most=1)])
     topic = "exchanges" if q["topic"] == "exchanges" else "returns"
-    found = knowledge_for(ev, topic, ev.text)
-    how = [s for s in found[0].sentences() if policies.returns_url in s] if found else []
-    if found and how:
-        # How to start it, in the store's own words ("free within 60 days", the link).
-        b.chunk(found[0], how[:1])
+    if topic == "exchanges":
+        _exchange_stock(ev, b)
+    b.facts.append(f"returns: {policies.returns_url}")
+    # How to start it, in the store's own words ("free within 60 days", the link): from the
+    # closest section of the topic that gives the link ("can i still swap" reads closer to
+    # changing an order, which does not).
+    hits = ev.knowledge.search(ev.text, ev.embedder, topic=topic, limit=3)
+    how = [
+        (chunk, s)
+        for chunk, _ in hits
+        if topic in chunk.topics
+        for s in chunk.sentences()
+        if policies.returns_url in s
+    ]
+    if how:
+        if not any(how[0][1] in part for part in b.parts):
+            b.chunk(how[0][0], [how[0][1]])
     else:
         _cite(ev, b, topic)
         verb = "exchange" if topic == "exchanges" else "return"
         b.say(f"Start the {verb} at {policies.returns_url}.")
+    if verdict and what and len(" ".join(b.parts)) > _ONE_TEXT:
+        # Too long for the text it goes out in: the order's items go, not how to send it.
+        b.parts[0] = verdict.format(id=order.order_id, what="", days=days, window=window)
+
+
+# What fits in the two segments a reply may take (306 plain characters), with a margin.
+_ONE_TEXT = 300
+
+
+def order_status(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
+    """Where the shopper's order is, from the order alone: shipped, carrier, tracking, ETA."""
+    order = ev.order
+    if order is None:
+        b.say(
+            "I couldn't find an order for this number, so I can't check it. " + FOLLOW_UP,
+            "unknown",
+        )
+        return
+    what = _cite_order(ev, b, order)
+    b.facts.append(order.status_line())
+    eta = order.eta_days
+    expected = f"expected in {eta} day{'s' if eta != 1 else ''}" if eta is not None else ""
+    if order.status == "shipped":
+        line = f"Order {order.order_id}{what} has shipped"
+        if order.carrier:
+            line += f" with {order.carrier}"
+            if order.tracking:
+                line += f" (tracking {order.tracking})"
+        b.say(f"{line} and is {expected}." if expected else f"{line}.", "info")
+    elif order.status == "processing":
+        line = f"Order {order.order_id}{what} is still processing and hasn't shipped yet"
+        b.say(f"{line}; it's {expected}." if expected else f"{line}.", "info")
+    elif order.status == "delivered" and order.delivered_days_ago is not None:
+        ago = order.delivered_days_ago
+        b.say(
+            f"Order {order.order_id}{what} was delivered {ago} day{'s' if ago != 1 else ''} ago.",
+            "info",
+        )
+    elif order.status == "returned":
+        _returned(ev, b, order, what)
+    else:
+        b.say(f"Order {order.order_id}{what} is {order.status}.", "info")
+
+
+def _returned(ev: Evidence, b: Builder, order: Order, what: str) -> None:
+    """An order sent back: say so, and when its refund comes, in the store's own words."""
+    b.say(f"Order {order.order_id}{what} is marked as returned on our side.", "info")
+    timing = _refund_timing(ev)
+    if timing is not None:
+        b.chunk(*timing)
+
+
+_REFUND = re.compile(r"\brefund", re.IGNORECASE)
+_DURATION = re.compile(r"\b\d+(?:\s?-\s?\d+)?\s+(?:business\s+)?(?:days?|weeks?|hours?)\b", re.I)
+_REFUND_ASKED = "how long until my refund comes back once my return has arrived"
+
+
+def _refund_timing(ev: Evidence) -> tuple[Chunk, list[str]] | None:
+    """The knowledge sentence that says how long a refund takes, if the documents say."""
+    found = [
+        (chunk, s)
+        for chunk in ev.knowledge.chunks
+        if "returns" in chunk.topics
+        for s in chunk.sentences()
+        if _REFUND.search(s) and _DURATION.search(s)
+    ]
+    if not found:
+        return None
+    # The return window sentence also names a refund and days: the one that reads as the
+    # refund's own timing is taken.
+    best = ranked(replace(ev, text=_REFUND_ASKED), [s for _, s in found], most=1)[0][0]
+    chunk = next(c for c, s in found if s == best)
+    return chunk, [best]
+
+
+_SWAP_TO = re.compile(
+    r"\b(?:for|to|into)\s+(?:an?\s+|the\s+)?(?:size\s+|sz\s+)?"
+    r"(\d{1,2}(?:\.5)?|xxs|xs|xxl|xl|s|m|l|small|medium|large)\b(?![-/.]\d)",
+    re.IGNORECASE,
+)
+_SIZE_NAMES = {"small": "S", "medium": "M", "large": "L"}
+
+
+def _exchange_stock(ev: Evidence, b: Builder) -> None:
+    """For "can i swap for a 10.5?": whether the ordered product has that size in stock."""
+    said = _SWAP_TO.search(ev.text)
+    if said is None or not ev.order_products:
+        return
+    size = _SIZE_NAMES.get(said.group(1).lower(), said.group(1).upper())
+    product = b.use(ev.order_products[0])
+    colour = colourway(product)
+    if size not in product.sizes:
+        b.say(f"The {model_of(product.title)} isn't made in a {size}.")
+    elif size in product.sizes_in_stock:
+        b.say(f"The {size} is in stock in {colour}.")
+    else:
+        b.say(f"The {size} is sold out in {colour} right now.")
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+# Words of a title that name no one product: the line, and joining words.
+_NAMES_NOTHING = frozenset(
+    {"men", "mens", "women", "womens", "unisex", "the", "and", "with", "for", "mid", "low", "one"}
+)
+
+
+def _stems(text: str) -> set[str]:
+    """A text's words, plurals as their singular: "switchbacks" -> "switchback"."""
+    words = _WORD.findall(re.sub(r"['’]s\b", "", text.lower()))
+    return {w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words}
+
+
+def order_named(
+    text: str, orders: Sequence[Order], products: Mapping[str, Product]
+) -> tuple[Order, list[Product], bool] | None:
+    """The order holding the product the text names ("the switchbacks i got"), if any.
+
+    Each product of each order is matched on the words of its model and kind ("Switchback
+    Mid Waterproof Hiker", "hiking boots"): a number alone ("a 10.5" against "Stride 5")
+    names nothing. The most words win; on a tie, the most recent order. Returns the order,
+    its products (the named one first) and whether a word of the model's own name was
+    said: "my boots" names only a kind, which another model ("the summit boots") may be.
+    """
+    said = _stems(text)
+    best: tuple[tuple[int, int], Order, Product, bool] | None = None
+    for order in orders:
+        for item in order.item_ids:
+            product = products.get(item)
+            if product is None:
+                continue
+            name = _stems(model_of(product.title)) - _NAMES_NOTHING
+            name -= _stems(product.brand)  # "trailhead" names the store, not its daypack
+            kind = _stems(product.category.rsplit("/", 1)[-1]) - _NAMES_NOTHING
+            words = (name | kind) & said
+            score = (sum(not w.isdigit() for w in words), sum(w.isdigit() for w in words))
+            if score[0] and (best is None or score > best[0]):
+                by_name = any(not w.isdigit() for w in name & said)
+                best = (score, order, product, by_name)
+    if best is None:
+        return None
+    _, order, named, by_name = best
+    rest = [products[i] for i in order.item_ids if i in products and i != named.id]
+    return order, [named, *rest], by_name
 
 
 def _cite(ev: Evidence, b: Builder, topic: str) -> None:
@@ -121,6 +301,10 @@ def order_change(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
     order, policies = ev.order, ev.knowledge.policies
     if order is None:
         policy(ev, q, b)
+        return
+    if order.status == "delivered" and q["topic"] == "exchanges":
+        # "can i still swap the boots for a 10.5?" once they have arrived: an exchange.
+        order_return(ev, q, b)
         return
     what = _cite_order(ev, b, order)
     if order.status in policies.changeable_statuses:

@@ -58,6 +58,16 @@ POLICY_TOPICS: list[tuple[str, re.Pattern[str]]] = [
             r"seam came",
             r"\b(just |already )?(quit|died|stopped working|won'?t (turn|switch) on)\b",
             r"\b(doesn'?t|does not|don'?t|won'?t) (work|charge|hold a charge) any ?more\b",
+            # Damage said in the shopper's words: "the strap snapped after 4 months".
+            r"\b(snapped|cracked|busted|frayed|unravell?ed|delaminat\w*|tore|gave out)\b",
+            r"\btorn\b(?! between)",
+            r"\b(came|coming|come) (apart|unglued|unstitched|undone|off)\b",
+            r"\b(fell|falling) off\b",
+            r"\b(wore|worn) (a hole|through)\b",
+            r"\b(got|has|have|developed) (a |an )?holes?\b",
+            # "is that covered?": whether the warranty takes it.
+            r"\b(is|are|would|will|does|do) (that|this|it|they|those|these|the \w+) "
+            r"(be |get )?covered\b(?! (in|with|from|up)\b)",
         ),
     ),
     (
@@ -145,6 +155,11 @@ POLICY_TOPICS: list[tuple[str, re.Pattern[str]]] = [
             r"overcharged",
             r"charged (me )?(2|two) times",
             r"\bbilled twice\b",
+            r"\b(2|two|double|duplicate|multiple|extra|second) (pending )?"
+            r"(charges|payments|transactions)\b",
+            r"\b(double|duplicate) (charge|payment)\b",
+            r"\bcharged (me )?(double|2x|again)\b",
+            r"\bpending charges?\b",
         ),
     ),
     (

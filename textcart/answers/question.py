@@ -25,9 +25,28 @@ _OWNED = any_of(
     r"\b(i|we)\s+(just\s+)?(bought|ordered|got|received|purchased)\b",
     r"\bmy\s+\w+\s+(came|arrived)\b",
 )
+# Where an order is: "wheres my stuff?", "has my backpack shipped yet?", "tracking #?"
+_PARCEL = r"(order|package|parcel|delivery|shipment|stuff|things)"
+_STATUS = any_of(
+    r"\bwhere(?:'?s|s|\s+is|\s+are|\s+r)\s+(?:my|our)\b"
+    r"(?!\s+(?:code|coupon|discount|promo|size|cart|account|password|points|nearest)\b)",
+    rf"\bwhere(?:'?s|s|\s+is|\s+are)\s+the\s+{_PARCEL}\b",
+    r"\b(?:has|have|did|is|are)\s+(?:my|our)\s+(?:\w+\s+){0,3}?(?:shipped|ship|left|been sent|"
+    r"arrived|been delivered|on (?:its|the) way|out for delivery|gone out|go out)\b",
+    r"\btrack(?:ing)?\s*(?:#|number|no\b|info|link|code)|\btrack (?:my|the) (?:order|package)",
+    r"\border status\b|\bstatus (?:of|on) (?:my|the) order\b",
+    r"\bwhen(?:'?s|\s+will|\s+does|\s+do|\s+should)\s+(?:my|our)\s+(?:\w+\s+){0,2}?"
+    r"(?:arrive|arriving|get here|getting here|come|coming|be here|ship|shipping|be delivered|"
+    r"show up)\b",
+    rf"\b(?:my|our)\s+{_PARCEL}\s+(?:still\s+)?(?:hasn'?t|has not|never|didn'?t|did not)\s+"
+    r"(?:yet\s+)?(?:arrived|arrive|come|shipped|ship|shown up|show up|got here)\b",
+    rf"\b(?:update|news|eta)\s+on\s+(?:my|our|the)\s+{_PARCEL}\b",
+)
+# "when will my boots get here if i order today?" asks about an order not placed yet.
+_NOT_PLACED = any_of(r"\bif (?:i|we) (?:order|buy|get|place|check ?out)\b")
 _CHANGE = any_of(
-    r"\b(swap|change|switch|update|edit)\b.{0,40}\b(order|size|small|medium|large|address|"
-    r"it|them|shorts|item)\b",
+    r"\b(swap|change|switch|(?<!any )(?<!an )(?<!no )update|edit)\b.{0,40}"
+    r"\b(order|size|small|medium|large|address|it|them|shorts|item)\b",
     r"\bcancel\b",
     r"\badd\b.{0,30}\bto (my|the) order\b",
 )
@@ -355,7 +374,7 @@ def _read_question(text: str, has_order: bool) -> AskedQuestion | None:
             kind=kind,
             topic=topic,
             topics=topics
-            if kind in ("policy", "order_return", "order_change")
+            if kind in ("policy", "order_return", "order_change", "order_status")
             else _all_specs(text)
             if kind in ("spec", "comparison")
             else [],
@@ -374,6 +393,9 @@ def _read_question(text: str, has_order: bool) -> AskedQuestion | None:
     returning = [t for t in topics if t in ("returns", "exchanges", "packaging")]
     if returning and (mentions_order or has_order):
         return asked("order_return", returning[0], about_order=True)
+    if has_order and _STATUS.search(text) and not _NOT_PLACED.search(text):
+        # "hey wheres my order at? the shorts + headlamp": where it is, whatever it holds.
+        return asked("order_status", about_order=True)
     if topic is not None:
         # A defect said as a statement ("the sole is peeling after a month") is answered
         # with the warranty too: it is what the shopper can do next.

@@ -30,14 +30,21 @@ from textcart.answers.carried import (
 from textcart.answers.evidence import FOLLOW_UP, Evidence, find_answer, model_of, unanswerable
 from textcart.answers.knowledge import KnowledgeBase
 from textcart.answers.language import is_other_language
+from textcart.answers.orders import order_named
 from textcart.answers.question import asks_something, read_question
 from textcart.answers.superlative import superlative_answer, superlative_asked
 from textcart.rules.references import name_match, names_product
 from textcart.tools.catalog import Catalog, Product, SearchFilters
 from textcart.tools.catalog_words import model_names
 from textcart.tools.embeddings import Embedder
-from textcart.tools.orders import OrderBook
-from textcart.vocabulary.answers import PRODUCT_KINDS, Answer, AskedQuestion, QuestionKind
+from textcart.tools.orders import Order, OrderBook
+from textcart.vocabulary.answers import (
+    ORDER_KINDS,
+    PRODUCT_KINDS,
+    Answer,
+    AskedQuestion,
+    QuestionKind,
+)
 from textcart.vocabulary.records import ProductCard
 
 log = logging.getLogger("textcart.answers")
@@ -78,6 +85,7 @@ async def answer_turn(
     if is_other_language(text):
         return {"question": None, "answer": unanswerable("other_language", OTHER_LANGUAGE)}
     order = orders.latest_for(shopper_id)
+    on_file = orders.orders_for(shopper_id) or ([order] if order is not None else [])
     question = read_question(text, has_order=order is not None)
     if (
         catalog is not None
@@ -168,6 +176,7 @@ async def answer_turn(
     variants: list[Product] = []
     others: list[Product] = []
     order_titles: dict[str, str] = {}
+    order_products: list[Product] = []
     try:
         if catalog is None:
             raise RuntimeError(catalog_error or "no catalog")
@@ -199,16 +208,30 @@ async def answer_turn(
                 elif question["explicit"] and not await sells_anything_like(catalog, text):
                     update["answer"] = unanswerable("not_sold", NOT_SOLD)
                 return update
-        if order is not None and question["kind"] in ("order_return", "order_change"):
-            found = await catalog.get_many(order.item_ids)
-            order_titles = {i: model_of(p.title) for i, p in found.items()}
-            model = await _model_named(catalog, text)
-            if model is not None and model not in {_base_model(t) for t in order_titles.values()}:
-                # "can i swap the switchback boots?" when their order holds no such boots:
-                # the order on file is another one; the store's rule is the answer.
-                order, order_titles = None, {}
-                question = AskedQuestion(**{**question, "kind": "policy", "about_order": False})
-                update["question"] = question
+        if order is not None and question["kind"] in ORDER_KINDS:
+            # "the switchbacks i got last month": the order holding them, maybe not the latest.
+            found = await catalog.get_many([i for o in on_file for i in o.item_ids])
+            matched = order_named(text, on_file, found)
+            in_order = (matched[0], matched[1]) if matched is not None else None
+            if (
+                not (matched and matched[2])  # a kind ("my boots") may be another model's
+                and question["kind"] != "order_status"  # "where's my order?": the latest
+                and (model := await _model_named(catalog, text)) is not None
+            ):
+                held = [o for o in on_file if model in _models(o, found)]
+                if held:
+                    in_order = held[0], [found[i] for i in held[0].item_ids if i in found]
+                else:
+                    # "can i swap the summit boots?" when no order of theirs holds such
+                    # boots: the store's rule is the answer.
+                    order, in_order = None, None
+                    question = AskedQuestion(**{**question, "kind": "policy", "about_order": False})
+                    update["question"] = question
+            if in_order is not None:
+                order, order_products = in_order
+            elif order is not None:
+                order_products = [found[i] for i in order.item_ids if i in found]
+            order_titles = {p.id: model_of(p.title) for p in order_products}
     except Exception as exc:  # noqa: BLE001 - a catalog failure must not fail the turn
         log.warning("answer step without the catalog: %s", exc)
         if question["kind"] in PRODUCT_KINDS:
@@ -225,6 +248,7 @@ async def answer_turn(
         order_titles=order_titles,
         said_size=said_size,
         preferences=preferences,
+        order_products=order_products,
     )
     answer = await asyncio.to_thread(find_answer, question, evidence)
     if answer is not None:
@@ -428,6 +452,11 @@ def _asked(kind: QuestionKind) -> AskedQuestion:
         about_order=False,
         explicit=True,
     )
+
+
+def _models(order: Order, products: dict[str, Product]) -> set[str]:
+    """The models an order holds, as `_base_model` names them."""
+    return {_base_model(products[i].title) for i in order.item_ids if i in products}
 
 
 async def _model_named(catalog: Catalog, text: str) -> str | None:

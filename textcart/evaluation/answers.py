@@ -243,13 +243,20 @@ def turn_evidence(
             chunk = knowledge.by_id(source.split(":", 1)[1])
             if chunk is not None:
                 evidence.parts.append(f"{chunk.heading}. {chunk.text}")
-    order = orders.latest_for(state["shopper_id"])
-    if order is not None and (any(s.startswith("order:") for s in sources) or _order_reply(state)):
+    latest = orders.latest_for(state["shopper_id"])
+    cited = {s.split(":", 1)[1] for s in sources if s.startswith("order:")}
+    # The orders the answer cites (an earlier one when the text named its product), and
+    # the latest one when the reply is order help.
+    used = [o for o in orders.orders_for(state["shopper_id"]) if o.order_id in cited]
+    if latest is not None and (cited or _order_reply(state)) and latest not in used:
+        used.append(latest)
+    for order in used:
         evidence.parts.append(json.dumps(order.__dict__, default=str))
         evidence.parts.append(order.status_line())
         for item in order.item_ids:
             if item in catalog_rows:
                 evidence.parts.append(str(catalog_rows[item]["title"]))
+    if used:
         evidence.parts.append(
             f"return window {knowledge.policies.return_window_days} days; "
             f"{knowledge.policies.returns_url}"

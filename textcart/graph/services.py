@@ -102,6 +102,29 @@ class Services:
             kept = await WebhookOrders(store).latest(shopper_id)
             if kept is not None:
                 return kept
+        return await self._order_past_webhooks(store, shopper_id)
+
+    async def orders_for(
+        self, store: BaseStore | None, shopper_id: str
+    ) -> tuple[Order | None, list[Order]]:
+        """The shopper's latest order (as `order_for`) and their earlier ones, newest first.
+
+        Earlier orders come from the webhooks' book and the order file: "the boots I got
+        last month" may be in an order before the latest. The webhooks' book is read once.
+        """
+        kept = await WebhookOrders(store).every(shopper_id) if store is not None else []
+        latest = kept[0] if kept else await self._order_past_webhooks(store, shopper_id)
+        seen = {latest.order_id} if latest is not None else set()
+        earlier = []
+        for order in [*kept, *self.orders.orders_for(shopper_id)]:
+            if order.order_id not in seen:
+                seen.add(order.order_id)
+                earlier.append(order)
+        return latest, earlier
+
+    async def _order_past_webhooks(self, store: BaseStore | None, shopper_id: str) -> Order | None:
+        """The latest order when the webhooks kept none: the Admin API's, else the file's."""
+        if store is not None:
             admin = ShopifyAdmin.from_env()
             profile = await ShopperStore(store).get_profile(shopper_id) if admin else None
             if admin is not None and profile and profile.get("phone"):

@@ -6,6 +6,7 @@ from Shopify (`textcart.tools.shopify`: webhooks and the Admin API), looked up f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -50,6 +51,10 @@ class OrderBook(Protocol):
         """The shopper's most recent order, or None."""
         ...
 
+    def orders_for(self, shopper_id: str) -> list[Order]:
+        """Every order of the shopper on file, the most recent first."""
+        ...
+
 
 class FileOrderBook:
     """Orders read from a YAML file (the demo store's `orders.yaml`)."""
@@ -78,17 +83,33 @@ class FileOrderBook:
         orders = self._by_shopper.get(shopper_id)
         return min(orders, key=lambda pair: pair[0])[1] if orders else None
 
+    def orders_for(self, shopper_id: str) -> list[Order]:
+        """Every order of the shopper, the most recently placed first."""
+        orders = self._by_shopper.get(shopper_id, [])
+        return [order for _, order in sorted(orders, key=lambda pair: pair[0])]
+
 
 class OneOrder:
-    """An order already looked up (asynchronously) for one shopper, as an `OrderBook`."""
+    """Orders already looked up (asynchronously) for one shopper, as an `OrderBook`.
 
-    def __init__(self, shopper_id: str, order: Order | None) -> None:
-        """Answer `order` for `shopper_id`, None for anyone else."""
+    `order` is their latest; `earlier` their other orders on file, the most recent first
+    ("can i swap the boots i got last month?" may be about one of those).
+    """
+
+    def __init__(self, shopper_id: str, order: Order | None, earlier: Sequence[Order] = ()) -> None:
+        """Answer `order` (and `earlier`) for `shopper_id`, nothing for anyone else."""
         self.shopper_id, self.order = shopper_id, order
+        self.earlier = tuple(o for o in earlier if order is None or o.order_id != order.order_id)
 
     def latest_for(self, shopper_id: str) -> Order | None:
         """The order looked up, if it is this shopper's."""
         return self.order if shopper_id == self.shopper_id else None
+
+    def orders_for(self, shopper_id: str) -> list[Order]:
+        """The latest order, then the earlier ones, if they are this shopper's."""
+        if shopper_id != self.shopper_id:
+            return []
+        return [*([self.order] if self.order is not None else []), *self.earlier]
 
 
 class NoOrders:
@@ -97,3 +118,7 @@ class NoOrders:
     def latest_for(self, shopper_id: str) -> Order | None:
         """Always None."""
         return None
+
+    def orders_for(self, shopper_id: str) -> list[Order]:
+        """Always empty."""
+        return []

@@ -148,6 +148,12 @@ class WebhookOrders:
         newest = max(items, key=lambda i: str(i.value.get("placed_at") or ""))
         return order_from_record(shopper_id, newest.value, now or now_utc())
 
+    async def every(self, shopper_id: str, now: datetime | None = None) -> list[Order]:
+        """Every order kept for the shopper, the most recently placed first."""
+        items = await self.store.asearch(self._ns(shopper_id), limit=100)
+        items.sort(key=lambda i: str(i.value.get("placed_at") or ""), reverse=True)
+        return [order_from_record(shopper_id, i.value, now or now_utc()) for i in items]
+
     async def remember_cart(self, cart_token: str, phone: str) -> None:
         """Tie a cart to a phone (checkouts carry both; cart webhooks only the token)."""
         await self.store.aput(_CARTS, cart_token, {"phone": phone})

@@ -24,9 +24,11 @@ QuestionKind = Literal[
     "policy",
     "order_return",
     "order_change",
+    "order_status",  # where the shopper's order is ("wheres my stuff?")
 ]
 QUESTION_KINDS: tuple[str, ...] = get_args(QuestionKind)
-PRODUCT_KINDS = frozenset(QUESTION_KINDS) - {"policy", "order_return", "order_change"}
+ORDER_KINDS = frozenset({"order_return", "order_change", "order_status"})
+PRODUCT_KINDS = frozenset(QUESTION_KINDS) - {"policy"} - ORDER_KINDS
 
 
 class AskedQuestion(TypedDict):

@@ -38,11 +38,19 @@ def _policy_check(choice: str, state: TurnState, ctx: Context) -> tuple[str, str
     has_products = bool(state.get("products"))
     probability = decision_value(state, "buy_likelihood", 0.0)
     intent = decision_value(state, "intent", "other")
+    answer = state.get("answer")
+    if (
+        answer is not None
+        and answer["kind"].startswith("order_")
+        and choice in ("recommend_products", "nudge_checkout", "send_offer")
+    ):
+        # "wheres my order? the shorts + headlamp" read as shopping: the answer is about
+        # their order, and a checkout nudge or picks after it would miss the point.
+        return "order_help", f"the answer is about the shopper's order ({answer['kind']})"
     if choice == "send_offer" and offer_refusal(probability, intent, ctx.offer_band_set):
         band = likelihood_band(probability)
         fallback = "recommend_products" if has_products else "answer_question"
         return fallback, f"offer policy: {band} buy-likelihood and intent {intent} get no offer"
-    answer = state.get("answer")
     if answer is not None and answer["kind"] in UNANSWERABLE and choice != "answer_question":
         # "Sorry, English only" or "not in our catalog": the answer is the whole reply.
         return "answer_question", f"the text can't be answered from evidence ({answer['kind']})"
@@ -292,8 +300,12 @@ async def order_help(
     facts = _base_facts(state, runtime.context)
     order = await services.order_for(runtime.store, state["shopper_id"])
     answer = state.get("answer")
-    if order is not None and (answer is None or answer["kind"].startswith("order_")):
-        # A policy question ("how long does shipping take?") is not about their last order.
+    if order is not None and (
+        answer is None
+        or (answer["kind"].startswith("order_") and f"order:{order.order_id}" in answer["sources"])
+    ):
+        # A policy question ("how long does shipping take?") is not about their last order,
+        # and an answer about an earlier order ("the boots i got last month") not either.
         facts["order_line"] = order.status_line()
     return await _write(state, runtime, services, "order_help", facts)
 

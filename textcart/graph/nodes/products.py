@@ -441,7 +441,7 @@ async def find_answer(
         knowledge=services.knowledge,
         embedder=services.embedder,
         orders=OneOrder(
-            state["shopper_id"], await services.order_for(runtime.store, state["shopper_id"])
+            state["shopper_id"], *await services.orders_for(runtime.store, state["shopper_id"])
         ),
         earlier=_earlier_texts(state),
     )
