@@ -792,3 +792,12 @@ def test_a_follow_on_keeps_what_the_last_text_said(
     text: str, earlier: list[str], what: Any, said: str | None
 ) -> None:
     assert _said_before(text, earlier, what) == said
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["do the carbon trekking poles come in anything besides black", "any other than grey?"],
+)
+def test_anything_besides_a_colour_asks_for_the_colours(text: str) -> None:
+    question = read_question(text, has_order=False)
+    assert question is not None and question["kind"] == "colours"

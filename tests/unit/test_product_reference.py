@@ -144,6 +144,8 @@ async def test_my_parka_is_the_parka_they_bought() -> None:
     assert await owned("my new mudlarks gave me blisters") == "M"
     assert await owned("is my merino crew in stock") is None  # viewed, not theirs
     assert await owned("is my size in stock") is None
+    assert await owned("how do i wash the parka i got from u? dont wanna wreck it") == "P"
+    assert await owned("the size i ordered is too big") is None
 
 
 def _product(title: str, category: str, points: list[str]) -> Any:

@@ -105,6 +105,11 @@ _COLOURS = any_of(
     r"\bcolou?r(s| options| choices|ways)\b",
     r"\bcome in (any |other |more |different )?colou?rs?\b",
 )
+# "come in anything besides black", "any other than grey": the colour said is the one
+# they don't want, so the colours are asked for.
+_BESIDES = any_of(
+    r"\b(anything|any|something|one|ones) (else |other )?(besides|but|except|other than|than)\b"
+)
 _STOCK = any_of(
     r"in stock",
     r"sold out",
@@ -405,7 +410,7 @@ def _read_question(text: str, has_order: bool) -> AskedQuestion | None:
         return None
     if _COMPARE.search(text):
         return asked("comparison", _spec(text))
-    if _COLOURS.search(text) and not colour:
+    if (_COLOURS.search(text) and not colour) or _BESIDES.search(text):
         return asked("colours")
     if _FIT.search(text):
         return asked("fit")

@@ -314,7 +314,9 @@ async def _named_before(
 
 
 _PICKS = re.compile(
-    r"\b(anything|something|any (other|good(?! (for|in|on|at)\b)|cheaper|warmer|lighter)|"
+    # "come in anything besides black" asks about this product's colours, not for picks.
+    r"\b((any|some)thing(?! (besides|but|except|other than)\b)|"
+    r"any (other(?! than\b)|good(?! (for|in|on|at)\b)|cheaper|warmer|lighter)|"
     r"recommend|suggest|"
     r"alternatives?|options?|looking for|i need an?|what else|(?<!the )cheaper|instead|similar)\b",
     re.IGNORECASE,

@@ -118,6 +118,10 @@ async def version_named(
 
 # "my parka", "my new mudlarks": the words after "my".
 _MY = re.compile(r"\bmy (?:new |old )?((?:[a-z]+ ?){1,3})", re.IGNORECASE)
+# "the parka i got from u", "the boots we ordered": theirs too.
+_GOT = re.compile(
+    r"\bthe ((?:[a-z]+ ){1,3})(?:i|we) (?:got|bought|ordered|purchased)\b", re.IGNORECASE
+)
 _NOT_OWNED_THINGS = frozenset(
     "size sz usual normal regular order feet foot kid wife husband".split()
 )
@@ -129,11 +133,11 @@ async def owned_named(
     """The product a text calls theirs: "how do i wash my parka" after buying a parka.
 
     Among what they bought, then carted: the one whose title holds the most words said
-    right after "my" (plural or not), at least the first.
+    right after "my", or before "i got" ("the parka i got from u"), at least the first.
     """
     said = [
         [w.removesuffix("s") for w in words.lower().split()]
-        for words in _MY.findall(text)
+        for words in [*_MY.findall(text), *_GOT.findall(text)]
         if words.split()[0].lower() not in _NOT_OWNED_THINGS
     ]
     if not said:
