@@ -801,3 +801,13 @@ def test_a_follow_on_keeps_what_the_last_text_said(
 def test_anything_besides_a_colour_asks_for_the_colours(text: str) -> None:
     question = read_question(text, has_order=False)
     assert question is not None and question["kind"] == "colours"
+
+
+def test_which_colour_is_cheapest_is_a_price_question_naming_the_cheaper_colour(
+    knowledge: Any,
+) -> None:
+    text = "which colour of the ridgeline is cheapest rn"
+    assert read_question(text, has_order=False)["kind"] == "price"  # type: ignore[index]
+    moss = _shoe("Moss Green", ["8", "9"], price=86.95)
+    answer = _answer(knowledge, text, variants=[BLUE, BLACK, moss])
+    assert "$145" in answer["text"] and "Moss Green colour is $86.95" in answer["text"]

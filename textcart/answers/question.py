@@ -105,6 +105,7 @@ _COLOURS = any_of(
     r"\bcolou?r(s| options| choices|ways)\b",
     r"\bcome in (any |other |more |different )?colou?rs?\b",
 )
+_CHEAPEST = any_of(r"\bcheap(est|er)\b", r"\blowest price\b", r"\bleast expensive\b")
 # "come in anything besides black", "any other than grey": the colour said is the one
 # they don't want, so the colours are asked for.
 _BESIDES = any_of(
@@ -410,6 +411,9 @@ def _read_question(text: str, has_order: bool) -> AskedQuestion | None:
         return None
     if _COMPARE.search(text):
         return asked("comparison", _spec(text))
+    if _COLOURS.search(text) and _CHEAPEST.search(text):
+        # "which colour is cheapest": the price, with the cheaper colourway.
+        return asked("price")
     if (_COLOURS.search(text) and not colour) or _BESIDES.search(text):
         return asked("colours")
     if _FIT.search(text):
