@@ -17,6 +17,7 @@ from textcart.answers.common import (
     ranked,
 )
 from textcart.answers.knowledge import Chunk
+from textcart.rules.references import stem
 from textcart.tools.catalog import Product
 from textcart.tools.orders import Order
 from textcart.vocabulary.answers import AskedQuestion
@@ -252,8 +253,7 @@ _NAMES_NOTHING = frozenset(
 
 def _stems(text: str) -> set[str]:
     """A text's words, plurals as their singular: "switchbacks" -> "switchback"."""
-    words = _WORD.findall(re.sub(r"['’]s\b", "", text.lower()))
-    return {w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words}
+    return {stem(w) for w in _WORD.findall(re.sub(r"['’]s\b", "", text.lower()))}
 
 
 def order_named(
