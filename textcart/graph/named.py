@@ -186,6 +186,7 @@ def described_product(text: str, products: list[Product]) -> Product | None:
     model only (its men's and women's lines are one), else nothing is assumed.
     `products` are the turn's search results, best first.
     """
+    words_of: dict[str, tuple[set[str], set[str]]] = {}  # each product's words, read once
     for said in _THE.finditer(text.lower()):
         phrase = _DESCRIPTION_END.split(said.group(1))[0]
         words = [
@@ -194,14 +195,22 @@ def described_product(text: str, products: list[Product]) -> Product | None:
         ]  # fmt: skip
         if len(words) < 2:
             continue
-        fits = [p for p in products if _fits(words, p)]
+        fits = [
+            p for p in products
+            if _fits(words, *(words_of.get(p.id) or words_of.setdefault(p.id, _words(p))))
+        ]  # fmt: skip
         if len({_LINE_PREFIX.sub("", model_of_title(p.title).lower()) for p in fits}) == 1:
             return fits[0]
     return None
 
 
-def _fits(words: list[str], product: Product) -> bool:
+def _words(product: Product) -> tuple[set[str], set[str]]:
+    """The stems of a product's title, and of its title, category and product text."""
     told = " ".join([product.title, product.category, product.description, *product.selling_points])
     text_words = {stem(w) for w in re.findall(r"[a-z0-9]+", told.lower())}
     title_words = {stem(w) for w in re.findall(r"[a-z0-9]+", product.title.lower())}
+    return title_words, text_words
+
+
+def _fits(words: list[str], title_words: set[str], text_words: set[str]) -> bool:
     return words[-1] in title_words and all(w in text_words for w in words)
