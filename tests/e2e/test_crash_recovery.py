@@ -115,7 +115,10 @@ async def test_texts_accepted_before_a_crash_are_answered_once_after_restart(
         phone = sids[sid]
         in_response = 1 if twiml.get(sid) else 0
         by_sender = len(sent_to(phone))
-        assert in_response + by_sender == 1, f"{sid}: {in_response} in TwiML, {by_sender} sent"
+        said = [line for line in server.log_tail(2000).splitlines() if sid in line]
+        assert in_response + by_sender == 1, (
+            f"{sid}: {in_response} in TwiML, {by_sender} sent; inbox {settled[sid]}; log {said}"
+        )
         recovered += by_sender
     assert recovered, "the kill left some texts unanswered (else this test proves nothing)"
     # The figures for the README's reliability table (shown with pytest -s).

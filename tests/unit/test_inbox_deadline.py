@@ -110,6 +110,11 @@ async def test_a_quick_turn_answers_in_the_response_and_sends_nothing(monkeypatc
     reply = await inbox.answer("SM1", PHONE, SHOPPER, "boots?")
     assert reply == "Answer to boots?"
     assert sender.sent == []
+    entry = await inbox.kv.aget(INBOX, "SM1")
+    assert entry is not None and entry.value["status"] == "received", (
+        "not answered until its response is about to be written"
+    )
+    assert await inbox.responding("SM1"), "the webhook may write the reply"
     entry = await _settled(inbox, "SM1")
     assert entry["status"] == "answered" and entry["reply"] == "Answer to boots?"
 
@@ -154,3 +159,47 @@ async def test_a_text_still_waiting_for_the_shoppers_turn_is_kept_before_the_emp
     runner.release.set()
     await _settled(inbox, "SM4")
     assert sender.sent == [(PHONE, "Answer to jackets?", "SM4:reply")]
+
+
+async def test_a_reply_whose_response_is_never_written_goes_by_sms_once(monkeypatch: Any) -> None:
+    inbox, runner, sender = _inbox(monkeypatch, reply_within_s=5)
+    inbox.stale_after = timedelta(0)
+    runner.release.set()
+    assert await inbox.answer("SM5", PHONE, SHOPPER, "gloves?") == "Answer to gloves?"
+    # The webhook is about to write the response: recovery leaves the text to it.
+    inbox.stale_after = timedelta(minutes=1)
+    assert await inbox.recover() == 0
+    # The request died before its response was written (no `responding`): once the claim
+    # is stale, recovery sends the logged reply by SMS.
+    inbox.stale_after = timedelta(0)
+    assert await inbox.recover() == 1
+    assert sender.sent == [(PHONE, "Answer to gloves?", "SM5:reply")]
+    entry = await _settled(inbox, "SM5")
+    assert entry["status"] == "answered"
+    assert await inbox.recover() == 0 and len(sender.sent) == 1
+
+
+class RefusingStore(InMemoryStore):
+    """A store that goes away after the turn: writes to the inbox fail."""
+
+    refuse = False
+
+    async def aput(self, namespace: tuple[str, ...], *args: Any, **kwargs: Any) -> None:
+        if self.refuse and namespace == INBOX:
+            raise ConnectionError("the database went away")
+        await super().aput(namespace, *args, **kwargs)
+
+
+async def test_a_reply_that_cannot_be_marked_is_not_written(monkeypatch: Any) -> None:
+    kv = RefusingStore()
+    shoppers = ShopperStore(kv)
+    runner, sender = GatedRunner(shoppers), ListSender()
+    inbox = Inbox(kv, shoppers, runner, sender, reply_within=timedelta(seconds=5))  # type: ignore[arg-type]
+    runner.release.set()
+    assert await inbox.answer("SM6", PHONE, SHOPPER, "hats?") == "Answer to hats?"
+    kv.refuse = True
+    assert not await inbox.responding("SM6"), "an unmarked reply would be sent twice"
+    kv.refuse = False
+    inbox.stale_after = timedelta(0)
+    assert await inbox.recover() == 1
+    assert sender.sent == [(PHONE, "Answer to hats?", "SM6:reply")]

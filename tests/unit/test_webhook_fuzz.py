@@ -42,6 +42,9 @@ class RecordingInbox:
         self.calls.append((sid, phone, shopper_id, body))
         return "thanks!"
 
+    async def responding(self, sid: str) -> bool:
+        return True
+
 
 @pytest.fixture(scope="module")
 def inbox(services: Services) -> RecordingInbox:

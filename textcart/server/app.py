@@ -34,6 +34,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from textcart import settings
 from textcart.graph.context import Context
@@ -91,6 +92,25 @@ def _twiml(text: str | None) -> Response:
     return Response(sms.twiml_reply(text), media_type="text/xml")
 
 
+class _InboxReply(Response):
+    """The TwiML reply to an inbound text, marked answered in the inbox just before it is written.
+
+    The mark is the last thing before the bytes go out, so a process killed between the
+    two loses as little as it can. A reply the inbox could not mark is not written (an
+    empty TwiML goes instead): recovery sends it by SMS, once.
+    """
+
+    def __init__(self, inbox: Inbox, message_sid: str, text: str | None) -> None:
+        self.inbox, self.message_sid = inbox, message_sid
+        super().__init__(sms.twiml_reply(text), media_type="text/xml")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not await self.inbox.responding(self.message_sid):
+            await _twiml(None)(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
 def _signed_url(request: Request) -> str:
     """The URL Twilio signed: the public one when the server sits behind a proxy."""
     public = settings.current().public_url.rstrip("/")
@@ -145,7 +165,7 @@ async def sms_inbound(request: Request) -> Response:
             status_code=503,
             headers={"Retry-After": "30"},
         )
-    return _twiml(reply)
+    return _InboxReply(inbox, message_sid, reply)
 
 
 def _parse_events(payload: Any) -> list[dict[str, Any]]:

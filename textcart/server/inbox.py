@@ -13,6 +13,13 @@ the webhook response or through the sender, or the turn decided to send nothing)
 again on later passes, up to `MAX_RECOVERY_TRIES`; one that never goes stays `failed` with
 its error, visible to an operator, never `answered`.
 
+A reply that goes back in the webhook response is marked answered by `responding`, which
+the webhook calls just before it writes the response: nothing else happens between the two,
+so a process killed in between loses as little as it can. A reply whose response is never
+written (the request failed after its turn) stays `received`, and recovery sends it by SMS.
+Exactly once cannot be promised over a webhook: a kill between the mark and the write still
+loses that one reply (at most once, never twice).
+
 The webhook waits for the reply `reply_within` (`TEXTCART_WEBHOOK_REPLY_S`, 10 s: Twilio
 gives a webhook 15 s). A turn that takes longer, behind a queue of other shoppers' turns,
 is not dropped: the webhook answers with an empty response, and the reply goes through
@@ -186,14 +193,17 @@ class Inbox:
         self._running: dict[str, asyncio.Task[str | None]] = {}
         # Texts whose webhook stopped waiting (their reply goes through the sender), and
         # texts whose reply is being written into the webhook response: one or the other.
+        # A response claim holds the shopper, the reply and when it was claimed, until
+        # `responding` marks it answered.
         self._by_sender: set[str] = set()
-        self._in_response: set[str] = set()
+        self._in_response: dict[str, tuple[str, str | None, datetime]] = {}
 
     async def answer(self, message_sid: str, phone: str, shopper_id: str, body: str) -> str | None:
         """The reply to one inbound text (None: answer with nothing).
 
         None also when the turn takes longer than `reply_within`: the reply then follows
-        through the sender.
+        through the sender. The caller writes the reply into its response only if
+        `responding` says so, right before writing it.
         """
         task = self._running.get(message_sid)
         if task is None:
@@ -212,10 +222,29 @@ class Inbox:
         await self._accept(message_sid, phone, shopper_id, body)
         return None
 
+    async def responding(self, message_sid: str) -> bool:
+        """Mark a reply claimed for the webhook response answered; call just before writing it.
+
+        Returns False when the reply must not be written: the store refused the mark, so
+        recovery will send it by SMS instead. True when there is nothing to mark (the reply
+        is a carrier retry's recorded one, or goes by SMS).
+        """
+        claim = self._in_response.pop(message_sid, None)
+        if claim is None:
+            return True
+        shopper_id, reply, _ = claim
+        try:
+            await self._mark_answered(message_sid, shopper_id, reply)
+        except Exception as exc:  # noqa: BLE001 - the entry stays received; recovery sends it
+            log.warning("%s not marked answered: %s", message_sid, type(exc).__name__)
+            return False
+        return True
+
     def _finished(self, message_sid: str, task: asyncio.Task[str | None]) -> None:
         self._running.pop(message_sid, None)
         self._by_sender.discard(message_sid)
-        self._in_response.discard(message_sid)
+        if task.cancelled() or task.exception() is not None:
+            self._in_response.pop(message_sid, None)
         if not task.cancelled() and task.exception() is not None:
             # Seen by the webhook if it still waits; the entry stays for recovery either way.
             log.warning("turn for %s failed: %s", message_sid, type(task.exception()).__name__)
@@ -263,8 +292,7 @@ class Inbox:
                 message_sid, {"status": "received", "shopper_id": shopper_id, "body": body}
             )
             return None
-        self._in_response.add(message_sid)
-        await self._mark_answered(message_sid, shopper_id, reply)
+        self._in_response[message_sid] = (shopper_id, reply, now_utc())
         return reply
 
     async def _reply(
@@ -401,6 +429,9 @@ class Inbox:
                     continue
                 if sid in self._running or _age(now, item.updated_at) < self.stale_after:
                     continue
+                claim = self._in_response.get(sid)
+                if claim is not None and _age(now, claim[2]) < self.stale_after:
+                    continue  # its response is being written
                 if value.get("status") == "failed" and value.get("gave_up"):
                     continue
                 try:
