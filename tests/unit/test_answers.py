@@ -92,6 +92,20 @@ from textcart.tools.orders import Order
             "policy",
             {"topics": ["worn", "returns"]},
         ),
+        (
+            "can i still send the parka back? havent worn it outside",
+            "policy",
+            {"topics": ["returns"]},
+        ),
+        (
+            "wore them on 2 hikes and now they leak, can i send them back",
+            "policy",
+            {"topics": ["worn", "warranty", "returns"]},
+        ),
+        ("does the stormwall leak in a downpour?", "waterproof", {}),
+        ("is the teal stormwall still marked down?", "price", {}),
+        ("the pink daymiles, they got my size?", "availability", {"colour": "pink"}),
+        ("ok do they have a medium", "availability", {"size": "M"}),
     ],
 )
 def test_what_a_text_asks(text: str, kind: str, extra: dict[str, Any]) -> None:
@@ -411,6 +425,8 @@ def test_a_shipped_order_cannot_be_changed(knowledge: Any) -> None:
         "do you have a tracking number for me",
         "when will my jacket get here",
         "my package still hasn't arrived",
+        "when r the headlamp and shorts gonna get here?",
+        "when is the jacket supposed to arrive",
     ],
 )
 def test_where_an_order_is_is_read_whatever_products_the_text_names(text: str) -> None:
@@ -419,6 +435,14 @@ def test_where_an_order_is_is_read_whatever_products_the_text_names(text: str) -
     # Without an order on file the text is not read as one (order help says none was found).
     without = read_question(text)
     assert without is None or without["kind"] != "order_status"
+
+
+@pytest.mark.parametrize(
+    "text", ["when will the stormwall be back in stock", "when will the daymile come in wide"]
+)
+def test_when_a_product_comes_back_is_not_an_order_question(text: str) -> None:
+    asked = read_question(text, has_order=True)
+    assert asked is None or asked["kind"] != "order_status", asked
 
 
 def test_an_order_not_placed_yet_is_not_asked_about() -> None:
@@ -702,6 +726,8 @@ def test_a_number_asked_for_one_spec_is_not_asked_of_the_other(knowledge: Any) -
         ("do u sell 2-person tents", ("", "tents")),
         ("do yall carry tents?", ("", "tents")),
         ("got a 9 in blue?", None),  # a size, not a kind of product
+        ("i have wide feet, which road shoe would u recommend", None),  # theirs, not ours
+        ("i've got flat feet, any suggestions", None),
     ],
 )
 def test_what_a_do_you_sell_text_asks_for(text: str, asked: tuple[str, str] | None) -> None:

@@ -46,6 +46,9 @@ def test_names_product(text: str, title: str, named: bool) -> None:
         ("any trail runners in a 9?", "Men's Ridgeline Trail Runner — Black", False),
         ("rain jackets for women", "Women's Stormwall 3L Rain Jacket — Plum", False),
         ("any trail running shoes under $120?", "Trail Running Gaiters — Black", False),
+        ("is the navy zip neck on sale?", "Merino 250 Zip-Neck Base Layer — Midnight Navy", True),
+        ("the no-show socks in white", "Tempo No-Show Running Sock — White", True),
+        ("a base layer in navy", "Merino 250 Zip-Neck Base Layer — Midnight Navy", False),
     ],
 )
 def test_a_models_shorthand_names_it(text: str, title: str, named: bool) -> None:

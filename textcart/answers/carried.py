@@ -48,7 +48,9 @@ def documents_mention(knowledge: KnowledgeBase, words: Sequence[str]) -> bool:
 
 
 _CARRY = re.compile(
-    r"(?:\b(?:carry|sell|stock|have|got|need|needs|want|wanna|"
+    # "i have wide feet" says what the shopper has, not what the store might.
+    r"(?:\b(?:carry|sell|stock|(?<!\bi )(?<!\bwe )(?<!\bi've )have|(?<!\bi )(?<!\bi've )got|"
+    r"need|needs|want|wanna|"
     r"(?:looking|lookin|searching|shopping) for)\s+"
     # "any bike helmets?": "any" and a plural, opening a sentence.
     r"|(?:^|[.!?]\s*)(?=any\s+(?:[a-z'-]+\s+){0,2}[a-z'-]+s\b))"
@@ -65,7 +67,7 @@ _NOT_A_KIND = frozenset(
     """
     warm warmer light lighter waterproof good great best nice new cheap comfy comfortable
     big bigger small smaller cool breathable durable wide narrow long short black white
-    help info advice gift present
+    help info advice gift present feet foot
     """.split()
 )
 # What "do you have ..." asks about when it is not a kind of product.

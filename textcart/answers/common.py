@@ -41,6 +41,8 @@ class Evidence:
     preferences: dict[str, Any]  # their saved shoe and apparel sizes
     # The order's products from the catalog, the one the text names first (sizes, stock).
     order_products: Sequence[Product] = ()
+    # The products they carted or viewed: a colourway of theirs is the one they mean.
+    theirs: frozenset[str] = frozenset()
 
 
 def money(value: float, currency: str = "USD") -> str:

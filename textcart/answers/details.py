@@ -116,6 +116,8 @@ _ASKS_FOR = {
     "weight": re.compile(r"how (heavy|much)|\b(grams?|oz|ounces|lbs?)\b", re.I),
     "warmth": re.compile(r"how cold|\b(degrees|rating|temps?)\b", re.I),
     "load": re.compile(r"how (much|heavy)|\b(lbs?|pounds|kg)\b", re.I),
+    # "r those merino? how much" asks the price after the material, not a percentage.
+    "materials": re.compile(r"how much (of (it|them) )?(is )?[a-z]+ (is|in)\b|percent|%", re.I),
 }
 
 

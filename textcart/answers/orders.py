@@ -94,6 +94,9 @@ def order_return(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
     verdict = ""
     if order.status == "delivered" and days is not None:
         b.facts.append(f"delivered {days} days ago; return window {window} days")
+        if days <= window and "worn" in q["topics"]:
+            _worn(ev, q, b)
+            return
         if days <= window:
             verdict = (
                 "Yes: order {id}{what} was delivered {days} days ago, so it's inside our "
@@ -187,6 +190,26 @@ def order_status(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
         _returned(ev, b, order, what)
     else:
         b.say(f"Order {order.order_id}{what} is {order.status}.", "info")
+
+
+def _worn(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
+    """Worn gear inside the window: the rule for worn items, not a "yes".
+
+    The warranty follows when they say it is damaged ("wore them twice and now they leak").
+
+    The store's worn-items rule is about shoes; for anything else the returns rule says
+    which items may go back ("Unworn items can be returned...").
+    """
+    shoes = any(p.category.startswith("footwear") for p in ev.order_products)
+    rule = knowledge_for(ev, "worn" if shoes else "returns", ev.text)
+    if rule is not None:
+        chunk, sentences = rule
+        b.chunk(chunk, sentences[:1] if shoes else chunk.sentences()[:1])
+    if "warranty" in q["topics"]:
+        cover = knowledge_for(ev, "warranty", ev.text)
+        if cover is not None:
+            b.chunk(*cover)
+    b.status = "info" if rule is not None else "unknown"
 
 
 def _returned(ev: Evidence, b: Builder, order: Order, what: str) -> None:

@@ -23,7 +23,7 @@ POLICY_TOPICS: list[tuple[str, re.Pattern[str]]] = [
             r"\bpackaging\b",
             r"\btags?\b",
             r"\bshoe ?box\b",
-            r"worn (it|them) (once|outside)",
+            r"(?<!n't )(?<!nt )(?<!never )(?<!not )\bworn (it|them) (once|outside)",
         ),
     ),
     (
@@ -34,14 +34,15 @@ POLICY_TOPICS: list[tuple[str, re.Pattern[str]]] = [
         "worn",
         any_of(
             r"(?<!never )(?<!not )(?<!haven't )(?<!havent )\bwore\b",
-            r"(?<!never )(?<!not )(?<!un)(?<!never been )\bworn\b(?! once)",
+            r"(?<!never )(?<!not )(?<!un)(?<!never been )(?<!n't )(?<!nt )(?<!even )\bworn\b"
+            r"(?! once)",
             r"\bused (it|them)\b",
             r"\b(ran|run|hiked|walked) in\b",
             r"\bafter (wearing|running|a run)\b",
             r"\bon (one|a) (trail )?(run|hike)\b",
             r"\b(ran|hiked|walked|raced) (one|a|an|two|three|\d+) (\w+ )?"
             r"(trails?|runs?|hikes?|races?|miles?|km|times?)\b",
-            r"\btook (it|them) (out|on)\b",
+            r"\btook (it|them|my \w+|the \w+) (out|on)\b",
         ),
     ),
     (
@@ -61,6 +62,10 @@ POLICY_TOPICS: list[tuple[str, re.Pattern[str]]] = [
             # Damage said in the shopper's words: "the strap snapped after 4 months".
             r"\b(snapped|cracked|busted|frayed|unravell?ed|delaminat\w*|tore|gave out)\b",
             r"\btorn\b(?! between)",
+            # A leak that started: "now they leak", "it's leaking" (not "does it leak?").
+            r"\bnow (they |it |both |the \w+ )?leak(s|ing)?\b",
+            r"\b(started|starting|began|begun) (to )?leak",
+            r"\b(is|are|'s|'re) leaking\b",
             r"\b(came|coming|come) (apart|unglued|unstitched|undone|off)\b",
             r"\b(fell|falling) off\b",
             r"\b(wore|worn) (a hole|through)\b",
@@ -112,11 +117,10 @@ POLICY_TOPICS: list[tuple[str, re.Pattern[str]]] = [
         any_of(
             r"\breturns?\b",
             r"returning",
-            r"send (it |them |\w+ )?back",
+            r"\b(send|ship|mail|take) (it |them |(the |my |this |that |these |those )?\w+ "
+            r"(\w+ )?)?back\b",
             r"\brefund",
             r"money back",
-            r"ship (it|them) back",
-            r"take (it|them) back",
         ),
     ),
     (

@@ -38,6 +38,10 @@ _STATUS = any_of(
     r"\bwhen(?:'?s|\s+will|\s+does|\s+do|\s+should)\s+(?:my|our)\s+(?:\w+\s+){0,2}?"
     r"(?:arrive|arriving|get here|getting here|come|coming|be here|ship|shipping|be delivered|"
     r"show up)\b",
+    # "when r the headlamp and shorts gonna get here?": things already bought, on their way.
+    r"\bwhen\s+(?:r|are|is|will|would|should|do|does)\s+(?:the|my|our|those|these|they|it)\b"
+    r"(?:\s+[\w&+]+){0,5}?\s+(?:gonna\s+|going to\s+|supposed to\s+|expected to\s+)?"
+    r"(?:arrive|get here|be here|show up|be delivered|come(?!\s+(?:back|in)\b))\b",
     rf"\b(?:my|our)\s+{_PARCEL}\s+(?:still\s+)?(?:hasn'?t|has not|never|didn'?t|did not)\s+"
     r"(?:yet\s+)?(?:arrived|arrive|come|shipped|ship|shown up|show up|got here)\b",
     rf"\b(?:update|news|eta)\s+on\s+(?:my|our|the)\s+{_PARCEL}\b",
@@ -132,6 +136,9 @@ _PRICE = any_of(
     r"\bprice\b",
     r"\bcost\b",
     r"on sale",
+    r"marked down",
+    r"\bmarkdown\b",
+    r"\breduced\b",
     r"\bsale\b",
     r"full price",
     r"regular price",
@@ -280,7 +287,8 @@ _SPECS: list[tuple[str, re.Pattern[str]]] = [
             r"\bcomes? (w|w/|with)\b",
             r"\binclud(e|es|ed|ing)\b",
             r"\b(does|do) (it|they|the \w+( \w+){0,3}) (have|has) (an?|any) \w+",
-            r"\bgot (an? )?(?!(any|it|them|one|that|those|these|this|some)\b)\w+( \w+)?\s*\?",
+            r"\bgot (an? )?(?!(any|it|them|one|that|those|these|this|some|my|your|ur)\b)"
+            r"\w+( \w+)?\s*\?",
         ),
     ),
 ]
@@ -323,6 +331,8 @@ _SIZE_WORD = any_of(
     r"\b(size|sz|in an?|an?|in)\s*(\d{1,2}(\.5)?|xxs|xs|s|m|l|xl|xxl|small|medium|large)\b"
 )
 _COLOUR_AFTER_IN = re.compile(r"\bin (" + "|".join(COLOUR_WORDS) + r")\b", re.IGNORECASE)
+# "they got my size?": whether the size they wear is in stock.
+_MY_SIZE = any_of(r"\b(got|have|has|carry|stock)\s+(it |them |one |any )?(in )?my (size|sz)\b")
 _STILL = any_of(r"\bstill\b", r"\bcancel\b", r"\bmy\b")
 _SWAP = any_of(r"swap|switch|size|small|medium|large")
 
@@ -435,6 +445,6 @@ def _read_question(text: str, has_order: bool) -> AskedQuestion | None:
         return asked("spec", spec)
     if _SUITABLE.search(text):
         return asked("suitability", spec)
-    if _STOCK.search(text) or size or colour:
+    if _STOCK.search(text) or size or colour or _MY_SIZE.search(text):
         return asked("availability" if (size or colour) else "stock")
     return None

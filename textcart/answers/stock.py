@@ -68,6 +68,14 @@ def availability(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
         if have:
             b.product, b.size = have[0], size
             colours = join_names([colourway(v) for v in have])
+            if not colour and product.id in ev.theirs and product not in have:
+                # "u got them in a 13?" about the colourway they looked at: that one first.
+                b.say(
+                    f"The {model} in {colourway(product)} is sold out in {size}, but it's in "
+                    f"stock in {size} in {colours}.",
+                    "no",
+                )
+                return
             b.say(f"Yes, the {model} is in stock in {size} in {colours}.", "yes")
             if len(have) == 1 or colour:
                 b.say(f"It's {size_prices(have[0], size)}.")

@@ -74,6 +74,7 @@ async def answer_turn(
     embedder: Embedder,
     orders: OrderBook,
     earlier: Sequence[str] = (),
+    theirs: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The state update of the answer step: `question` and `answer` (either may be None).
 
@@ -249,6 +250,7 @@ async def answer_turn(
         said_size=said_size,
         preferences=preferences,
         order_products=order_products,
+        theirs=frozenset(theirs),
     )
     answer = await asyncio.to_thread(find_answer, question, evidence)
     if answer is not None:

@@ -85,7 +85,9 @@ async def named_product(
     said = set(re.findall(r"[a-z]+", text.lower()))
     # "lake blue, got an 11?": the colourway said, before the shopper's own.
     in_colour = [p for p in products.values() if _colourway_words(p) & said]
-    pool = in_colour or list(products.values())
+    # "the coral one" is Coral before Teal/Coral: a colourway said in full first.
+    whole = [p for p in in_colour if _colourway_words(p) <= said]
+    pool = whole or in_colour or list(products.values())
     product = min(pool, key=lambda p: _asked_preference(p, shopper))
     return card(product, 0.0)
 
@@ -125,6 +127,17 @@ _GOT = re.compile(
 _NOT_OWNED_THINGS = frozenset(
     "size sz usual normal regular order feet foot kid wife husband".split()
 )
+# "how do i wash the parka": "the" and a word of a model they bought, that nothing they
+# are looking at now is called.
+_THE_WORD = re.compile(r"\bthe ([a-z]{4,})\b", re.IGNORECASE)
+_LINE_WORDS = frozenset("men mens women womens kid kids unisex".split())
+
+
+def _model_words(product: Product) -> set[str]:
+    """The words of a product's model, without its colourway: "basecamp down parka"."""
+    return {
+        w.removesuffix("s") for w in re.findall(r"[a-z]+", model_of_title(product.title).lower())
+    }
 
 
 async def owned_named(
@@ -140,9 +153,13 @@ async def owned_named(
         for words in [*_MY.findall(text), *_GOT.findall(text)]
         if words.split()[0].lower() not in _NOT_OWNED_THINGS
     ]
-    if not said:
+    the = [w.lower().removesuffix("s") for w in _THE_WORD.findall(text)]
+    the = [w for w in the if w not in _LINE_WORDS]
+    if not said and not the:
         return None
     known = await history
+    if not said:
+        return _bought_named(the, shopper, known)
     best: tuple[int, ProductCard] | None = None
     for product_id in [*shopper["purchased_ids"], *shopper["cart_ids"]]:
         hit = known.get(product_id)
@@ -154,6 +171,26 @@ async def owned_named(
             if leading and (best is None or leading > best[0]):
                 best = (leading, card(hit.product, 1.0))
     return best[1] if best else None
+
+
+def _bought_named(
+    words: list[str], shopper: ShopperContext, known: dict[str, ProductHit]
+) -> ProductCard | None:
+    """The one product they bought whose model a word after "the" names.
+
+    Only when nothing they viewed or carted is called so too.
+    """
+    looking = [
+        known[i].product for i in [*shopper["viewed_ids"], *shopper["cart_ids"]] if i in known
+    ]
+    bought = [known[i].product for i in shopper["purchased_ids"] if i in known]
+    for word in words:
+        if any(word in _model_words(p) for p in looking if p.id not in shopper["purchased_ids"]):
+            continue
+        named = [p for p in bought if word in _model_words(p)]
+        if len(named) == 1:
+            return card(named[0], 1.0)
+    return None
 
 
 def _colourway_words(product: Product) -> set[str]:

@@ -31,7 +31,11 @@ _APPAREL_SIZE = re.compile(
     # enough to read anywhere in the text.
     r"(?<![\w/])(xs/s|s/m|m/l|l/xl|xxs|xxl|xxxl|[2-4]xl)(?![\w/])"
     r"|\b(?:size|sz|in an?|in|(?:i'?m|usually|wear)\s+(?:an?\s+)?)\s*"
-    r"(xxs|xs|s|m|l|xl|xxl|xxxl|[2-4]xl|small|medium|large)\b",
+    r"(xxs|xs|s|m|l|xl|xxl|xxxl|[2-4]xl|small|medium|large)\b"
+    # "do they have a medium": a size word after "a", at the end of what is asked (not
+    # "a medium weight fleece").
+    r"|\ban?\s+(xs|xl|xxl|small|medium|large)"
+    r"(?=\s*$|\s*[?.!,]|\s+(?:in|or|size|please|pls|plz|and|tho|too|left|avail\w*)\b)",
     re.IGNORECASE,
 )
 _APPAREL_WORDS = {"small": "S", "medium": "M", "large": "L"}
@@ -56,7 +60,7 @@ _HALF = re.compile(r"\b(\d{1,2})\s*(?:and a half|& a half|n a half|1/2|½)(?!\w)
 def _size(text: str) -> str | None:
     text = _HALF.sub(r"\1.5", text)  # "a 9 and a half" is a 9.5
     if match := _APPAREL_SIZE.search(text):
-        word = (match.group(1) or match.group(2)).lower()
+        word = (match.group(1) or match.group(2) or match.group(3)).lower()
         return _APPAREL_WORDS.get(word, word.upper())
     if match := _SHOE_SIZE.search(text):
         size = match.group(1) or match.group(2)

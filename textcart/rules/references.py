@@ -275,6 +275,18 @@ _SHARED_WORDS = frozenset(
 _SHARED_WORDS = frozenset(stem(w) for w in _SHARED_WORDS)
 
 
+@functools.lru_cache(maxsize=8192)
+def _compounds(title: str) -> tuple[tuple[str, str], ...]:
+    """The hyphenated names in a title's model: "Zip-Neck" -> ("zip", "neck")."""
+    model = re.split(r"\s+[—-]\s+", title)[0].lower()
+    return tuple(tuple(m) for m in re.findall(r"\b([a-z0-9]+)-([a-z0-9]+)\b", model))
+
+
+def _said_compound(text: str, compound: tuple[str, str]) -> bool:
+    first, second = map(re.escape, compound)
+    return re.search(rf"\b{first}[\s-]?{second}s?\b", text, re.IGNORECASE) is not None
+
+
 def name_match(text: str, title: str) -> int:
     """How strongly a text names the product's model; 0 when it does not name it.
 
@@ -299,6 +311,9 @@ def name_match(text: str, title: str) -> int:
         return 50 + score
     if len(matched) >= 2 and any(w.isdigit() for w in matched):
         return 50 + score
+    if any(_said_compound(text, c) for c in _compounds(title)):
+        # "the navy zip neck": a hyphenated name of the model ("Zip-Neck"), said as one.
+        return 45 + score
     if (
         len(matched) >= 2
         and len(matched) >= math.ceil(0.6 * len(set(model[1:])))

@@ -93,6 +93,9 @@ _RECOMMEND_WORDS = re.compile(
 )
 
 
+_CATEGORY_WORD = re.compile(r"[a-z]{3,}")
+
+
 def _asks_about_discussed(text: str) -> bool:
     """A question about one product that names none: "what's the drop?", "in a 9?"."""
     question = read_question(text)
@@ -291,6 +294,7 @@ async def retrieve_products(
                 "personalisation": None,
             }
         query, taste, weight, hits = result
+        own = [hit.product for hit in (await history_read).values()]
     except Exception as exc:  # noqa: BLE001 - any catalog failure degrades to "no products"
         log.warning("catalog unavailable, answering without products: %r", exc)
         if catalog is not None:
@@ -317,10 +321,21 @@ async def retrieve_products(
     ranked = rerank(hits, taste, text, open_request, affinity)
     kinds = product_kinds(text)
     if kinds:
-        # "trail running shoes" are shoes: products of that kind first, gaiters after.
-        ranked.sort(key=lambda pair: not any(k in pair[0].product.category for k in kinds))
+        # "trail running shoes" are shoes: products of that kind first, gaiters after; and
+        # among shoes, "road running" ones before trail ones when the text says "road".
+        kind_words = set(_CATEGORY_WORD.findall(text.lower()))
+        ranked.sort(
+            key=lambda pair: (
+                not any(k in pair[0].product.category for k in kinds),
+                -len(kind_words & set(_CATEGORY_WORD.findall(pair[0].product.category))),
+            )
+        )
     ranked = ranked[:RESULTS]
-    found = described_product(text, [h.product for h in hits]) if asked is None else None
+    found = None
+    if asked is None:
+        # What they looked at first: "the teal rain jacket i almost bought" is theirs even
+        # when the search (within their budget) no longer finds it.
+        found = described_product(text, own) or described_product(text, [h.product for h in hits])
     if found is not None:
         # "the carbon plate racers": no name said, but one model fits the description.
         asked = card(found, 1.0)
@@ -444,4 +459,5 @@ async def find_answer(
             state["shopper_id"], *await services.orders_for(runtime.store, state["shopper_id"])
         ),
         earlier=_earlier_texts(state),
+        theirs=[*shopper["cart_ids"], *shopper["viewed_ids"]],
     )
