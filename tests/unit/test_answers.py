@@ -106,6 +106,9 @@ from textcart.tools.orders import Order
         ("is the teal stormwall still marked down?", "price", {}),
         ("the pink daymiles, they got my size?", "availability", {"colour": "pink"}),
         ("ok do they have a medium", "availability", {"size": "M"}),
+        ("if i just get a cap whats shipping on that", "policy", {"topic": "shipping_cost"}),
+        ("do they ship today?", "policy", {"topic": "shipping_time"}),
+        ("the sky blue longhauls, r they under 150?", "price", {}),
     ],
 )
 def test_what_a_text_asks(text: str, kind: str, extra: dict[str, Any]) -> None:

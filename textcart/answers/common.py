@@ -11,6 +11,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -43,6 +44,7 @@ class Evidence:
     order_products: Sequence[Product] = ()
     # The products they carted or viewed: a colourway of theirs is the one they mean.
     theirs: frozenset[str] = frozenset()
+    now: datetime | None = None  # the turn's clock ("do they ship today?")
 
 
 def money(value: float, currency: str = "USD") -> str:

@@ -16,6 +16,7 @@ from textcart.answers.common import (
     model_of,
     ranked,
 )
+from textcart.answers.cutoff import ASKS_TODAY, same_day
 from textcart.answers.knowledge import Chunk
 from textcart.rules.references import stem
 from textcart.tools.catalog import Product
@@ -31,6 +32,11 @@ def policy(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
     if not found:
         b.say(f"I don't have that in our store info, so I won't guess. {FOLLOW_UP}", "unknown")
         return
+    if "shipping_time" in topics and ASKS_TODAY.search(ev.text):
+        # "do they ship today?": yes or no from the cutoff and the clock, then the rule.
+        verdict = same_day([s for _, sentences in found for s in sentences], ev.now)
+        if verdict is not None:
+            b.say(verdict)
     seen: set[str] = set()
     for chunk, sentences in found:
         if chunk.id not in seen:

@@ -133,6 +133,9 @@ POLICY_TOPICS: list[tuple[str, re.Pattern[str]]] = [
             r"\bship(ping)? (is )?free",
             r"\bpay (for )?shipp?ing\b",
             r"shipp?ing (is )?(extra|included)",
+            # "whats shipping on that", "shipping for one cap?"
+            r"\bwhat'?s?( is)?( the)? shipp?ing\b(?! (time|speed|take|like))",
+            r"\bshipp?ing (on|for) (it|that|this|them|those|these|an?|the|my|one|just)\b",
         ),
     ),
     (
@@ -148,6 +151,7 @@ POLICY_TOPICS: list[tuple[str, re.Pattern[str]]] = [
             r"same[- ]day",
             r"\bcut ?-?off\b",
             r"\b(leave|ship|go) out (today|tomorrow)\b",
+            r"\bships? (today|tomorrow|same[- ]day|right away)\b",
         ),
     ),
     (

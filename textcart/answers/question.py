@@ -137,6 +137,8 @@ _PRICE = any_of(
     r"\bcost\b",
     r"on sale",
     r"marked down",
+    # "r they under 150?": the price against what they want to spend.
+    r"\b(under|below|less than|cheaper than)\s*\$?\s?\d+(\.\d\d)?\s*(\?|bucks|dollars|usd|$)",
     r"\bmarkdown\b",
     r"\breduced\b",
     r"\bsale\b",

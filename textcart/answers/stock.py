@@ -165,7 +165,16 @@ def price(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
     size = b.size = variant.size if variant is not None else None
     now, quoted = product.price_for(size), size_prices(product, size)
     was = variant.compare_at_price if variant is not None else product.compare_at_price
-    if was and was > now:
+    under = _UNDER.search(ev.text)
+    if under:
+        # "r they under 150?": yes or no first, then the price.
+        fits = now <= float(under.group(1))
+        sale = f", on sale from {money(was, product.currency)}" if was and was > now else ""
+        b.say(
+            f"{'Yes' if fits else 'No'}: the {product.title} is {quoted}{sale}.",
+            "yes" if fits else "no",
+        )
+    elif was and was > now:
         b.say(
             f"The {product.title} is {quoted} right now, on sale from "
             f"{money(was, product.currency)}.",
@@ -185,4 +194,5 @@ def price(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
         b.say(f"The {colourway(v)} colour is {price_text(v, size)}.")
 
 
+_UNDER = re.compile(r"\b(?:under|below|less than|cheaper than)\s*\$?\s?(\d+(?:\.\d\d)?)", re.I)
 _ON_SALE = re.compile(r"on sale|\bsale\b|discount|marked down|deal\b|cheaper", re.IGNORECASE)

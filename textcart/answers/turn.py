@@ -15,6 +15,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any, Literal
 
 from textcart.answers.carried import (
@@ -75,6 +76,7 @@ async def answer_turn(
     orders: OrderBook,
     earlier: Sequence[str] = (),
     theirs: Sequence[str] = (),
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """The state update of the answer step: `question` and `answer` (either may be None).
 
@@ -213,6 +215,10 @@ async def answer_turn(
             # "the switchbacks i got last month": the order holding them, maybe not the latest.
             found = await catalog.get_many([i for o in on_file for i in o.item_ids])
             matched = order_named(text, on_file, found)
+            for line in earlier[:2] if matched is None else []:
+                # "can i swap em for a 10.5?" after "the switchback boots i got feel small".
+                if (matched := order_named(line, on_file, found)) is not None:
+                    break
             in_order = (matched[0], matched[1]) if matched is not None else None
             if (
                 not (matched and matched[2])  # a kind ("my boots") may be another model's
@@ -251,6 +257,7 @@ async def answer_turn(
         preferences=preferences,
         order_products=order_products,
         theirs=frozenset(theirs),
+        now=now,
     )
     answer = await asyncio.to_thread(find_answer, question, evidence)
     if answer is not None:
@@ -265,7 +272,11 @@ async def answer_turn(
     return update
 
 
-_PARTS = re.compile(r"\?|\balso\b|\s\+\s|\bplus\b|\band (?=(do|does|is|are|can|r|u|got)\b)", re.I)
+_PARTS = re.compile(
+    r"\?|\balso\b|\s\+\s|\bplus\b|\band (?=(do|does|is|are|can|r|u|got)\b)"
+    r"|\b(?:and|n|&) (?=(how|what|whats|which)\b)",
+    re.I,
+)
 
 
 def _other_questions(

@@ -209,7 +209,8 @@ _NAMED_MOST = 60
 _THE = re.compile(r"\b(?:the|those|these|that|ur|your)\s+([a-z0-9][a-z0-9 '-]*)", re.IGNORECASE)
 _DESCRIPTION_END = re.compile(
     r"\b(?:for|in|on|with|to|and|or|but|if|is|are|r|be|do|does|from|at|as|when|while|so|than|"
-    r"i|im|my|u|you|one|ones|still|too|really|good|ok|work|worth)\b|[?,.!;:]"
+    r"i|im|my|u|you|one|ones|still|too|really|good|ok|work|worth|"
+    r"come|comes|run|runs|fit|fits|have|has|got|cost|costs|weigh|weighs|ship|ships)\b|[?,.!;:]"
 )
 _NOT_DESCRIPTIVE = frozenset("new old same other last first second".split())
 _LINE_PREFIX = re.compile(r"^(men's|women's|unisex)\s+")
@@ -218,7 +219,8 @@ _LINE_PREFIX = re.compile(r"^(men's|women's|unisex)\s+")
 def described_product(text: str, products: list[Product]) -> Product | None:
     """The one model a definite description in the text fits: "the carbon plate racers".
 
-    At least two telling words, the last of them the kind in the product's title ("racer"),
+    At least two telling words, the last of them the kind in the product's title ("racer")
+    or category ("the lavender wind jacket" is a wind shell filed under jackets),
     every one of them in its title, category or product text; the description must fit one
     model only (its men's and women's lines are one), else nothing is assumed.
     `products` are the turn's search results, best first.
@@ -242,10 +244,11 @@ def described_product(text: str, products: list[Product]) -> Product | None:
 
 
 def _words(product: Product) -> tuple[set[str], set[str]]:
-    """The stems of a product's title, and of its title, category and product text."""
+    """The stems of a product's title and category, and of those and its product text."""
     told = " ".join([product.title, product.category, product.description, *product.selling_points])
     text_words = {stem(w) for w in re.findall(r"[a-z0-9]+", told.lower())}
-    title_words = {stem(w) for w in re.findall(r"[a-z0-9]+", product.title.lower())}
+    named = f"{product.title} {product.category}"
+    title_words = {stem(w) for w in re.findall(r"[a-z0-9]+", named.lower())}
     return title_words, text_words
 
 

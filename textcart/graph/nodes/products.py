@@ -244,6 +244,14 @@ async def retrieve_products(
             asked = await owned_named(text, shopper, history_read)
             if asked is not None:
                 notes.append(f"theirs: {asked['title']}")
+        if asked is None and text:
+            # "the teal rain jacket, is it still marked down?": described, among what they
+            # looked at, before "it" is taken for the last thing viewed; found even when the
+            # search (held to their budget) no longer returns it.
+            mine = described_product(text, [h.product for h in (await history_read).values()])
+            if mine is not None:
+                asked = card(mine, 1.0)
+                notes.append(f"described, theirs: {mine.title}")
         if asked is None and colourway:
             asked = await _same_model_in(catalog, services, *colourway[1:])
             if asked is not None:
@@ -294,7 +302,6 @@ async def retrieve_products(
                 "personalisation": None,
             }
         query, taste, weight, hits = result
-        own = [hit.product for hit in (await history_read).values()]
     except Exception as exc:  # noqa: BLE001 - any catalog failure degrades to "no products"
         log.warning("catalog unavailable, answering without products: %r", exc)
         if catalog is not None:
@@ -331,11 +338,7 @@ async def retrieve_products(
             )
         )
     ranked = ranked[:RESULTS]
-    found = None
-    if asked is None:
-        # What they looked at first: "the teal rain jacket i almost bought" is theirs even
-        # when the search (within their budget) no longer finds it.
-        found = described_product(text, own) or described_product(text, [h.product for h in hits])
+    found = described_product(text, [h.product for h in hits]) if asked is None else None
     if found is not None:
         # "the carbon plate racers": no name said, but one model fits the description.
         asked = card(found, 1.0)
@@ -460,4 +463,5 @@ async def find_answer(
         ),
         earlier=_earlier_texts(state),
         theirs=[*shopper["cart_ids"], *shopper["viewed_ids"]],
+        now=turn_time(state),
     )
