@@ -109,6 +109,7 @@ from textcart.tools.orders import Order
         ("if i just get a cap whats shipping on that", "policy", {"topic": "shipping_cost"}),
         ("do they ship today?", "policy", {"topic": "shipping_time"}),
         ("the sky blue longhauls, r they under 150?", "price", {}),
+        ("lavender merino top - still got an M? how much", "availability", {"size": "M"}),
     ],
 )
 def test_what_a_text_asks(text: str, kind: str, extra: dict[str, Any]) -> None:
@@ -448,6 +449,11 @@ def test_when_a_product_comes_back_is_not_an_order_question(text: str) -> None:
     assert asked is None or asked["kind"] != "order_status", asked
 
 
+def test_a_return_asked_before_buying_is_the_rule_not_their_order() -> None:
+    asked = read_question("if i buy something on sale can i still return it", has_order=True)
+    assert asked is not None and asked["kind"] == "policy" and asked["topic"] == "returns"
+
+
 def test_an_order_not_placed_yet_is_not_asked_about() -> None:
     asked = read_question("when will my boots get here if i order today?", has_order=True)
     assert asked is not None and asked["kind"] == "policy"
@@ -731,6 +737,7 @@ def test_a_number_asked_for_one_spec_is_not_asked_of_the_other(knowledge: Any) -
         ("got a 9 in blue?", None),  # a size, not a kind of product
         ("i have wide feet, which road shoe would u recommend", None),  # theirs, not ours
         ("i've got flat feet, any suggestions", None),
+        ("whats the drop on that shoe", None),
     ],
 )
 def test_what_a_do_you_sell_text_asks_for(text: str, asked: tuple[str, str] | None) -> None:

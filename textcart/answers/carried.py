@@ -20,7 +20,8 @@ FILLER = frozenset(
     """
     do does did you your u ur we our i i'm im me my a an the is are was were be can could
     would will sell carry have has got get any anything some something stock stocked make
-    made offer please pls plz hey hi hello ok okay so there here what which how much many
+    made offer please pls plz hey hi hello ok okay so there here what whats what's which how
+    much many
     about looking for need want buy find see kind type sort of in on at to with and or it
     they them this that these those one ones thing things still yet also too just really
     size sizes color colour colors colours available price cost

@@ -28,7 +28,18 @@ def policy(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
     """Each policy topic asked about (at most two: "how much is shipping and how long?")."""
     topics: list[str | None] = [*q["topics"][:2]] or [q["topic"]]
     limit = 300 if len(topics) == 1 else 140
-    found = [f for topic in topics if (f := knowledge_for(ev, topic, ev.text, limit))]
+    # "ordered shoes a bit small, can i swap for half a size up?" asks for an exchange,
+    # however close "ordered" reads to changing an order.
+    # "if i get something marked down can i return it": the rule for sale items.
+    queries = {
+        "exchanges": _FOR_ANOTHER_SIZE if _SWAP_SIZE.search(ev.text) else ev.text,
+        "returns": _SALE_ITEMS if _ON_SALE_ITEM.search(ev.text) else ev.text,
+    }
+    found = [
+        f
+        for topic in topics
+        if (f := knowledge_for(ev, topic, queries.get(topic or "", ev.text), limit))
+    ]
     if not found:
         b.say(f"I don't have that in our store info, so I won't guess. {FOLLOW_UP}", "unknown")
         return
@@ -45,6 +56,12 @@ def policy(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
     b.status = "info"
 
 
+_SWAP_SIZE = re.compile(
+    r"\b(swap|exchange|switch|trade)\b.{0,40}\b(sizes?|half|bigger|smaller|colou?rs?)\b", re.I
+)
+_FOR_ANOTHER_SIZE = "exchange it for a different size or colour"
+_ON_SALE_ITEM = re.compile(r"\b(on sale|marked down|sale items?|discounted|clearance)\b", re.I)
+_SALE_ITEMS = "can sale items be returned"
 _AMOUNT = re.compile(r"\$\s?(\d+(?:\.\d\d)?)|(\d+(?:\.\d\d)?)\s?(?:dollars|bucks)", re.I)
 _THRESHOLD = re.compile(r"\b(over|under|above|below)\s+\$(\d+(?:\.\d\d)?)", re.IGNORECASE)
 

@@ -109,6 +109,8 @@ POLICY_TOPICS: list[tuple[str, re.Pattern[str]]] = [
             r"\bswap\b",
             r"switch (it|them|\w+) for",
             r"different size",
+            r"\b(switch|change|swap|trade)\b.{0,15}\b(to|for) (an? )?"
+            r"(smaller|bigger|larger|half)\b",
             r"trade (it|them) in",
         ),
     ),

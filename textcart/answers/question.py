@@ -409,7 +409,9 @@ def _read_question(text: str, has_order: bool) -> AskedQuestion | None:
     if changes and (mentions_order or (has_order and _STILL.search(text))):
         return asked("order_change", "exchanges" if _SWAP.search(text) else "cancel", True)
     returning = [t for t in topics if t in ("returns", "exchanges", "packaging")]
-    if returning and (mentions_order or has_order):
+    if returning and (mentions_order or has_order) and not _NOT_PLACED.search(text):
+        # "if i buy something on sale can i still return it" asks the rule, not about
+        # the order they have.
         return asked("order_return", returning[0], about_order=True)
     if has_order and _STATUS.search(text) and not _NOT_PLACED.search(text):
         # "hey wheres my order at? the shorts + headlamp": where it is, whatever it holds.

@@ -216,18 +216,25 @@ _NOT_DESCRIPTIVE = frozenset("new old same other last first second".split())
 _LINE_PREFIX = re.compile(r"^(men's|women's|unisex)\s+")
 
 
-def described_product(text: str, products: list[Product]) -> Product | None:
+def described_product(
+    text: str, products: list[Product], *, theirs: bool = False
+) -> Product | None:
     """The one model a definite description in the text fits: "the carbon plate racers".
 
     At least two telling words, the last of them the kind in the product's title ("racer")
     or category ("the lavender wind jacket" is a wind shell filed under jackets),
     every one of them in its title, category or product text; the description must fit one
     model only (its men's and women's lines are one), else nothing is assumed.
-    `products` are the turn's search results, best first.
+    `products` are the turn's search results, best first. Among `theirs` (what the shopper
+    looked at) the kind may be said in other words ("the lavender merino top" for a base
+    layer) when the words before it are all in the title.
     """
     words_of: dict[str, tuple[set[str], set[str]]] = {}  # each product's words, read once
-    for said in _THE.finditer(text.lower()):
-        phrase = _DESCRIPTION_END.split(said.group(1))[0]
+    said = [m.group(1) for m in _THE.finditer(text.lower())]
+    if theirs:
+        said.append(text.lower())  # "lavender merino top - still got an M?": opening the text
+    for described in said:
+        phrase = _DESCRIPTION_END.split(described)[0]
         words = [
             stem(w) for w in re.findall(r"[a-z0-9]+", phrase)
             if len(w) > 2 and w not in _NOT_DESCRIPTIVE
@@ -236,7 +243,7 @@ def described_product(text: str, products: list[Product]) -> Product | None:
             continue
         fits = [
             p for p in products
-            if _fits(words, *(words_of.get(p.id) or words_of.setdefault(p.id, _words(p))))
+            if _fits(words, *(words_of.get(p.id) or words_of.setdefault(p.id, _words(p))), theirs)
         ]  # fmt: skip
         if len({_LINE_PREFIX.sub("", model_of_title(p.title).lower()) for p in fits}) == 1:
             return fits[0]
@@ -252,5 +259,7 @@ def _words(product: Product) -> tuple[set[str], set[str]]:
     return title_words, text_words
 
 
-def _fits(words: list[str], title_words: set[str], text_words: set[str]) -> bool:
+def _fits(words: list[str], title_words: set[str], text_words: set[str], loose: bool) -> bool:
+    if loose and len(words) >= 3 and all(w in title_words for w in words[:-1]):
+        return True
     return words[-1] in title_words and all(w in text_words for w in words)

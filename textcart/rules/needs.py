@@ -35,7 +35,9 @@ _APPAREL_SIZE = re.compile(
     # "do they have a medium": a size word after "a", at the end of what is asked (not
     # "a medium weight fleece").
     r"|\ban?\s+(xs|xl|xxl|small|medium|large)"
-    r"(?=\s*$|\s*[?.!,]|\s+(?:in|or|size|please|pls|plz|and|tho|too|left|avail\w*)\b)",
+    # "still got an M?": a letter after "an" is a size ("a m" is not how M is said).
+    r"(?=\s*$|\s*[?.!,]|\s+(?:in|or|size|please|pls|plz|and|tho|too|left|avail\w*)\b)"
+    r"|\ban\s+(m|l|s|xs|xl|xxl)(?=\s*$|\s*[?.!,]|\s+(?:in|or|size|please|pls|plz|left)\b)",
     re.IGNORECASE,
 )
 _APPAREL_WORDS = {"small": "S", "medium": "M", "large": "L"}
@@ -60,7 +62,7 @@ _HALF = re.compile(r"\b(\d{1,2})\s*(?:and a half|& a half|n a half|1/2|½)(?!\w)
 def _size(text: str) -> str | None:
     text = _HALF.sub(r"\1.5", text)  # "a 9 and a half" is a 9.5
     if match := _APPAREL_SIZE.search(text):
-        word = (match.group(1) or match.group(2) or match.group(3)).lower()
+        word = next(g for g in match.groups() if g).lower()
         return _APPAREL_WORDS.get(word, word.upper())
     if match := _SHOE_SIZE.search(text):
         size = match.group(1) or match.group(2)

@@ -76,6 +76,9 @@ SERVICE_INTENTS = frozenset(INTENTS) - {
 # "it", "these", or what they looked at: "is the shoe i looked at on sale?"
 _PRONOUN = re.compile(
     r"\b(it|these|this one|those|them|that one)\b|"
+    # "whats the drop on that shoe": the one they were looking at.
+    r"\b(that|this) (shoe|boot|jacket|shell|parka|pack|bag|sock|shirt|tee|top|hoodie|fleece|"
+    r"layer|headlamp|lamp|bottle|short|pant|tight|sandal|cap|hat|glove|vest)s?\b|"
     r"\b(i|we) (just |was |were )?(looked at|looking at|viewed|saw|checked out|liked|carted)\b|"
     r"\b(in|from) my (cart|basket|bag)\b",
     re.IGNORECASE,
@@ -248,7 +251,8 @@ async def retrieve_products(
             # "the teal rain jacket, is it still marked down?": described, among what they
             # looked at, before "it" is taken for the last thing viewed; found even when the
             # search (held to their budget) no longer returns it.
-            mine = described_product(text, [h.product for h in (await history_read).values()])
+            looked_at = (await history_read).values()
+            mine = described_product(text, [h.product for h in looked_at], theirs=True)
             if mine is not None:
                 asked = card(mine, 1.0)
                 notes.append(f"described, theirs: {mine.title}")
@@ -278,10 +282,20 @@ async def retrieve_products(
             and (not text or _PRONOUN.search(text) or _asks_about_discussed(text))
         ):
             known = await history_read
+            # "that jacket": the last jacket they looked at, not the shoe after it.
+            kinds = product_kinds(text)
+            first = next(
+                (
+                    i
+                    for i in focus
+                    if i in known and any(k in known[i].product.category for k in kinds)
+                ),
+                focus[0],
+            )
             recent = (
-                known[focus[0]].product
-                if focus[0] in known
-                else (await catalog.get_many(focus[:1])).get(focus[0])
+                known[first].product
+                if first in known
+                else (await catalog.get_many([first])).get(first)
             )
             asked = card(recent, 1.0) if recent else None
         query = text
