@@ -110,6 +110,8 @@ from textcart.tools.orders import Order
         ("do they ship today?", "policy", {"topic": "shipping_time"}),
         ("the sky blue longhauls, r they under 150?", "price", {}),
         ("lavender merino top - still got an M? how much", "availability", {"size": "M"}),
+        ("do the summit gtx boots need breaking in or good out of the box", "suitability", {}),
+        ("what size water bladder fits in the trailhead 22 pack", "spec", {"topic": "capacity"}),
     ],
 )
 def test_what_a_text_asks(text: str, kind: str, extra: dict[str, Any]) -> None:
@@ -449,9 +451,21 @@ def test_when_a_product_comes_back_is_not_an_order_question(text: str) -> None:
     assert asked is None or asked["kind"] != "order_status", asked
 
 
-def test_a_return_asked_before_buying_is_the_rule_not_their_order() -> None:
-    asked = read_question("if i buy something on sale can i still return it", has_order=True)
-    assert asked is not None and asked["kind"] == "policy" and asked["topic"] == "returns"
+@pytest.mark.parametrize(
+    "text,topic",
+    [
+        ("if i buy something on sale can i still return it", "returns"),
+        ("if the 8 ends up too snug can i swap for an 8.5 for free?", "exchanges"),
+    ],
+)
+def test_what_could_happen_asks_the_rule_not_about_their_order(text: str, topic: str) -> None:
+    asked = read_question(text, has_order=True)
+    assert asked is not None and asked["kind"] == "policy" and asked["topic"] == topic
+
+
+def test_a_change_of_mind_is_a_return_not_a_change_to_the_order() -> None:
+    asked = read_question("how long do i have to return it if i change my mind?", has_order=True)
+    assert asked is not None and asked["kind"] == "order_return"
 
 
 def test_an_order_not_placed_yet_is_not_asked_about() -> None:

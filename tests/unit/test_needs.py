@@ -16,6 +16,8 @@ from textcart.rules.needs import read_needs
         ("ok do they have a medium", None, "M"),
         ("do u have an xl?", None, "XL"),
         ("a medium weight fleece for fall?", None, None),
+        ("mens mudlark in olive, any sizes left?", None, None),
+        ("need it in as few days as possible", None, None),
         ("$200 max for boots", 200.0, None),
         ("hi there 👋", None, None),
         ("I'd pay 10% more for waterproof", None, None),

@@ -19,7 +19,7 @@ POLICY_TOPICS: list[tuple[str, re.Pattern[str]]] = [
         "packaging",
         any_of(
             r"original (box|packaging|bag)",
-            r"\bthe box\b",
+            r"(?<!out of )\bthe box\b",
             r"\bpackaging\b",
             r"\btags?\b",
             r"\bshoe ?box\b",

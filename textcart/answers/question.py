@@ -47,9 +47,14 @@ _STATUS = any_of(
     rf"\b(?:update|news|eta)\s+on\s+(?:my|our|the)\s+{_PARCEL}\b",
 )
 # "when will my boots get here if i order today?" asks about an order not placed yet.
-_NOT_PLACED = any_of(r"\bif (?:i|we) (?:order|buy|get|place|check ?out)\b")
+_NOT_PLACED = any_of(
+    r"\bif (?:i|we) (?:order|buy|get|place|check ?out)\b",
+    # "if the 8 ends up too snug can i swap": what could happen, not their order.
+    r"\bif (?:it|they|these|those|the [\w.]+) (?:ends? up|turns? out|doesn'?t fit|don'?t fit)\b",
+)
 _CHANGE = any_of(
-    r"\b(swap|change|switch|(?<!any )(?<!an )(?<!no )update|edit)\b.{0,40}"
+    r"\b(swap|change(?! (?:my|your|of) (?:mind|heart))|switch|(?<!any )(?<!an )(?<!no )update|"
+    r"edit)\b.{0,40}"
     r"\b(order|size|small|medium|large|address|it|them|shorts|item)\b",
     r"\bcancel\b",
     r"\badd\b.{0,30}\bto (my|the) order\b",
@@ -198,7 +203,9 @@ _SUITABLE = any_of(
     r"\b(would|will|could) (the \w+( \w+)?|it|they|that|this|these|those) be "
     r"(ok|okay|fine|good|alright|enough)\b",
     r"\bbe (ok|okay|fine|alright) (for|on|in|with)\b",
-    r"break (it |them )?in\b",
+    r"break(ing)? (it |them )?in\b",
+    r"\bbreak-in\b",
+    r"\bout of the box\b",
     r"\bfor (mud|snow|winter|hiking|ultras?|running|commut\w*|travel|rain|trails?|roads?|"
     r"backpacking|skiing|camping|flat feet|wide feet|plantar|beginners?|marathons?)\b",
     r"\bon (mud|snow|ice|rock|roads?|trails?|pavement)\b",
@@ -335,6 +342,7 @@ _SIZE_WORD = any_of(
 _COLOUR_AFTER_IN = re.compile(r"\bin (" + "|".join(COLOUR_WORDS) + r")\b", re.IGNORECASE)
 # "they got my size?": whether the size they wear is in stock.
 _MY_SIZE = any_of(r"\b(got|have|has|carry|stock)\s+(it |them |one |any )?(in )?my (size|sz)\b")
+_HOLDS = any_of(r"\b(bladder|reservoir|laptop)s?\b")
 _STILL = any_of(r"\bstill\b", r"\bcancel\b", r"\bmy\b")
 _SWAP = any_of(r"swap|switch|size|small|medium|large")
 
@@ -430,6 +438,9 @@ def _read_question(text: str, has_order: bool) -> AskedQuestion | None:
         return asked("price")
     if (_COLOURS.search(text) and not colour) or _BESIDES.search(text):
         return asked("colours")
+    if _HOLDS.search(text):
+        # "what size water bladder fits in the 22 pack": what it holds, not its fit.
+        return asked("spec", "capacity")
     if _FIT.search(text):
         return asked("fit")
     if _STOCK.search(text) or (size or _COLOUR_AFTER_IN.search(text)) and not _PRICE.search(text):

@@ -31,10 +31,22 @@ def _matches_colour(product: Product, colour: str) -> bool:
     return colour in name.split() or family in product.colors or colour in product.colors
 
 
-def _in_colour(variants: Sequence[Product], colour: str) -> list[Product]:
-    """The colourways named with that colour ("Lavender"), else those of its family."""
+def _in_colour(variants: Sequence[Product], colour: str, text: str = "") -> list[Product]:
+    """The colourways named with that colour ("Lavender"), else those of its family.
+
+    A colourway the text says in full comes alone: "the teal/coral ones" is Teal/Coral,
+    not Glacier Teal.
+    """
+    said = set(re.findall(r"[a-z]+", text.lower()))
+    whole = [v for v in variants if len(words := _words_of(v)) > 1 and words <= said]
+    if whole:
+        return whole
     named = [v for v in variants if colour in re.findall(r"[a-z]+", colourway(v).lower())]
     return named or [v for v in variants if _matches_colour(v, colour)]
+
+
+def _words_of(product: Product) -> set[str]:
+    return set(re.findall(r"[a-z]+", colourway(product).lower()))
 
 
 def _said_first(variants: Sequence[Product], text: str) -> list[Product]:
@@ -52,7 +64,7 @@ def availability(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
     size, colour = q["size"] or my_size(ev, product), q["colour"]
     for v in variants:
         b.use(v)
-    chosen = _in_colour(variants, colour) if colour else variants
+    chosen = _in_colour(variants, colour, ev.text) if colour else variants
     if colour and not chosen:
         b.say(
             f"The {model} doesn't come in {colour}; it comes in "
@@ -184,15 +196,23 @@ def price(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
         b.say(f"The {product.title} isn't on sale right now: it's {quoted}.", "no")
     else:
         b.say(f"The {product.title} is {quoted}.", "yes")
+    # A cheaper colourway only when price is the obstacle: they asked about a sale or a
+    # deal, or this one is over their budget. "how much are the ones in my cart?" is
+    # answered with their price alone.
+    budget = ev.preferences.get("budget_max")
     cheaper = [
         b.use(v)
         for v in ev.variants
         if v.id != product.id and v.in_stock and v.price_for(size) < now
     ]
-    if cheaper:
+    if cheaper and (_DEAL.search(ev.text) or under or (budget and now > float(budget))):
         v = min(cheaper, key=lambda p: p.price_for(size))
         b.say(f"The {colourway(v)} colour is {price_text(v, size)}.")
 
 
 _UNDER = re.compile(r"\b(?:under|below|less than|cheaper than)\s*\$?\s?(\d+(?:\.\d\d)?)", re.I)
+_DEAL = re.compile(
+    r"on sale|\bsale\b|discount|marked down|deal\b|cheap|lowest|least expensive|afford|budget",
+    re.IGNORECASE,
+)
 _ON_SALE = re.compile(r"on sale|\bsale\b|discount|marked down|deal\b|cheaper", re.IGNORECASE)

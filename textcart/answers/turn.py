@@ -435,7 +435,8 @@ def _without_name(question: AskedQuestion, text: str, title: str, has_order: boo
 
 _FOLLOW_ON = re.compile(
     r"^\W*((hmm+|ok(ay)?|oh|so|um+|uh+|kk?)\W+)*"
-    r"(and|n\b|what ab(ou)?t|how ab(ou)?t|wbu|in an?\b|an?\s+\d)",
+    # "sz 13?", "13?": a size alone goes on from the text before.
+    r"(and|n\b|what ab(ou)?t|how ab(ou)?t|wbu|in an?\b|an?\s+\d|(size|sz)\s*\d|\d{1,2}(\.5)?\W*$)",
     re.I,
 )
 

@@ -92,6 +92,28 @@ async def named_product(
     return card(product, 0.0)
 
 
+async def line_said(
+    catalog: Catalog,
+    text: str,
+    shopper: ShopperContext,
+    history: Awaitable[dict[str, ProductHit]],
+    asked: ProductCard,
+) -> ProductCard | None:
+    """The same model in the other line, when the text says it.
+
+    "mens cobalt in a 12?" after the women's Softloop is the men's Softloop.
+    """
+    said = _LINE_SAID.search(text)
+    if said is None:
+        return None
+    prefix = "women's" if said.group(1).lower()[0] in "wl" else "men's"
+    if asked["title"].lower().startswith(prefix):
+        return None
+    model = _LINE_PREFIX.sub("", model_of_title(asked["title"]).lower())
+    found = await named_product(catalog, f"{text} {model}", shopper, history)
+    return found if found is not None and found["title"].lower().startswith(prefix) else None
+
+
 async def version_named(
     catalog: Catalog,
     text: str,
@@ -229,7 +251,7 @@ def described_product(
     looked at) the kind may be said in other words ("the lavender merino top" for a base
     layer) when the words before it are all in the title.
     """
-    words_of: dict[str, tuple[set[str], set[str]]] = {}  # each product's words, read once
+    words_of: dict[str, tuple[set[str], set[str], set[str]]] = {}  # each product's, read once
     said = [m.group(1) for m in _THE.finditer(text.lower())]
     if theirs:
         said.append(text.lower())  # "lavender merino top - still got an M?": opening the text
@@ -250,16 +272,19 @@ def described_product(
     return None
 
 
-def _words(product: Product) -> tuple[set[str], set[str]]:
-    """The stems of a product's title and category, and of those and its product text."""
-    told = " ".join([product.title, product.category, product.description, *product.selling_points])
-    text_words = {stem(w) for w in re.findall(r"[a-z0-9]+", told.lower())}
-    named = f"{product.title} {product.category}"
-    title_words = {stem(w) for w in re.findall(r"[a-z0-9]+", named.lower())}
-    return title_words, text_words
+def _words(product: Product) -> tuple[set[str], set[str], set[str]]:
+    """The stems of a product's title; of its title and category; and of those and its text."""
+
+    def stems(*parts: str) -> set[str]:
+        return {stem(w) for w in re.findall(r"[a-z0-9]+", " ".join(parts).lower())}
+
+    told = stems(product.title, product.category, product.description, *product.selling_points)
+    return stems(product.title), stems(product.title, product.category), told
 
 
-def _fits(words: list[str], title_words: set[str], text_words: set[str], loose: bool) -> bool:
-    if loose and len(words) >= 3 and all(w in title_words for w in words[:-1]):
+def _fits(words: list[str], title: set[str], kinds: set[str], text: set[str], loose: bool) -> bool:
+    if loose and len(words) >= 3 and all(w in title for w in words[:-1]):
+        # "the lavender merino top": colour and model words in the title, the kind in other
+        # words than the title's.
         return True
-    return words[-1] in title_words and all(w in text_words for w in words)
+    return words[-1] in kinds and all(w in text for w in words)

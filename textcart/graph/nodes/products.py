@@ -17,6 +17,7 @@ from textcart.graph.context import Context
 from textcart.graph.named import (
     card,
     described_product,
+    line_said,
     named_product,
     owned_named,
     version_named,
@@ -276,6 +277,9 @@ async def retrieve_products(
             fresh = (await catalog.get_many([discussed[0]["id"]])).get(discussed[0]["id"])
             asked = card(fresh, 1.0) if fresh else discussed[0]
             notes.append(f"question about {asked['title']}, discussed last")
+            if (other := await line_said(catalog, text, shopper, history_read, asked)) is not None:
+                asked = other
+                notes.append(f"in the line said: {other['title']}")
         if (
             asked is None
             and focus
