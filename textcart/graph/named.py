@@ -155,13 +155,6 @@ _THE_WORD = re.compile(r"\bthe ([a-z]{4,})\b", re.IGNORECASE)
 _LINE_WORDS = frozenset("men mens women womens kid kids unisex".split())
 
 
-def _model_words(product: Product) -> set[str]:
-    """The words of a product's model, without its colourway: "basecamp down parka"."""
-    return {
-        w.removesuffix("s") for w in re.findall(r"[a-z]+", model_of_title(product.title).lower())
-    }
-
-
 async def owned_named(
     text: str, shopper: ShopperContext, history: Awaitable[dict[str, ProductHit]]
 ) -> ProductCard | None:
@@ -175,8 +168,7 @@ async def owned_named(
         for words in [*_MY.findall(text), *_GOT.findall(text)]
         if words.split()[0].lower() not in _NOT_OWNED_THINGS
     ]
-    the = [w.lower().removesuffix("s") for w in _THE_WORD.findall(text)]
-    the = [w for w in the if w not in _LINE_WORDS]
+    the = [stem(w.lower()) for w in _THE_WORD.findall(text) if w.lower() not in _LINE_WORDS]
     if not said and not the:
         return None
     known = await history
@@ -207,9 +199,11 @@ def _bought_named(
     ]
     bought = [known[i].product for i in shopper["purchased_ids"] if i in known]
     for word in words:
-        if any(word in _model_words(p) for p in looking if p.id not in shopper["purchased_ids"]):
+        if any(
+            word in model_words(p.title) for p in looking if p.id not in shopper["purchased_ids"]
+        ):
             continue
-        named = [p for p in bought if word in _model_words(p)]
+        named = [p for p in bought if word in model_words(p.title)]
         if len(named) == 1:
             return card(named[0], 1.0)
     return None

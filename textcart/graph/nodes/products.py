@@ -348,13 +348,17 @@ async def retrieve_products(
     if kinds:
         # "trail running shoes" are shoes: products of that kind first, gaiters after; and
         # among shoes, "road running" ones before trail ones when the text says "road".
+        # Only among products of the kind: "a beanie or running cap" ranks no running shoe
+        # above the caps for its word "running".
         kind_words = set(_CATEGORY_WORD.findall(text.lower()))
-        ranked.sort(
-            key=lambda pair: (
-                not any(k in pair[0].product.category for k in kinds),
-                -len(kind_words & set(_CATEGORY_WORD.findall(pair[0].product.category))),
-            )
-        )
+
+        def order(pair: tuple[ProductHit, float]) -> tuple[bool, int]:
+            category = pair[0].product.category
+            if not any(k in category for k in kinds):
+                return True, 0
+            return False, -len(kind_words & set(_CATEGORY_WORD.findall(category)))
+
+        ranked.sort(key=order)
     ranked = ranked[:RESULTS]
     found = described_product(text, [h.product for h in hits]) if asked is None else None
     if found is not None:
