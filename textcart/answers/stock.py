@@ -211,8 +211,6 @@ def price(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
 
 
 _UNDER = re.compile(r"\b(?:under|below|less than|cheaper than)\s*\$?\s?(\d+(?:\.\d\d)?)", re.I)
-_DEAL = re.compile(
-    r"on sale|\bsale\b|discount|marked down|deal\b|cheap|lowest|least expensive|afford|budget",
-    re.IGNORECASE,
-)
 _ON_SALE = re.compile(r"on sale|\bsale\b|discount|marked down|deal\b|cheaper", re.IGNORECASE)
+# Price as the obstacle: a sale asked about, or the cheapest, or what they can afford.
+_DEAL = re.compile(rf"{_ON_SALE.pattern}|cheap|lowest|least expensive|afford|budget", re.I)
