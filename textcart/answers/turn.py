@@ -215,8 +215,10 @@ async def answer_turn(
             # "the switchbacks i got last month": the order holding them, maybe not the latest.
             found = await catalog.get_many([i for o in on_file for i in o.item_ids])
             matched = order_named(text, on_file, found)
-            for line in earlier[:2] if matched is None else []:
-                # "can i swap em for a 10.5?" after "the switchback boots i got feel small".
+            back = matched is None and question["kind"] != "order_status" and _BACK.search(text)
+            for line in earlier[:2] if back else []:
+                # "can i swap em for a 10.5?" after "the switchback boots i got feel small";
+                # "where's my order?" is about the latest, whatever was said before.
                 if (matched := order_named(line, on_file, found)) is not None:
                     break
             in_order = (matched[0], matched[1]) if matched is not None else None
@@ -433,6 +435,8 @@ def _without_name(question: AskedQuestion, text: str, title: str, has_order: boo
     return AskedQuestion(**{**again, "size": question["size"], "colour": question["colour"]})
 
 
+# Words that point back at what the text before named: "can i swap em".
+_BACK = re.compile(r"\b(it|them|em|they|those|these)\b", re.I)
 _FOLLOW_ON = re.compile(
     r"^\W*((hmm+|ok(ay)?|oh|so|um+|uh+|kk?)\W+)*"
     # "sz 13?", "13?": a size alone goes on from the text before.
