@@ -144,7 +144,7 @@ POLICY_TOPICS: list[tuple[str, re.Pattern[str]]] = [
         "shipping_time",
         any_of(
             r"how (long|fast|soon|quickly).{0,30}"
-            r"\b(ship|shipp?ing|deliver|delivery|arrive|get here)",
+            r"\b(ship|shipp?ing|deliver|delivery|arrive|gets? here)",
             r"when (will|would|does|do|should).{0,30}\b(arrive|ship|deliver|get here)",
             r"shipp?ing (time|speed)",
             r"delivery time",

@@ -75,6 +75,8 @@ _COMPARE = any_of(
 )
 _FIT = any_of(
     r"\bin an? (wide|narrow)\b",
+    # "is the daymile any wider": the width of its fit, after another felt narrow.
+    r"\b(any|a bit|a little|much) (wider|narrower|roomier)\b",
     r"\bruns? (small|big|large|true|narrow|wide|short|long)\b",
     r"true to size",
     r"\btts\b",
@@ -216,6 +218,8 @@ _SUITABLE = any_of(
     r"\b(would|will|could|does|do|can) (it|they|that|this|these|those) work\b",
     r"\b(would|will|could|does|do|can) (the )?\w+( \w+)? work\b",
     r"\bwide (feet|foot|toes?)\b",
+    # "do the cleats go over hiking boots": whether it works with what they have.
+    r"\b(go|goes|slip|slips|pull|pulls) (over|onto|on over)\b",
     # "ok at 20 below?", "good to minus 40 c", "warm enough at -35 f"
     r"\b(ok|okay|good|fine|enough|handle|survive)\b.{0,25}(-|minus |negative )?\d{1,3}\s?"
     r"(°|degrees?|deg\b|f\b|c\b|below)",
@@ -460,6 +464,19 @@ def _read_question(text: str, has_order: bool) -> AskedQuestion | None:
         return asked("spec", spec)
     if _SUITABLE.search(text):
         return asked("suitability", spec)
+    if (has := _HAS_FEATURE.search(text)) and not (read_needs(has.group(1), {})["size"]):
+        # "does that yellow racer have a carbon plate": the colour names the product; the
+        # question is about a part of it.
+        return asked("detail")
     if _STOCK.search(text) or size or colour or _MY_SIZE.search(text):
         return asked("availability" if (size or colour) else "stock")
     return None
+
+
+# What the product has, not whether the store has it: "does it have a hood", "do those
+# have a rock plate"; "do u have a waterproof one" asks the store.
+_HAS_FEATURE = re.compile(
+    r"\b(?:does|do|did)\s+(?:it|they|that|this|these|those|the)\b[^?.!]{0,40}?\s"
+    r"ha(?:ve|s)\s+(?:an?|any)\s+((?!pair\b|size\b|sz\b)[a-z][\w-]*(?:\s+[a-z][\w-]*)?)",
+    re.IGNORECASE,
+)
