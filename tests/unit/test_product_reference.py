@@ -173,6 +173,8 @@ RACER_W = _product(
 )
 POLES = _product("Carbon Trekking Poles (pair) — Black", "poles", ["carbon fiber shafts"])
 TRAINER = _product("Daymile Daily Trainer — Slate", "footwear/road running shoes", ["foam"])
+BOOT = _product("Summit GTX Hiking Boot — Brown", "footwear/hiking boots", ["waterproof"])
+CLEATS = _product("Icegrip Traction Cleats — Black", "footwear/traction", ["fits hiking boots"])
 
 
 @pytest.mark.parametrize(
@@ -185,6 +187,9 @@ TRAINER = _product("Daymile Daily Trainer — Slate", "footwear/road running sho
         ("the road shoes for easy runs?", [RACER, TRAINER], None),  # no title says "shoe"
         ("carbon plate racers?", [RACER], None),  # no "the": not a description of one
         ("the carbon fiber ones, any good?", [RACER, POLES], None),  # "ones" is no kind
+        # What they go over is not what is described; "ice" starts the title's "Icegrip".
+        ("do those ice cleat things go over hiking boots?", [BOOT, CLEATS], CLEATS),
+        ("the ice things, do they fit?", [BOOT, CLEATS], None),  # "things" is no kind
         (  # fits two models: nothing is assumed
             "the carbon plate racer?",
             [RACER, _product("Vento Trail Racer — Red", "shoes", ["carbon plate"])],

@@ -49,6 +49,20 @@ def _asked_preference(product: Product, shopper: ShopperContext) -> tuple[int, i
     return (2 + off_line, 0 if product.in_stock else 1)
 
 
+_GOES_OVER = re.compile(
+    r"\b(?:go|goes|slip|slips|pull|pulls|fit|fits|work|works)\s+(?:over|onto|on over|with)\b",
+    re.IGNORECASE,
+)
+
+
+def asked_part(text: str) -> str:
+    """The part of the text about the product asked after, not what it goes over or with.
+
+    "will the cleats slip over my trail runners": the runners are what they go over.
+    """
+    return _GOES_OVER.split(text, maxsplit=1)[0]
+
+
 _LINE_SAID = re.compile(r"\b(women'?s?|ladies|men'?s?)\b", re.IGNORECASE)
 
 
@@ -67,7 +81,7 @@ async def named_product(
     reads them for personalisation.
     """
     names = await model_names(catalog)
-    named = names.named(text)
+    named = names.named(asked_part(text))
     if not named:
         return None
     best = named[0][0]
@@ -89,7 +103,47 @@ async def named_product(
     whole = [p for p in in_colour if _colourway_words(p) <= said]
     pool = whole or in_colour or list(products.values())
     product = min(pool, key=lambda p: _asked_preference(p, shopper))
+    version = await _version_described(catalog, text, product)
+    if version is not None:
+        return await named_product(catalog, f"{text} {version}", shopper, history)
     return card(product, 0.0)
+
+
+async def _version_described(catalog: Catalog, text: str, product: Product) -> str | None:
+    """The version of the named model that the text describes: "a waterproof ridgeline".
+
+    A version is a model whose name holds the whole named one ("Ridgeline GTX Trail
+    Runner"); it is meant when a word of the text is in its own title or text and nowhere
+    in the named model's, and in no other version's.
+    """
+    base = set(model_words(product.title)) - {"men", "women"}
+    words = [stem(w) for w in re.findall(r"[a-z]+", text.lower())]
+    first = next((n for n, w in enumerate(words) if w in base), len(words))
+    # Said before the name, it says which one ("a waterproof ridgeline"); after it, it asks
+    # about the one named ("r the ridgeline trail runners waterproof").
+    telling = {w for w in words[:first] if len(w) >= 5} - _words(product)[2]
+    if not telling:
+        return None
+    names = await model_names(catalog)
+    line = _LINE_PREFIX.match(product.title.lower())
+    model = model_of_title(product.title)
+    versions: dict[str, str] = {}
+    for _, i in names.named(text):
+        title = names.titles[i]
+        if (
+            model_of_title(title) != model
+            and title.lower().startswith(line.group(0) if line else "")
+            and base <= set(model_words(title))
+        ):
+            versions.setdefault(model_of_title(title), i)
+    if not versions:
+        return None
+    found = await catalog.get_many(list(versions.values())[:_VERSIONS_READ])
+    fitting = [p for p in found.values() if telling & _words(p)[2]]
+    return model_of_title(fitting[0].title) if len(fitting) == 1 else None
+
+
+_VERSIONS_READ = 5
 
 
 async def line_said(
@@ -226,9 +280,13 @@ _THE = re.compile(r"\b(?:the|those|these|that|ur|your)\s+([a-z0-9][a-z0-9 '-]*)"
 _DESCRIPTION_END = re.compile(
     r"\b(?:for|in|on|with|to|and|or|but|if|is|are|r|be|do|does|from|at|as|when|while|so|than|"
     r"i|im|my|u|you|one|ones|still|too|really|good|ok|work|worth|"
-    r"come|comes|run|runs|fit|fits|have|has|got|cost|costs|weigh|weighs|ship|ships)\b|[?,.!;:]"
+    r"come|comes|run|runs|fit|fits|have|has|got|cost|costs|weigh|weighs|ship|ships|"
+    r"go|goes|slip|slips|pull|pulls)\b|[?,.!;:]"
 )
-_NOT_DESCRIPTIVE = frozenset("new old same other last first second".split())
+# "those ice cleat things": words that describe nothing.
+_NOT_DESCRIPTIVE = frozenset(
+    "new old same other last first second thing things thingy thingies stuff".split()
+)
 _LINE_PREFIX = re.compile(r"^(men's|women's|unisex)\s+")
 
 
@@ -281,4 +339,7 @@ def _fits(words: list[str], title: set[str], kinds: set[str], text: set[str], lo
         # "the lavender merino top": colour and model words in the title, the kind in other
         # words than the title's.
         return True
-    return words[-1] in kinds and all(w in text for w in words)
+    # "ice cleats" for the Icegrip Traction Cleats: a word may start a word of the title.
+    return words[-1] in kinds and all(
+        w in text or any(t.startswith(w) for t in title) for w in words
+    )

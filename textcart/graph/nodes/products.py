@@ -15,6 +15,7 @@ from textcart.answers.turn import answer_turn
 from textcart.deciders.fit import llm_fit
 from textcart.graph.context import Context
 from textcart.graph.named import (
+    asked_part,
     card,
     described_product,
     line_said,
@@ -200,7 +201,8 @@ async def retrieve_products(
             "retrieval_note": f"no product search for {intent}",
             "personalisation": None,
         }
-    shopper, text = state["shopper"], state.get("text") or ""
+    # "do the cleats go over hiking boots": searched for the cleats only.
+    shopper, text = state["shopper"], asked_part(state.get("text") or "")
     needs, sources = read_conversation_needs(text, _earlier_texts(state), shopper["preferences"])
     said_size = None
     if sources["size"] == "earlier text":
