@@ -112,6 +112,12 @@ from textcart.tools.orders import Order
         ("lavender merino top - still got an M? how much", "availability", {"size": "M"}),
         ("do the summit gtx boots need breaking in or good out of the box", "suitability", {}),
         ("what size water bladder fits in the trailhead 22 pack", "spec", {"topic": "capacity"}),
+        # The colour names the racer; the question is about a part of it.
+        ("does that yellow racer have a carbon plate", "detail", {}),
+        ("do u have a waterproof ridgeline in black?", "availability", {"colour": "black"}),
+        ("is the daymile any wider", "fit", {}),
+        ("do those ice cleat things go over hiking boots?", "suitability", {}),
+        ("and how long till it gets here", "policy", {"topic": "shipping_time"}),
     ],
 )
 def test_what_a_text_asks(text: str, kind: str, extra: dict[str, Any]) -> None:
@@ -368,6 +374,18 @@ def test_stack_height_is_not_answered_with_the_drop(knowledge: Any) -> None:
     answer = _answer(knowledge, "what's the stack height?")
     assert answer["status"] == "unknown" and "stack height" in answer["text"]
     assert "6 mm drop" in _answer(knowledge, "what's the drop?")["text"]
+
+
+def test_a_comparison_of_the_drop_is_not_answered_with_the_stack(knowledge: Any) -> None:
+    tall = _shoe("Black", ["8"]).model_copy(
+        update={
+            "id": "LONG-BLK",
+            "title": "Women's Longhaul Max Trail — Black",
+            "selling_points": ["38 mm stack height under the heel", "5 mm drop"],
+        }
+    )
+    answer = _answer(knowledge, "whats the drop on the longhaul vs the ridgeline?", others=[tall])
+    assert "5 mm drop" in answer["text"] and "38 mm" not in answer["text"]
 
 
 def test_two_specs_in_one_text_are_both_answered(knowledge: Any) -> None:

@@ -33,6 +33,7 @@ SPEC_WORDS: dict[str, re.Pattern[str]] = {
     "length": re.compile(r"inseam|\d\s?(in|inch|inches|\")|length|long cut", re.I),
     "pockets": re.compile(r"pocket", re.I),
     "dimensions": re.compile(r"\d\s?(cm|in|mm)\b|dimension", re.I),
+    "warranty": re.compile(r"guarantee|warrant", re.I),
 }
 MATERIAL_WORDS = re.compile(
     r"merino|nylon|polyester|cotton|wool|leather|recycled|fabric|mesh|down|synthetic|%|"
@@ -58,11 +59,7 @@ def spec(ev: Evidence, q: AskedQuestion, b: Builder, pattern: re.Pattern[str], w
         # The sentence with the shopper's own word first: "im vegan" -> "vegan: no animal...".
         found.sort(key=lambda s: not _shares_word(asked, s))
     if what == "drop":
-        # Stack height and drop are different numbers: a sentence about one is not the other.
-        asked = {w for w in ("stack", "drop") if re.search(rf"\b{w}\b", ev.text, re.I)}
-        if len(asked) == 1:
-            found = [f for f in found if re.search(rf"\b{next(iter(asked))}\b", f, re.I)]
-            what = "stack height" if asked == {"stack"} else what
+        found, what = _drop_or_stack(ev.text, found)
     number = _NUMBER_IN.get(what, re.compile(r"\d"))
     asks_a_number = _asks_a_number(ev.text, what)
     if asks_a_number:
@@ -119,6 +116,21 @@ _ASKS_FOR = {
     # "r those merino? how much" asks the price after the material, not a percentage.
     "materials": re.compile(r"how much (of (it|them) )?(is )?[a-z]+ (is|in)\b|percent|%", re.I),
 }
+
+
+def _drop_or_stack(text: str, found: list[str]) -> tuple[list[str], str]:
+    """The sentences about the one of drop and stack height the text names, and its name.
+
+    They are different numbers: a sentence about one is not the other.
+    """
+    asked = {w for w in ("stack", "drop") if re.search(rf"\b{w}\b", text, re.I)}
+    if len(asked) != 1:
+        return found, "drop"
+    word = next(iter(asked))
+    return (
+        [f for f in found if re.search(rf"\b{word}\b", f, re.I)],
+        "stack height" if word == "stack" else "drop",
+    )
 
 
 def _asks_a_number(text: str, what: str) -> bool:
@@ -361,6 +373,10 @@ _ALIKE: dict[str, tuple[str, ...]] = {
     "skinning": ("active",),
     "touring": ("active",),
     "bottles": ("flasks",),
+    # "will they go over my trail runners": what the product says it fits.
+    "runners": ("running", "shoes"),
+    "sneakers": ("running", "shoes"),
+    "trainers": ("running", "shoes"),
     "bottle": ("flask",),
     "batteries": ("battery", "rechargeable"),
     "charge": ("rechargeable", "usb"),
@@ -435,19 +451,21 @@ def comparison(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
         return
     # Up to two specs compared: "which is brighter and how much heavier".
     topics = [t for t in (q["topics"] or [q["topic"] or ""]) if t in SPEC_WORDS][:2]
-    patterns = [SPEC_WORDS[t] for t in topics]
+    patterns = [(t, SPEC_WORDS[t]) for t in topics]
     if not patterns and _WATERY.search(ev.text):
         # "which one for heavy rain?" compares what each says about water.
-        patterns = [WATER_WORDS]
+        patterns = [("water", WATER_WORDS)]
     titles = [p.title for p in unique]
     for product, other in ((unique[0], unique[1]), (unique[1], unique[0])):
         b.use(product)
         keyed, scored = _relevant(ev, sentences_of(product), titles, most=1)
         if patterns:
             points = []
-            for pattern in patterns:
+            for topic, pattern in patterns:
                 # "which has the taller stack?" is answered by "38 mm stack" first.
                 matching = pick(sentences_of(product), pattern, most=6)
+                if topic == "drop":
+                    matching = _drop_or_stack(ev.text, matching)[0]
                 best = sorted(matching, key=lambda s: not re.search(r"\d", s))[:1]
                 points += [s for s in best if s not in points]
         elif keyed:

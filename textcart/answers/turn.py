@@ -32,6 +32,7 @@ from textcart.answers.evidence import FOLLOW_UP, Evidence, find_answer, model_of
 from textcart.answers.knowledge import KnowledgeBase
 from textcart.answers.language import is_other_language
 from textcart.answers.orders import order_named
+from textcart.answers.own_terms import product_terms
 from textcart.answers.question import asks_something, read_question
 from textcart.answers.superlative import superlative_answer, superlative_asked
 from textcart.rules.references import name_match, names_product
@@ -90,6 +91,10 @@ async def answer_turn(
     order = orders.latest_for(shopper_id)
     on_file = orders.orders_for(shopper_id) or ([order] if order is not None else [])
     question = read_question(text, has_order=order is not None)
+    if question is not None and catalog is not None:
+        # "do the ridgeline socks have a lifetime guarantee?": the sock's own terms.
+        question, own = await product_terms(catalog, text, question)
+        asked_product_id = own or asked_product_id
     if (
         catalog is not None
         and intent in _PRODUCT_INTENTS
