@@ -424,6 +424,16 @@ def test_a_return_inside_the_window_says_so_and_how(knowledge: Any) -> None:
     assert "trailhead.example/returns" in answer["text"]
 
 
+def test_the_days_left_to_return_are_said_when_asked(knowledge: Any) -> None:
+    def reply(text: str, days: int) -> str:
+        answer = _answer(knowledge, text, product=None, order=_order("delivered", days))
+        return str(answer["text"])
+
+    assert "(39 days left)" in reply("how many days do i have left to return it?", 21)
+    assert "today is the last day" in reply("till when can i send it back", 60)
+    assert "days left" not in reply("can i send it back?", 21)  # not asked: not said
+
+
 def test_a_return_past_the_window_says_no(knowledge: Any) -> None:
     answer = _answer(knowledge, "can i return it", product=None, order=_order("delivered", 70))
     assert answer["status"] == "no" and "past our 60-day return window" in answer["text"]

@@ -116,16 +116,25 @@ def order_return(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
     window = policies.return_window_days
     verdict = ""
     if order.status == "delivered" and days is not None:
-        b.facts.append(f"delivered {days} days ago; return window {window} days")
+        left = window - days
+        b.facts.append(
+            f"delivered {days} days ago; return window {window} days"
+            + (f"; {left} days left" if left > 0 else "")
+        )
         if days <= window and "worn" in q["topics"]:
             _worn(ev, q, b)
             return
         if days <= window:
+            # "how many days do i have left": the last day, as a count from today.
+            until = " (today is the last day)." if left <= 0 else " ({left} days left)."
             verdict = (
                 "Yes: order {id}{what} was delivered {days} days ago, so it's inside our "
-                "{window}-day return window."
+                "{window}-day return window" + (until if _ASKS_WHEN.search(ev.text) else ".")
             )
-            b.say(verdict.format(id=order.order_id, what=what, days=days, window=window), "yes")
+            b.say(
+                verdict.format(id=order.order_id, what=what, days=days, window=window, left=left),
+                "yes",
+            )
         else:
             b.say(
                 f"Order {order.order_id}{what} was delivered {days} days ago, past our "
@@ -173,9 +182,16 @@ def order_return(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
         b.say(f"Start the {verb} at {policies.returns_url}.")
     if verdict and what and len(" ".join(b.parts)) > _ONE_TEXT:
         # Too long for the text it goes out in: the order's items go, not how to send it.
-        b.parts[0] = verdict.format(id=order.order_id, what="", days=days, window=window)
+        b.parts[0] = verdict.format(
+            id=order.order_id, what="", days=days, window=window, left=window - (days or 0)
+        )
 
 
+_ASKS_WHEN = re.compile(
+    r"how (many|much) (more )?(days|time|longer)|how long|(till|until|by) when|deadline|"
+    r"last day|days left|time left",
+    re.IGNORECASE,
+)
 # What fits in the two segments a reply may take (306 plain characters), with a margin.
 _ONE_TEXT = 300
 

@@ -250,9 +250,13 @@ def turn_evidence(
     used = [o for o in orders.orders_for(state["shopper_id"]) if o.order_id in cited]
     if latest is not None and (cited or _order_reply(state)) and latest not in used:
         used.append(latest)
+    window = knowledge.policies.return_window_days
     for order in used:
         evidence.parts.append(json.dumps(order.__dict__, default=str))
         evidence.parts.append(order.status_line())
+        if order.delivered_days_ago is not None and order.delivered_days_ago < window:
+            # Derived from the two figures above, not taken from the reply.
+            evidence.parts.append(f"{window - order.delivered_days_ago} days left to return")
         for item in order.item_ids:
             if item in catalog_rows:
                 evidence.parts.append(str(catalog_rows[item]["title"]))
