@@ -58,6 +58,7 @@ POLICY_TOPICS: list[tuple[str, re.Pattern[str]]] = [
             r"\bripped\b",
             r"seam came",
             r"\b(just |already )?(quit|died|stopped working|won'?t (turn|switch) on)\b",
+            r"\b(stopped|stops|quit) (charging|holding a charge|turning on|switching on)\b",
             r"\b(doesn'?t|does not|don'?t|won'?t) (work|charge|hold a charge) any ?more\b",
             # Damage said in the shopper's words: "the strap snapped after 4 months".
             r"\b(snapped|cracked|busted|frayed|unravell?ed|delaminat\w*|tore|gave out)\b",
@@ -150,6 +151,8 @@ POLICY_TOPICS: list[tuple[str, re.Pattern[str]]] = [
             r"delivery time",
             r"business days",
             r"how long .{0,25}\bta?ke?\b",
+            r"how many (business |working )?days\b.{0,30}"
+            r"\b(ship|shipp?ing|deliver|delivery|arrive)",
             r"same[- ]day",
             r"\bcut ?-?off\b",
             r"\b(leave|ship|go) out (today|tomorrow)\b",

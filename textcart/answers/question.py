@@ -98,7 +98,8 @@ _FIT = any_of(
     r"\b(xs/s|s/m|m/l|l/xl|xs|s|m|l|xl)\s+or\s+(xs/s|s/m|m/l|l/xl|xs|s|m|l|xl)\b",
     r"\btorso\b",
     r"\bwhat size\b",
-    r"\b(normally|usually) (a|an|wear|take)\b",
+    # "i usually take a 9"; "how many days does shipping usually take" is no size.
+    r"\b(normally|usually) (a|an|wear|take (a|an|size|sz|\d|xs|s|m|l|xl|small|medium|large))\b",
     r"\b(wear|layer) (it|them) over\b",
     r"\bnarrow\b",
     r"wide (feet|foot|fit)",
@@ -322,6 +323,8 @@ _ASKING = any_of(
     r"\bor just\b",
     r"\bor (the )?(?!for\b)\w+( \w+){0,2} for\b",
     r"\bwhat colou?rs?\b",
+    # A request is an ask: "price on the mens ridgeline moss green pls".
+    r"^\W*(price|prices|pricing|cost|stock|sizes?|specs?|weight|colou?rs?)\s+(on|of|for)\b",
     r"\b(u|you|ya|yall|y'all)( guys| all)? (have|got|carry|sell|stock)\b",
     r"\bdiff\b",
     r"\bor (bigger|smaller|larger|size up|size down|go up|go down)\b",
