@@ -441,6 +441,11 @@ def care(ev: Evidence, b: Builder) -> None:
         unknown(b, "care instructions for that")
 
 
+_PRICE_ONLY = re.compile(
+    r"\b(price|prices|cost|costs|cheaper|pricier|more expensive|how much)\b", re.IGNORECASE
+)
+
+
 def comparison(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
     """Two models side by side: price and the line each has on what was asked."""
     products = [p for p in [ev.product, *ev.others] if p is not None]
@@ -459,7 +464,10 @@ def comparison(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
     for product, other in ((unique[0], unique[1]), (unique[1], unique[0])):
         b.use(product)
         keyed, scored = _relevant(ev, sentences_of(product), titles, most=1)
-        if patterns:
+        if _PRICE_ONLY.search(ev.text) and not patterns:
+            # "whats the price diff between x and y": the two prices, nothing to crowd them.
+            points = []
+        elif patterns:
             points = []
             for topic, pattern in patterns:
                 # "which has the taller stack?" is answered by "38 mm stack" first.

@@ -338,7 +338,9 @@ _PICKS = re.compile(
     r"\b((any|some)thing(?! (besides|but|except|other than)\b)|"
     r"any (other(?! than\b)|good(?! (for|in|on|at)\b)|cheaper|warmer|lighter)|"
     r"recommend|suggest|"
-    r"alternatives?|options?|looking for|i need an?|what else|(?<!the )cheaper|instead|similar)\b",
+    # "which is cheaper, x or y" compares the two named.
+    r"alternatives?|options?|looking for|i need an?|what else|instead|similar|"
+    r"(?<!the )(?<!which is )(?<!which one is )(?<!which ones )cheaper)\b",
     re.IGNORECASE,
 )
 
@@ -405,7 +407,16 @@ async def _products(
                 )
             if prefix:
                 named = [p for p in named if p.title.lower().startswith(prefix)] or named
-            if _base_model(named[0].title) != _base_model(product.title):
+            # "the black ridgeline and the black ridgeline gtx": of the models named as
+            # well, the other one, in the colour said.
+            said = set(re.findall(r"[a-z]+", part.lower()))
+            named = [p for p in named if _base_model(p.title) != _base_model(product.title)]
+            named.sort(
+                key=lambda p: (
+                    not set(re.findall(r"[a-z]+", p.title.rpartition("—")[2].lower())) & said
+                )
+            )
+            if named:
                 others.insert(0, named[0])
     return product, variants, others
 
