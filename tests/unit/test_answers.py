@@ -118,6 +118,10 @@ from textcart.tools.orders import Order
         ("is the daymile any wider", "fit", {}),
         ("do those ice cleat things go over hiking boots?", "suitability", {}),
         ("and how long till it gets here", "policy", {"topic": "shipping_time"}),
+        ("cost of the womens daymile in black please", "price", {}),  # a request asks
+        ("how many business days till it ships", "policy", {"topic": "shipping_time"}),
+        ("the beacon quit charging after a month, help", "policy", {"topic": "warranty"}),
+        ("i usually take a 9, what size in the daymile", "fit", {"size": "9"}),
     ],
 )
 def test_what_a_text_asks(text: str, kind: str, extra: dict[str, Any]) -> None:
