@@ -60,6 +60,9 @@ _CHANGE = any_of(
     r"\badd\b.{0,30}\bto (my|the) order\b",
 )
 _COMPARE = any_of(
+    # "does the longhaul have less drop than the ridgeline?"
+    r"\b(more|less|lower|higher|bigger|smaller|lighter|heavier|warmer|cheaper|wider|narrower|"
+    r"taller|softer|stiffer|brighter|longer|shorter|grippier)( \w+)? than (the|a|my)\b",
     r"\bvs\.?\b",
     r"\bversus\b",
     r"compare",

@@ -279,7 +279,7 @@ _NAMED_MOST = 60
 _THE = re.compile(r"\b(?:the|those|these|that|ur|your)\s+([a-z0-9][a-z0-9 '-]*)", re.IGNORECASE)
 _DESCRIPTION_END = re.compile(
     r"\b(?:for|in|on|with|to|and|or|but|if|is|are|r|be|do|does|from|at|as|when|while|so|than|"
-    r"i|im|my|u|you|one|ones|still|too|really|good|ok|work|worth|"
+    r"i|im|my|u|you|one|ones|still|too|really|actually|even|also|just|ever|good|ok|work|worth|"
     r"come|comes|run|runs|fit|fits|have|has|got|cost|costs|weigh|weighs|ship|ships|"
     r"go|goes|slip|slips|pull|pulls)\b|[?,.!;:]"
 )
