@@ -187,7 +187,19 @@ def includes(ev: Evidence, b: Builder) -> None:
         )
         return
     b.facts.extend(named[:2])
+    if _denies(named[0], part):
+        # "no carbon plate, just foam" names the part to say it is not there.
+        b.say(claim(product, named[:2]), "no")
+        return
     b.say(f"Yes. {claim(product, named[:2])}", "yes")
+
+
+def _denies(sentence: str, part: Sequence[str]) -> bool:
+    """The sentence says the part is not there: "no carbon plate", "without a hood"."""
+    return any(
+        re.search(rf"\b(no|not|non|without|n't)[- ](\w+ ){{0,2}}{re.escape(w[:4])}", sentence, re.I)
+        for w in part
+    )
 
 
 def waterproof(ev: Evidence, b: Builder) -> None:
@@ -291,6 +303,16 @@ def detail(ev: Evidence, b: Builder) -> None:
     if keyed:
         best = [s for s, _ in ranked(ev, keyed, most=2)]
         b.facts.extend(best)
+        part = _HAS_PART.search(ev.text)
+        words = set(re.findall(r"[a-z]{3,}", part.group(1).lower())) - _STOP if part else set()
+        if (
+            words
+            and all(_shares_word({w}, best[0]) for w in words)
+            and not _denies(best[0], sorted(words))
+        ):
+            # "does that yellow racer have a carbon plate": the part is in its text.
+            b.say(f"Yes. {claim(product, best)}", "yes")
+            return
         b.say(claim(product, best), "info")
         return
     b.say(
@@ -300,6 +322,11 @@ def detail(ev: Evidence, b: Builder) -> None:
     )
 
 
+# "does it have a hood", "do those have a rock plate": the part asked about.
+_HAS_PART = re.compile(
+    r"\b(?:does|do|did)\b[^?.!]{0,40}?\bha(?:ve|s) (?:an?|any) ([a-z][\w-]*(?: [a-z][\w-]*)?)",
+    re.IGNORECASE,
+)
 # Words of a question that say nothing about what is asked ("where is it made? like what
 # country" asks about the country).
 _VAGUE = frozenset(
@@ -466,7 +493,7 @@ def comparison(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
         keyed, scored = _relevant(ev, sentences_of(product), titles, most=1)
         if _PRICE_ONLY.search(ev.text) and not patterns:
             # "whats the price diff between x and y": the two prices, nothing to crowd them.
-            points = []
+            points: list[str] = []
         elif patterns:
             points = []
             for topic, pattern in patterns:

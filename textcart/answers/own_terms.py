@@ -18,15 +18,20 @@ TERMS = re.compile(r"guarantee|warrant", re.IGNORECASE)
 
 
 async def product_terms(
-    catalog: Catalog, text: str, question: AskedQuestion
+    catalog: Catalog, text: str, question: AskedQuestion, asked_product_id: str | None
 ) -> tuple[AskedQuestion, str | None]:
-    """The question and the product it is about, when a named product has its own terms."""
+    """The question and the product it is about, when that product has its own terms.
+
+    The product is the one the text names, else the one the turn found it means ("the
+    blue merino socks from my last order").
+    """
     if question["kind"] != "policy" or "warranty" not in question["topics"]:
         return question, None
     named = (await model_names(catalog)).named(text)
-    if not named:
+    product_id = named[0][1] if named else asked_product_id
+    if product_id is None:
         return question, None
-    product = (await catalog.get_many([named[0][1]])).get(named[0][1])
+    product = (await catalog.get_many([product_id])).get(product_id)
     if product is None or not any(
         TERMS.search(s) for s in [product.description, *product.selling_points]
     ):

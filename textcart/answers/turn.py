@@ -93,7 +93,7 @@ async def answer_turn(
     question = read_question(text, has_order=order is not None)
     if question is not None and catalog is not None:
         # "do the ridgeline socks have a lifetime guarantee?": the sock's own terms.
-        question, own = await product_terms(catalog, text, question)
+        question, own = await product_terms(catalog, text, question, asked_product_id)
         asked_product_id = own or asked_product_id
     if (
         catalog is not None
