@@ -122,6 +122,7 @@ from textcart.tools.orders import Order
         ("how many business days till it ships", "policy", {"topic": "shipping_time"}),
         ("the beacon quit charging after a month, help", "policy", {"topic": "warranty"}),
         ("i usually take a 9, what size in the daymile", "fit", {"size": "9"}),
+        ("does the longhaul have less drop than the ridgeline?", "comparison", {}),
     ],
 )
 def test_what_a_text_asks(text: str, kind: str, extra: dict[str, Any]) -> None:
@@ -390,6 +391,15 @@ def test_a_comparison_of_the_drop_is_not_answered_with_the_stack(knowledge: Any)
     )
     answer = _answer(knowledge, "whats the drop on the longhaul vs the ridgeline?", others=[tall])
     assert "5 mm drop" in answer["text"] and "38 mm" not in answer["text"]
+
+
+def test_a_part_the_product_has_is_a_yes_and_a_part_it_lacks_is_not(knowledge: Any) -> None:
+    plated = BLUE.model_copy(update={"selling_points": ["full-length carbon fiber plate"]})
+    answer = _answer(knowledge, "does that blue one actually have a carbon plate", product=plated)
+    assert answer["text"].startswith("Yes.") and "carbon fiber plate" in answer["text"]
+    plain = BLUE.model_copy(update={"selling_points": ["no carbon plate, just foam"]})
+    answer = _answer(knowledge, "does it have a carbon plate", product=plain)
+    assert not answer["text"].startswith("Yes")
 
 
 def test_two_specs_in_one_text_are_both_answered(knowledge: Any) -> None:

@@ -189,6 +189,7 @@ CLEATS = _product("Icegrip Traction Cleats — Black", "footwear/traction", ["fi
         ("the carbon fiber ones, any good?", [RACER, POLES], None),  # "ones" is no kind
         # What they go over is not what is described; "ice" starts the title's "Icegrip".
         ("do those ice cleat things go over hiking boots?", [BOOT, CLEATS], CLEATS),
+        ("does that carbon racer actually have a plate", [POLES, RACER], RACER),
         ("the ice things, do they fit?", [BOOT, CLEATS], None),  # "things" is no kind
         (  # fits two models: nothing is assumed
             "the carbon plate racer?",
