@@ -402,6 +402,19 @@ def test_a_part_the_product_has_is_a_yes_and_a_part_it_lacks_is_not(knowledge: A
     assert not answer["text"].startswith("Yes")
 
 
+def test_what_can_be_done_to_it_is_a_yes_when_its_text_says_so(knowledge: Any) -> None:
+    boot = BLUE.model_copy(update={"description": "Made to last more than one resole."})
+    text = "can these get resoled?"  # no rule's kind: the turn asks it as a detail
+    answer = find_answer(_asked("detail"), _evidence(knowledge, text, product=boot))
+    assert answer["text"].startswith("Yes.") and "resole" in answer["text"]
+
+
+def test_wide_feet_are_answered_by_how_snug_it_fits(knowledge: Any) -> None:
+    snug = BLUE.model_copy(update={"description": "It fits snug through the midfoot."})
+    answer = _answer(knowledge, "my feet are pretty wide. would it work", product=snug)
+    assert "fits snug" in answer["text"]
+
+
 def test_two_specs_in_one_text_are_both_answered(knowledge: Any) -> None:
     lamp = _shoe("Black", ["7"]).model_copy(
         update={"selling_points": ["900 lumens max", "up to 50 h on low"], "description": ""}

@@ -49,6 +49,8 @@ def test_names_product(text: str, title: str, named: bool) -> None:
         ("is the navy zip neck on sale?", "Merino 250 Zip-Neck Base Layer — Midnight Navy", True),
         ("the no-show socks in white", "Tempo No-Show Running Sock — White", True),
         ("a base layer in navy", "Merino 250 Zip-Neck Base Layer — Midnight Navy", False),
+        # Spelt as it sounds: "light" for "lite".
+        ("is the featherlight jacket waterproof?", "Featherlite Wind Shell — Lavender", True),
     ],
 )
 def test_a_models_shorthand_names_it(text: str, title: str, named: bool) -> None:

@@ -304,7 +304,8 @@ def detail(ev: Evidence, b: Builder) -> None:
         best = [s for s, _ in ranked(ev, keyed, most=2)]
         b.facts.extend(best)
         part = _HAS_PART.search(ev.text)
-        words = set(re.findall(r"[a-z]{3,}", part.group(1).lower())) - _STOP if part else set()
+        said = (part.group(1) or part.group(2)).lower() if part else ""
+        words = set(re.findall(r"[a-z]{3,}", said)) - _STOP
         if (
             words
             and all(_shares_word({w}, best[0]) for w in words)
@@ -324,7 +325,9 @@ def detail(ev: Evidence, b: Builder) -> None:
 
 # "does it have a hood", "do those have a rock plate": the part asked about.
 _HAS_PART = re.compile(
-    r"\b(?:does|do|did)\b[^?.!]{0,40}?\bha(?:ve|s) (?:an?|any) ([a-z][\w-]*(?: [a-z][\w-]*)?)",
+    r"\b(?:does|do|did)\b[^?.!]{0,40}?\bha(?:ve|s) (?:an?|any) ([a-z][\w-]*(?: [a-z][\w-]*)?)"
+    # "can the talus boots get resoled?": what can be done to it.
+    r"|\b(?:can|could)\b[^?.!]{0,40}?\b(?:be|get) ([a-z][\w-]*)",
     re.IGNORECASE,
 )
 # Words of a question that say nothing about what is asked ("where is it made? like what
@@ -407,7 +410,8 @@ _ALIKE: dict[str, tuple[str, ...]] = {
     "bottle": ("flask",),
     "batteries": ("battery", "rechargeable"),
     "charge": ("rechargeable", "usb"),
-    "wide": ("wide-fit",),
+    # "my feet are pretty wide. would the tempo racer work": how snug or roomy it fits.
+    "wide": ("wide-fit", "snug", "narrow", "roomy"),
     "squish": ("packs", "pocket"),
     "stash": ("packs", "pocket"),
     "packable": ("packs", "pocket"),

@@ -206,7 +206,7 @@ _SUITABLE = any_of(
     r"\bhandle",
     r"can i (just |still |also )?(go )?(use|wear|run|hike|take|ski|climb|bike|walk)",
     r"\b(running|hiking|skiing|biking|climbing|walking) in (it|them|the|these|this|those)\b",
-    r"\b(would|will|could) (the \w+( \w+)?|it|they|that|this|these|those) be "
+    r"\b(would|will|could) (the \w+( \w+){0,2}|it|they|that|this|these|those) be "
     r"(ok|okay|fine|good|alright|enough)\b",
     r"\bbe (ok|okay|fine|alright) (for|on|in|with)\b",
     r"break(ing)? (it |them )?in\b",
@@ -338,9 +338,9 @@ _ASKING = any_of(
     r"(that|this|those|these|them|it)\W*$",
 )
 _QUESTION_START = any_of(
-    # At the start of any sentence ("i have wide feet. will the daymile work"), and after a
-    # joining word too: "n how bright is it", "ok so what about the 10".
-    r"(?:^|[.!;:\n])\s*(?:(?:and|n|&|also|plus|oh|ok|okay|so|but|hmm+|um+)\b,?\s*)*"
+    # At the start of any sentence or clause ("i have wide feet, will the daymile work"),
+    # after a joining word too: "n how bright is it", "ok so what about the 10".
+    r"(?:^|[.!;:,\n])\s*(?:(?:and|n|&|also|plus|oh|ok|okay|so|but|hmm+|um+)\b,?\s*)*"
     r"(do|does|did|is|are|was|were|can|could|will|would|how|what|which|when|where|who|why|"
     r"whats|what's|wats|hows|how's|whens|wheres|"
     r"any|got|u have|you have|have you|is there|are there|should|r|ru)\b"

@@ -140,8 +140,12 @@ _NUMBER_UNIT = re.compile(r"\b(\d+)(l|ml|k|mm|g|oz)\b")
 
 
 def stem(word: str) -> str:
-    """One spelling per word: plural 's' removed, "hoody" spelt "hoodie"."""
+    """One spelling per word: plural 's' removed, "hoody" spelt "hoodie", "light" "lite".
+
+    "the featherlight jacket" is the Featherlite Wind Shell: the sound, not the letters.
+    """
     word = word.removesuffix("s") if len(word) > 3 else word
+    word = word.replace("ight", "ite")
     if len(word) > 4 and word.endswith("y") and word[-2] not in "aeiou":
         return word[:-1] + "ie"
     return word
