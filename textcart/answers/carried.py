@@ -51,7 +51,7 @@ def documents_mention(knowledge: KnowledgeBase, words: Sequence[str]) -> bool:
 _CARRY = re.compile(
     # "i have wide feet" says what the shopper has, not what the store might.
     r"(?:\b(?:carry|sell|stock|(?<!\bi )(?<!\bwe )(?<!\bi've )have|(?<!\bi )(?<!\bi've )got|"
-    r"need|needs|want|wanna|"
+    r"need|needs|want|"
     r"(?:looking|lookin|searching|shopping) for)\s+"
     # "any bike helmets?": "any" and a plural, opening a sentence.
     r"|(?:^|[.!?]\s*)(?=any\s+(?:[a-z'-]+\s+){0,2}[a-z'-]+s\b))"
@@ -106,7 +106,8 @@ async def not_carried(catalog: Catalog, text: str) -> str | None:
     words = [w for w in WORD.findall(phrase) if w not in FILLER]
     if not words or len(words) > 4 or any(w in _SERVICE_WORDS for w in words):
         return None
-    if words[-1] in _NOT_A_KIND:
+    if words[-1] in _NOT_A_KIND or re.search(r"\b(it|them)$", phrase):
+        # "dont want to shrink it": something to do to a product, not a kind of one.
         return None
     if article in ("a", "an") and not words[-1].endswith("s"):
         # "a sleeping bag" is a kind of product: said as a kind, "sleeping bags".

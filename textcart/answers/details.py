@@ -85,9 +85,23 @@ def spec(ev: Evidence, q: AskedQuestion, b: Builder, pattern: re.Pattern[str], w
         if animal:
             b.say(f"It's not vegan. {claim(product, animal)}", "no")
             return
+    fibres = sorted({f.lower() for f in _FIBRES.findall(ev.text)})
+    if what == "materials" and fibres and not any(_FIBRES_OR_ALL.search(f) for f in found):
+        # "pure merino or is there nylon/spandex in it?": what it is made of, and that the
+        # info says nothing of the fibres asked about.
+        said = " or ".join(fibres)
+        b.say(
+            f"{claim(product, found[:1])} It doesn't say whether there's any {said} in it, so I "
+            f"won't guess. {FOLLOW_UP}",
+            "unknown",
+        )
+        return
     b.say(claim(product, found), "info")
 
 
+# Fibres a shopper may want to avoid or want mixed in, and a product text that settles it.
+_FIBRES = re.compile(r"\b(nylon|spandex|elastane|lycra|polyester|cotton|acrylic|rayon)\b", re.I)
+_FIBRES_OR_ALL = re.compile(rf"{_FIBRES.pattern}|100 ?%|\bpure\b|\bblend", re.I)
 _ASKS_VEGAN = re.compile(
     r"\bvegan\b|animal[- ]free|avoid(ing)? (leather|wool|animal)|made (w|with|of|from) leather",
     re.I,
@@ -300,6 +314,13 @@ def detail(ev: Evidence, b: Builder) -> None:
     b.use(product)
     asked |= {alike for w in asked for alike in _ALIKE.get(w, ())}
     keyed = [s for s in sentences_of(product) if _shares_word(asked, s)]
+    if (counted := _COUNTED.search(ev.text)) is not None:
+        # "how many miles do they last": only a sentence that speaks of miles answers.
+        unit = counted.group(1).lower()[:4]
+        keyed = [s for s in keyed if unit in s.lower()]
+    elif _LASTS.search(ev.text):
+        # "how long does the foam last": a sentence about how long it lasts, nothing else.
+        keyed = [s for s in keyed if _LASTS_SAID.search(s)]
     if keyed:
         best = [s for s, _ in ranked(ev, keyed, most=2)]
         b.facts.extend(best)
@@ -323,6 +344,9 @@ def detail(ev: Evidence, b: Builder) -> None:
     )
 
 
+_COUNTED = re.compile(r"\bhow many ([a-z]{3,})", re.IGNORECASE)
+_LASTS = re.compile(r"\bhow long\b.{0,40}\blast\b|\blast (before|till|until)\b|lifespan", re.I)
+_LASTS_SAID = re.compile(r"\blasts?\b|lifespan|durab|\d+\s*(miles|km|years|months)", re.I)
 # "does it have a hood", "do those have a rock plate": the part asked about.
 _HAS_PART = re.compile(
     r"\b(?:does|do|did)\b[^?.!]{0,40}?\bha(?:ve|s) (?:an?|any) ([a-z][\w-]*(?: [a-z][\w-]*)?)"

@@ -80,7 +80,8 @@ POLICY_TOPICS: list[tuple[str, re.Pattern[str]]] = [
         "express",
         any_of(
             r"express",
-            r"overnight",
+            # "an overnight ultra" is a race, not a delivery speed.
+            r"overnight(?! (ultra|race|run|hike|trip|camp|trek|backpack|adventure)s?\b)",
             r"next[- ]day",
             r"expedit",
             r"\brush\b",
@@ -227,4 +228,13 @@ def policy_topics(text: str) -> list[str]:
     if "worn" in topics and "returns" not in topics:
         # "can I run in the parka?" is not about returning worn gear.
         topics.remove("worn")
+    if "warranty" in topics and _REPLACING.search(text) and not _CLAIMING.search(text):
+        # "my old pair just died on me": why they are buying, not a claim on what we sold.
+        topics.remove("warranty")
     return topics
+
+
+_REPLACING = any_of(r"\b(my|our|the|his|her) old (\w+ )?(pair|ones?|shoes|boots|\w+s)\b")
+_CLAIMING = any_of(
+    r"warrant", r"guarantee", r"covered", r"defect", r"\b(bought|got|ordered) (it|them|from)"
+)

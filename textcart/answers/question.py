@@ -86,6 +86,9 @@ _FIT = any_of(
     r"size (up|down)",
     r"size or (bigger|smaller|larger|up|down|one up|one down)\b",
     r"(?<!my )(normal|usual|regular) size",  # "in my usual size?" asks for stock
+    # "do i go my usual size ... if i want it a bit loose": the size to order for a fit.
+    r"\b(go|get|order|take|stick with|stay with) (with )?my (normal|usual|regular) size",
+    r"\b(a bit|a little|kinda|more) (loose|looser|relaxed|baggier)\b",
     r"(bigger|larger|smaller) size",
     r"size (bigger|larger|smaller)",
     r"\bfit\b",
@@ -158,7 +161,8 @@ _PRICE = any_of(
     r"\bdiscount(ed)?\b",
 )
 _WATERPROOF = any_of(
-    r"water ?proof",
+    # "waterprof", "watrproof", "waterpoof": typed fast.
+    r"\bwat?e?r ?p?r?o+f",
     r"water[- ]resistant",
     r"puddles?",
     r"\bdwr\b",
@@ -274,6 +278,8 @@ _SPECS: list[tuple[str, re.Pattern[str]]] = [
             r"run ?time",
             r"\busb\b",
             r"how long does (it|the battery) last",
+            # "how long does the beacon 400 go on low": a light's run time in a mode.
+            r"how long\b.{0,40}\b(go|run|last|stay on)s? (on|at) (low|high|max|medium|full)",
         ),
     ),
     (
@@ -476,7 +482,16 @@ def _read_question(text: str, has_order: bool) -> AskedQuestion | None:
         return asked("detail")
     if _STOCK.search(text) or size or colour or _MY_SIZE.search(text):
         return asked("availability" if (size or colour) else "stock")
+    if _HOW_LASTING.search(text):
+        # "how many miles will the daymile last": only the product's own text can say.
+        return asked("detail")
     return None
+
+
+_HOW_LASTING = any_of(
+    r"\bhow many (miles|km|kilometers|years|months|seasons|washes)\b",
+    r"\bhow long\b.{0,40}\blast\b",
+)
 
 
 # What the product has, not whether the store has it: "does it have a hood", "do those

@@ -205,11 +205,31 @@ def price(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
         for v in ev.variants
         if v.id != product.id and v.in_stock and v.price_for(size) < now
     ]
-    if cheaper and (_DEAL.search(ev.text) or under or (budget and now > float(budget))):
+    compared = _other_colour_priced(ev, product)
+    if compared is not None:
+        # "and is the brown cheaper or pricier": that colourway's price beside this one's.
+        b.use(compared)
+        b.say(f"The {colourway(compared)} colour is {price_text(compared, size)}.")
+    elif cheaper and (_DEAL.search(ev.text) or under or (budget and now > float(budget))):
         v = min(cheaper, key=lambda p: p.price_for(size))
         b.say(f"The {colourway(v)} colour is {price_text(v, size)}.")
 
 
+def _other_colour_priced(ev: Evidence, product: Product) -> Product | None:
+    """The other colourway a text asks the price of against this one ("is the brown cheaper")."""
+    asked = COLOUR_PRICE.search(ev.text)
+    if asked is None:
+        return None
+    others = [v for v in _in_colour(ev.variants, asked.group(1).lower()) if v.id != product.id]
+    return others[0] if others else None
+
+
+# "is the brown cheaper", "are the black ones pricier": one colourway's price against another.
+COLOUR_PRICE = re.compile(
+    r"\b(?:is|are|r|would) (?:the )?(" + "|".join(COLOUR_WORDS) + r")\b(?: (?:one|ones|pair))?"
+    r" (?:any )?(?:cheaper|pricier|more expensive|less expensive|more|less|the same price)\b",
+    re.IGNORECASE,
+)
 _UNDER = re.compile(r"\b(?:under|below|less than|cheaper than)\s*\$?\s?(\d+(?:\.\d\d)?)", re.I)
 _ON_SALE = re.compile(r"on sale|\bsale\b|discount|marked down|deal\b|cheaper", re.IGNORECASE)
 # Price as the obstacle: a sale asked about, or the cheapest, or what they can afford.

@@ -34,6 +34,7 @@ from textcart.answers.language import is_other_language
 from textcart.answers.orders import order_named
 from textcart.answers.own_terms import product_terms
 from textcart.answers.question import asks_something, read_question
+from textcart.answers.stock import COLOUR_PRICE
 from textcart.answers.superlative import superlative_answer, superlative_asked
 from textcart.rules.references import name_match, names_product
 from textcart.tools.catalog import Catalog, Product, SearchFilters
@@ -188,10 +189,15 @@ async def answer_turn(
     try:
         if catalog is None:
             raise RuntimeError(catalog_error or "no catalog")
-        if question["kind"] in PRODUCT_KINDS and _asks_for_picks(text, intent, asked_product_id):
+        asked_title = next((p["title"] for p in products if p["id"] == asked_product_id), None)
+        if question["kind"] == "comparison" and asked_product_id is None and earlier:
+            # "which ones warmer" after "the merino 150 crew and the 250 zip neck".
+            product, variants, others = await _pair_named_before(catalog, earlier[0])
+        about_one = product is None and question["kind"] in PRODUCT_KINDS
+        if about_one and _asks_for_picks(text, intent, asked_title):
             # "anything warm under $90?" asks for recommendations, not about one product.
             return {"question": question, "answer": None}
-        if question["kind"] in PRODUCT_KINDS:
+        if about_one:
             product, variants, others = await _products(
                 catalog, asked_product_id, products, text, question
             )
@@ -269,7 +275,8 @@ async def answer_turn(
     answer = await asyncio.to_thread(find_answer, question, evidence)
     if answer is not None:
         # "navy in 10.5? also r they any good for wide feet": the other question too.
-        for first, part, asked in _other_questions(text, question, product is not None):
+        title = product.title if product is not None else None
+        for first, part, asked in _other_questions(text, question, title):
             more = await asyncio.to_thread(find_answer, asked, replace(evidence, text=part))
             if more is not None and more["text"] not in answer["text"]:
                 # In the order asked: the SMS may be cut short at its end.
@@ -287,19 +294,20 @@ _PARTS = re.compile(
 
 
 def _other_questions(
-    text: str, question: AskedQuestion, has_product: bool
+    text: str, question: AskedQuestion, title: str | None
 ) -> list[tuple[bool, str, AskedQuestion]]:
     """Parts of a text that ask a question of another kind than the whole text was read as.
 
-    Each with whether it is the text's first part.
+    Each with whether it is the text's first part. A part is read without the product's
+    own name: "my normal size in the merino 150 crew?" asks nothing about merino.
     """
     found = []
     parts = [p.strip() for p in _PARTS.split(text) if p and len(p.split()) >= 2]
     for index, part in enumerate(parts if len(parts) >= 2 else []):
-        asked = read_question(part)
+        asked = read_question(_name_out(part, title) if title else part)
         if asked is None or asked["kind"] in (question["kind"], "comparison", "detail"):
             continue
-        if not has_product or asked["kind"] not in PRODUCT_KINDS:
+        if title is None or asked["kind"] not in PRODUCT_KINDS:
             # Two product questions; a policy text already answers each topic it names,
             # and an order's own answer is not repeated as the general rule.
             continue
@@ -318,6 +326,23 @@ def _joined(first: Answer, second: Answer) -> Answer:
             "sources": list(dict.fromkeys([*first["sources"], *second["sources"]])),
         }
     )
+
+
+async def _pair_named_before(
+    catalog: Catalog, line: str
+) -> tuple[Product | None, list[Product], list[Product]]:
+    """Two models the text before named, the first with its colourways, else nothing."""
+    names = await model_names(catalog)
+    models: dict[str, str] = {}
+    for _, product_id in names.named(line):
+        models.setdefault(_base_model(names.titles[product_id]), product_id)
+    if len(models) < 2:
+        return None, [], []
+    found = await catalog.get_many(list(models.values())[:2])
+    if len(found) < 2:
+        return None, [], []
+    first, second = found.values()
+    return first, await catalog.colourways(first.title, first.model_id), [second]
 
 
 async def _named_before(
@@ -345,11 +370,20 @@ _PICKS = re.compile(
 )
 
 
-def _asks_for_picks(text: str, intent: str | None, asked_product_id: str | None) -> bool:
-    """True when the text asks for products to be picked rather than about one of them."""
-    if _PICKS.search(text):
-        return True
-    return intent == "recommendation_request" and asked_product_id is None
+def _asks_for_picks(text: str, intent: str | None, asked_title: str | None) -> bool:
+    """True when the text asks for products to be picked rather than about one of them.
+
+    "which camp slides do u have in a 12... i just need something for after runs": the
+    sentence naming the product asks about it; "something" in another one says why.
+    """
+    if _PICKS.search(text) and not COLOUR_PRICE.search(text):
+        sentences = _SENTENCE.split(text)
+        naming = {s for s in sentences if asked_title and name_match(s, asked_title) >= 50}
+        return not naming or any(_PICKS.search(s) for s in naming)
+    return intent == "recommendation_request" and asked_title is None
+
+
+_SENTENCE = re.compile(r"[.!?;\n]+")
 
 
 async def _products(
@@ -433,16 +467,20 @@ def _base_model(title: str) -> str:
     return _LINE.sub("", model_of(title)).lower()
 
 
-def _without_name(question: AskedQuestion, text: str, title: str, has_order: bool) -> AskedQuestion:
-    """The question read again with the product's own name taken out of the text."""
+def _name_out(text: str, title: str) -> str:
+    """The text with the product's own name taken out: "merino 150 crew" asks no material."""
     words = {w for w in re.findall(r"[a-z0-9]+", model_of(title).lower()) if len(w) > 2}
     # "mens" and "womens" are how the line is texted: without them "mens stride 5" is a 5.
     words |= {f"{w}s" for w in words & {"men", "women"}}
     rest = re.sub(
         r"[A-Za-z0-9]+", lambda m: "" if m.group(0).lower() in words else m.group(0), text
     )
-    rest = " ".join(rest.split())
-    again = read_question(rest, has_order=has_order)
+    return " ".join(rest.split())
+
+
+def _without_name(question: AskedQuestion, text: str, title: str, has_order: bool) -> AskedQuestion:
+    """The question read again with the product's own name taken out of the text."""
+    again = read_question(_name_out(text, title), has_order=has_order)
     if again is None and question["kind"] in _NAME_KINDS and question["explicit"]:
         # "is the insulated bottle dishwasher safe?" read as warmth only for its name.
         return _asked("detail")

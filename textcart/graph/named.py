@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable
 
+from textcart.answers.question import asks_something
 from textcart.rules.references import model_words, said_words, stem
 from textcart.tools.catalog import Catalog, Product, ProductHit
 from textcart.tools.catalog_words import model_names
@@ -63,6 +64,20 @@ def asked_part(text: str) -> str:
     return _GOES_OVER.split(text, maxsplit=1)[0]
 
 
+def asking_clauses(text: str) -> str:
+    """The sentences of the text that ask something, or the whole text when all or none do.
+
+    "the tempo racer i sent back was sooo narrow... is the daymile any better": the
+    question is about the Daymile; the racer is what they had.
+    """
+    clauses = [c for c in _CLAUSE.split(text) if c.strip()]
+    asking = [c for c in clauses if asks_something(c)]
+    return " ".join(asking) if asking and len(asking) < len(clauses) else text
+
+
+_CLAUSE = re.compile(r"(?<=[.!?;])\s+|\.{2,}|…|\n")
+
+
 _LINE_SAID = re.compile(r"\b(women'?s?|ladies|men'?s?)\b", re.IGNORECASE)
 
 
@@ -71,6 +86,7 @@ async def named_product(
     text: str,
     shopper: ShopperContext,
     history: Awaitable[dict[str, ProductHit]],
+    version: str = "",
 ) -> ProductCard | None:
     """The product the text names, if any: the best-named model, in the shopper's colourway.
 
@@ -78,10 +94,15 @@ async def named_product(
     so a model is found however the search ranks it. A model named without its colour means
     the colourway they carted or viewed, else one in their line and in stock: the shopper's
     own, not the index's first. `history` is the shopper's products as the turn already
-    reads them for personalisation.
+    reads them for personalisation. `version` holds the words of the version the text
+    described ("a waterproof ridgeline" -> "GTX"), read with the model's name.
     """
     names = await model_names(catalog)
-    named = names.named(asked_part(text))
+    part = asked_part(text)
+    named = names.named(f"{part} {version}")
+    asking = asking_clauses(part)
+    if asking != part:
+        named = names.named(f"{asking} {version}") or named
     if not named:
         return None
     best = named[0][0]
@@ -103,9 +124,9 @@ async def named_product(
     whole = [p for p in in_colour if _colourway_words(p) <= said]
     pool = whole or in_colour or list(products.values())
     product = min(pool, key=lambda p: _asked_preference(p, shopper))
-    version = await _version_described(catalog, text, product)
-    if version is not None:
-        return await named_product(catalog, f"{text} {version}", shopper, history)
+    described = None if version else await _version_described(catalog, text, product)
+    if described is not None:
+        return await named_product(catalog, text, shopper, history, version=described)
     return card(product, 0.0)
 
 

@@ -184,6 +184,9 @@ _GSM_LOOKALIKES = str.maketrans(
         "\u2026": "...",
         "\u00a0": " ",
         "\u2022": "-",
+        # "150 g/m²" costs a whole text UCS-2 for one superscript.
+        "\u00b2": "2",
+        "\u00b3": "3",
     }
 )
 

@@ -1,0 +1,201 @@
+"""Readings the eighteenth blind set taught: each a rule, tested on its own words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from textcart.answers.carried import not_carried
+from textcart.answers.evidence import Evidence, find_answer
+from textcart.answers.knowledge import load_knowledge
+from textcart.answers.policy_topics import policy_topics
+from textcart.answers.question import read_question
+from textcart.answers.turn import _asked, _asks_for_picks, _other_questions
+from textcart.demo_store.loader import demo_dir
+from textcart.graph.named import asking_clauses
+from textcart.tools.catalog import Product
+from textcart.tools.compliance import gsm_friendly, is_gsm7
+from textcart.tools.embeddings import get_embedder
+
+
+@pytest.fixture(scope="module")
+def knowledge() -> Any:
+    kb = load_knowledge(demo_dir() / "knowledge")
+    kb.index(get_embedder())
+    return kb
+
+
+def _product(title: str, description: str, points: list[str], **extra: Any) -> Product:
+    return Product(
+        id="-".join(title.upper().split()),
+        title=title,
+        category="apparel",
+        description=description,
+        price=extra.pop("price", 75.0),
+        colors=["black"],
+        sizes=["S", "M", "L"],
+        sizes_in_stock=["S", "M", "L"],
+        in_stock=True,
+        selling_points=points,
+        url="https://shop.example/p",
+        **extra,
+    )
+
+
+def _evidence(knowledge: Any, text: str, product: Product, **kw: Any) -> Evidence:
+    base: dict[str, Any] = {
+        "text": text,
+        "product": product,
+        "variants": [product],
+        "others": [],
+        "knowledge": knowledge,
+        "embedder": get_embedder(),
+        "order": None,
+        "order_titles": {},
+        "said_size": None,
+        "preferences": {},
+    }
+    return Evidence(**{**base, **kw})
+
+
+@pytest.mark.parametrize(
+    "text,warranty",
+    [
+        ("is the gtx in plum still around in 8.5? my old pair just died on me lol", False),
+        ("my old boots fell apart, is the talus any tougher", False),
+        ("my headlamp died after 4 months", True),
+        ("my old pair from you guys died, is that covered?", True),
+    ],
+)
+def test_an_old_pair_that_died_is_why_they_buy_not_a_claim(text: str, warranty: bool) -> None:
+    assert ("warranty" in policy_topics(text)) is warranty
+
+
+@pytest.mark.parametrize(
+    "text,express",
+    [
+        ("how long does the battery go on low? doing an overnight ultra", False),
+        ("packing for an overnight hike, is it light", False),
+        ("can u ship it overnight", True),
+        ("do you do overnight shipping", True),
+    ],
+)
+def test_an_overnight_race_is_not_overnight_shipping(text: str, express: bool) -> None:
+    assert ("express" in policy_topics(text)) is express
+
+
+@pytest.mark.parametrize(
+    "text", ["is the wind shell waterprof??", "watrproof or not", "waterpoof?"]
+)
+def test_waterproof_typed_fast_asks_about_waterproofing(text: str) -> None:
+    question = read_question(text)
+    assert question is not None and question["kind"] == "waterproof"
+
+
+async def test_something_to_do_to_a_product_is_not_a_kind_we_lack() -> None:
+    # No catalog is reached: the text names no kind of product to look up.
+    text = "can my merino crew go in the dryer? really dont wanna shrink it"
+    assert await not_carried(None, text) is None  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "text,picks",
+    [
+        # The sentence naming the product asks about it; "something" in another says why.
+        ("which camp slides do u have in a 12... i just need something for after runs", False),
+        ("need something like the camp slide but cheaper", True),
+        ("anything warm under $90?", True),
+    ],
+)
+def test_a_pick_word_in_another_sentence_than_the_product_named(text: str, picks: bool) -> None:
+    assert _asks_for_picks(text, "product_question", "Camp Slide Recovery Sandal — Black") is picks
+
+
+def test_a_question_about_a_colourways_price_is_not_a_request_for_picks() -> None:
+    text = "how much are the black ones... and is the brown cheaper or pricier"
+    assert not _asks_for_picks(text, "product_question", None)
+
+
+def test_the_other_colourways_price_is_said_when_asked_against(knowledge: Any) -> None:
+    black = _product("Frostline Boot — Black", "Warm.", ["rated to -25 F"], price=110.95)
+    brown = _product("Frostline Boot — Saddle Brown", "Warm.", ["rated to -25 F"], price=185.0)
+    text = "how much are the black ones... and is the brown cheaper or pricier"
+    question = read_question(text)
+    assert question is not None and question["kind"] == "price"
+    ev = _evidence(knowledge, text, black, variants=[black, brown])
+    answer = find_answer(question, ev)
+    assert answer is not None
+    assert "$110.95" in answer["text"] and "Saddle Brown colour is $185" in answer["text"]
+
+
+def test_a_part_of_the_text_is_read_without_the_products_own_name() -> None:
+    text = "should i just get my normal size in the merino 150 crew? i like a bit of room"
+    # The turn reads the whole text as fit once the name is out (`_without_name`); "merino"
+    # in its first part is the product's name, not a question about its material.
+    fit = _asked("fit")
+    assert _other_questions(text, fit, "Men's Merino 150 Crew Base Layer — Black") == []
+    assert _other_questions(text, fit, None) == []  # no product: nothing more to answer
+
+
+@pytest.mark.parametrize(
+    "text,asking",
+    [
+        (
+            "the tempo racer i sent back was sooo narrow 😩 my feet r kinda wide... is the "
+            "daymile any better",
+            "is the daymile any better",
+        ),
+        ("got the daymile in a 9?", "got the daymile in a 9?"),  # one sentence, a question
+        ("i love the daymile. ok bye", "i love the daymile. ok bye"),  # no question at all
+    ],
+)
+def test_the_sentences_that_ask_name_the_product_asked_about(text: str, asking: str) -> None:
+    assert asking_clauses(text).strip() == asking
+
+
+def test_how_many_miles_is_answered_only_by_a_sentence_about_miles(knowledge: Any) -> None:
+    racer = _product(
+        "Tempo Road Racer — Pink",
+        "A carbon plate and springy foam make fast paces feel easier.",
+        ["PEBA-based foam midsole that returns energy on every stride"],
+    )
+    text = "how many miles do the tempo racers last before the foam goes dead??"
+    answer = find_answer(_asked("detail"), _evidence(knowledge, text, racer))
+    assert answer is not None and answer["status"] == "unknown"
+    assert "doesn't say" in answer["text"] and "PEBA" not in answer["text"]
+
+
+def test_fibres_the_materials_do_not_mention_are_not_guessed(knowledge: Any) -> None:
+    bottoms = _product("Merino 250 Bottoms — Navy", "Warm leggings.", ["midweight 250 g/m² merino"])
+    text = "r the merino 250 bottoms pure merino or is there nylon/spandex mixed in?"
+    question = read_question(text)
+    assert question is not None and question["kind"] == "material"
+    answer = find_answer(question, _evidence(knowledge, text, bottoms))
+    assert answer is not None and answer["status"] == "unknown"
+    assert "250 g/m² merino" in answer["text"]
+    assert "doesn't say whether there's any nylon or spandex" in answer["text"]
+    pure = _product("Merino 150 Crew — Black", "Soft.", ["100% merino wool"])
+    answered = find_answer(question, _evidence(knowledge, text, pure))
+    assert answered is not None and answered["status"] == "info"
+    assert "100% merino wool" in answered["text"]
+
+
+def test_a_superscript_does_not_make_a_text_ucs2() -> None:
+    assert is_gsm7(gsm_friendly("lightweight 150 g/m² merino"))
+
+
+@pytest.mark.parametrize(
+    "text,kind,topic",
+    [
+        ("how long does the beacon 400 go on low?", "spec", "battery"),
+        ("do i go my usual size in the crew if i want it a bit loose", "fit", None),
+        ("how many miles will the mens daymile last", "detail", None),
+        ("how long do the soles last", "detail", None),
+    ],
+)
+def test_run_time_in_a_mode_a_looser_fit_and_how_long_it_lasts(
+    text: str, kind: str, topic: str | None
+) -> None:
+    question = read_question(text)
+    assert question is not None and question["kind"] == kind and question["topic"] == topic
