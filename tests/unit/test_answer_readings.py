@@ -11,9 +11,10 @@ from textcart.answers.evidence import Evidence, find_answer
 from textcart.answers.knowledge import load_knowledge
 from textcart.answers.policy_topics import policy_topics
 from textcart.answers.question import read_question
-from textcart.answers.turn import _asked, _asks_for_picks, _other_questions
+from textcart.answers.turn import _asked, _asks_for_picks, _other_questions, _said_before
 from textcart.demo_store.loader import demo_dir
 from textcart.graph.named import asking_clauses
+from textcart.rules.needs import read_needs
 from textcart.tools.catalog import Product
 from textcart.tools.compliance import gsm_friendly, is_gsm7
 from textcart.tools.embeddings import get_embedder
@@ -199,3 +200,84 @@ def test_run_time_in_a_mode_a_looser_fit_and_how_long_it_lasts(
 ) -> None:
     question = read_question(text)
     assert question is not None and question["kind"] == kind and question["topic"] == topic
+
+
+# --- the nineteenth blind set ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text,size",
+    [("fastpack 8 vest in the yellow, size M/L — got one?", "M/L"), ("size m pls", "M")],
+)
+def test_a_pack_size_after_size_is_the_pack_size(text: str, size: str) -> None:
+    assert read_needs(text, {})["size"] == size
+
+
+@pytest.mark.parametrize(
+    "text,topic,present",
+    [
+        ("whats the drop? coming off a super high drop trainer", "warranty", False),
+        ("the sole is coming off after a month", "warranty", True),
+        ("ran a muddy 10k in my new trail shoes and hated them. can i return em?", "worn", True),
+        ("how many hrs on max? doing my first overnight 100 miler", "express", False),
+        ("any way to split payments? moneys tight til payday", "payment", True),
+    ],
+)
+def test_topics_the_nineteenth_set_taught(text: str, topic: str, present: bool) -> None:
+    assert (topic in policy_topics(text)) is present
+
+
+@pytest.mark.parametrize(
+    "text,colour",
+    [
+        ("ugh fine. what about the rust ones then, same size", "rust"),
+        ("got it in sand?", "sand"),
+        ("will the carbon poles rust", None),
+        ("running in sand and rocks", None),
+    ],
+)
+def test_a_colour_that_is_also_a_word_only_when_said_as_one(text: str, colour: str | None) -> None:
+    question = read_question(text)
+    assert (question["colour"] if question else None) == colour
+
+
+def test_same_size_keeps_the_size_said_before() -> None:
+    earlier = ["hey do u have mens mudlark in black, 12.5"]
+    assert _said_before("ugh fine. what about the rust ones then, same size", earlier, "size")
+
+
+def test_a_weight_comparison_says_which_is_lighter_when_weighed_alike(knowledge: Any) -> None:
+    racer = _product("Men's Tempo Road Racer — Volt", "Fast.", ["weighs 198 g (men's 9)"])
+    trainer = _product("Men's Daymile Daily Trainer — Red", "Easy.", ["weighs 285 g (men's 9)"])
+    text = "which one is lighter"
+    question = read_question(text)
+    assert question is not None and question["kind"] == "comparison"
+    answer = find_answer(question, _evidence(knowledge, text, racer, others=[trainer]))
+    assert answer is not None
+    assert answer["text"].startswith("The Men's Tempo Road Racer is lighter: 198 g against 285 g")
+    women = _product("Women's Daymile Daily Trainer — Red", "Easy.", ["weighs 240 g (women's 7)"])
+    unlike = find_answer(question, _evidence(knowledge, text, racer, others=[women]))
+    assert unlike is not None and "is lighter" not in unlike["text"]  # different sizes
+
+
+def test_a_run_time_asked_for_another_mode_is_not_guessed(knowledge: Any) -> None:
+    lamp = _product("Beacon 900 Headlamp — Black", "Bright.", ["up to 50 h on low"])
+    text = "how many hrs does the beacon 900 last on max brightness?"
+    question = read_question(text)
+    assert question is not None and question["topics"][0] == "battery"
+    answer = find_answer(question, _evidence(knowledge, text, lamp))
+    assert answer is not None and answer["status"] == "unknown"
+    assert "run time on max" in answer["text"] and "50 h on low" in answer["text"]
+    low = find_answer(question, _evidence(knowledge, "how long on low?", lamp))
+    assert low is not None and low["status"] != "unknown"
+
+
+def test_a_bare_xs_or_xl_is_a_size_and_alright_opens_a_question() -> None:
+    assert read_needs("womens basecamp down parka in black, xs?", {})["size"] == "XS"
+    assert read_needs("got an xl", {})["size"] == "XL"
+    question = read_question("alright what about the sand ones, same size")
+    assert question is not None and question["colour"] == "sand"
+
+
+def test_a_5k_in_them_is_wearing_them() -> None:
+    assert "worn" in policy_topics("did a 5k in the mudlarks and they rub, can i send em back?")

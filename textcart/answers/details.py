@@ -18,6 +18,7 @@ from textcart.answers.common import (
     sentences_of,
     unknown,
 )
+from textcart.answers.question import MODE_WORDS
 from textcart.tools.catalog import Product
 from textcart.vocabulary.answers import AskedQuestion
 
@@ -66,6 +67,15 @@ def spec(ev: Evidence, q: AskedQuestion, b: Builder, pattern: re.Pattern[str], w
         # "rated to what temp?": the sentence with the number first, wherever it stands.
         found.sort(key=lambda s: not number.search(s))
     found = found[:2]
+    if what == "battery" and (mode := _mode_missing(ev.text, found)):
+        # "how many hrs on max?" is not answered by "up to 50 h on low".
+        b.facts.extend(found)
+        b.say(
+            f"I don't have the run time on {mode} for the {model_of(product.title)} in our "
+            f"product info, so I won't guess. It says: {found[0].rstrip('.')}.",
+            "unknown",
+        )
+        return
     if found and asks_a_number and not any(number.search(f) for f in found):
         # "how many hours does it last?" is not answered by "rechargeable over USB-C".
         unknown(b, f"the {_NUMBER_OF.get(what, what)} of the {model_of(product.title)}")
@@ -102,6 +112,28 @@ def spec(ev: Evidence, q: AskedQuestion, b: Builder, pattern: re.Pattern[str], w
 # Fibres a shopper may want to avoid or want mixed in, and a product text that settles it.
 _FIBRES = re.compile(r"\b(nylon|spandex|elastane|lycra|polyester|cotton|acrylic|rayon)\b", re.I)
 _FIBRES_OR_ALL = re.compile(rf"{_FIBRES.pattern}|100 ?%|\bpure\b|\bblend", re.I)
+_MODES = {
+    "high": ("max", "maximum", "full", "high", "highest", "brightest", "turbo"),
+    "low": ("low", "lowest", "eco"),
+    "medium": ("medium", "mid"),
+}
+_MODE_ASKED = re.compile(rf"\b(?:on|at|in) ({MODE_WORDS})\b", re.IGNORECASE)
+
+
+def _mode_missing(text: str, found: Sequence[str]) -> str | None:
+    """The light mode a run time was asked for when the sentences give only another's."""
+    asked = _MODE_ASKED.search(text)
+    if asked is None:
+        return None
+    said = asked.group(1).lower()
+    group = next(words for words in _MODES.values() if said in words)
+    spoken = " ".join(found).lower()
+    if any(re.search(rf"\b{w}\b", spoken) for w in group):
+        return None
+    others = [w for g in _MODES.values() if g is not group for w in g]
+    return said if any(re.search(rf"\b{w}\b", spoken) for w in others) else None
+
+
 _ASKS_VEGAN = re.compile(
     r"\bvegan\b|animal[- ]free|avoid(ing)? (leather|wool|animal)|made (w|with|of|from) leather",
     re.I,
@@ -544,3 +576,30 @@ def comparison(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
         b.facts.extend(points)
         detail = f": {'. '.join(p.rstrip('.') for p in points)}" if points else ""
         b.say(f"The {model_of(product.title)} is {price_text(product)}{detail}.")
+    if "weight" in topics and (verdict := _lighter(ev.text, unique[0], unique[1])):
+        # "which one is lighter": the answer first, when both weigh in the same size.
+        b.parts.insert(0, verdict)
+
+
+_WEIGHS = re.compile(r"(\d+(?:\.\d+)?)\s?(g|kg|oz)\b[^()]*(\([^)]*\))?", re.IGNORECASE)
+
+
+def _lighter(text: str, first: Product, second: Product) -> str | None:
+    """The verdict "The X is lighter: 198 g against 285 g", when both weigh in one size."""
+    weights = []
+    for product in (first, second):
+        said = next((m for s in sentences_of(product) if (m := _WEIGHS.search(s))), None)
+        if said is None or "weigh" not in said.string.lower():
+            return None
+        weights.append((float(said.group(1)), said.group(2).lower(), said.group(3) or "", said))
+    (a, unit_a, size_a, said_a), (b, unit_b, size_b, said_b) = weights
+    if unit_a != unit_b or a == b or size_a.lower() != size_b.lower():
+        return None  # different units or sizes weighed: no verdict drawn
+    heavier = bool(re.search(r"\bheav", text, re.IGNORECASE))
+    pick_first = (a > b) if heavier else (a < b)
+    winner, one, other = (first, said_a, said_b) if pick_first else (second, said_b, said_a)
+    word = "heavier" if heavier else "lighter"
+    return (
+        f"The {model_of(winner.title)} is {word}: {one.group(1)} {one.group(2)} against "
+        f"{other.group(1)} {other.group(2)}."
+    )

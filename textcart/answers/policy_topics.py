@@ -41,7 +41,11 @@ POLICY_TOPICS: list[tuple[str, re.Pattern[str]]] = [
             r"\bafter (wearing|running|a run)\b",
             r"\bon (one|a) (trail )?(run|hike)\b",
             r"\b(ran|hiked|walked|raced) (one|a|an|two|three|\d+) (\w+ )?"
-            r"(trails?|runs?|hikes?|races?|miles?|km|times?)\b",
+            r"(trails?|runs?|hikes?|races?|miles?|km|times?|\d+k|marathon|half|ultra)\b",
+            r"\bdid (a|an|one|two|three|\d+) (\w+ )?"
+            r"(\d+k|runs?|hikes?|races?|miles?|marathon|ultra)\b",
+            # "ran a muddy 10k in my new trail shoes".
+            r"\b(ran|hiked|walked|raced)\b.{0,30}\bin (my|them|those|these|the|em)\b",
             r"\btook (it|them|my \w+|the \w+) (out|on)\b",
         ),
     ),
@@ -67,7 +71,8 @@ POLICY_TOPICS: list[tuple[str, re.Pattern[str]]] = [
             r"\bnow (they |it |both |the \w+ )?leak(s|ing)?\b",
             r"\b(started|starting|began|begun) (to )?leak",
             r"\b(is|are|'s|'re) leaking\b",
-            r"\b(came|coming|come) (apart|unglued|unstitched|undone|off)\b",
+            # "coming off a high drop trainer" is what they run in now, not damage.
+            r"\b(came|coming|come) (apart|unglued|unstitched|undone|off(?! (a|an|the|my|of)\b))\b",
             r"\b(fell|falling) off\b",
             r"\b(wore|worn) (a hole|through)\b",
             r"\b(got|has|have|developed) (a |an )?holes?\b",
@@ -81,7 +86,9 @@ POLICY_TOPICS: list[tuple[str, re.Pattern[str]]] = [
         any_of(
             r"express",
             # "an overnight ultra" is a race, not a delivery speed.
-            r"overnight(?! (ultra|race|run|hike|trip|camp|trek|backpack|adventure)s?\b)",
+            # "an overnight ultra", "my first overnight 100 miler" is a race, not a speed.
+            r"overnight(?= (shipping|delivery|express|option)|\W*$)",
+            r"\b(ship|send|deliver|get)\w* (it |them |this |that |my order )?overnight",
             r"next[- ]day",
             r"expedit",
             r"\brush\b",
@@ -188,6 +195,8 @@ POLICY_TOPICS: list[tuple[str, re.Pattern[str]]] = [
             r"paypal",
             r"pay (in|over|later|with)",
             r"installments?",
+            r"\bsplit (up )?(the |my |it |a )?(payments?|pay|cost|price|purchase|bill)\b",
+            r"\bpayment plans?\b",
             r"apple pay",
             r"google pay",
             r"gift card",

@@ -15,7 +15,7 @@ from functools import lru_cache
 from textcart.answers.policy_topics import any_of, policy_topics
 from textcart.rules.needs import read_needs
 from textcart.vocabulary.answers import AskedQuestion, QuestionKind
-from textcart.vocabulary.colours import COLOUR_WORDS
+from textcart.vocabulary.colours import COLOUR_WORDS, COLOURWAY_WORDS
 
 _ORDER = any_of(
     r"\b(my|our|the)\s+(order|package|parcel|delivery|purchase)\b",
@@ -278,6 +278,7 @@ _SPECS: list[tuple[str, re.Pattern[str]]] = [
             r"run ?time",
             r"\busb\b",
             r"how long does (it|the battery) last",
+            r"how many (hrs|hours)\b",
             # "how long does the beacon 400 go on low": a light's run time in a mode.
             r"how long\b.{0,40}\b(go|run|last|stay on)s? (on|at) (low|high|max|medium|full)",
         ),
@@ -346,7 +347,8 @@ _ASKING = any_of(
 _QUESTION_START = any_of(
     # At the start of any sentence or clause ("i have wide feet, will the daymile work"),
     # after a joining word too: "n how bright is it", "ok so what about the 10".
-    r"(?:^|[.!;:,\n])\s*(?:(?:and|n|&|also|plus|oh|ok|okay|so|but|hmm+|um+)\b,?\s*)*"
+    r"(?:^|[.!;:,\n])\s*"
+    r"(?:(?:and|n|&|also|plus|oh|ok|okay|so|but|hmm+|um+|alright|ugh|fine|well)\b,?\s*)*"
     r"(do|does|did|is|are|was|were|can|could|will|would|how|what|which|when|where|who|why|"
     r"whats|what's|wats|hows|how's|whens|wheres|"
     r"any|got|u have|you have|have you|is there|are there|should|r|ru)\b"
@@ -363,16 +365,24 @@ _STILL = any_of(r"\bstill\b", r"\bcancel\b", r"\bmy\b")
 _SWAP = any_of(r"swap|switch|size|small|medium|large")
 
 
+MODE_WORDS = r"max|maximum|full|high|highest|brightest|turbo|low|lowest|eco|medium|mid"
+_MODE = re.compile(rf"\b(on|at|in) ({MODE_WORDS})( (brightness|power|mode|setting))?\b", re.I)
+
+
 def _spec(text: str) -> str | None:
     specs = _all_specs(text)
     return specs[0] if specs else None
 
 
+_WHOLE = ("load", "battery")  # read on the whole text: "how long does it last on low"
+
+
 def _all_specs(text: str) -> list[str]:
     """Every spec a text asks about, in order ("how bright + how long does the battery last")."""
-    # "how much weight can it carry" asks for the load, not for what the pack weighs.
-    rest = _LOAD.sub(" ", text)
-    return [spec for spec, pattern in _SPECS if pattern.search(text if spec == "load" else rest)]
+    # "how much weight can it carry" asks for the load, not for what the pack weighs;
+    # "how many hrs on max brightness" asks the run time in a mode, not the brightness.
+    rest = _MODE.sub(" ", _LOAD.sub(" ", text))
+    return [spec for spec, pattern in _SPECS if pattern.search(text if spec in _WHOLE else rest)]
 
 
 def asks_something(text: str) -> bool:
@@ -381,8 +391,17 @@ def asks_something(text: str) -> bool:
 
 
 def _colour(text: str) -> str | None:
-    match = _COLOUR_IN.search(text)
-    return match.group(1).lower() if match else None
+    match = _COLOUR_IN.search(text) or _COLOURWAY_SAID.search(text)
+    return next(g for g in match.groups() if g).lower() if match else None
+
+
+_WAY = "|".join(COLOURWAY_WORDS)
+_COLOURWAY_SAID = re.compile(
+    rf"\b(?:the|in|a)\s+({_WAY})\s+(?:one|ones|pair|colou?r|colou?rway|version)s?\b"
+    rf"|\bin\s+({_WAY})\b(?!\s+(?:the|a|an|my|and|or)\b)"
+    rf"|\b(?:what|how)\s+ab(?:ou)?t\s+(?:the\s+)?({_WAY})\b",
+    re.IGNORECASE,
+)
 
 
 def read_question(text: str | None, *, has_order: bool = False) -> AskedQuestion | None:

@@ -334,7 +334,12 @@ async def _pair_named_before(
     """Two models the text before named, the first with its colourways, else nothing."""
     names = await model_names(catalog)
     models: dict[str, str] = {}
-    for _, product_id in names.named(line):
+    ids = [product_id for _, product_id in names.named(line)]
+    if line_said := _LINE_SAID.search(line):
+        # "the tempo road racer and the daymile, mens": the men's of each.
+        prefix = "women's" if line_said.group(1).lower()[0] in "wl" else "men's"
+        ids = sorted(ids, key=lambda i: not names.titles[i].lower().startswith(prefix))
+    for product_id in ids:
         models.setdefault(_base_model(names.titles[product_id]), product_id)
     if len(models) < 2:
         return None, [], []
@@ -343,6 +348,9 @@ async def _pair_named_before(
         return None, [], []
     first, second = found.values()
     return first, await catalog.colourways(first.title, first.model_id), [second]
+
+
+_LINE_SAID = re.compile(r"\b(women'?s?|ladies|men'?s?)\b", re.IGNORECASE)
 
 
 async def _named_before(
@@ -491,8 +499,10 @@ def _without_name(question: AskedQuestion, text: str, title: str, has_order: boo
 
 # Words that point back at what the text before named: "can i swap em".
 _BACK = re.compile(r"\b(it|them|em|they|those|these)\b", re.I)
+# "what about the rust ones then, same size": the size said before, said to be kept.
+_SAME = re.compile(r"\bsame (size|sz|colou?r)\b", re.I)
 _FOLLOW_ON = re.compile(
-    r"^\W*((hmm+|ok(ay)?|oh|so|um+|uh+|kk?)\W+)*"
+    r"^\W*((hmm+|ok(ay)?|oh|so|um+|uh+|ugh|fine|alright|kk?)\W+)*"
     # "sz 13?", "13?": a size alone goes on from the text before.
     r"(and|n\b|what ab(ou)?t|how ab(ou)?t|wbu|in an?\b|an?\s+\d|(size|sz)\s*\d|\d{1,2}(\.5)?\W*$)",
     re.I,
@@ -505,7 +515,7 @@ def _said_before(text: str, earlier: Sequence[str], what: Literal["colour", "siz
     "and in a 9?" after "is it avail in cobalt" is still cobalt; "what abt slate grey"
     after "got the daymile in a 9?" is still a 9.
     """
-    if not earlier or not _FOLLOW_ON.search(text):
+    if not earlier or not (_FOLLOW_ON.search(text) or _SAME.search(text)):
         return None
     before = read_question(earlier[0])
     return before[what] if before else None

@@ -219,10 +219,16 @@ async def version_named(
 _MY = re.compile(r"\bmy (?:new |old )?((?:[a-z]+ ?){1,3})", re.IGNORECASE)
 # "the parka i got from u", "the boots we ordered": theirs too.
 _GOT = re.compile(
-    r"\bthe ((?:[a-z]+ ){1,3})(?:i|we) (?:got|bought|ordered|purchased)\b", re.IGNORECASE
+    r"\bthe (?:same |exact )?((?:[a-z]+ ){1,3})(?:i|we) (?:just |already |recently )?"
+    r"(?:got|bought|ordered|purchased)\b",
+    re.IGNORECASE,
 )
+# "my brother wants the same headlamp": people and parts of them are not products.
 _NOT_OWNED_THINGS = frozenset(
-    "size sz usual normal regular order feet foot kid wife husband".split()
+    """
+    size sz usual normal regular order feet foot kid wife husband brother sister friend
+    partner son daughter mom dad mum boyfriend girlfriend
+    """.split()
 )
 # "how do i wash the parka": "the" and a word of a model they bought, that nothing they
 # are looking at now is called.
@@ -254,7 +260,9 @@ async def owned_named(
         hit = known.get(product_id)
         if hit is None:
             continue
-        title = {w.removesuffix("s") for w in re.findall(r"[a-z]+", hit.product.title.lower())}
+        # "the boots i bought" is the Switchback Mid Hiker: its category says boots.
+        named = f"{hit.product.title} {hit.product.category}".lower()
+        title = {w.removesuffix("s") for w in re.findall(r"[a-z]+", named)}
         for words in said:
             leading = next((i for i, w in enumerate(words) if w not in title), len(words))
             if leading and (best is None or leading > best[0]):

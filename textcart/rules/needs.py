@@ -29,10 +29,11 @@ _SHOE_SIZE = re.compile(
 _APPAREL_SIZE = re.compile(
     # Pack sizes ("M/L") and the sizes no word spells ("any xxl left?") are distinctive
     # enough to read anywhere in the text.
-    r"(?<![\w/])(xs/s|s/m|m/l|l/xl|xxs|xxl|xxxl|[2-4]xl)(?![\w/])"
+    r"(?<![\w/])(xs/s|s/m|m/l|l/xl|xxs|xs|xl|xxl|xxxl|[2-4]xl)(?![\w/])"
     # "any sizes left?" is not a size S: a space comes before the size.
     r"|\b(?:size|sz|in an?|in|(?:i'?m|usually|wear)\s+(?:an?\s+)?)\s+"
-    r"(xxs|xs|s|m|l|xl|xxl|xxxl|[2-4]xl|small|medium|large)\b"
+    # "size M/L" is the pack size, not an M.
+    r"(xxs|xs|s|m|l|xl|xxl|xxxl|[2-4]xl|small|medium|large)\b(?!/)"
     # "do they have a medium": a size word after "a", at the end of what is asked (not
     # "a medium weight fleece").
     r"|\ban?\s+(xs|xl|xxl|small|medium|large)"

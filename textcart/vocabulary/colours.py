@@ -48,3 +48,15 @@ COLOUR_WORDS: dict[str, str] = {
     "magenta": "pink",
     "fuchsia": "pink",
 }
+
+# Colour names that are also everyday words ("will the poles rust", "running on sand"):
+# a colour only when said as one ("the rust ones", "in sand", "what about stone").
+COLOURWAY_WORDS: dict[str, str] = {
+    "rust": "orange",
+    "sand": "tan",
+    "stone": "grey",
+    "smoke": "grey",
+    "forest": "green",
+    "volt": "yellow",
+    "ember": "red",
+}
