@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,9 +16,13 @@ from textcart.answers.turn import _asked, _asks_for_picks, _other_questions, _sa
 from textcart.demo_store.loader import demo_dir
 from textcart.graph.named import asking_clauses
 from textcart.rules.needs import read_needs
+from textcart.rules.references import colourway_reference
 from textcart.tools.catalog import Product
 from textcart.tools.compliance import gsm_friendly, is_gsm7
 from textcart.tools.embeddings import get_embedder
+from textcart.vocabulary.records import ProductCard, Recommended
+
+NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -281,3 +286,69 @@ def test_a_bare_xs_or_xl_is_a_size_and_alright_opens_a_question() -> None:
 
 def test_a_5k_in_them_is_wearing_them() -> None:
     assert "worn" in policy_topics("did a 5k in the mudlarks and they rub, can i send em back?")
+
+
+# --- the twentieth blind set -------------------------------------------------------------
+
+
+def test_the_sky_blue_one_is_that_shade_of_the_product_discussed() -> None:
+    shown = Recommended(
+        at=(NOW - timedelta(minutes=5)).isoformat(),
+        products=[
+            ProductCard(  # type: ignore[typeddict-item]
+                id="HOODY-WHT", title="Sunrise Sun Hoodie — Cloud White", price=65.0
+            )
+        ],
+    )
+    said = colourway_reference("is the sky blue one any cheaper?", shown, NOW)
+    assert said is not None and said[1:] == ("sky blue", "Sunrise Sun Hoodie")
+    other = colourway_reference("what about the other blue one", shown, NOW)
+    assert other is not None and other[1] == "blue"
+
+
+@pytest.mark.parametrize(
+    "text,kind",
+    [
+        ("is the sky blue one any cheaper? 👀", "price"),
+        (
+            "how short do the carbon trekking poles fold down? need them to fit in my carry on",
+            "detail",
+        ),
+        ("is the daymile any wider than that tempo racer i sent back?", "comparison"),
+        ("does it fit true to size", "fit"),
+    ],
+)
+def test_readings_the_twentieth_set_taught(text: str, kind: str) -> None:
+    question = read_question(text)
+    assert question is not None and question["kind"] == kind
+
+
+def test_a_faster_option_asks_about_express_too() -> None:
+    text = "how long does shipping take? need them before my race, is there a faster option"
+    assert {"express", "shipping_time"} <= set(policy_topics(text))
+
+
+def test_a_care_guide_for_another_kind_of_product_does_not_answer(knowledge: Any) -> None:
+    bottle = _product("Summit Insulated Bottle — Black", "Keeps drinks cold.", ["1 L"])
+    bottle = bottle.model_copy(update={"category": "accessories/bottles"})
+    text = "is the summit insulated bottle dishwasher safe? i refuse to hand wash anything"
+    answer = find_answer(_asked("care"), _evidence(knowledge, text, bottle))
+    assert answer is not None and answer["status"] == "unknown"
+    assert "merino" not in answer["text"].lower()
+    shoe = _product("Mudlark Trail Shoe — Black", "Grippy.", ["5 mm lugs"])
+    shoe = shoe.model_copy(update={"category": "footwear/trail running shoes"})
+    dried = find_answer(_asked("care"), _evidence(knowledge, "can they go in the dryer", shoe))
+    assert dried is not None and "Never put them in the dryer" in dried["text"]
+
+
+def test_what_is_different_besides_the_price_gives_what_each_has(knowledge: Any) -> None:
+    small = _product("Beacon 400 Headlamp — Black", "Light.", ["400 lumens max", "IPX4"])
+    big = _product("Beacon 900 Headlamp — Black", "Bright.", ["900 lumens max", "50 h on low"])
+    text = "beacon 400 vs 900? whats actually different besides the price"
+    question = read_question(text)
+    assert question is not None and question["kind"] == "comparison"
+    answer = find_answer(question, _evidence(knowledge, text, small, others=[big]))
+    assert answer is not None
+    assert (
+        "400 lumens max. IPX4" in answer["text"] and "900 lumens max. 50 h on low" in answer["text"]
+    )

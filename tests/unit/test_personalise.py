@@ -148,6 +148,7 @@ SHOWN = Recommended(
         ("ok the more expensive one then", "A"),
         ("which is the best rated one", "B"),
         ("the blue one", "A"),
+        ("the lake blue one", "A"),  # a shade before the colour
         ("any rain jackets?", None),
         ("the fourth one", None),
     ],

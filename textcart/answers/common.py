@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -261,10 +261,18 @@ _ONLY_ITS_OWN = {
 
 
 def knowledge_for(
-    ev: Evidence, topic: str | None, query: str, limit: int = 300
+    ev: Evidence,
+    topic: str | None,
+    query: str,
+    limit: int = 300,
+    keep: Callable[[Chunk], bool] | None = None,
 ) -> tuple[Chunk, list[str]] | None:
-    """The best chunk for a topic and its most relevant sentences (at most two, in order)."""
-    hits = ev.knowledge.search(query, ev.embedder, topic=topic, limit=1)
+    """The best chunk for a topic and its most relevant sentences (at most two, in order).
+
+    With `keep`, the best of the few closest chunks that `keep` accepts.
+    """
+    hits = ev.knowledge.search(query, ev.embedder, topic=topic, limit=1 if keep is None else 4)
+    hits = [(c, s) for c, s in hits if keep is None or keep(c)]
     if not hits:
         return None
     chunk, score = hits[0]

@@ -340,7 +340,9 @@ def detail(ev: Evidence, b: Builder) -> None:
     product = ev.product
     assert product is not None
     named = set(re.findall(r"[a-z]{3,}", product.title.lower()))
-    asked = set(re.findall(r"[a-z]{3,}", ev.text.lower())) - _STOP - _VAGUE - named
+    # "does it pack down small": the down of packing, not of a down jacket.
+    said = _PACKED_DOWN.sub(r"\1", ev.text.lower())
+    asked = set(re.findall(r"[a-z]{3,}", said)) - _STOP - _VAGUE - named
     if not asked:
         return
     b.use(product)
@@ -376,6 +378,7 @@ def detail(ev: Evidence, b: Builder) -> None:
     )
 
 
+_PACKED_DOWN = re.compile(r"\b(packs?|folds?|collapses?|stuffs?) (down|up)\b")
 _COUNTED = re.compile(r"\bhow many ([a-z]{3,})", re.IGNORECASE)
 _LASTS = re.compile(r"\bhow long\b.{0,40}\blast\b|\blast (before|till|until)\b|lifespan", re.I)
 _LASTS_SAID = re.compile(r"\blasts?\b|lifespan|durab|\d+\s*(miles|km|years|months)", re.I)
@@ -468,16 +471,20 @@ _ALIKE: dict[str, tuple[str, ...]] = {
     "charge": ("rechargeable", "usb"),
     # "my feet are pretty wide. would the tempo racer work": how snug or roomy it fits.
     "wide": ("wide-fit", "snug", "narrow", "roomy"),
+    "wider": ("wide", "wide-fit", "snug", "narrow", "roomy"),
+    "roomier": ("wide", "wide-fit", "snug", "narrow", "roomy"),
+    "roomy": ("wide", "wide-fit", "snug", "narrow"),
     "squish": ("packs", "pocket"),
     "stash": ("packs", "pocket"),
     "packable": ("packs", "pocket"),
+    "pack": ("packs", "pocket", "stuffs"),
     "animal": ("vegan", "animal-derived"),
     "vegan": ("animal-derived",),
     "heavy": ("load", "support", "backpacking"),
 }
 _WATERY = re.compile(r"\b(rain\w*|wet|water\w*|downpour|puddles?)\b", re.IGNORECASE)
 _STOP = frozenset(
-    "the and for are you your does this that with will would can could have has what how "
+    "the and for are than then you your does this that with will would can could have has what how "
     "good okay work enough them they these those its it's about just really very any some "
     "shoe shoes boot boots jacket pair one ones get got need want like difference "
     "thinking pick choice mens womens men women worth paying more super whats which "
@@ -517,7 +524,15 @@ def care(ev: Evidence, b: Builder) -> None:
         b.facts.extend(own)
         b.say(claim(product, own))
     hint = f"{product.title} {product.category}" if product else ""
-    guide = knowledge_for(ev, "care", f"{ev.text} {hint}")
+    # A guide for another kind of product ("Merino", for a bottle) does not answer.
+    about = f"{model_of(product.title)} {product.category}".lower() if product else ""
+    kind = set(re.findall(r"[a-z]{3,}", about)) - {"men", "women", "the", "and", "with"}
+    guide = knowledge_for(
+        ev,
+        "care",
+        f"{ev.text} {hint}",
+        keep=(lambda c: _shares_word(kind, f"{c.heading} {c.text}")) if kind else None,
+    )
     asked = set(re.findall(r"[a-z]{3,}", f"{ev.text} {hint}".lower())) - _STOP - _VAGUE
     if guide is not None and not _shares_word(asked, " ".join(guide[1])):
         # The care guide for merino says nothing about a bottle in the dishwasher.
@@ -528,8 +543,13 @@ def care(ev: Evidence, b: Builder) -> None:
         unknown(b, "care instructions for that")
 
 
+_DIFFERENT = re.compile(r"\b(what'?s|whats|how'?s|hows|what is|how is) (\w+ )?different\b", re.I)
+# "whats the price diff": the prices; "whats different besides the price" is not.
 _PRICE_ONLY = re.compile(
-    r"\b(price|prices|cost|costs|cheaper|pricier|more expensive|how much)\b", re.IGNORECASE
+    r"(?<!besides the )(?<!except the )(?<!other than the )(?<!apart from the )"
+    r"(?<!besides )(?<!except )(?<!other than )(?<!apart from )"
+    r"\b(price|prices|cost|costs|cheaper|pricier|more expensive|how much)\b",
+    re.IGNORECASE,
 )
 
 
@@ -563,6 +583,9 @@ def comparison(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
                     matching = _drop_or_stack(ev.text, matching)[0]
                 best = sorted(matching, key=lambda s: not re.search(r"\d", s))[:1]
                 points += [s for s in best if s not in points]
+        elif _DIFFERENT.search(ev.text):
+            # "whats actually different besides the price": what each has the other lacks.
+            points = [p for p in product.selling_points if p not in other.selling_points][:2]
         elif keyed:
             # "mudlark or ridgeline for muddy trails": each one's line about mud.
             points = [s for s, _ in scored]
@@ -574,7 +597,9 @@ def comparison(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
             # "what's the difference?": what one has that the other does not.
             points = [p for p in product.selling_points if p not in other.selling_points][:1]
         b.facts.extend(points)
-        detail = f": {'. '.join(p.rstrip('.') for p in points)}" if points else ""
+        said = [p.rstrip(".") for p in points]
+        said = said[:1] + [p[:1].upper() + p[1:] for p in said[1:]]
+        detail = f": {'. '.join(said)}" if said else ""
         b.say(f"The {model_of(product.title)} is {price_text(product)}{detail}.")
     if "weight" in topics and (verdict := _lighter(ev.text, unique[0], unique[1])):
         # "which one is lighter": the answer first, when both weigh in the same size.

@@ -93,6 +93,7 @@ POLICY_TOPICS: list[tuple[str, re.Pattern[str]]] = [
             r"expedit",
             r"\brush\b",
             r"faster (shipping|delivery)",
+            r"\b(a |any )?(faster|quicker|speedier) (option|way|method|service)s?\b",
             r"by (friday|saturday|tomorrow|the weekend)",
             r"\b2[- ]day\b",
             r"\b(need|get|want|have) (it|them|this|that|my order|the order) "

@@ -62,7 +62,9 @@ _CHANGE = any_of(
 _COMPARE = any_of(
     # "does the longhaul have less drop than the ridgeline?"
     r"\b(more|less|lower|higher|bigger|smaller|lighter|heavier|warmer|cheaper|wider|narrower|"
-    r"taller|softer|stiffer|brighter|longer|shorter|grippier)( \w+)? than (the|a|my)\b",
+    r"taller|softer|stiffer|brighter|longer|shorter|grippier|roomier|snugger|tighter|looser|"
+    r"comfier|cushier)( \w+)? than "
+    r"(the|a|my|that|those|these|this|mine)\b",
     r"\bvs\.?\b",
     r"\bversus\b",
     r"compare",
@@ -91,8 +93,9 @@ _FIT = any_of(
     r"\b(a bit|a little|kinda|more) (loose|looser|relaxed|baggier)\b",
     r"(bigger|larger|smaller) size",
     r"size (bigger|larger|smaller)",
-    r"\bfit\b",
-    r"\bfits\b",
+    # "need them to fit in my carry on" is about packing, not sizing.
+    r"\bfits?\b(?! (in|into|inside|under|through) (my|a|the|your|an|our)\b)"
+    r"(?! (everything|it all|all|stuff|things) (in|into)\b)",
     r"fitting",
     r"sizing",
     r"(what|which) size",
@@ -117,6 +120,14 @@ _FIT = any_of(
     r"\btight\b",
     r"\bbaggy\b",
     r"\bi'?m (usually )?(a|an) (xs|s|m|l|xl|xxl|small|medium|large|\d)",
+)
+# "is the brown cheaper", "is the sky blue one any cheaper": one colourway's price against
+# another's.
+COLOUR_PRICE = re.compile(
+    r"\b(?:is|are|r|would) (?:the )?(?:[a-z]+ )?(" + "|".join(COLOUR_WORDS) + r")\b"
+    r"(?: (?:one|ones|pair))? (?:any )?"
+    r"(?:cheaper|pricier|more expensive|less expensive|more|less|the same price)\b",
+    re.IGNORECASE,
 )
 _COLOURS = any_of(
     r"\b(what|which|other|more|any other|different) colou?r(s|ways?)?\b",
@@ -468,6 +479,8 @@ def _read_question(text: str, has_order: bool) -> AskedQuestion | None:
         return None
     if _COMPARE.search(text):
         return asked("comparison", _spec(text))
+    if COLOUR_PRICE.search(text):
+        return asked("price")
     if _COLOURS.search(text) and _CHEAPEST.search(text):
         # "which colour is cheapest": the price, with the cheaper colourway.
         return asked("price")
@@ -501,13 +514,17 @@ def _read_question(text: str, has_order: bool) -> AskedQuestion | None:
         return asked("detail")
     if _STOCK.search(text) or size or colour or _MY_SIZE.search(text):
         return asked("availability" if (size or colour) else "stock")
-    if _HOW_LASTING.search(text):
-        # "how many miles will the daymile last": only the product's own text can say.
+    if _ITS_OWN_TEXT.search(text):
+        # "how many miles will the daymile last", "how short do the poles fold down": only
+        # the product's own text can say.
         return asked("detail")
     return None
 
 
-_HOW_LASTING = any_of(
+_ITS_OWN_TEXT = any_of(
+    r"\bhow (short|small|compact|flat) (do|does|is|are|will|can)\b",
+    r"\b(fold|folds|pack|packs|collapse|collapses) (down|up|small|flat)\b",
+    r"\bpacked (size|length|dimensions)\b",
     r"\bhow many (miles|km|kilometers|years|months|seasons|washes)\b",
     r"\bhow long\b.{0,40}\blast\b",
 )

@@ -19,7 +19,7 @@ from textcart.answers.common import (
     size_prices,
     size_run,
 )
-from textcart.answers.question import COLOUR_WORDS
+from textcart.answers.question import COLOUR_PRICE, COLOUR_WORDS
 from textcart.answers.sizing import FIT_SENTENCE, my_size, say_suggestion
 from textcart.tools.catalog import Product
 from textcart.vocabulary.answers import AskedQuestion
@@ -224,12 +224,6 @@ def _other_colour_priced(ev: Evidence, product: Product) -> Product | None:
     return others[0] if others else None
 
 
-# "is the brown cheaper", "are the black ones pricier": one colourway's price against another.
-COLOUR_PRICE = re.compile(
-    r"\b(?:is|are|r|would) (?:the )?(" + "|".join(COLOUR_WORDS) + r")\b(?: (?:one|ones|pair))?"
-    r" (?:any )?(?:cheaper|pricier|more expensive|less expensive|more|less|the same price)\b",
-    re.IGNORECASE,
-)
 _UNDER = re.compile(r"\b(?:under|below|less than|cheaper than)\s*\$?\s?(\d+(?:\.\d\d)?)", re.I)
 _ON_SALE = re.compile(r"on sale|\bsale\b|discount|marked down|deal\b|cheaper", re.IGNORECASE)
 # Price as the obstacle: a sale asked about, or the cheapest, or what they can afford.

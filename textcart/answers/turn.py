@@ -33,8 +33,7 @@ from textcart.answers.knowledge import KnowledgeBase
 from textcart.answers.language import is_other_language
 from textcart.answers.orders import order_named
 from textcart.answers.own_terms import product_terms
-from textcart.answers.question import asks_something, read_question
-from textcart.answers.stock import COLOUR_PRICE
+from textcart.answers.question import COLOUR_PRICE, asks_something, read_question
 from textcart.answers.superlative import superlative_answer, superlative_asked
 from textcart.rules.references import name_match, names_product
 from textcart.tools.catalog import Catalog, Product, SearchFilters
@@ -163,6 +162,16 @@ async def answer_turn(
     ):
         # "is it dishwasher safe?": about the product, but no rule knows the kind.
         question = _asked("detail")
+    if (
+        question is None
+        and asked_product_id is not None
+        and catalog is not None
+        and "?" in text
+        and _OR.search(text)
+        and await _two_models_named(catalog, text)
+    ):
+        # "35 lb on my back, summit gtx or switchback mid?": one of two to choose.
+        question = _asked("comparison")
     if question is None and intent in _POLICY_INTENTS and asks_something(text):
         # "shipping?" names no topic the rules know; the knowledge base is searched by meaning.
         question = _asked("policy")
@@ -335,7 +344,7 @@ async def _pair_named_before(
     names = await model_names(catalog)
     models: dict[str, str] = {}
     ids = [product_id for _, product_id in names.named(line)]
-    if line_said := _LINE_SAID.search(line):
+    if line_said := _LINE_WORD.search(line):
         # "the tempo road racer and the daymile, mens": the men's of each.
         prefix = "women's" if line_said.group(1).lower()[0] in "wl" else "men's"
         ids = sorted(ids, key=lambda i: not names.titles[i].lower().startswith(prefix))
@@ -350,7 +359,11 @@ async def _pair_named_before(
     return first, await catalog.colourways(first.title, first.model_id), [second]
 
 
-_LINE_SAID = re.compile(r"\b(women'?s?|ladies|men'?s?)\b", re.IGNORECASE)
+async def _two_models_named(catalog: Catalog, text: str) -> bool:
+    """Whether the text names two different models outright."""
+    names = await model_names(catalog)
+    models = {_base_model(names.titles[i]) for strength, i in names.named(text) if strength >= 40}
+    return len(models) >= 2
 
 
 async def _named_before(

@@ -47,7 +47,8 @@ _BACK_TO_FIRST = re.compile(
 _RATED = re.compile(
     r"\b(?:the\s+)?(?:best|better|top|highest|higher)[- ]rated\b(?:\s+one)?", re.IGNORECASE
 )
-_COLOUR_ONE = re.compile(rf"\bthe\s+([a-z]+)\s+{_THING}\b", re.IGNORECASE)
+# "the charcoal one", "the sky blue one": a colour, maybe with its shade, and a thing.
+_COLOUR_ONE = re.compile(rf"\bthe\s+(?:([a-z]+)\s+)?([a-z]+)\s+{_THING}\b", re.IGNORECASE)
 
 
 def _by(
@@ -99,7 +100,7 @@ def resolve_reference(
     if (match := _RATED.search(text)) and len(rated) > 1:
         return _by(lambda p: float(p["rating"] or 0), highest=True)(rated), match.group(0).strip()
     for match in _COLOUR_ONE.finditer(text):
-        colour = match.group(1).lower()
+        colour = match.group(2).lower()
         if colour not in COLOURS:
             continue
         # A colourway is named after the dash in the title: "Trail Runner — Lake Blue".
@@ -126,11 +127,15 @@ def colourway_reference(
     if not text or not products:
         return None
     for match in _COLOUR_ONE.finditer(text):
-        colour = match.group(1).lower()
+        shade, colour = (match.group(1) or "").lower(), match.group(2).lower()
         if colour in COLOURS:
-            return match.group(0).strip(), colour, model_name(products[0]["title"])
+            said = f"{shade} {colour}" if shade and shade not in _ARTICLE_WORDS else colour
+            return match.group(0).strip(), said, model_name(products[0]["title"])
     return None
 
+
+# Words before a colour that are no shade of it ("the other blue one").
+_ARTICLE_WORDS = frozenset({"other", "same", "new", "cheaper", "first", "second", "last"})
 
 # Words that tell a line apart but that shoppers leave out ("the ridgeline runners").
 _LINE_WORDS = frozenset({"men", "mens", "women", "womens", "unisex", "kids", "the"})

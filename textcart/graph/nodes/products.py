@@ -10,7 +10,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from textcart.answers.question import read_question
+from textcart.answers.question import COLOUR_PRICE, read_question
 from textcart.answers.turn import answer_turn
 from textcart.deciders.fit import llm_fit
 from textcart.graph.context import Context
@@ -108,7 +108,8 @@ def _asks_about_discussed(text: str) -> bool:
         question is not None
         and question["kind"] in PRODUCT_KINDS - {"comparison", "suitability"}
         and not names_product_kind(text)
-        and not _RECOMMEND_WORDS.search(text)
+        # "is the sky blue one any cheaper" asks about this product's colourway.
+        and (not _RECOMMEND_WORDS.search(text) or COLOUR_PRICE.search(text) is not None)
     )
 
 
