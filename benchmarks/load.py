@@ -32,6 +32,11 @@ sent again (same MessageSid), or answered through the sender (the outbox file) b
 inbox's recovery, so the accounting waits until every text the inbox accepted is
 answered.
 
+Throughput on two shared cores swings with whatever else runs; what each turn costs does
+much less. Both windows (the in-process turns, the load) also count the CPU time the whole
+machine was busy (`/proc/stat`: every process, this script's shoppers and the services
+included), per turn: `cpu_ms_per_turn` against `in_process_cpu_ms_per_turn`.
+
 Prints throughput (turns/s), reply latency p50/p95/p99, and the reply accounting read
 back from each shopper's message log through the server's store API (`load_replies.py`:
 lost and duplicated must both be 0), then as its last line one JSON object with every
@@ -213,8 +218,19 @@ async def kill_one_when(launch: Launch, sent: list[int], at: int) -> int | None:
     return victim
 
 
-async def in_process_turns(turns: int, seed: int) -> tuple[float, list[float]]:
-    """Answer `turns` texts in this process, one after another: (turns/s, latencies in ms).
+def busy_cpu_s() -> float:
+    """CPU seconds the machine has been busy since boot, over all cores (`/proc/stat`)."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        user, nice, system, _idle, _iowait, irq, softirq, steal = map(
+            int, stat.readline().split()[1:9]
+        )
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+async def in_process_turns(turns: int, seed: int) -> tuple[float, list[float], float]:
+    """Answer `turns` texts in this process, one after another.
+
+    Returns turns/s, the latencies in ms and the machine's busy CPU ms per turn.
 
     The same graph, catalog and kind of database as the server: the turn's own cost.
     """
@@ -228,16 +244,16 @@ async def in_process_turns(turns: int, seed: int) -> tuple[float, list[float]]:
             for i in range(5):  # warm-up: model loading and connections are not counted
                 await agent.receive(phones[i % len(phones)], rng.choice(TEXTS))
             latencies = []
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), busy_cpu_s()
             for i in range(turns):
                 began = time.perf_counter()
                 await agent.receive(phones[i % len(phones)], rng.choice(TEXTS))
                 latencies.append((time.perf_counter() - began) * 1000)
-            wall = time.perf_counter() - start
+            wall, cpu = time.perf_counter() - start, busy_cpu_s() - cpu
     from textcart.graph.services import default_services
 
     await (await default_services()).drop_catalog_connection()
-    return turns / wall, latencies
+    return turns / wall, latencies, cpu * 1000 / turns
 
 
 async def run(
@@ -248,12 +264,12 @@ async def run(
     launch: Launch | None = None,
 ) -> dict[str, Any]:
     """Drive the load, print the figures and return them."""
-    in_rate, in_latencies = 0.0, [0.0]
+    in_rate, in_latencies, in_cpu = 0.0, [0.0], 0.0
     if args.in_process_turns:
-        in_rate, in_latencies = await in_process_turns(args.in_process_turns, args.seed)
+        in_rate, in_latencies, in_cpu = await in_process_turns(args.in_process_turns, args.seed)
         print(
             f"in process: {args.in_process_turns} turns one after another, {in_rate:.2f} turns/s,"
-            f" p50 {percentile(in_latencies, 50):.0f} ms"
+            f" p50 {percentile(in_latencies, 50):.0f} ms, {in_cpu:.0f} CPU ms a turn"
         )
     url = f"{base_url}/sms/inbound"
     # Valid North American numbers (area code 415, an exchange from 200 to 999).
@@ -271,14 +287,14 @@ async def run(
         if args.kill_one and launch is not None:
             total_texts = args.shoppers * min(args.turns, len(TEXTS))
             killer = asyncio.create_task(kill_one_when(launch, sent, total_texts // 3))
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), busy_cpu_s()
         await asyncio.gather(
             *(
                 converse(client, url, token, s, args.turns, args.seed + i, outbox, sent)
                 for i, s in enumerate(shoppers)
             )
         )
-        wall = time.perf_counter() - start
+        wall, cpu = time.perf_counter() - start, busy_cpu_s() - cpu
         if killer is not None:
             victim = await killer
     latencies = [t.seconds * 1000 for s in shoppers for t in s.turns]
@@ -287,7 +303,7 @@ async def run(
     retried = sum(t.tries > 1 for s in shoppers for t in s.turns)
     total = len(latencies)
     print(f"{args.shoppers} shoppers x {args.turns} turns = {total} webhook turns in {wall:.1f} s")
-    print(f"throughput: {total / wall:.2f} turns/s")
+    print(f"throughput: {total / wall:.2f} turns/s, {cpu * 1000 / total:.0f} CPU ms a turn")
     print(
         f"latency ms: p50 {percentile(latencies, 50):.0f}  p95 {percentile(latencies, 95):.0f}"
         f"  p99 {percentile(latencies, 99):.0f}  mean {statistics.fmean(latencies):.0f}"
@@ -321,6 +337,8 @@ async def run(
         "no_reply_by_decision": tally.silent,
         "in_process_turns_per_s": round(in_rate, 2),
         "in_process_latency_ms_p50": round(percentile(in_latencies, 50), 1),
+        "cpu_ms_per_turn": round(cpu * 1000 / total, 1),
+        "in_process_cpu_ms_per_turn": round(in_cpu, 1),
     }
 
 

@@ -73,6 +73,8 @@ class TurnRunner:
         self._client: LangGraphClient | None = None
         # Set on the production server, which does not queue a thread's runs itself.
         self.thread_turns: ThreadTurns | None = None
+        # Threads this process has made sure of: one round trip per shopper, not per text.
+        self._threads: set[str] = set()
 
     @property
     def client(self) -> LangGraphClient:
@@ -116,9 +118,15 @@ class TurnRunner:
     ) -> dict[str, Any]:
         """Run one turn on the shopper's thread, queued behind any run already going."""
         thread_id = thread_id_for(shopper_id)
-        await self.client.threads.create(
-            thread_id=thread_id, if_exists="do_nothing", metadata={"shopper_id": shopper_id}
-        )
+        if thread_id not in self._threads:
+            # The run below creates a missing thread too; this one gives it the shopper's
+            # metadata. A thread deleted later is made again by the run, without it.
+            await self.client.threads.create(
+                thread_id=thread_id, if_exists="do_nothing", metadata={"shopper_id": shopper_id}
+            )
+            if len(self._threads) >= _THREADS_KEPT:
+                self._threads.clear()  # a bounded memory; the next text of each makes sure again
+            self._threads.add(thread_id)
         if self.thread_turns is not None:
             return await self._streamed(thread_id, shopper_id, turn, reply_in_response)
         result = await self.client.runs.wait(
@@ -140,6 +148,8 @@ class TurnRunner:
         through Redis as the run goes, so the last state arrives as soon as it is written.
         The run goes on if this stream dies (Aegra's default is to cancel it): a turn
         half done when its webhook's instance is killed is finished, not redone.
+        Only "values" is streamed: it carries the state after each step, an interrupt
+        included, and every event costs the engine several Redis round trips.
         """
         state: dict[str, Any] = {}
         async for part in self.client.runs.stream(
@@ -147,18 +157,19 @@ class TurnRunner:
             self.assistant_id,
             input={"shopper_id": shopper_id, "trigger": None, **turn},
             context={"reply_in_response": reply_in_response},
-            stream_mode=["values", "updates"],
+            stream_mode="values",
             if_not_exists="create",
             on_disconnect="continue",
         ):
             if part.event == "values" and isinstance(part.data, dict):
+                # The last chunk of an interrupted run is the state with `__interrupt__`.
                 state = dict(part.data)
-            elif part.event == "updates" and isinstance(part.data, dict):
-                if "__interrupt__" in part.data:
-                    state["__interrupt__"] = part.data["__interrupt__"]
             elif part.event == "error":
                 raise RuntimeError(f"the run failed: {part.data}")
         return state
+
+
+_THREADS_KEPT = 100_000
 
 
 def _reply_of(result: dict[str, Any]) -> str | None:
