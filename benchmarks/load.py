@@ -32,6 +32,9 @@ sent again (same MessageSid), or answered through the sender (the outbox file) b
 inbox's recovery, so the accounting waits until every text the inbox accepted is
 answered.
 
+The server's log is copied out of the temporary directory at the end (its path goes to
+stderr): a lost text is explained there.
+
 Throughput on two shared cores swings with whatever else runs; what each turn costs does
 much less. Both windows (the in-process turns, the load) also count the CPU time the whole
 machine was busy (`/proc/stat`: every process, this script's shoppers and the services
@@ -51,6 +54,7 @@ import json
 import os
 import random
 import secrets
+import shutil
 import signal
 import socket
 import statistics
@@ -380,6 +384,11 @@ def main() -> None:
             figures = asyncio.run(run(f"http://127.0.0.1:{port}", token, api_key, args, launch))
         finally:
             stop_server(launch)
+            if (directory / "server.log").exists():
+                # The temporary directory goes; the server's log stays for a run to explain.
+                kept = Path(tempfile.mkdtemp(prefix="textcart-load-log-")) / "server.log"
+                shutil.copy(directory / "server.log", kept)
+                print(f"server log: {kept}", file=sys.stderr)
     print(json.dumps(figures))
 
 
