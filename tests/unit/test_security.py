@@ -114,6 +114,23 @@ async def test_inbound_texts_are_limited_per_number_but_keywords_pass() -> None:
     assert await limits.event_post("10.0.0.2", 1) is None
 
 
+async def test_a_limiter_that_cannot_count_lets_the_text_through(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Under load with an instance killed, the shared Redis pool ran out ("Too many
+    # connections"): the webhook answered 500 and the texts were lost.
+    limits = RateLimits(inbound="1/minute", events="1/minute")
+
+    class Broken:
+        async def hit(self, *args: object, **kwargs: object) -> bool:
+            raise ConnectionError("Too many connections")
+
+    limits._limiter = Broken()  # type: ignore[assignment]
+    assert await limits.inbound_text("s_a", "any boots?") is None
+    assert await limits.event_post("10.0.0.1", 5) is None
+    assert "rate limit not counted (ConnectionError)" in caplog.text
+
+
 def test_serve_warns_about_open_doors_and_doors_that_refuse_everything(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import time
 from dataclasses import dataclass
 
@@ -29,6 +30,8 @@ from limits.storage import storage_from_string
 
 from textcart import settings
 from textcart.tools import compliance
+
+log = logging.getLogger(__name__)
 
 EVENTS_SIGNATURE_HEADER = "X-Textcart-Signature"
 # How old a signed events request may be: a captured request cannot be replayed later.
@@ -147,9 +150,16 @@ class RateLimits:
         self._limiter = MovingWindowRateLimiter(storage)
 
     async def _hit(self, item: RateLimitItem, *key: str, cost: int = 1) -> Limited | None:
-        if await self._limiter.hit(item, *key, cost=cost):
+        try:
+            if await self._limiter.hit(item, *key, cost=cost):
+                return None
+            stats = await self._limiter.get_window_stats(item, *key)
+        except Exception as exc:  # noqa: BLE001 - a limiter that cannot count lets it through
+            # The shared storage (Redis) failing, or its connection pool exhausted: a text
+            # answered HTTP 500 is a text lost (the carrier does not send it again); one
+            # more text through the rate is not.
+            log.warning("rate limit not counted (%s): let through", type(exc).__name__)
             return None
-        stats = await self._limiter.get_window_stats(item, *key)
         return Limited(max(int(stats.reset_time - time.time()) + 1, 1), str(item))
 
     async def inbound_text(self, shopper_id: str, body: str) -> Limited | None:
