@@ -6,30 +6,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from answer_evidence import evidence
 
 from textcart.answers.carried import not_carried
-from textcart.answers.evidence import Evidence, find_answer
-from textcart.answers.knowledge import load_knowledge
+from textcart.answers.evidence import find_answer
 from textcart.answers.policy_topics import policy_topics
 from textcart.answers.question import read_question
 from textcart.answers.turn import _asked, _asks_for_picks, _other_questions, _said_before
-from textcart.demo_store.loader import demo_dir
 from textcart.graph.named import asking_clauses
 from textcart.rules.needs import read_needs
 from textcart.rules.references import colourway_reference
 from textcart.tools.catalog import Product
 from textcart.tools.compliance import gsm_friendly, is_gsm7
-from textcart.tools.embeddings import get_embedder
 from textcart.vocabulary.records import ProductCard, Recommended
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def knowledge() -> Any:
-    kb = load_knowledge(demo_dir() / "knowledge")
-    kb.index(get_embedder())
-    return kb
 
 
 def _product(title: str, description: str, points: list[str], **extra: Any) -> Product:
@@ -47,22 +38,6 @@ def _product(title: str, description: str, points: list[str], **extra: Any) -> P
         url="https://shop.example/p",
         **extra,
     )
-
-
-def _evidence(knowledge: Any, text: str, product: Product, **kw: Any) -> Evidence:
-    base: dict[str, Any] = {
-        "text": text,
-        "product": product,
-        "variants": [product],
-        "others": [],
-        "knowledge": knowledge,
-        "embedder": get_embedder(),
-        "order": None,
-        "order_titles": {},
-        "said_size": None,
-        "preferences": {},
-    }
-    return Evidence(**{**base, **kw})
 
 
 @pytest.mark.parametrize(
@@ -123,13 +98,13 @@ def test_a_question_about_a_colourways_price_is_not_a_request_for_picks() -> Non
     assert not _asks_for_picks(text, "product_question", None)
 
 
-def test_the_other_colourways_price_is_said_when_asked_against(knowledge: Any) -> None:
+def test_the_other_colourways_price_is_said_when_asked_against() -> None:
     black = _product("Frostline Boot — Black", "Warm.", ["rated to -25 F"], price=110.95)
     brown = _product("Frostline Boot — Saddle Brown", "Warm.", ["rated to -25 F"], price=185.0)
     text = "how much are the black ones... and is the brown cheaper or pricier"
     question = read_question(text)
     assert question is not None and question["kind"] == "price"
-    ev = _evidence(knowledge, text, black, variants=[black, brown])
+    ev = evidence(text, black, variants=[black, brown])
     answer = find_answer(question, ev)
     assert answer is not None
     assert "$110.95" in answer["text"] and "Saddle Brown colour is $185" in answer["text"]
@@ -160,29 +135,29 @@ def test_the_sentences_that_ask_name_the_product_asked_about(text: str, asking: 
     assert asking_clauses(text).strip() == asking
 
 
-def test_how_many_miles_is_answered_only_by_a_sentence_about_miles(knowledge: Any) -> None:
+def test_how_many_miles_is_answered_only_by_a_sentence_about_miles() -> None:
     racer = _product(
         "Tempo Road Racer — Pink",
         "A carbon plate and springy foam make fast paces feel easier.",
         ["PEBA-based foam midsole that returns energy on every stride"],
     )
     text = "how many miles do the tempo racers last before the foam goes dead??"
-    answer = find_answer(_asked("detail"), _evidence(knowledge, text, racer))
+    answer = find_answer(_asked("detail"), evidence(text, racer))
     assert answer is not None and answer["status"] == "unknown"
     assert "doesn't say" in answer["text"] and "PEBA" not in answer["text"]
 
 
-def test_fibres_the_materials_do_not_mention_are_not_guessed(knowledge: Any) -> None:
+def test_fibres_the_materials_do_not_mention_are_not_guessed() -> None:
     bottoms = _product("Merino 250 Bottoms — Navy", "Warm leggings.", ["midweight 250 g/m² merino"])
     text = "r the merino 250 bottoms pure merino or is there nylon/spandex mixed in?"
     question = read_question(text)
     assert question is not None and question["kind"] == "material"
-    answer = find_answer(question, _evidence(knowledge, text, bottoms))
+    answer = find_answer(question, evidence(text, bottoms))
     assert answer is not None and answer["status"] == "unknown"
     assert "250 g/m² merino" in answer["text"]
     assert "doesn't say whether there's any nylon or spandex" in answer["text"]
     pure = _product("Merino 150 Crew — Black", "Soft.", ["100% merino wool"])
-    answered = find_answer(question, _evidence(knowledge, text, pure))
+    answered = find_answer(question, evidence(text, pure))
     assert answered is not None and answered["status"] == "info"
     assert "100% merino wool" in answered["text"]
 
@@ -251,29 +226,29 @@ def test_same_size_keeps_the_size_said_before() -> None:
     assert _said_before("ugh fine. what about the rust ones then, same size", earlier, "size")
 
 
-def test_a_weight_comparison_says_which_is_lighter_when_weighed_alike(knowledge: Any) -> None:
+def test_a_weight_comparison_says_which_is_lighter_when_weighed_alike() -> None:
     racer = _product("Men's Tempo Road Racer — Volt", "Fast.", ["weighs 198 g (men's 9)"])
     trainer = _product("Men's Daymile Daily Trainer — Red", "Easy.", ["weighs 285 g (men's 9)"])
     text = "which one is lighter"
     question = read_question(text)
     assert question is not None and question["kind"] == "comparison"
-    answer = find_answer(question, _evidence(knowledge, text, racer, others=[trainer]))
+    answer = find_answer(question, evidence(text, racer, others=[trainer]))
     assert answer is not None
     assert answer["text"].startswith("The Men's Tempo Road Racer is lighter: 198 g against 285 g")
     women = _product("Women's Daymile Daily Trainer — Red", "Easy.", ["weighs 240 g (women's 7)"])
-    unlike = find_answer(question, _evidence(knowledge, text, racer, others=[women]))
+    unlike = find_answer(question, evidence(text, racer, others=[women]))
     assert unlike is not None and "is lighter" not in unlike["text"]  # different sizes
 
 
-def test_a_run_time_asked_for_another_mode_is_not_guessed(knowledge: Any) -> None:
+def test_a_run_time_asked_for_another_mode_is_not_guessed() -> None:
     lamp = _product("Beacon 900 Headlamp — Black", "Bright.", ["up to 50 h on low"])
     text = "how many hrs does the beacon 900 last on max brightness?"
     question = read_question(text)
     assert question is not None and question["topics"][0] == "battery"
-    answer = find_answer(question, _evidence(knowledge, text, lamp))
+    answer = find_answer(question, evidence(text, lamp))
     assert answer is not None and answer["status"] == "unknown"
     assert "run time on max" in answer["text"] and "50 h on low" in answer["text"]
-    low = find_answer(question, _evidence(knowledge, "how long on low?", lamp))
+    low = find_answer(question, evidence("how long on low?", lamp))
     assert low is not None and low["status"] != "unknown"
 
 
@@ -328,26 +303,26 @@ def test_a_faster_option_asks_about_express_too() -> None:
     assert {"express", "shipping_time"} <= set(policy_topics(text))
 
 
-def test_a_care_guide_for_another_kind_of_product_does_not_answer(knowledge: Any) -> None:
+def test_a_care_guide_for_another_kind_of_product_does_not_answer() -> None:
     bottle = _product("Summit Insulated Bottle — Black", "Keeps drinks cold.", ["1 L"])
     bottle = bottle.model_copy(update={"category": "accessories/bottles"})
     text = "is the summit insulated bottle dishwasher safe? i refuse to hand wash anything"
-    answer = find_answer(_asked("care"), _evidence(knowledge, text, bottle))
+    answer = find_answer(_asked("care"), evidence(text, bottle))
     assert answer is not None and answer["status"] == "unknown"
     assert "merino" not in answer["text"].lower()
     shoe = _product("Mudlark Trail Shoe — Black", "Grippy.", ["5 mm lugs"])
     shoe = shoe.model_copy(update={"category": "footwear/trail running shoes"})
-    dried = find_answer(_asked("care"), _evidence(knowledge, "can they go in the dryer", shoe))
+    dried = find_answer(_asked("care"), evidence("can they go in the dryer", shoe))
     assert dried is not None and "Never put them in the dryer" in dried["text"]
 
 
-def test_what_is_different_besides_the_price_gives_what_each_has(knowledge: Any) -> None:
+def test_what_is_different_besides_the_price_gives_what_each_has() -> None:
     small = _product("Beacon 400 Headlamp — Black", "Light.", ["400 lumens max", "IPX4"])
     big = _product("Beacon 900 Headlamp — Black", "Bright.", ["900 lumens max", "50 h on low"])
     text = "beacon 400 vs 900? whats actually different besides the price"
     question = read_question(text)
     assert question is not None and question["kind"] == "comparison"
-    answer = find_answer(question, _evidence(knowledge, text, small, others=[big]))
+    answer = find_answer(question, evidence(text, small, others=[big]))
     assert answer is not None
     assert (
         "400 lumens max. IPX4" in answer["text"] and "900 lumens max. 50 h on low" in answer["text"]

@@ -1,4 +1,4 @@
-"""Answers from the product's own sentences: specs, materials, water, use, care, comparisons."""
+"""Answers from the product's own sentences: specs, materials, water, use and care."""
 
 from __future__ import annotations
 
@@ -13,13 +13,11 @@ from textcart.answers.common import (
     knowledge_for,
     model_of,
     pick,
-    price_text,
     ranked,
     sentences_of,
     unknown,
 )
-from textcart.answers.question import MODE_WORDS
-from textcart.tools.catalog import Product
+from textcart.answers.specs_asked import MODE_WORDS
 from textcart.vocabulary.answers import AskedQuestion
 
 SPEC_WORDS: dict[str, re.Pattern[str]] = {
@@ -60,7 +58,7 @@ def spec(ev: Evidence, q: AskedQuestion, b: Builder, pattern: re.Pattern[str], w
         # The sentence with the shopper's own word first: "im vegan" -> "vegan: no animal...".
         found.sort(key=lambda s: not _shares_word(asked, s))
     if what == "drop":
-        found, what = _drop_or_stack(ev.text, found)
+        found, what = drop_or_stack(ev.text, found)
     number = _NUMBER_IN.get(what, re.compile(r"\d"))
     asks_a_number = _asks_a_number(ev.text, what)
     if asks_a_number:
@@ -164,7 +162,7 @@ _ASKS_FOR = {
 }
 
 
-def _drop_or_stack(text: str, found: list[str]) -> tuple[list[str], str]:
+def drop_or_stack(text: str, found: list[str]) -> tuple[list[str], str]:
     """The sentences about the one of drop and stack height the text names, and its name.
 
     They are different numbers: a sentence about one is not the other.
@@ -281,7 +279,7 @@ def suitability(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
         spec(ev, q, b, SPEC_WORDS[topic], topic)
         return
     product = b.use(ev.product)  # type: ignore[arg-type]
-    keyed, scored = _relevant(ev, sentences_of(product), [product.title], most=2)
+    keyed, scored = relevant(ev, sentences_of(product), [product.title], most=2)
     best = [s for s, score in scored if score >= 0.25 or keyed][:2]
     # What the product says it is for ("save it for workouts and races") speaks to
     # whether it suits anything: it is said too, or instead when nothing else matched.
@@ -426,7 +424,7 @@ def _same_word(a: str, b: str) -> bool:
     return long == short or long[len(short) :] in _ENDINGS
 
 
-def _relevant(
+def relevant(
     ev: Evidence, sentences: Sequence[str], names: Sequence[str], most: int
 ) -> tuple[list[str], list[tuple[str, float]]]:
     """Sentences sharing a telling word with the question, ranked by meaning (else all)."""
@@ -482,7 +480,6 @@ _ALIKE: dict[str, tuple[str, ...]] = {
     "vegan": ("animal-derived",),
     "heavy": ("load", "support", "backpacking"),
 }
-_WATERY = re.compile(r"\b(rain\w*|wet|water\w*|downpour|puddles?)\b", re.IGNORECASE)
 _STOP = frozenset(
     "the and for are than then you your does this that with will would can could have has what how "
     "good okay work enough them they these those its it's about just really very any some "
@@ -490,29 +487,6 @@ _STOP = frozenset(
     "thinking pick choice mens womens men women worth paying more super whats which "
     "should order size".split()
 )
-
-
-def _mentions(product: Product, other: Product) -> list[str]:
-    """The product's description sentences that speak of the other model, at most two.
-
-    A model that is a version of the other ("Ridgeline GTX" of the "Ridgeline") speaks of
-    it by its name ("the regular Ridgeline breathes better"); the other way round, by the
-    word that sets the version apart ("GTX").
-    """
-    own, theirs = _model_words(product), _model_words(other)
-    if not own or not theirs:
-        return []
-    if set(theirs) < set(own):
-        keys = theirs[:1]
-    else:
-        keys = [w for w in theirs if w not in own] if set(own) < set(theirs) else theirs[:1]
-    description = [s.strip() for s in re.split(r"(?<=[.!?])\s+", product.description)]
-    return [s for s in description if any(re.search(rf"\b{k}\b", s, re.I) for k in keys)][:2]
-
-
-def _model_words(product: Product) -> list[str]:
-    title = re.sub(r"^(men's|women's|unisex)\s+", "", model_of(product.title), flags=re.I)
-    return re.findall(r"[a-z0-9]{3,}", title.lower())
 
 
 def care(ev: Evidence, b: Builder) -> None:
@@ -541,90 +515,3 @@ def care(ev: Evidence, b: Builder) -> None:
         b.chunk(*guide)
     elif not own:
         unknown(b, "care instructions for that")
-
-
-_DIFFERENT = re.compile(r"\b(what'?s|whats|how'?s|hows|what is|how is) (\w+ )?different\b", re.I)
-# "whats the price diff": the prices; "whats different besides the price" is not.
-_PRICE_ONLY = re.compile(
-    r"(?<!besides the )(?<!except the )(?<!other than the )(?<!apart from the )"
-    r"(?<!besides )(?<!except )(?<!other than )(?<!apart from )"
-    r"\b(price|prices|cost|costs|cheaper|pricier|more expensive|how much)\b",
-    re.IGNORECASE,
-)
-
-
-def comparison(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
-    """Two models side by side: price and the line each has on what was asked."""
-    products = [p for p in [ev.product, *ev.others] if p is not None]
-    unique = list({model_of(p.title): p for p in products}.values())[:2]
-    if len(unique) < 2:
-        if ev.product is not None:
-            spec(ev, q, b, SPEC_WORDS.get(q["topic"] or "", re.compile(".")), "details")
-        return
-    # Up to two specs compared: "which is brighter and how much heavier".
-    topics = [t for t in (q["topics"] or [q["topic"] or ""]) if t in SPEC_WORDS][:2]
-    patterns = [(t, SPEC_WORDS[t]) for t in topics]
-    if not patterns and _WATERY.search(ev.text):
-        # "which one for heavy rain?" compares what each says about water.
-        patterns = [("water", WATER_WORDS)]
-    titles = [p.title for p in unique]
-    for product, other in ((unique[0], unique[1]), (unique[1], unique[0])):
-        b.use(product)
-        keyed, scored = _relevant(ev, sentences_of(product), titles, most=1)
-        if _PRICE_ONLY.search(ev.text) and not patterns:
-            # "whats the price diff between x and y": the two prices, nothing to crowd them.
-            points: list[str] = []
-        elif patterns:
-            points = []
-            for topic, pattern in patterns:
-                # "which has the taller stack?" is answered by "38 mm stack" first.
-                matching = pick(sentences_of(product), pattern, most=6)
-                if topic == "drop":
-                    matching = _drop_or_stack(ev.text, matching)[0]
-                best = sorted(matching, key=lambda s: not re.search(r"\d", s))[:1]
-                points += [s for s in best if s not in points]
-        elif _DIFFERENT.search(ev.text):
-            # "whats actually different besides the price": what each has the other lacks.
-            points = [p for p in product.selling_points if p not in other.selling_points][:2]
-        elif keyed:
-            # "mudlark or ridgeline for muddy trails": each one's line about mud.
-            points = [s for s, _ in scored]
-        elif mentions := _mentions(product, other):
-            # "ridgeline vs ridgeline gtx": the store's own words comparing them ("on hot
-            # summer days the regular Ridgeline breathes better").
-            points = mentions
-        else:
-            # "what's the difference?": what one has that the other does not.
-            points = [p for p in product.selling_points if p not in other.selling_points][:1]
-        b.facts.extend(points)
-        said = [p.rstrip(".") for p in points]
-        said = said[:1] + [p[:1].upper() + p[1:] for p in said[1:]]
-        detail = f": {'. '.join(said)}" if said else ""
-        b.say(f"The {model_of(product.title)} is {price_text(product)}{detail}.")
-    if "weight" in topics and (verdict := _lighter(ev.text, unique[0], unique[1])):
-        # "which one is lighter": the answer first, when both weigh in the same size.
-        b.parts.insert(0, verdict)
-
-
-_WEIGHS = re.compile(r"(\d+(?:\.\d+)?)\s?(g|kg|oz)\b[^()]*(\([^)]*\))?", re.IGNORECASE)
-
-
-def _lighter(text: str, first: Product, second: Product) -> str | None:
-    """The verdict "The X is lighter: 198 g against 285 g", when both weigh in one size."""
-    weights = []
-    for product in (first, second):
-        said = next((m for s in sentences_of(product) if (m := _WEIGHS.search(s))), None)
-        if said is None or "weigh" not in said.string.lower():
-            return None
-        weights.append((float(said.group(1)), said.group(2).lower(), said.group(3) or "", said))
-    (a, unit_a, size_a, said_a), (b, unit_b, size_b, said_b) = weights
-    if unit_a != unit_b or a == b or size_a.lower() != size_b.lower():
-        return None  # different units or sizes weighed: no verdict drawn
-    heavier = bool(re.search(r"\bheav", text, re.IGNORECASE))
-    pick_first = (a > b) if heavier else (a < b)
-    winner, one, other = (first, said_a, said_b) if pick_first else (second, said_b, said_a)
-    word = "heavier" if heavier else "lighter"
-    return (
-        f"The {model_of(winner.title)} is {word}: {one.group(1)} {one.group(2)} against "
-        f"{other.group(1)} {other.group(2)}."
-    )

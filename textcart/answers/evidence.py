@@ -15,11 +15,11 @@ from __future__ import annotations
 import re
 
 from textcart.answers.common import FOLLOW_UP, Builder, Evidence, low_stock, model_of, money
+from textcart.answers.comparison import comparison
 from textcart.answers.details import (
     MATERIAL_WORDS,
     SPEC_WORDS,
     care,
-    comparison,
     detail,
     includes,
     spec,

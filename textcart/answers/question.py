@@ -13,6 +13,7 @@ import re
 from functools import lru_cache
 
 from textcart.answers.policy_topics import any_of, policy_topics
+from textcart.answers.specs_asked import LOAD, spec_asked, specs_asked
 from textcart.rules.needs import read_needs
 from textcart.vocabulary.answers import AskedQuestion, QuestionKind
 from textcart.vocabulary.colours import COLOUR_WORDS, COLOURWAY_WORDS
@@ -245,88 +246,6 @@ _SUITABLE = any_of(
     r"\b(feet|foot) (is |are )?(wide|flat)\b",
     r"\bfor (ski|skiing|ski touring|touring|treks?|trekking|hikes|thru-?hikes?)\b",
 )
-# The load it carries, asked before its own weight: "how much weight is it comfy with".
-_LOAD = any_of(
-    r"how (much|heavy)( of an?)? (weight|load)\b[^?.!]{0,30}\b(carry|carries|hold|take|handle|"
-    r"comfy|comfortabl\w*|manage)",
-    r"\b(max(imum)?|comfortable|recommended) (weight|load)\b",
-    r"\bcarr(y|ies) (comfortably|well)\b",
-    r"\bload (limit|capacity|rating)\b",
-)
-_SPECS: list[tuple[str, re.Pattern[str]]] = [
-    ("load", _LOAD),
-    (
-        "weight",
-        any_of(
-            r"weigh",
-            r"\bheav(y|ier|iest)\b"
-            r"(?! (rain|downpour|snow|use|duty|sweat\w*|rainfall|packs?|backpack|loads?))",
-            r"\blight(er|est|weight)?\b",
-            r"\bgrams?\b",
-            r"\boz\b",
-        ),
-    ),
-    ("drop", any_of(r"\bdrop\b", r"heel[- ]to[- ]toe", r"\bstack\b", r"cushion")),
-    (
-        "capacity",
-        any_of(
-            r"capacity",
-            r"lit(er|re)s?\b",
-            r"\d+ ?l\b",
-            r"how big",
-            r"how much (does it |will it )?hold",
-            r"fit a (laptop|bladder)",
-            r"volume",
-        ),
-    ),
-    ("brightness", any_of(r"bright", r"lumens?", r"how far")),
-    (
-        "battery",
-        any_of(
-            r"battery",
-            r"charg",
-            r"rechargeable",
-            r"run ?time",
-            r"\busb\b",
-            r"how long does (it|the battery) last",
-            r"how many (hrs|hours)\b",
-            # "how long does the beacon 400 go on low": a light's run time in a mode.
-            r"how long\b.{0,40}\b(go|run|last|stay on)s? (on|at) (low|high|max|medium|full)",
-        ),
-    ),
-    (
-        "warmth",
-        any_of(
-            r"\bwarm(th|er|est)?\b",
-            r"\bcold\b",
-            r"temperature",
-            r"\btemps?\b",
-            r"how cold",
-            r"comfort (rating|range)",
-            r"degrees",
-            r"rated (to|for)",
-            r"insulat",
-            r"fill power",
-            r"\bfreezing\b",
-            r"below zero",
-        ),
-    ),
-    ("traction", any_of(r"\blugs?\b", r"\bgrip\b", r"traction", r"outsole", r"\bsole\b")),
-    ("length", any_of(r"inseam", r"\blength\b", r"how long (are|is) (the|they|it)\b", r"\binch")),
-    ("pockets", any_of(r"pockets?")),
-    ("dimensions", any_of(r"dimensions", r"how tall", r"how wide")),
-    # A part or accessory: "does it come w a rain cover?", "does the parka have a hood?"
-    (
-        "includes",
-        any_of(
-            r"\bcomes? (w|w/|with)\b",
-            r"\binclud(e|es|ed|ing)\b",
-            r"\b(does|do) (it|they|the \w+( \w+){0,3}) (have|has) (an?|any) \w+",
-            r"\bgot (an? )?(?!(any|it|them|one|that|those|these|this|some|my|your|ur)\b)"
-            r"\w+( \w+)?\s*\?",
-        ),
-    ),
-]
 _ASKING = any_of(
     r"\b(do|does) (u|you|ya) (have|carry|sell|make|stock)\b",
     r"\bgot (any|it|them|the)\b",
@@ -374,26 +293,6 @@ _MY_SIZE = any_of(r"\b(got|have|has|carry|stock)\s+(it |them |one |any )?(in )?m
 _HOLDS = any_of(r"\b(bladder|reservoir|laptop)s?\b")
 _STILL = any_of(r"\bstill\b", r"\bcancel\b", r"\bmy\b")
 _SWAP = any_of(r"swap|switch|size|small|medium|large")
-
-
-MODE_WORDS = r"max|maximum|full|high|highest|brightest|turbo|low|lowest|eco|medium|mid"
-_MODE = re.compile(rf"\b(on|at|in) ({MODE_WORDS})( (brightness|power|mode|setting))?\b", re.I)
-
-
-def _spec(text: str) -> str | None:
-    specs = _all_specs(text)
-    return specs[0] if specs else None
-
-
-_WHOLE = ("load", "battery")  # read on the whole text: "how long does it last on low"
-
-
-def _all_specs(text: str) -> list[str]:
-    """Every spec a text asks about, in order ("how bright + how long does the battery last")."""
-    # "how much weight can it carry" asks for the load, not for what the pack weighs;
-    # "how many hrs on max brightness" asks the run time in a mode, not the brightness.
-    rest = _MODE.sub(" ", _LOAD.sub(" ", text))
-    return [spec for spec, pattern in _SPECS if pattern.search(text if spec in _WHOLE else rest)]
 
 
 def asks_something(text: str) -> bool:
@@ -447,7 +346,7 @@ def _read_question(text: str, has_order: bool) -> AskedQuestion | None:
             topic=topic,
             topics=topics
             if kind in ("policy", "order_return", "order_change", "order_status")
-            else _all_specs(text)
+            else specs_asked(text)
             if kind in ("spec", "comparison")
             else [],
             size=size,
@@ -478,7 +377,7 @@ def _read_question(text: str, has_order: bool) -> AskedQuestion | None:
         # A statement ("the sole is peeling off after a month") asks nothing to answer.
         return None
     if _COMPARE.search(text):
-        return asked("comparison", _spec(text))
+        return asked("comparison", spec_asked(text))
     if COLOUR_PRICE.search(text):
         return asked("price")
     if _COLOURS.search(text) and _CHEAPEST.search(text):
@@ -501,8 +400,8 @@ def _read_question(text: str, has_order: bool) -> AskedQuestion | None:
         return asked("waterproof")
     if _PRICE.search(text) and not re.search(r"\bweigh", text, re.IGNORECASE):
         return asked("price")
-    spec = _spec(text)
-    if spec != "load" and re.search(r"\bweigh", _LOAD.sub(" ", text), re.IGNORECASE):
+    spec = spec_asked(text)
+    if spec != "load" and re.search(r"\bweigh", LOAD.sub(" ", text), re.IGNORECASE):
         return asked("spec", "weight")
     if spec is not None and not (spec == "warmth" and _SUITABLE.search(text)):
         return asked("spec", spec)

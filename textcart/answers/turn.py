@@ -18,6 +18,15 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal
 
+from textcart.answers.asked_products import (
+    base_model,
+    model_named,
+    models_in,
+    named_before,
+    pair_named_before,
+    products_asked,
+    two_models_named,
+)
 from textcart.answers.carried import (
     FILLER,
     SERVICE_ASK,
@@ -35,11 +44,10 @@ from textcart.answers.orders import order_named
 from textcart.answers.own_terms import product_terms
 from textcart.answers.question import COLOUR_PRICE, asks_something, read_question
 from textcart.answers.superlative import superlative_answer, superlative_asked
-from textcart.rules.references import name_match, names_product
-from textcart.tools.catalog import Catalog, Product, SearchFilters
-from textcart.tools.catalog_words import model_names
+from textcart.rules.references import name_match
+from textcart.tools.catalog import Catalog, Product
 from textcart.tools.embeddings import Embedder
-from textcart.tools.orders import Order, OrderBook
+from textcart.tools.orders import OrderBook
 from textcart.vocabulary.answers import (
     ORDER_KINDS,
     PRODUCT_KINDS,
@@ -168,7 +176,7 @@ async def answer_turn(
         and catalog is not None
         and "?" in text
         and _OR.search(text)
-        and await _two_models_named(catalog, text)
+        and await two_models_named(catalog, text)
     ):
         # "35 lb on my back, summit gtx or switchback mid?": one of two to choose.
         question = _asked("comparison")
@@ -201,20 +209,22 @@ async def answer_turn(
         asked_title = next((p["title"] for p in products if p["id"] == asked_product_id), None)
         if question["kind"] == "comparison" and asked_product_id is None and earlier:
             # "which ones warmer" after "the merino 150 crew and the 250 zip neck".
-            product, variants, others = await _pair_named_before(catalog, earlier[0])
+            product, variants, others = await pair_named_before(catalog, earlier[0])
         about_one = product is None and question["kind"] in PRODUCT_KINDS
         if about_one and _asks_for_picks(text, intent, asked_title):
             # "anything warm under $90?" asks for recommendations, not about one product.
             return {"question": question, "answer": None}
         if about_one:
-            product, variants, others = await _products(
+            product, variants, others = await products_asked(
                 catalog, asked_product_id, products, text, question
             )
             if product is not None and question["kind"] != "comparison" and _OR.search(text):
                 # "mudlark or ridgeline for mud?": two products named is a comparison.
                 compared = AskedQuestion(**{**question, "kind": "comparison", "topic": None})
-                _, _, named = await _products(catalog, asked_product_id, products, text, compared)
-                if any(_base_model(p.title) != _base_model(product.title) for p in named):
+                _, _, named = await products_asked(
+                    catalog, asked_product_id, products, text, compared
+                )
+                if any(base_model(p.title) != base_model(product.title) for p in named):
                     question, others = compared, named
                     update["question"] = question
             if product is not None and question["kind"] != "comparison":
@@ -224,7 +234,7 @@ async def answer_turn(
                 update["question"] = question
             if product is not None and question["kind"] == "comparison" and not others:
                 # "and the mudlark? which ones lighter": the other one was named before.
-                others = await _named_before(catalog, earlier, product)
+                others = await named_before(catalog, earlier, product)
             if product is None and question["kind"] != "care":
                 if await catalog.count() == 0:
                     update["answer"] = unanswerable("empty_catalog", EMPTY_CATALOG)
@@ -245,9 +255,9 @@ async def answer_turn(
             if (
                 not (matched and matched[2])  # a kind ("my boots") may be another model's
                 and question["kind"] != "order_status"  # "where's my order?": the latest
-                and (model := await _model_named(catalog, text)) is not None
+                and (model := await model_named(catalog, text)) is not None
             ):
-                held = [o for o in on_file if model in _models(o, found)]
+                held = [o for o in on_file if model in models_in(o, found)]
                 if held:
                     in_order = held[0], [found[i] for i in held[0].item_ids if i in found]
                 else:
@@ -337,48 +347,6 @@ def _joined(first: Answer, second: Answer) -> Answer:
     )
 
 
-async def _pair_named_before(
-    catalog: Catalog, line: str
-) -> tuple[Product | None, list[Product], list[Product]]:
-    """Two models the text before named, the first with its colourways, else nothing."""
-    names = await model_names(catalog)
-    models: dict[str, str] = {}
-    ids = [product_id for _, product_id in names.named(line)]
-    if line_said := _LINE_WORD.search(line):
-        # "the tempo road racer and the daymile, mens": the men's of each.
-        prefix = "women's" if line_said.group(1).lower()[0] in "wl" else "men's"
-        ids = sorted(ids, key=lambda i: not names.titles[i].lower().startswith(prefix))
-    for product_id in ids:
-        models.setdefault(_base_model(names.titles[product_id]), product_id)
-    if len(models) < 2:
-        return None, [], []
-    found = await catalog.get_many(list(models.values())[:2])
-    if len(found) < 2:
-        return None, [], []
-    first, second = found.values()
-    return first, await catalog.colourways(first.title, first.model_id), [second]
-
-
-async def _two_models_named(catalog: Catalog, text: str) -> bool:
-    """Whether the text names two different models outright."""
-    names = await model_names(catalog)
-    models = {_base_model(names.titles[i]) for strength, i in names.named(text) if strength >= 40}
-    return len(models) >= 2
-
-
-async def _named_before(
-    catalog: Catalog, earlier: Sequence[str], product: Product
-) -> list[Product]:
-    """A model the shopper's last texts named, other than `product`."""
-    names = await model_names(catalog)
-    for line in earlier[:2]:
-        for _, product_id in names.named(line):
-            if _base_model(names.titles[product_id]) != _base_model(product.title):
-                found = await catalog.get_many([product_id])
-                return list(found.values())
-    return []
-
-
 _PICKS = re.compile(
     # "come in anything besides black" asks about this product's colours, not for picks.
     r"\b((any|some)thing(?! (besides|but|except|other than)\b)|"
@@ -405,87 +373,7 @@ def _asks_for_picks(text: str, intent: str | None, asked_title: str | None) -> b
 
 
 _SENTENCE = re.compile(r"[.!?;\n]+")
-
-
-async def _products(
-    catalog: Catalog,
-    asked_product_id: str | None,
-    products: Sequence[ProductCard],
-    text: str,
-    question: AskedQuestion,
-) -> tuple[Product | None, list[Product], list[Product]]:
-    """The asked product (fresh from the catalog), all its colourways, other named products."""
-    if asked_product_id is None:
-        return None, [], []
-    named_ids = [
-        p["id"] for p in products if p["id"] != asked_product_id and names_product(text, p["title"])
-    ]
-    card = next((p for p in products if p["id"] == asked_product_id), None)
-    # Every colourway of the model, the asked one among them (read fresh: stock changes).
-    variants = await catalog.colourways(card["title"], card.get("model_id")) if card else []
-    product = next((v for v in variants if v.id == asked_product_id), None)
-    fetched = await catalog.get_many(
-        named_ids if product is not None else [asked_product_id, *named_ids]
-    )
-    if product is None:
-        product = fetched.get(asked_product_id)
-        if product is None:
-            return None, [], []
-        variants = [product, *await catalog.colourways(product.title, product.model_id)]
-        variants = list({v.id: v for v in variants}.values())
-    model = product.model_key()
-    others = [p for i, p in fetched.items() if i != asked_product_id and p.model_key() != model]
-    if question["kind"] == "comparison":
-        # The other product of "x vs y" may not be among the turn's search results: each
-        # part of the text is looked for among every title on its own.
-        names = await model_names(catalog)
-        for part in _COMPARED.split(text):
-            if not part.strip():
-                continue
-            if re.fullmatch(r"\W*\d+\b.*", part) and not name_match(part, product.title):
-                # "beacon 400 vs 900": the second model is named by its number alone.
-                part = f"{_base_model(product.title).split()[0]} {part}"
-            found = names.named(part)
-            if not found:
-                continue
-            ids = [i for strength, i in found if strength == found[0][0]][:_COLOURWAYS_READ]
-            named = list((await catalog.get_many(ids)).values())
-            if not named:
-                continue
-            line = _LINE_WORD.search(part) or _LINE_WORD.search(text)
-            if line:
-                prefix = "women's" if line.group(1).lower()[0] in "wl" else "men's"
-            else:
-                # No line said: the other model in the line of the first one.
-                prefix = next(
-                    (p for p in ("women's", "men's") if product.title.lower().startswith(p)), ""
-                )
-            if prefix:
-                named = [p for p in named if p.title.lower().startswith(prefix)] or named
-            # "the black ridgeline and the black ridgeline gtx": of the models named as
-            # well, the other one, in the colour said.
-            said = set(re.findall(r"[a-z]+", part.lower()))
-            named = [p for p in named if _base_model(p.title) != _base_model(product.title)]
-            named.sort(
-                key=lambda p: (
-                    not set(re.findall(r"[a-z]+", p.title.rpartition("—")[2].lower())) & said
-                )
-            )
-            if named:
-                others.insert(0, named[0])
-    return product, variants, others
-
-
-_COLOURWAYS_READ = 20
-_COMPARED = re.compile(r"\bvs\.?\b|\bversus\b|\bor\b|\band\b|,|\bthan\b", re.IGNORECASE)
 _OR = re.compile(r"\bor\b|\bvs\.?\b|\bversus\b", re.IGNORECASE)
-_LINE = re.compile(r"^(men's|women's|unisex)\s+", re.IGNORECASE)
-_LINE_WORD = re.compile(r"\b(women'?s?|ladies|men'?s?)\b", re.IGNORECASE)
-
-
-def _base_model(title: str) -> str:
-    """The model without its line: "Men's Daymile Daily Trainer" -> "Daymile Daily Trainer"."""
-    return _LINE.sub("", model_of(title)).lower()
 
 
 def _name_out(text: str, title: str) -> str:
@@ -549,16 +437,3 @@ def _asked(kind: QuestionKind) -> AskedQuestion:
         about_order=False,
         explicit=True,
     )
-
-
-def _models(order: Order, products: dict[str, Product]) -> set[str]:
-    """The models an order holds, as `_base_model` names them."""
-    return {_base_model(products[i].title) for i in order.item_ids if i in products}
-
-
-async def _model_named(catalog: Catalog, text: str) -> str | None:
-    """The model the text names ("the switchback boots"), by keyword search; None if none."""
-    hits = await catalog.search(text, None, SearchFilters(in_stock_only=False), limit=5)
-    scored = [(name_match(text, h.product.title), h.product.title) for h in hits]
-    strength, title = max(scored, default=(0, ""))
-    return _base_model(title) if strength > 0 else None
