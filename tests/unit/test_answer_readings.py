@@ -1,4 +1,4 @@
-"""Readings the eighteenth blind set taught: each a rule, tested on its own words."""
+"""Readings the blind sets taught from the eighteenth on: each a rule, tested on its own words."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from answer_evidence import evidence
 from textcart.answers.carried import not_carried
 from textcart.answers.evidence import find_answer
 from textcart.answers.policy_topics import policy_topics
-from textcart.answers.question import read_question
+from textcart.answers.question import goes_on, read_question
+from textcart.answers.specs_asked import specs_asked
 from textcart.answers.turn import _asked, _asks_for_picks, _other_questions, _said_before
 from textcart.graph.named import asking_clauses
+from textcart.graph.nodes.products import _asks_about_discussed
 from textcart.rules.needs import read_needs
 from textcart.rules.references import colourway_reference
 from textcart.tools.catalog import Product
@@ -327,3 +329,95 @@ def test_what_is_different_besides_the_price_gives_what_each_has() -> None:
     assert (
         "400 lumens max. IPX4" in answer["text"] and "900 lumens max. 50 h on low" in answer["text"]
     )
+
+
+# --- the twenty-first set -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text,kind",
+    [
+        # After chat, mid-sentence: still questions.
+        ("parka got kinda gross after a camping trip lol how do i wash it", "care"),
+        ("ok be honest is that teal rain jacket still on sale or did i miss it", "price"),
+        # "budget is tight" is money, not the fit.
+        ("are the blue ridgelines in my cart on sale? budget is tight this month", "price"),
+        ("are the ridgelines tight in the toe box?", "fit"),
+        # A count of what is left is a stock question, whatever else the text says.
+        ("how many of the red packs do u have left? want one before the sale ends", "availability"),
+        ("how many trailhead 22 packs r in stock, sale ends soon?", "stock"),
+    ],
+)
+def test_questions_after_chat_and_words_used_another_way(text: str, kind: str) -> None:
+    question = read_question(text)
+    assert question is not None and question["kind"] == kind
+
+
+def test_how_many_are_left_says_the_count_is_not_known() -> None:
+    pack = _product("Trailhead 22 Daypack — Ember Red", "Roomy.", ["22 L"])
+    text = "how many of the red trailhead 22 packs do u have left?"
+    question = read_question(text)
+    assert question is not None
+    answer = find_answer(question, evidence(text, pack))
+    assert answer is not None and answer["text"].startswith("Yes, the Trailhead 22 Daypack")
+    assert "can't see how many are left" in answer["text"]
+
+
+def test_shoes_taken_on_runs_are_worn() -> None:
+    assert "worn" in policy_topics("took my new shoes on 2 trail runs, can i return them")
+    assert "worn" not in policy_topics("can i return shoes i never took out of the box")
+
+
+def test_a_text_that_goes_on_from_the_one_before() -> None:
+    assert goes_on("and the womens version?")
+    assert goes_on("what about the mens")
+    assert not goes_on("is the womens version lighter?")
+    assert _asks_about_discussed("and the womens version?")
+    assert not _asks_about_discussed("and do u have trail shoes?")
+
+
+def test_stack_up_against_is_no_stack_height() -> None:
+    assert specs_asked("how does it stack up vs the talus weight wise") == ["weight"]
+    assert specs_asked("whats the stack height") == ["drop"]
+
+
+def test_a_version_compared_with_its_model_says_what_it_adds_first() -> None:
+    plain = _product(
+        "Women's Ridgeline Trail Runner — Blue", "Our one-shoe quiver.", ["4.5 mm lugs"]
+    )
+    gtx = _product(
+        "Women's Ridgeline GTX Trail Runner — Black",
+        "On hot summer days the regular Ridgeline breathes better.",
+        ["waterproof GORE-TEX membrane", "4.5 mm lugs"],
+    )
+    text = "ridgeline vs ridgeline gtx, worth the extra? i run mostly in summer"
+    question = read_question(text)
+    assert question is not None and question["kind"] == "comparison"
+    over = read_question("is the ridgeline gtx worth it over the normal ridgeline")
+    assert over is not None and over["kind"] == "comparison"
+    answer = find_answer(question, evidence(text, plain, others=[gtx]))
+    assert answer is not None
+    assert "GTX Trail Runner is $75: waterproof GORE-TEX membrane" in answer["text"]
+    assert "breathes better" in answer["text"]
+
+
+def test_a_base_layers_warmth_is_its_fabric_weight() -> None:
+    light = _product("Men's Merino 150 Crew — Black", "For cool runs.", ["lightweight 150 g/m²"])
+    mid = _product("Merino 250 Zip-Neck — Navy", "For cold days.", ["midweight 250 g/m² merino"])
+    text = "whats the diff between the merino 150 crew and the 250 zip neck? which is warmer"
+    question = read_question(text)
+    assert question is not None and question["topics"] == ["warmth"]
+    answer = find_answer(question, evidence(text, mid, others=[light]))
+    assert answer is not None
+    assert "150 g/m²" in answer["text"] and "250 g/m²" in answer["text"]
+
+
+def test_staying_dry_is_no_care_instruction() -> None:
+    shell = _product(
+        "Women's Stormwall 3L Rain Jacket — Teal",
+        "The fabric stays dry against your skin.",
+        ["pit zips"],
+    ).model_copy(update={"category": "apparel/rain jackets"})
+    answer = find_answer(_asked("care"), evidence("how do i wash it", shell))
+    assert answer is not None
+    assert "stays dry" not in answer["text"] and "tech wash" in answer["text"]

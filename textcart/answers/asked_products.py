@@ -30,6 +30,18 @@ def base_model(title: str) -> str:
     return _LINE.sub("", model_of(title)).lower()
 
 
+def _line_first(names: ModelNames, ids: list[str], said: str, title: str = "") -> list[str]:
+    """`ids` with those of the line `said` names (else the line of `title`) first."""
+    line = LINE_WORD.search(said)
+    if line:
+        prefix = "women's" if line.group(1).lower()[0] in "wl" else "men's"
+    else:
+        prefix = next((p for p in ("women's", "men's") if title.lower().startswith(p)), "")
+    if not prefix:
+        return ids
+    return sorted(ids, key=lambda i: not names.titles[i].lower().startswith(prefix))
+
+
 def _by_model(names: ModelNames, ids: Iterable[str]) -> dict[str, str]:
     """The first product id of each model among `ids`, keyed by `base_model`, in order."""
     models: dict[str, str] = {}
@@ -43,12 +55,8 @@ async def pair_named_before(
 ) -> tuple[Product | None, list[Product], list[Product]]:
     """Two models the text before named, the first with its colourways, else nothing."""
     names = await model_names(catalog)
-    ids = [product_id for _, product_id in names.named(line)]
-    if line_said := LINE_WORD.search(line):
-        # "the tempo road racer and the daymile, mens": the men's of each.
-        prefix = "women's" if line_said.group(1).lower()[0] in "wl" else "men's"
-        ids = sorted(ids, key=lambda i: not names.titles[i].lower().startswith(prefix))
-    models = _by_model(names, ids)
+    # "the tempo road racer and the daymile, mens": the men's of each.
+    models = _by_model(names, _line_first(names, [i for _, i in names.named(line)], line))
     if len(models) < 2:
         return None, [], []
     found = await catalog.get_many(list(models.values())[:2])
@@ -69,7 +77,9 @@ async def named_before(catalog: Catalog, earlier: Sequence[str], product: Produc
     names = await model_names(catalog)
     own = base_model(product.title)
     for line in earlier[:2]:
-        models = _by_model(names, [i for _, i in names.named(line)])
+        # "vs the talus" after "hows the mens summit gtx": the men's Summit.
+        ids = _line_first(names, [i for _, i in names.named(line)], line, product.title)
+        models = _by_model(names, ids)
         other = next((i for model, i in models.items() if model != own), None)
         if other is not None:
             return list((await catalog.get_many([other])).values())
@@ -82,8 +92,14 @@ async def products_asked(
     products: Sequence[ProductCard],
     text: str,
     question: AskedQuestion,
+    theirs: frozenset[str] = frozenset(),
+    shopper_line: str | None = None,
 ) -> tuple[Product | None, list[Product], list[Product]]:
-    """The asked product (fresh from the catalog), all its colourways, other named products."""
+    """The asked product (fresh from the catalog), all its colourways, other named products.
+
+    The other product of a comparison is, of the colourways and lines the text leaves open,
+    one the shopper looked at (`theirs`), else one in their `shopper_line` ("men" or "women").
+    """
     if asked_product_id is None:
         return None, [], []
     named_ids = [
@@ -129,6 +145,8 @@ async def products_asked(
                 prefix = next(
                     (p for p in ("women's", "men's") if product.title.lower().startswith(p)), ""
                 )
+            if not prefix and shopper_line in ("men", "women"):
+                prefix = f"{shopper_line}'s"
             if prefix:
                 named = [p for p in named if p.title.lower().startswith(prefix)] or named
             # "the black ridgeline and the black ridgeline gtx": of the models named as
@@ -137,7 +155,8 @@ async def products_asked(
             named = [p for p in named if base_model(p.title) != base_model(product.title)]
             named.sort(
                 key=lambda p: (
-                    not set(re.findall(r"[a-z]+", p.title.rpartition("—")[2].lower())) & said
+                    not set(re.findall(r"[a-z]+", p.title.rpartition("—")[2].lower())) & said,
+                    p.id not in theirs,
                 )
             )
             if named:

@@ -69,6 +69,10 @@ def comparison(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
         else:
             # "what's the difference?": what one has that the other does not.
             points = [p for p in product.selling_points if p not in other.selling_points][:1]
+        if not patterns and not _PRICE_ONLY.search(ev.text) and _is_version_of(product, other):
+            # "ridgeline vs ridgeline gtx, worth the extra?": what the version adds, first.
+            adds = [p for p in product.selling_points if p not in other.selling_points][:1]
+            points = adds + [p for p in points if p not in adds]
         b.facts.extend(points)
         said = [p.rstrip(".") for p in points]
         said = said[:1] + [p[:1].upper() + p[1:] for p in said[1:]]
@@ -124,3 +128,9 @@ def _mentions(product: Product, other: Product) -> list[str]:
 def _model_words(product: Product) -> list[str]:
     title = re.sub(r"^(men's|women's|unisex)\s+", "", model_of(product.title), flags=re.I)
     return re.findall(r"[a-z0-9]{3,}", title.lower())
+
+
+def _is_version_of(product: Product, other: Product) -> bool:
+    """True when the product's model is the other's with words added ("Ridgeline GTX")."""
+    own, theirs = set(_model_words(product)), set(_model_words(other))
+    return bool(theirs) and theirs < own

@@ -27,7 +27,11 @@ SPEC_WORDS: dict[str, re.Pattern[str]] = {
     "capacity": re.compile(r"\d\s?(l|liters?|litres?|ml)\b|capacity|holds|sleeve|fits a", re.I),
     "brightness": re.compile(r"lumen|beam|\d+\s?m\b", re.I),
     "battery": re.compile(r"\d+\s?h\b|hours?\b|batter|recharg|usb|runtime|charge", re.I),
-    "warmth": re.compile(r"warm|fill|insulat|°|degrees|fleece|thermal|rated|cold", re.I),
+    # A base layer's warmth is its fabric weight: "lightweight 150 g/m²".
+    "warmth": re.compile(
+        r"warm|fill|insulat|°|degrees|fleece|thermal|rated|cold|\d+ ?g/m|\bgsm\b",
+        re.I,
+    ),
     "traction": re.compile(r"\blugs?\b|outsole|grip|vibram|traction|spikes", re.I),
     "length": re.compile(r"inseam|\d\s?(in|inch|inches|\")|length|long cut", re.I),
     "pockets": re.compile(r"pocket", re.I),
@@ -45,7 +49,12 @@ WATER_WORDS = re.compile(
     r"rain|drain|\bwet\b|splash|\d{1,3},\d{3} ?mm|\bipx\d",
     re.IGNORECASE,
 )
-_CARE_WORDS = re.compile(r"wash|dry|clean|care|odou?r|smell", re.IGNORECASE)
+# "stays dry against your skin" says nothing about care: drying is.
+_CARE_WORDS = re.compile(
+    r"wash|tumble|dryer|air[- ]?dr|\bdry (it|them|flat|clean|low|off)\b|\bclean|\bcare\b|"
+    r"odou?r|smell",
+    re.IGNORECASE,
+)
 
 
 def spec(ev: Evidence, q: AskedQuestion, b: Builder, pattern: re.Pattern[str], what: str) -> None:

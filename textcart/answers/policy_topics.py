@@ -46,7 +46,8 @@ POLICY_TOPICS: list[tuple[str, re.Pattern[str]]] = [
             r"(\d+k|runs?|hikes?|races?|miles?|marathon|ultra)\b",
             # "ran a muddy 10k in my new trail shoes".
             r"\b(ran|hiked|walked|raced)\b.{0,30}\bin (my|them|those|these|the|em)\b",
-            r"\btook (it|them|my \w+|the \w+) (out|on)\b",
+            # "took my new shoes on 2 trail runs".
+            r"\btook (it|them|em|(my|the|those|these)( \w+){1,2}) (out|on)\b",
         ),
     ),
     (

@@ -77,6 +77,8 @@ _COMPARE = any_of(
     r"\bdiff\b",
     r"\bwhich (one )?(has|is|gets|runs) (the )?(more|less|most|least|\w{3,}er)\b",
     r"\bdifferent\b",
+    # "is the ridgeline gtx worth it over the normal ridgeline": one chosen over the other.
+    r"\b(worth|pick|choose|take|go with)\b.{0,30}\bover (the|a|an|my)\b",
     r"\bwhich( one| ones|'s| ones'?s| one'?s)?( is| are)? (more|less|\w{3,}er)\b",
 )
 _FIT = any_of(
@@ -118,7 +120,9 @@ _FIT = any_of(
     r"\bin wide\b",
     r"\bsnug\b",
     r"\broomy\b",
-    r"\btight\b",
+    # "budget is tight this month" is about money, not the fit.
+    r"(?<!budget is )(?<!budget's )(?<!money is )(?<!money's )(?<!cash is )(?<!time is )"
+    r"(?<!budget is kinda )(?<!budget is really )(?<!money is kinda )\btight\b",
     r"\bbaggy\b",
     r"\bi'?m (usually )?(a|an) (xs|s|m|l|xl|xxl|small|medium|large|\d)",
 )
@@ -140,6 +144,11 @@ _CHEAPEST = any_of(r"\bcheap(est|er)\b", r"\blowest price\b", r"\bleast expensiv
 # they don't want, so the colours are asked for.
 _BESIDES = any_of(
     r"\b(anything|any|something|one|ones) (else |other )?(besides|but|except|other than|than)\b"
+)
+# "how many of the red packs do u have left": a count, which the catalog does not hold.
+HOW_MANY_LEFT = any_of(
+    r"\bhow many\b[^?.!]{0,60}\b(left|in stock|remaining|(do|does) (u|you|ya|y'?all|they) "
+    r"(have|got|stock)|have (u|you) got|are there)\b"
 )
 _STOCK = any_of(
     r"in stock",
@@ -261,6 +270,10 @@ _ASKING = any_of(
     r"are (they|the|there)|do (they|the|you|u)|does (it|the|this)|"
     r"can i|can u|should i|will it|would it)\b",
     r"\bor just\b",
+    # Mid-sentence, after chat: "lol how do i wash it", "be honest is that jacket on sale".
+    r"\bhow (do|does|did|should|can|could|would) (i|you|u|we|it|they|one)\b",
+    r"\b(is|are) (that|those|these|they|it|the \w+)( \w+){0,3} (still |currently )?"
+    r"(on sale|in stock|available|discounted|marked down)\b",
     r"\bor (the )?(?!for\b)\w+( \w+){0,2} for\b",
     r"\bwhat colou?rs?\b",
     # A request is an ask: "price on the mens ridgeline moss green pls".
@@ -278,7 +291,8 @@ _QUESTION_START = any_of(
     # At the start of any sentence or clause ("i have wide feet, will the daymile work"),
     # after a joining word too: "n how bright is it", "ok so what about the 10".
     r"(?:^|[.!;:,\n])\s*"
-    r"(?:(?:and|n|&|also|plus|oh|ok|okay|so|but|hmm+|um+|alright|ugh|fine|well)\b,?\s*)*"
+    r"(?:(?:and|n|&|also|plus|oh|ok|okay|so|but|hmm+|um+|alright|ugh|fine|well|lol|lmao|"
+    r"haha+)\b,?\s*)*"
     r"(do|does|did|is|are|was|were|can|could|will|would|how|what|which|when|where|who|why|"
     r"whats|what's|wats|hows|how's|whens|wheres|"
     r"any|got|u have|you have|have you|is there|are there|should|r|ru)\b"
@@ -293,6 +307,20 @@ _MY_SIZE = any_of(r"\b(got|have|has|carry|stock)\s+(it |them |one |any )?(in )?m
 _HOLDS = any_of(r"\b(bladder|reservoir|laptop)s?\b")
 _STILL = any_of(r"\bstill\b", r"\bcancel\b", r"\bmy\b")
 _SWAP = any_of(r"swap|switch|size|small|medium|large")
+
+
+# A text that only goes on from the one before: "and in a 9?", "what about the womens?"
+_FOLLOW_ON = re.compile(
+    r"^\W*((hmm+|ok(ay)?|oh|so|um+|uh+|ugh|fine|alright|kk?)\W+)*"
+    # "sz 13?", "13?": a size alone goes on from the text before.
+    r"(and|n\b|what ab(ou)?t|how ab(ou)?t|wbu|in an?\b|an?\s+\d|(size|sz)\s*\d|\d{1,2}(\.5)?\W*$)",
+    re.I,
+)
+
+
+def goes_on(text: str) -> bool:
+    """True when the text goes on from the one before ("and the womens version?")."""
+    return bool(_FOLLOW_ON.search(text))
 
 
 def asks_something(text: str) -> bool:
@@ -376,6 +404,8 @@ def _read_question(text: str, has_order: bool) -> AskedQuestion | None:
     if not (explicit or size or _SIZE_WORD.search(text) or _COLOUR_AFTER_IN.search(text)):
         # A statement ("the sole is peeling off after a month") asks nothing to answer.
         return None
+    if HOW_MANY_LEFT.search(text):
+        return asked("availability" if (size or colour) else "stock")
     if _COMPARE.search(text):
         return asked("comparison", spec_asked(text))
     if COLOUR_PRICE.search(text):

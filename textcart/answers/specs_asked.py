@@ -31,7 +31,7 @@ _SPECS: list[tuple[str, re.Pattern[str]]] = [
             r"\boz\b",
         ),
     ),
-    ("drop", any_of(r"\bdrop\b", r"heel[- ]to[- ]toe", r"\bstack\b", r"cushion")),
+    ("drop", any_of(r"\bdrop\b", r"heel[- ]to[- ]toe", r"\bstack\b(?! (up|against))", r"cushion")),
     (
         "capacity",
         any_of(

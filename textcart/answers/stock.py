@@ -19,7 +19,7 @@ from textcart.answers.common import (
     size_prices,
     size_run,
 )
-from textcart.answers.question import COLOUR_PRICE, COLOUR_WORDS
+from textcart.answers.question import COLOUR_PRICE, COLOUR_WORDS, HOW_MANY_LEFT
 from textcart.answers.sizing import FIT_SENTENCE, my_size, say_suggestion
 from textcart.tools.catalog import Product
 from textcart.vocabulary.answers import AskedQuestion
@@ -56,7 +56,17 @@ def _said_first(variants: Sequence[Product], text: str) -> list[Product]:
 
 
 def availability(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
-    """In stock in that size or colour: yes or no, and what is in stock instead."""
+    """In stock in that size or colour: yes or no, and what is in stock instead.
+
+    "How many do u have left" is answered with what is in stock, and that the count is
+    not something the catalog says.
+    """
+    _availability(ev, q, b)
+    if HOW_MANY_LEFT.search(ev.text):
+        b.say("I can't see how many are left, only which sizes and colours are in stock.")
+
+
+def _availability(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
     product = ev.product
     assert product is not None
     variants = list(ev.variants) or [product]

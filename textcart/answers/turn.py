@@ -42,7 +42,7 @@ from textcart.answers.knowledge import KnowledgeBase
 from textcart.answers.language import is_other_language
 from textcart.answers.orders import order_named
 from textcart.answers.own_terms import product_terms
-from textcart.answers.question import COLOUR_PRICE, asks_something, read_question
+from textcart.answers.question import COLOUR_PRICE, asks_something, goes_on, read_question
 from textcart.answers.superlative import superlative_answer, superlative_asked
 from textcart.rules.references import name_match
 from textcart.tools.catalog import Catalog, Product
@@ -99,6 +99,13 @@ async def answer_turn(
     order = orders.latest_for(shopper_id)
     on_file = orders.orders_for(shopper_id) or ([order] if order is not None else [])
     question = read_question(text, has_order=order is not None)
+    from_before = False
+    if question is None and earlier and asked_product_id is not None and goes_on(text):
+        # "and the womens version?" after "what do the mens tempo racers weigh": the
+        # question before, about the product this text points to.
+        before = read_question(earlier[0], has_order=order is not None)
+        if before is not None and before["kind"] in PRODUCT_KINDS - {"comparison"}:
+            question, from_before = before, True
     if question is not None and catalog is not None:
         # "do the ridgeline socks have a lifetime guarantee?": the sock's own terms.
         question, own = await product_terms(catalog, text, question, asked_product_id)
@@ -215,19 +222,20 @@ async def answer_turn(
             # "anything warm under $90?" asks for recommendations, not about one product.
             return {"question": question, "answer": None}
         if about_one:
+            line = preferences.get("shoe_line")
             product, variants, others = await products_asked(
-                catalog, asked_product_id, products, text, question
+                catalog, asked_product_id, products, text, question, frozenset(theirs), line
             )
             if product is not None and question["kind"] != "comparison" and _OR.search(text):
                 # "mudlark or ridgeline for mud?": two products named is a comparison.
                 compared = AskedQuestion(**{**question, "kind": "comparison", "topic": None})
                 _, _, named = await products_asked(
-                    catalog, asked_product_id, products, text, compared
+                    catalog, asked_product_id, products, text, compared, frozenset(theirs), line
                 )
                 if any(base_model(p.title) != base_model(product.title) for p in named):
                     question, others = compared, named
                     update["question"] = question
-            if product is not None and question["kind"] != "comparison":
+            if product is not None and question["kind"] != "comparison" and not from_before:
                 # "will the icegrip traction cleats work on boots?" asks about suitability,
                 # not traction: the product's own name says nothing about the question.
                 question = _without_name(question, text, product.title, order is not None)
@@ -402,12 +410,6 @@ def _without_name(question: AskedQuestion, text: str, title: str, has_order: boo
 _BACK = re.compile(r"\b(it|them|em|they|those|these)\b", re.I)
 # "what about the rust ones then, same size": the size said before, said to be kept.
 _SAME = re.compile(r"\bsame (size|sz|colou?r)\b", re.I)
-_FOLLOW_ON = re.compile(
-    r"^\W*((hmm+|ok(ay)?|oh|so|um+|uh+|ugh|fine|alright|kk?)\W+)*"
-    # "sz 13?", "13?": a size alone goes on from the text before.
-    r"(and|n\b|what ab(ou)?t|how ab(ou)?t|wbu|in an?\b|an?\s+\d|(size|sz)\s*\d|\d{1,2}(\.5)?\W*$)",
-    re.I,
-)
 
 
 def _said_before(text: str, earlier: Sequence[str], what: Literal["colour", "size"]) -> str | None:
@@ -416,7 +418,7 @@ def _said_before(text: str, earlier: Sequence[str], what: Literal["colour", "siz
     "and in a 9?" after "is it avail in cobalt" is still cobalt; "what abt slate grey"
     after "got the daymile in a 9?" is still a 9.
     """
-    if not earlier or not (_FOLLOW_ON.search(text) or _SAME.search(text)):
+    if not earlier or not (goes_on(text) or _SAME.search(text)):
         return None
     before = read_question(earlier[0])
     return before[what] if before else None

@@ -9,7 +9,7 @@ in their line and in stock.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 
 from textcart.answers.question import asks_something
 from textcart.rules.references import model_words, said_words, stem
@@ -87,6 +87,7 @@ async def named_product(
     shopper: ShopperContext,
     history: Awaitable[dict[str, ProductHit]],
     version: str = "",
+    earlier: Sequence[str] = (),
 ) -> ProductCard | None:
     """The product the text names, if any: the best-named model, in the shopper's colourway.
 
@@ -95,7 +96,9 @@ async def named_product(
     the colourway they carted or viewed, else one in their line and in stock: the shopper's
     own, not the index's first. `history` is the shopper's products as the turn already
     reads them for personalisation. `version` holds the words of the version the text
-    described ("a waterproof ridgeline" -> "GTX"), read with the model's name.
+    described ("a waterproof ridgeline" -> "GTX"), read with the model's name. A line not
+    said in the text is the one said in the shopper's `earlier` texts (newest first): "vs
+    the talus?" after "hows the mens summit gtx" is the men's Talus.
     """
     names = await model_names(catalog)
     part = asked_part(text)
@@ -107,7 +110,9 @@ async def named_product(
         return None
     best = named[0][0]
     ids = [i for strength, i in named if strength == best]
-    said_line = _LINE_SAID.search(text)
+    said_line = _LINE_SAID.search(text) or next(
+        (m for line in earlier[:2] if (m := _LINE_SAID.search(line))), None
+    )
     if said_line:
         # "mens softloop in a 10": the line they said beats the one they usually browse.
         prefix = "women's" if said_line.group(1).lower()[0] in "wl" else "men's"  # ladies
@@ -126,7 +131,9 @@ async def named_product(
     product = min(pool, key=lambda p: _asked_preference(p, shopper))
     described = None if version else await _version_described(catalog, text, product)
     if described is not None:
-        return await named_product(catalog, text, shopper, history, version=described)
+        return await named_product(
+            catalog, text, shopper, history, version=described, earlier=earlier
+        )
     return card(product, 0.0)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from textcart.answers.question import COLOUR_PRICE, read_question
+from textcart.answers.question import COLOUR_PRICE, goes_on, read_question
 from textcart.answers.turn import answer_turn
 from textcart.deciders.fit import llm_fit
 from textcart.graph.context import Context
@@ -104,9 +104,11 @@ _CATEGORY_WORD = re.compile(r"[a-z]{3,}")
 def _asks_about_discussed(text: str) -> bool:
     """A question about one product that names none: "what's the drop?", "in a 9?"."""
     question = read_question(text)
+    if question is None:
+        # "and the womens version?": the question before, about the product discussed.
+        return goes_on(text) and not names_product_kind(text)
     return (
-        question is not None
-        and question["kind"] in PRODUCT_KINDS - {"comparison", "suitability"}
+        question["kind"] in PRODUCT_KINDS - {"comparison", "suitability"}
         and not names_product_kind(text)
         # "is the sky blue one any cheaper" asks about this product's colourway.
         and (not _RECOMMEND_WORDS.search(text) or COLOUR_PRICE.search(text) is not None)
@@ -240,7 +242,9 @@ async def retrieve_products(
             )
         asked: ProductCard | None = None
         if text:
-            asked = await named_product(catalog, text, shopper, history_read)
+            asked = await named_product(
+                catalog, text, shopper, history_read, earlier=_earlier_texts(state)
+            )
         if asked is None and text and (last_shown := fresh_recommendations(recommended, now)):
             # "how is the gtx one different?" after the Ridgeline: the Ridgeline GTX.
             asked = await version_named(catalog, text, shopper, history_read, last_shown[0])
@@ -283,6 +287,13 @@ async def retrieve_products(
             if (other := await line_said(catalog, text, shopper, history_read, asked)) is not None:
                 asked = other
                 notes.append(f"in the line said: {other['title']}")
+        if asked is None and text and about_discussed and not discussed:
+            # "how do i wash it" after "just grabbed the stormwall rain jacket": what the
+            # texts before named, before what they last looked at.
+            for line in _earlier_texts(state)[:2]:
+                if (asked := await named_product(catalog, line, shopper, history_read)) is not None:
+                    notes.append(f"named before: {asked['title']}")
+                    break
         if (
             asked is None
             and focus
