@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from answer_evidence import evidence
 
+from textcart.answers.asked_products import PLAIN_ONE
 from textcart.answers.carried import not_carried
 from textcart.answers.evidence import find_answer
 from textcart.answers.policy_topics import policy_topics
@@ -16,11 +17,13 @@ from textcart.answers.specs_asked import specs_asked
 from textcart.answers.turn import _asked, _asks_for_picks, _other_questions, _said_before
 from textcart.graph.named import asking_clauses
 from textcart.graph.nodes.products import _asks_about_discussed
+from textcart.rules.grounding import violations
 from textcart.rules.needs import read_needs
 from textcart.rules.references import colourway_reference
 from textcart.tools.catalog import Product
 from textcart.tools.compliance import gsm_friendly, is_gsm7
-from textcart.vocabulary.records import ProductCard, Recommended
+from textcart.vocabulary.money import MONEY_PATTERN
+from textcart.vocabulary.records import ProductCard, Recommended, SmsFacts
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 
@@ -421,3 +424,56 @@ def test_staying_dry_is_no_care_instruction() -> None:
     answer = find_answer(_asked("care"), evidence("how do i wash it", shell))
     assert answer is not None
     assert "stays dry" not in answer["text"] and "tech wash" in answer["text"]
+
+
+# --- the twenty-second set ----------------------------------------------------------------
+
+
+def test_on_sale_or_full_price_under_a_limit_says_both_and_the_guard_lets_it_pass() -> None:
+    shoe = _product("Women's Ridgeline Trail Runner — Lake Blue", "Grippy.", ["6 mm drop"])
+    shoe = shoe.model_copy(update={"price": 145.0})
+    text = "is the blue pair in my cart on sale or full price? trying to stay under 150"
+    question = read_question(text)
+    assert question is not None and question["kind"] == "price"
+    answer = find_answer(question, evidence(text, shoe))
+    assert answer is not None
+    assert answer["text"].startswith(
+        "The Women's Ridgeline Trail Runner — Lake Blue isn't on sale right now: it's $145, "
+        "under $150."
+    )
+    facts = SmsFacts(answer=answer["text"], product=answer["product_title"], price="$145")
+    said = text
+    guard = violations(
+        answer["text"], facts, "answer_question", said, offer_code="", offer_percent=0
+    )
+    assert guard == []  # "$145," is $145
+    assert MONEY_PATTERN.findall("it's $145, under $150. Rs 1,299") == ["$145", "$150", "Rs 1,299"]
+
+
+def test_how_far_poles_extend_is_their_length() -> None:
+    assert specs_asked("how long do the carbon poles extend?? im 6'4") == ["length"]
+
+
+def test_good_for_it_is_for_what_the_text_before_said() -> None:
+    question = read_question("would the longhaul max be a good shoe for it")
+    assert question is not None and question["kind"] == "suitability"
+
+
+def test_where_is_my_order_is_answered_beside_a_swap() -> None:
+    swap = read_question("can i still swap the shorts for an XL", has_order=True)
+    assert swap is not None and swap["kind"] == "order_change"
+    text = "hey where's my order at? also can i still swap the shorts for an XL before it shows up"
+    parts = _other_questions(text, swap, None, has_order=True)
+    assert [(first, asked["kind"]) for first, _, asked in parts] == [(True, "order_status")]
+
+
+def test_a_colour_said_before_holds_for_them() -> None:
+    earlier = ["hiii quick q about the womens ridgeline trail runners, the lake blue ones"]
+    assert _said_before("do u have them in an 11?", earlier, "colour") == "blue"
+    assert _said_before("do u have trail shoes in an 11?", earlier, "colour") is None
+
+
+def test_the_normal_one_is_the_model_a_version_is_of() -> None:
+    assert PLAIN_ONE.search("how is the ridgeline gtx different from the normal one")
+    assert PLAIN_ONE.search("gtx vs the regular ridgelines")
+    assert not PLAIN_ONE.search("does the ridgeline gtx come in a normal width")

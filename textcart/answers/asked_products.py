@@ -86,6 +86,35 @@ async def named_before(catalog: Catalog, earlier: Sequence[str], product: Produc
     return []
 
 
+# "how is the ridgeline gtx different from the normal one": the model it is a version of.
+PLAIN_ONE = re.compile(
+    r"\bthe (normal|regular|standard|original|plain|basic|non[- ]?\w+)"
+    r"( \w+)?( one| ones| version| model| pair)?\b",
+    re.IGNORECASE,
+)
+
+
+async def plain_model(catalog: Catalog, product: Product) -> list[Product]:
+    """The model `product` is a version of (the Ridgeline of the Ridgeline GTX), in its line."""
+    names = await model_names(catalog)
+    own = _model_words(product.title)
+    for word in sorted(own):
+        rest = own - {word}
+        found = [
+            i
+            for _, i in names.named(" ".join(sorted(rest)))
+            if _model_words(names.titles[i]) == rest
+        ]
+        if rest and found:
+            first = _line_first(names, found, "", product.title)[0]
+            return list((await catalog.get_many([first])).values())
+    return []
+
+
+def _model_words(title: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9]{3,}", base_model(title)))
+
+
 async def products_asked(
     catalog: Catalog,
     asked_product_id: str | None,

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import re
 
-from textcart.answers.common import Builder, Evidence, model_of, pick, price_text, sentences_of
+from textcart.answers.common import (
+    Builder,
+    Evidence,
+    model_of,
+    money,
+    pick,
+    price_text,
+    sentences_of,
+)
 from textcart.answers.details import (
     SPEC_WORDS,
     WATER_WORDS,
@@ -71,13 +79,20 @@ def comparison(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
             points = [p for p in product.selling_points if p not in other.selling_points][:1]
         if not patterns and not _PRICE_ONLY.search(ev.text) and _is_version_of(product, other):
             # "ridgeline vs ridgeline gtx, worth the extra?": what the version adds, first.
+            # Then the store's own words on the trade-off ("the regular Ridgeline breathes
+            # better"), else what else was found.
             adds = [p for p in product.selling_points if p not in other.selling_points][:1]
-            points = adds + [p for p in points if p not in adds]
+            trade = _mentions(product, other)[-1:] or [p for p in points if p not in adds][:1]
+            points = adds + [p for p in trade if p not in adds]
         b.facts.extend(points)
         said = [p.rstrip(".") for p in points]
         said = said[:1] + [p[:1].upper() + p[1:] for p in said[1:]]
         detail = f": {'. '.join(said)}" if said else ""
-        b.say(f"The {model_of(product.title)} is {price_text(product)}{detail}.")
+        was = product.compare_at_price
+        sale = (
+            f" (on sale from {money(was, product.currency)})" if was and was > product.price else ""
+        )
+        b.say(f"The {model_of(product.title)} is {price_text(product)}{sale}{detail}.")
     if "weight" in topics and (verdict := _lighter(ev.text, unique[0], unique[1])):
         # "which one is lighter": the answer first, when both weigh in the same size.
         b.parts.insert(0, verdict)

@@ -33,7 +33,10 @@ SPEC_WORDS: dict[str, re.Pattern[str]] = {
         re.I,
     ),
     "traction": re.compile(r"\blugs?\b|outsole|grip|vibram|traction|spikes", re.I),
-    "length": re.compile(r"inseam|\d\s?(in|inch|inches|\")|length|long cut", re.I),
+    # "flick-lock adjustment from 105 to 135 cm": how long the poles get.
+    "length": re.compile(
+        r"inseam|\d\s?(in|inch|inches|\"|cm\b)|length|long cut|adjust\w* from", re.I
+    ),
     "pockets": re.compile(r"pocket", re.I),
     "dimensions": re.compile(r"\d\s?(cm|in|mm)\b|dimension", re.I),
     "warranty": re.compile(r"guarantee|warrant", re.I),

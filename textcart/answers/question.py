@@ -224,6 +224,8 @@ _CARE = any_of(
 )
 _SUITABLE = any_of(
     r"good (for|on|in)\b",
+    # "would the longhaul max be a good shoe for it"
+    r"\ban? (good|ok|okay|decent|solid|smart|right) (\w+ )?(for|on|in)\b",
     r"ok(ay)? (for|on|in)\b",
     r"work (for|on|in)\b",
     r"suitable",
@@ -328,7 +330,8 @@ def asks_something(text: str) -> bool:
     return "?" in text or bool(_QUESTION_START.search(text) or _ASKING.search(text))
 
 
-def _colour(text: str) -> str | None:
+def colour_said(text: str) -> str | None:
+    """The colour a text names ("the lake blue ones", "in sand"), if any."""
     match = _COLOUR_IN.search(text) or _COLOURWAY_SAID.search(text)
     return next(g for g in match.groups() if g).lower() if match else None
 
@@ -364,7 +367,7 @@ def _read_question(text: str, has_order: bool) -> AskedQuestion | None:
     text = _SZ.sub("size", text)  # "what sz do i order"
     explicit = asks_something(text)
     size = read_needs(text, {})["size"]
-    colour = _colour(text)
+    colour = colour_said(text)
 
     def asked(
         kind: QuestionKind, topic: str | None = None, about_order: bool = False

@@ -77,7 +77,17 @@ _SPECS: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     ("traction", any_of(r"\blugs?\b", r"\bgrip\b", r"traction", r"outsole", r"\bsole\b")),
-    ("length", any_of(r"inseam", r"\blength\b", r"how long (are|is) (the|they|it)\b", r"\binch")),
+    (
+        "length",
+        any_of(
+            r"inseam",
+            r"\blength\b",
+            r"how long (are|is) (the|they|it)\b",
+            r"\binch",
+            # "how long do the carbon poles extend"
+            r"\bhow (long|tall|short|far)\b.{0,30}\b(extend|extends|adjust|adjusts|reach)\b",
+        ),
+    ),
     ("pockets", any_of(r"pockets?")),
     ("dimensions", any_of(r"dimensions", r"how tall", r"how wide")),
     # A part or accessory: "does it come w a rain cover?", "does the parka have a hood?"

@@ -190,12 +190,22 @@ def price(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
     under = _UNDER.search(ev.text)
     if under:
         # "r they under 150?": yes or no first, then the price.
-        fits = now <= float(under.group(1))
+        limit = float(under.group(1))
+        fits = now <= limit
         sale = f", on sale from {money(was, product.currency)}" if was and was > now else ""
-        b.say(
-            f"{'Yes' if fits else 'No'}: the {product.title} is {quoted}{sale}.",
-            "yes" if fits else "no",
-        )
+        if not sale and _ON_SALE.search(ev.text):
+            # "on sale or full price? trying to stay under 150": the sale first, then the limit.
+            side = "under" if fits else "over"
+            b.say(
+                f"The {product.title} isn't on sale right now: it's {quoted}, {side} "
+                f"{money(limit, product.currency)}.",
+                "yes" if fits else "no",
+            )
+        else:
+            b.say(
+                f"{'Yes' if fits else 'No'}: the {product.title} is {quoted}{sale}.",
+                "yes" if fits else "no",
+            )
     elif was and was > now:
         b.say(
             f"The {product.title} is {quoted} right now, on sale from "

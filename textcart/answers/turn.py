@@ -19,11 +19,13 @@ from datetime import datetime
 from typing import Any, Literal
 
 from textcart.answers.asked_products import (
+    PLAIN_ONE,
     base_model,
     model_named,
     models_in,
     named_before,
     pair_named_before,
+    plain_model,
     products_asked,
     two_models_named,
 )
@@ -42,7 +44,13 @@ from textcart.answers.knowledge import KnowledgeBase
 from textcart.answers.language import is_other_language
 from textcart.answers.orders import order_named
 from textcart.answers.own_terms import product_terms
-from textcart.answers.question import COLOUR_PRICE, asks_something, goes_on, read_question
+from textcart.answers.question import (
+    COLOUR_PRICE,
+    asks_something,
+    colour_said,
+    goes_on,
+    read_question,
+)
 from textcart.answers.superlative import superlative_answer, superlative_asked
 from textcart.rules.references import name_match
 from textcart.tools.catalog import Catalog, Product
@@ -241,6 +249,10 @@ async def answer_turn(
                 question = _without_name(question, text, product.title, order is not None)
                 update["question"] = question
             if product is not None and question["kind"] == "comparison" and not others:
+                if PLAIN_ONE.search(text):
+                    # "how is the ridgeline gtx different from the normal one"
+                    others = await plain_model(catalog, product)
+            if product is not None and question["kind"] == "comparison" and not others:
                 # "and the mudlark? which ones lighter": the other one was named before.
                 others = await named_before(catalog, earlier, product)
             if product is None and question["kind"] != "care":
@@ -284,8 +296,13 @@ async def answer_turn(
         if question["kind"] in PRODUCT_KINDS:
             update["answer"] = unanswerable("catalog_unavailable", EMPTY_CATALOG)
             return update
+    said = text
+    if question["kind"] == "suitability" and earlier and _FOR_IT.search(text):
+        # "would the longhaul max be a good shoe for it" after "the course is notoriously
+        # muddy": what it is for was said in the text before.
+        said = f"{text} {earlier[0]}"
     evidence = Evidence(
-        text=text,
+        text=said,
         product=product,
         variants=variants,
         others=others,
@@ -303,7 +320,7 @@ async def answer_turn(
     if answer is not None:
         # "navy in 10.5? also r they any good for wide feet": the other question too.
         title = product.title if product is not None else None
-        for first, part, asked in _other_questions(text, question, title):
+        for first, part, asked in _other_questions(text, question, title, order is not None):
             more = await asyncio.to_thread(find_answer, asked, replace(evidence, text=part))
             if more is not None and more["text"] not in answer["text"]:
                 # In the order asked: the SMS may be cut short at its end.
@@ -321,18 +338,22 @@ _PARTS = re.compile(
 
 
 def _other_questions(
-    text: str, question: AskedQuestion, title: str | None
+    text: str, question: AskedQuestion, title: str | None, has_order: bool = False
 ) -> list[tuple[bool, str, AskedQuestion]]:
     """Parts of a text that ask a question of another kind than the whole text was read as.
 
     Each with whether it is the text's first part. A part is read without the product's
-    own name: "my normal size in the merino 150 crew?" asks nothing about merino.
+    own name: "my normal size in the merino 150 crew?" asks nothing about merino. "where's
+    my order at? also can i still swap the shorts" asks where the order is too.
     """
     found = []
     parts = [p.strip() for p in _PARTS.split(text) if p and len(p.split()) >= 2]
     for index, part in enumerate(parts if len(parts) >= 2 else []):
-        asked = read_question(_name_out(part, title) if title else part)
+        asked = read_question(_name_out(part, title) if title else part, has_order=has_order)
         if asked is None or asked["kind"] in (question["kind"], "comparison", "detail"):
+            continue
+        if asked["kind"] == "order_status" and question["kind"] in ORDER_KINDS:
+            found.append((index == 0, part, asked))
             continue
         if title is None or asked["kind"] not in PRODUCT_KINDS:
             # Two product questions; a policy text already answers each topic it names,
@@ -343,12 +364,23 @@ def _other_questions(
     return found
 
 
+_ORDER_NAMED = re.compile(r"^Order \S+ \([^)]*\)")
+
+
 def _joined(first: Answer, second: Answer) -> Answer:
-    """Two answers as one reply: both texts, every fact and source behind them."""
+    """Two answers as one reply: both texts, every fact and source behind them.
+
+    The order both speak of is named once: "Order TO-1 (...) has shipped... It has
+    already shipped, so it can't be changed now."
+    """
+    named = _ORDER_NAMED.match(first["text"])
+    then = second["text"]
+    if named and then.startswith(named.group(0)):
+        then = "It" + then[len(named.group(0)) :]
     return Answer(
         **{
             **first,
-            "text": f"{first['text']} {second['text']}",
+            "text": f"{first['text']} {then}",
             "facts": [*first["facts"], *second["facts"]],
             "sources": list(dict.fromkeys([*first["sources"], *second["sources"]])),
         }
@@ -406,6 +438,8 @@ def _without_name(question: AskedQuestion, text: str, title: str, has_order: boo
     return AskedQuestion(**{**again, "size": question["size"], "colour": question["colour"]})
 
 
+# A use said before: "good for it", "ok for that".
+_FOR_IT = re.compile(r"\b(for|on|in) (it|that|this|those|these|them)\W*$", re.I)
 # Words that point back at what the text before named: "can i swap em".
 _BACK = re.compile(r"\b(it|them|em|they|those|these)\b", re.I)
 # "what about the rust ones then, same size": the size said before, said to be kept.
@@ -416,12 +450,18 @@ def _said_before(text: str, earlier: Sequence[str], what: Literal["colour", "siz
     """The colour or size of the last text, when this one only goes on from it.
 
     "and in a 9?" after "is it avail in cobalt" is still cobalt; "what abt slate grey"
-    after "got the daymile in a 9?" is still a 9.
+    after "got the daymile in a 9?" is still a 9; "do u have them in an 11?" after "the
+    womens ridgeline trail runners, the lake blue ones" is still lake blue.
     """
-    if not earlier or not (goes_on(text) or _SAME.search(text)):
+    if not earlier:
         return None
-    before = read_question(earlier[0])
-    return before[what] if before else None
+    if goes_on(text) or _SAME.search(text):
+        before = read_question(earlier[0])
+        if before is not None:
+            return before[what]
+    if what == "colour" and (goes_on(text) or _BACK.search(text)):
+        return colour_said(earlier[0])
+    return None
 
 
 # Kinds a product's own name can suggest ("Insulated", "Waterproof", "Light").

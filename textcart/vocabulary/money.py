@@ -32,8 +32,10 @@ _WHOLE_UNITS = frozenset({"JPY"})
 CURRENCIES: tuple[str, ...] = tuple(_PREFIX)
 
 # Any price a text may contain, whatever the currency: "$129", "Rs 1,299", "€49.50".
+# "$1,299" is one price; "$145, under $150" is two.
 MONEY_PATTERN = re.compile(
-    r"(?:(?:CA|A|NZ|S)?\$|€|£|¥|₹|\bRs\.?|\bINR|\bCHF|\bSEK|\bNOK|\bDKK)\s?\d[\d,]*(?:\.\d{2})?"
+    r"(?:(?:CA|A|NZ|S)?\$|€|£|¥|₹|\bRs\.?|\bINR|\bCHF|\bSEK|\bNOK|\bDKK)"
+    r"\s?\d+(?:,\d{3})*(?:\.\d{2})?"
 )
 
 
@@ -61,5 +63,5 @@ def format_money(value: float, currency: str = "USD") -> str:
 
 def amount_of(text: str) -> str:
     """The amount of a price text without its symbol and spaces ("Rs 1,299" -> "1,299")."""
-    match = re.search(r"\d[\d,]*(?:\.\d{1,2})?", text)
+    match = re.search(r"\d+(?:,\d{3})*(?:\.\d{1,2})?", text)
     return match.group(0) if match else ""
