@@ -130,7 +130,7 @@ report: install weaviate
 # The whole suite, its e2e tests against `langgraph dev`. The same e2e tests against the
 # production server (Aegra) are `make e2e-production`, not yet part of this target: see the
 # README's production serving section for which of them have passed there.
-test: install weaviate local-model postgres lint
+test: install weaviate local-model postgres redis lint
 	$(BIN)/pytest -q tests
 
 bench: install weaviate

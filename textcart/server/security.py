@@ -24,9 +24,8 @@ import time
 from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
-from limits.aio.storage import MemoryStorage
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
-from limits.storage import storage_from_string
 
 from textcart import settings
 from textcart.tools import compliance
@@ -130,6 +129,28 @@ class Limited:
     limit: str
 
 
+# Redis connections one process's limiter may hold, and how long a count waits for one.
+SHARED_CONNECTIONS = 64
+SHARED_WAIT_S = 5.0
+
+
+def shared_storage(uri: str) -> Storage:
+    """The limits' Redis storage, on a pool where a count waits for a free connection.
+
+    redis-py's asyncio pool (100 connections by default) raises "Too many connections" the
+    moment one more is asked for: under a burst (an instance killed, its shoppers' texts
+    all sent again to the one left) counts failed instead of waiting their turn. A
+    blocking pool makes them wait up to `SHARED_WAIT_S`; a count that still gets no
+    connection fails, and `RateLimits` lets that text through.
+    """
+    from redis.asyncio import BlockingConnectionPool  # the production server's venv has it
+
+    pool = BlockingConnectionPool.from_url(
+        uri.removeprefix("async+"), max_connections=SHARED_CONNECTIONS, timeout=SHARED_WAIT_S
+    )
+    return RedisStorage(uri, implementation="redispy", connection_pool=pool)
+
+
 class RateLimits:
     """Moving-window limits for inbound texts per number and events per source."""
 
@@ -144,9 +165,7 @@ class RateLimits:
         # (`TEXTCART_RATE_LIMIT_STORAGE=async+redis://...`), or a number would get the rate
         # once per instance.
         shared = configured.rate_limit_storage
-        storage = (
-            storage_from_string(shared, implementation="redispy") if shared else MemoryStorage()
-        )
+        storage = shared_storage(shared) if shared else MemoryStorage()
         self._limiter = MovingWindowRateLimiter(storage)
 
     async def _hit(self, item: RateLimitItem, *key: str, cost: int = 1) -> Limited | None:
