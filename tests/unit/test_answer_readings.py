@@ -16,10 +16,10 @@ from textcart.answers.question import goes_on, read_question
 from textcart.answers.specs_asked import specs_asked
 from textcart.answers.turn import _asked, _asks_for_picks, _other_questions, _said_before
 from textcart.graph.named import asking_clauses
-from textcart.graph.nodes.products import _asks_about_discussed
+from textcart.graph.nodes.products import _PRONOUN, _asks_about_discussed
 from textcart.rules.grounding import violations
 from textcart.rules.needs import read_needs
-from textcart.rules.references import colourway_reference
+from textcart.rules.references import colourway_reference, position_said
 from textcart.tools.catalog import Product
 from textcart.tools.compliance import gsm_friendly, is_gsm7
 from textcart.vocabulary.money import MONEY_PATTERN
@@ -477,3 +477,40 @@ def test_the_normal_one_is_the_model_a_version_is_of() -> None:
     assert PLAIN_ONE.search("how is the ridgeline gtx different from the normal one")
     assert PLAIN_ONE.search("gtx vs the regular ridgelines")
     assert not PLAIN_ONE.search("does the ridgeline gtx come in a normal width")
+
+
+# --- the twenty-third set -----------------------------------------------------------------
+
+
+def test_a_split_zipper_is_damage_and_split_payments_are_not() -> None:
+    assert policy_topics("the zipper on my fleece split after like 4 months") == ["warranty"]
+    assert policy_topics("can i split payments") == ["payment"]
+
+
+def test_having_sent_them_back_is_a_story_not_a_return_question() -> None:
+    text = "the tempo racers were so narrow i had to send them back. would the daymile be better"
+    assert "returns" not in policy_topics(text)
+    question = read_question(text, has_order=True)
+    assert question is not None and question["kind"] == "fit"
+    assert policy_topics("can i send them back") == ["returns"]
+
+
+def test_how_much_is_express_asks_express_not_the_standard_cost() -> None:
+    text = "how long does normal shipping take? and how much is express if i need it faster"
+    assert policy_topics(text) == ["express", "shipping_time"]
+    assert policy_topics("how much is shipping and is there express") == [
+        "express",
+        "shipping_cost",
+    ]
+
+
+def test_a_colour_alone_goes_on_from_the_text_before() -> None:
+    assert goes_on("the mint ones i mean")
+    assert goes_on("oh sorry, in olive")
+    assert not goes_on("the mint ones are cute, do they run small?")
+
+
+def test_what_they_were_just_looking_at_and_the_second_one() -> None:
+    assert _PRONOUN.search("the yellow racing shoes i was just looking at, got a 13?")
+    assert position_said("does the second one need a lot of breaking in?") == 1
+    assert position_said("is it waterproof?") is None

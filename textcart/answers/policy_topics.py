@@ -67,6 +67,9 @@ POLICY_TOPICS: list[tuple[str, re.Pattern[str]]] = [
             r"\b(doesn'?t|does not|don'?t|won'?t) (work|charge|hold a charge) any ?more\b",
             # Damage said in the shopper's words: "the strap snapped after 4 months".
             r"\b(snapped|cracked|busted|frayed|unravell?ed|delaminat\w*|tore|gave out)\b",
+            # "the zipper on my fleece split"; "split payments" is paying.
+            r"\bsplit\b(?! (up )?(the |my |it |a |in )?(payments?|pay|cost|price|purchase|bill|"
+            r"difference|\d|two|half))",
             r"\btorn\b(?! between)",
             # A leak that started: "now they leak", "it's leaking" (not "does it leak?").
             r"\bnow (they |it |both |the \w+ )?leak(s|ing)?\b",
@@ -130,8 +133,9 @@ POLICY_TOPICS: list[tuple[str, re.Pattern[str]]] = [
         any_of(
             r"\breturns?\b",
             r"returning",
-            r"\b(send|ship|mail|take) (it |them |(the |my |this |that |these |those )?\w+ "
-            r"(\w+ )?)?back\b",
+            # "i had to send them back" tells what happened, it asks nothing.
+            r"(?<!had to )(?<!already )\b(send|ship|mail|take) (it |them |(the |my |this |that |"
+            r"these |those )?\w+ (\w+ )?)?back\b",
             r"\brefund",
             r"money back",
         ),
@@ -239,6 +243,11 @@ def policy_topics(text: str) -> list[str]:
     if "worn" in topics and "returns" not in topics:
         # "can I run in the parka?" is not about returning worn gear.
         topics.remove("worn")
+    if {"express", "shipping_cost"} <= set(topics) and all(
+        _EXPRESS.search(clause) for clause in _CLAUSES.split(text) if _COST.search(clause)
+    ):
+        # "how much is express": the cost of express, which its own rule says.
+        topics.remove("shipping_cost")
     if "warranty" in topics and _REPLACING.search(text) and not _CLAIMING.search(text):
         # "my old pair just died on me": why they are buying, not a claim on what we sold.
         topics.remove("warranty")
@@ -249,3 +258,6 @@ _REPLACING = any_of(r"\b(my|our|the|his|her) old (\w+ )?(pair|ones?|shoes|boots|
 _CLAIMING = any_of(
     r"warrant", r"guarantee", r"covered", r"defect", r"\b(bought|got|ordered) (it|them|from)"
 )
+_TOPIC = dict(POLICY_TOPICS)
+_EXPRESS, _COST = _TOPIC["express"], _TOPIC["shipping_cost"]
+_CLAUSES = re.compile(r"[.?!;\n]+|\band\b|\balso\b", re.IGNORECASE)

@@ -320,9 +320,18 @@ _FOLLOW_ON = re.compile(
 )
 
 
+# "the mint ones i mean", "in olive": a colour alone, said of what the text before asked.
+_COLOUR_ONLY = re.compile(
+    r"^\W*((oh|sorry|no|nah|i mean|wait)\W+)*(the |in |a |an )?(\w+ )?("
+    + "|".join(COLOUR_WORDS)
+    + r")( one| ones| pair| colou?r| colou?rway| version)?( i mean| i meant| pls| please)?\W*$",
+    re.IGNORECASE,
+)
+
+
 def goes_on(text: str) -> bool:
     """True when the text goes on from the one before ("and the womens version?")."""
-    return bool(_FOLLOW_ON.search(text))
+    return bool(_FOLLOW_ON.search(text) or _COLOUR_ONLY.search(text))
 
 
 def asks_something(text: str) -> bool:

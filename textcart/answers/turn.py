@@ -113,7 +113,9 @@ async def answer_turn(
         # question before, about the product this text points to.
         before = read_question(earlier[0], has_order=order is not None)
         if before is not None and before["kind"] in PRODUCT_KINDS - {"comparison"}:
-            question, from_before = before, True
+            # "the mint ones i mean" after "do the canyon lows come in a womens 10": mint.
+            colour = colour_said(text) or before["colour"]
+            question, from_before = AskedQuestion(**{**before, "colour": colour}), True
     if question is not None and catalog is not None:
         # "do the ridgeline socks have a lifetime guarantee?": the sock's own terms.
         question, own = await product_terms(catalog, text, question, asked_product_id)

@@ -379,3 +379,28 @@ def _fits(words: list[str], title: set[str], kinds: set[str], text: set[str], lo
     return words[-1] in kinds and all(
         w in text or any(t.startswith(w) for t in title) for w in words
     )
+
+
+_LISTED = re.compile(r"\band\b|\bor\b|\bvs\.?\b|\bversus\b|,|/|\bbetween\b", re.IGNORECASE)
+
+
+async def listed_before(
+    catalog: Catalog,
+    position: int,
+    line: str,
+    shopper: ShopperContext,
+    history: Awaitable[dict[str, ProductHit]],
+) -> ProductCard | None:
+    """The model at `position` among those the shopper's text before listed, in their order.
+
+    "does the second one need breaking in?" after "torn between the canyon low and the
+    switchback mid" is the Switchback Mid: the shopper's own list, not the store's.
+    """
+    listed: dict[str, ProductCard] = {}
+    for part in _LISTED.split(line):
+        if part.strip() and (found := await named_product(catalog, part, shopper, history)):
+            listed.setdefault(_LINE_PREFIX.sub("", model_of_title(found["title"]).lower()), found)
+    models = list(listed.values())
+    if len(models) < 2 or not -len(models) <= position < len(models):
+        return None
+    return models[position]

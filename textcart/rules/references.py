@@ -73,6 +73,15 @@ def fresh_recommendations(recommended: Recommended | None, now: datetime) -> lis
     return list(recommended["products"]) if now - at <= FRESH_FOR else []
 
 
+def position_said(text: str) -> int | None:
+    """The position a text points at ("the second one" -> 1, "the last one" -> -1)."""
+    match = _POSITION.search(text)
+    if match is None:
+        return None
+    word, digit = match.group(1), match.group(2)
+    return _POSITION_WORDS[word.lower()] if word else int(digit) - 1
+
+
 def resolve_reference(
     text: str | None, recommended: Recommended | None, now: datetime
 ) -> tuple[ProductCard, str] | None:

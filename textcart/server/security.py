@@ -148,7 +148,8 @@ def shared_storage(uri: str) -> Storage:
     pool = BlockingConnectionPool.from_url(
         uri.removeprefix("async+"), max_connections=SHARED_CONNECTIONS, timeout=SHARED_WAIT_S
     )
-    return RedisStorage(uri, implementation="redispy", connection_pool=pool)
+    # limits types its options as scalars, but hands `connection_pool` to redis-py as it is.
+    return RedisStorage(uri, implementation="redispy", connection_pool=pool)  # type: ignore[arg-type]
 
 
 class RateLimits:

@@ -19,6 +19,7 @@ from textcart.graph.named import (
     card,
     described_product,
     line_said,
+    listed_before,
     named_product,
     owned_named,
     version_named,
@@ -49,6 +50,7 @@ from textcart.rules.references import (
     colourway_reference,
     fresh_recommendations,
     model_name,
+    position_said,
     resolve_reference,
 )
 from textcart.tools.catalog import Catalog, ProductHit, SearchFilters
@@ -81,7 +83,8 @@ _PRONOUN = re.compile(
     # "whats the drop on that shoe": the one they were looking at.
     r"\b(that|this) (shoe|boot|jacket|shell|parka|pack|bag|sock|shirt|tee|top|hoodie|fleece|"
     r"layer|headlamp|lamp|bottle|short|pant|tight|sandal|cap|hat|glove|vest)s?\b|"
-    r"\b(i|we) (just |was |were )?(looked at|looking at|viewed|saw|checked out|liked|carted)\b|"
+    r"\b(i|we) (just |was |were |been )*(looked at|looking at|viewed|saw|checked out|liked|"
+    r"carted)\b|"
     r"\b(in|from) my (cart|basket|bag)\b",
     re.IGNORECASE,
 )
@@ -268,6 +271,12 @@ async def retrieve_products(
             asked = await _same_model_in(catalog, services, *colourway[1:])
             if asked is not None:
                 notes.append(f"{colourway[0]!r} = {asked['title']}")
+        if asked is None and text and (position := position_said(text)) is not None:
+            # "the second one" of the models the shopper's text before listed.
+            for line in _earlier_texts(state)[:1]:
+                asked = await listed_before(catalog, position, line, shopper, history_read)
+                if asked is not None:
+                    notes.append(f"listed before: {asked['title']}")
         if asked is None and reference:
             shown, words = reference
             # Stock and price may have changed since it was recommended: read it again.
