@@ -15,8 +15,8 @@ from textcart.answers.policy_topics import policy_topics
 from textcart.answers.question import goes_on, read_question
 from textcart.answers.specs_asked import specs_asked
 from textcart.answers.turn import _asked, _asks_for_picks, _other_questions, _said_before
+from textcart.graph.asked import PRONOUN, asks_about_discussed
 from textcart.graph.named import asking_clauses
-from textcart.graph.nodes.products import _PRONOUN, _asks_about_discussed
 from textcart.rules.grounding import violations
 from textcart.rules.needs import read_needs
 from textcart.rules.references import colourway_reference, position_said
@@ -375,8 +375,8 @@ def test_a_text_that_goes_on_from_the_one_before() -> None:
     assert goes_on("and the womens version?")
     assert goes_on("what about the mens")
     assert not goes_on("is the womens version lighter?")
-    assert _asks_about_discussed("and the womens version?")
-    assert not _asks_about_discussed("and do u have trail shoes?")
+    assert asks_about_discussed("and the womens version?")
+    assert not asks_about_discussed("and do u have trail shoes?")
 
 
 def test_stack_up_against_is_no_stack_height() -> None:
@@ -511,6 +511,6 @@ def test_a_colour_alone_goes_on_from_the_text_before() -> None:
 
 
 def test_what_they_were_just_looking_at_and_the_second_one() -> None:
-    assert _PRONOUN.search("the yellow racing shoes i was just looking at, got a 13?")
+    assert PRONOUN.search("the yellow racing shoes i was just looking at, got a 13?")
     assert position_said("does the second one need a lot of breaking in?") == 1
     assert position_said("is it waterproof?") is None

@@ -8,8 +8,10 @@ records it is made of, the labels and what deciders return live in `textcart.voc
 from __future__ import annotations
 
 import operator
+from datetime import UTC, datetime
 from typing import Annotated, Any, TypedDict, get_args
 
+from textcart.tools.shopper_store import now_utc
 from textcart.vocabulary.answers import Answer, AskedQuestion
 from textcart.vocabulary.labels import DecisionName, Intent, MessageType, Tone, Trigger
 from textcart.vocabulary.records import (
@@ -89,3 +91,15 @@ def decision_value(state: TurnState, name: DecisionName, default: Any = None) ->
     """The value of one decision this turn, or `default` when it was not taken."""
     decision = decisions_of(state).get(name)
     return decision["value"] if decision else default
+
+
+def turn_time(state: TurnState) -> datetime:
+    """The turn's own clock (when the text arrived or the trigger fired), else now."""
+    received = state.get("received_at")
+    try:
+        at = datetime.fromisoformat(received) if received else None
+    except ValueError:
+        at = None
+    if at is None:
+        return now_utc()
+    return at if at.tzinfo else at.replace(tzinfo=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any, TypeVar
 
 from langgraph.runtime import Runtime
@@ -14,8 +14,8 @@ from pydantic import BaseModel
 from textcart.deciders.base import Decided, decide
 from textcart.graph.context import Context
 from textcart.graph.services import Services
-from textcart.graph.state import TurnState
-from textcart.tools.shopper_store import ShopperStore, now_utc
+from textcart.graph.state import TurnState, turn_time
+from textcart.tools.shopper_store import ShopperStore
 
 log = logging.getLogger("textcart.graph")
 T = TypeVar("T", bound=BaseModel)
@@ -53,18 +53,6 @@ async def decide_with(
             return await llm(model, method, ctx.llm_timeout_s)
 
     return await decide(name, use_llm=use_llm, llm=call_llm, classic=classic)
-
-
-def turn_time(state: TurnState) -> datetime:
-    """The turn's own clock (when the text arrived or the trigger fired), else now."""
-    received = state.get("received_at")
-    try:
-        at = datetime.fromisoformat(received) if received else None
-    except ValueError:
-        at = None
-    if at is None:
-        return now_utc()
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 async def log_trigger(

@@ -15,10 +15,9 @@ from textcart.graph.nodes.common import (
     log,
     log_trigger,
     shopper_store_of,
-    turn_time,
 )
 from textcart.graph.services import Services
-from textcart.graph.state import TurnState, decision_value, decisions_of
+from textcart.graph.state import TurnState, decision_value, decisions_of, turn_time
 from textcart.rules.grounding import violations
 from textcart.rules.holdout import VARIANTS
 from textcart.rules.offers import offer_refusal

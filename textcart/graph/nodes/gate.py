@@ -14,9 +14,8 @@ from textcart.graph.nodes.common import (
     log,
     log_trigger,
     shopper_store_of,
-    turn_time,
 )
-from textcart.graph.state import TurnState
+from textcart.graph.state import TurnState, turn_time
 from textcart.rules.holdout import is_held_out
 from textcart.tools import compliance, send_windows
 from textcart.tools import consent as consent_rules

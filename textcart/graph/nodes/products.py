@@ -5,29 +5,23 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from langgraph.runtime import Runtime
 
-from textcart.answers.question import COLOUR_PRICE, goes_on, read_question
+from textcart.answers.question import read_question
 from textcart.answers.turn import answer_turn
 from textcart.deciders.fit import llm_fit
+from textcart.graph.asked import PRONOUN, earlier_texts, pointers, product_asked
 from textcart.graph.context import Context
 from textcart.graph.named import (
     asked_part,
     card,
     described_product,
-    line_said,
-    listed_before,
-    named_product,
-    owned_named,
-    version_named,
 )
 from textcart.graph.nodes.common import (
     decide_with,
     log,
-    turn_time,
 )
 from textcart.graph.personalise import (
     CANDIDATES,
@@ -39,19 +33,14 @@ from textcart.graph.personalise import (
     describe,
     history_ids,
     is_open_request,
-    names_product_kind,
     product_kinds,
     rerank,
 )
 from textcart.graph.services import Services
-from textcart.graph.state import TurnState, decision_value
+from textcart.graph.state import TurnState, decision_value, turn_time
 from textcart.rules.needs import read_conversation_needs, read_needs
 from textcart.rules.references import (
-    colourway_reference,
     fresh_recommendations,
-    model_name,
-    position_said,
-    resolve_reference,
 )
 from textcart.tools.catalog import Catalog, ProductHit, SearchFilters
 from textcart.tools.orders import OneOrder
@@ -77,75 +66,7 @@ SERVICE_INTENTS = frozenset(INTENTS) - {
 # --- products ---------------------------------------------------------------------------
 
 
-# "it", "these", or what they looked at: "is the shoe i looked at on sale?"
-_PRONOUN = re.compile(
-    r"\b(it|these|this one|those|them|that one)\b|"
-    # "whats the drop on that shoe": the one they were looking at.
-    r"\b(that|this) (shoe|boot|jacket|shell|parka|pack|bag|sock|shirt|tee|top|hoodie|fleece|"
-    r"layer|headlamp|lamp|bottle|short|pant|tight|sandal|cap|hat|glove|vest)s?\b|"
-    r"\b(i|we) (just |was |were |been )*(looked at|looking at|viewed|saw|checked out|liked|"
-    r"carted)\b|"
-    r"\b(in|from) my (cart|basket|bag)\b",
-    re.IGNORECASE,
-)
-_WORD = re.compile(r"[a-z0-9]+")
-# How far back a budget or size the shopper said still holds.
-_CONVERSATION_SPAN = timedelta(hours=24)
-_CONVERSATION_LINES = 12
-
-
-_RECOMMEND_WORDS = re.compile(
-    r"\b(any(thing|one)?|something|other|others|else|recommend|suggest|options?|cheaper|"
-    r"alternatives?|similar|instead)\b",
-    re.IGNORECASE,
-)
-
-
 _CATEGORY_WORD = re.compile(r"[a-z]{3,}")
-
-
-def _asks_about_discussed(text: str) -> bool:
-    """A question about one product that names none: "what's the drop?", "in a 9?"."""
-    question = read_question(text)
-    if question is None:
-        # "and the womens version?": the question before, about the product discussed.
-        return goes_on(text) and not names_product_kind(text)
-    return (
-        question["kind"] in PRODUCT_KINDS - {"comparison", "suitability"}
-        and not names_product_kind(text)
-        # "is the sky blue one any cheaper" asks about this product's colourway.
-        and (not _RECOMMEND_WORDS.search(text) or COLOUR_PRICE.search(text) is not None)
-    )
-
-
-def _earlier_texts(state: TurnState) -> list[str]:
-    """The shopper's earlier texts of this conversation (within a day), newest first."""
-    now = turn_time(state)
-    lines = state.get("transcript", [])[:-1] if state.get("text") is not None else []
-    earlier = []
-    for line in reversed(lines[-_CONVERSATION_LINES:]):
-        try:
-            at = datetime.fromisoformat(line["at"])
-        except ValueError:
-            continue
-        at = at if at.tzinfo else at.replace(tzinfo=UTC)
-        if line["role"] == "shopper" and now - at <= _CONVERSATION_SPAN:
-            earlier.append(line["text"])
-    return earlier
-
-
-async def _same_model_in(
-    catalog: Catalog, services: Services, colour: str, model: str
-) -> ProductCard | None:
-    """The colourway of `model` named `colour`, from the catalog (in stock or not)."""
-    query = f"{model} {colour}"
-    vector = await asyncio.to_thread(services.embedder.embed_query, query)
-    for hit in await catalog.search(query, vector, SearchFilters(in_stock_only=False), limit=10):
-        title = hit.product.title
-        if model_name(title) == model and colour in title.rsplit("—", 1)[-1].lower().split():
-            return card(hit.product, hit.score)
-    return None
-
 
 EMPTY_CATALOG_NOTE = "catalog is empty: load one with `textcart catalog load FILE`"
 
@@ -209,18 +130,14 @@ async def retrieve_products(
         }
     # "do the cleats go over hiking boots": searched for the cleats only.
     shopper, text = state["shopper"], asked_part(state.get("text") or "")
-    needs, sources = read_conversation_needs(text, _earlier_texts(state), shopper["preferences"])
+    needs, sources = read_conversation_needs(text, earlier_texts(state), shopper["preferences"])
     said_size = None
     if sources["size"] == "earlier text":
         # A size said earlier may be for another kind of product: a preference, not a need.
         said_size, needs["size"], sources["size"] = needs["size"], None, None
     notes: list[str] = []
     open_request = is_open_request(text)
-    now, recommended = turn_time(state), state.get("recommended")
-    colourway = colourway_reference(text, recommended, now)
-    reference = resolve_reference(text, recommended, now)
-    about_discussed = bool(text) and (_asks_about_discussed(text) or bool(_PRONOUN.search(text)))
-    discussed = fresh_recommendations(recommended, now) if about_discussed else []
+    pointed = pointers(text, state.get("recommended"), turn_time(state))
     history_read: asyncio.Task[dict[str, ProductHit]] | None = None
     searched: asyncio.Task[_Search | None] | None = None
     catalog: Catalog | None = None
@@ -235,7 +152,7 @@ async def retrieve_products(
             size=needs["size"],
             exclude_ids=list(shopper["purchased_ids"]),
         )
-        if text and not (_PRONOUN.search(text) or colourway or reference or discussed):
+        if text and not (PRONOUN.search(text) or pointed.anything):
             # Nothing but the text itself can change the query (no pronoun, no reference to
             # what the store sent): the main search runs beside the one that names a product.
             searched = asyncio.create_task(
@@ -243,90 +160,12 @@ async def retrieve_products(
                     catalog, services, shopper, text, said_size, filters, history_read, open_request
                 )
             )
-        asked: ProductCard | None = None
-        if text:
-            asked = await named_product(
-                catalog, text, shopper, history_read, earlier=_earlier_texts(state)
-            )
-        if asked is None and text and (last_shown := fresh_recommendations(recommended, now)):
-            # "how is the gtx one different?" after the Ridgeline: the Ridgeline GTX.
-            asked = await version_named(catalog, text, shopper, history_read, last_shown[0])
-            if asked is not None:
-                notes.append(f"a version of {last_shown[0]['title']} = {asked['title']}")
-        if asked is None and text:
-            # "how do i wash my parka": the parka they bought.
-            asked = await owned_named(text, shopper, history_read)
-            if asked is not None:
-                notes.append(f"theirs: {asked['title']}")
-        if asked is None and text:
-            # "the teal rain jacket, is it still marked down?": described, among what they
-            # looked at, before "it" is taken for the last thing viewed; found even when the
-            # search (held to their budget) no longer returns it.
-            looked_at = (await history_read).values()
-            mine = described_product(text, [h.product for h in looked_at], theirs=True)
-            if mine is not None:
-                asked = card(mine, 1.0)
-                notes.append(f"described, theirs: {mine.title}")
-        if asked is None and colourway:
-            asked = await _same_model_in(catalog, services, *colourway[1:])
-            if asked is not None:
-                notes.append(f"{colourway[0]!r} = {asked['title']}")
-        if asked is None and text and (position := position_said(text)) is not None:
-            # "the second one" of the models the shopper's text before listed.
-            for line in _earlier_texts(state)[:1]:
-                asked = await listed_before(catalog, position, line, shopper, history_read)
-                if asked is not None:
-                    notes.append(f"listed before: {asked['title']}")
-        if asked is None and reference:
-            shown, words = reference
-            # Stock and price may have changed since it was recommended: read it again.
-            fresh = (await catalog.get_many([shown["id"]])).get(shown["id"])
-            asked = card(fresh, 1.0) if fresh else shown
-            notes.append(f"{words!r} = {asked['title']}")
-        # With no product named, "it"/"these" (or a proactive turn) means what they were
-        # last looking at: the cart for a cart reminder, else the last product viewed.
-        focus = shopper["cart_ids"] if state.get("trigger") == "cart_abandonment" else []
-        focus = focus or shopper["viewed_ids"]
-        if asked is None and discussed:
-            # "what's the drop?" or "in a 9?" names nothing: it is about the product the
-            # store last put first, else the one they last looked at.
-            fresh = (await catalog.get_many([discussed[0]["id"]])).get(discussed[0]["id"])
-            asked = card(fresh, 1.0) if fresh else discussed[0]
-            notes.append(f"question about {asked['title']}, discussed last")
-            if (other := await line_said(catalog, text, shopper, history_read, asked)) is not None:
-                asked = other
-                notes.append(f"in the line said: {other['title']}")
-        if asked is None and text and about_discussed and not discussed:
-            # "how do i wash it" after "just grabbed the stormwall rain jacket": what the
-            # texts before named, before what they last looked at.
-            for line in _earlier_texts(state)[:2]:
-                if (asked := await named_product(catalog, line, shopper, history_read)) is not None:
-                    notes.append(f"named before: {asked['title']}")
-                    break
-        if (
-            asked is None
-            and focus
-            and (not text or _PRONOUN.search(text) or _asks_about_discussed(text))
-        ):
-            known = await history_read
-            # "that jacket": the last jacket they looked at, not the shoe after it.
-            kinds = product_kinds(text)
-            first = next(
-                (
-                    i
-                    for i in focus
-                    if i in known and any(k in known[i].product.category for k in kinds)
-                ),
-                focus[0],
-            )
-            recent = (
-                known[first].product
-                if first in known
-                else (await catalog.get_many([first])).get(first)
-            )
-            asked = card(recent, 1.0) if recent else None
+        asked, found_by = await product_asked(
+            catalog, services, state, text, shopper, history_read, pointed
+        )
+        notes.extend(found_by)
         query = text
-        if asked is not None and (not query or _PRONOUN.search(query) or notes):
+        if asked is not None and (not query or PRONOUN.search(query) or notes):
             # A proactive turn, "do these come in blue?" or "is the first one warm?":
             # search around the product they mean.
             query = f"{query} {asked['title']}".strip()
@@ -506,7 +345,7 @@ async def find_answer(
         orders=OneOrder(
             state["shopper_id"], *await services.orders_for(runtime.store, state["shopper_id"])
         ),
-        earlier=_earlier_texts(state),
+        earlier=earlier_texts(state),
         theirs=[*shopper["cart_ids"], *shopper["viewed_ids"]],
         now=turn_time(state),
     )
