@@ -514,3 +514,73 @@ def test_what_they_were_just_looking_at_and_the_second_one() -> None:
     assert PRONOUN.search("the yellow racing shoes i was just looking at, got a 13?")
     assert position_said("does the second one need a lot of breaking in?") == 1
     assert position_said("is it waterproof?") is None
+
+
+# --- the twenty-fourth set ----------------------------------------------------------------
+
+
+def test_needing_the_same_again_is_buying_not_a_claim() -> None:
+    text = "my ridgelines finally died after like 600 miles rip need the cobalt ones again mens 9"
+    assert "warranty" not in policy_topics(text)
+    assert "warranty" in policy_topics("my ridgelines died after 2 weeks, is that covered")
+
+
+def test_split_it_up_is_paying_and_a_split_seam_is_damage() -> None:
+    assert policy_topics("can i pay w klarna? or split it up somehow") == ["payment"]
+    assert policy_topics("the seam split open after a week") == ["warranty"]
+
+
+@pytest.mark.parametrize(
+    "text,kind",
+    [
+        # After an emoji a question starts; "sell out" is stock.
+        ("i left those trail shoes in my cart 🙈 r they still there or did they sell out", "stock"),
+        ("need the cobalt ones again mens 9 u got em?", "availability"),
+        (
+            "ngl the blue mens ridgeline is way cheaper than the black... is black on sale too",
+            "price",
+        ),
+        ("lol could i run in the parka when its freezing out or is that dumb", "suitability"),
+        ("is the softloop only for running or would it work for work", "suitability"),
+        ("black one in the bigger size?", "availability"),
+    ],
+)
+def test_what_the_twenty_fourth_set_asked(text: str, kind: str) -> None:
+    question = read_question(text)
+    assert question is not None and question["kind"] == kind
+
+
+def test_a_size_word_asked_for_on_its_own_is_a_size() -> None:
+    assert read_needs("the featherlite one in the light blue, medium pls 🙏", {})["size"] == "M"
+    assert read_needs("a medium weight fleece", {})["size"] is None
+
+
+def test_the_colour_asked_on_sale_is_the_one_priced() -> None:
+    blue = _product("Men's Ridgeline Trail Runner — Lake Blue", "Grippy.", ["6 mm drop"])
+    blue = blue.model_copy(update={"price": 99.0, "compare_at_price": 145.0, "colors": ["blue"]})
+    black = _product("Men's Ridgeline Trail Runner — Black", "Grippy.", ["6 mm drop"])
+    black = black.model_copy(update={"id": "RIDGE-BLACK", "price": 145.0})
+    text = "the blue mens ridgeline is way cheaper than the black... is black on sale too or nah"
+    question = read_question(text)
+    assert question is not None and question["colour"] == "black"
+    assert not _asks_for_picks(text, "price_or_discount", blue.title)
+    answer = find_answer(question, evidence(text, blue, [blue, black]))
+    assert answer is not None
+    assert "Black isn't on sale right now: it's $145" in answer["text"]
+
+
+def test_the_bigger_size_is_the_end_of_the_run() -> None:
+    pack = _product("Trailhead 22 Daypack — Black", "Roomy.", ["22 L"])
+    pack = pack.model_copy(update={"sizes": ["S/M", "M/L"], "sizes_in_stock": ["S/M"]})
+    text = "black one in the bigger size?"
+    question = read_question(text)
+    assert question is not None
+    answer = find_answer(question, evidence(text, pack))
+    assert answer is not None and "sold out in M/L" in answer["text"]
+
+
+def test_they_point_back_unless_they_are_the_store() -> None:
+    assert PRONOUN.search("signed up for a muddy 50k, would they be ok for that?")
+    assert not PRONOUN.search("do they sell tents")
+    text = "how heavy r the womens ones? my old boots felt like bricks tbh"
+    assert asks_about_discussed(text)

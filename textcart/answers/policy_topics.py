@@ -67,9 +67,11 @@ POLICY_TOPICS: list[tuple[str, re.Pattern[str]]] = [
             r"\b(doesn'?t|does not|don'?t|won'?t) (work|charge|hold a charge) any ?more\b",
             # Damage said in the shopper's words: "the strap snapped after 4 months".
             r"\b(snapped|cracked|busted|frayed|unravell?ed|delaminat\w*|tore|gave out)\b",
-            # "the zipper on my fleece split"; "split payments" is paying.
-            r"\bsplit\b(?! (up )?(the |my |it |a |in )?(payments?|pay|cost|price|purchase|bill|"
-            r"difference|\d|two|half))",
+            # "the zipper on my fleece split"; "split it up somehow" is paying.
+            r"\b(zipper|seam|sole|strap|fabric|stitching|shell|lining|upper|toe|heel|hood|pocket|"
+            r"cuff|bottle|lid|handle|pole|buckle)s?\b[^.?!]{0,25}\bsplit\b"
+            r"(?! (it|them|the|this|that|up|payments?|my|in)\b)",
+            r"\bsplit (open|apart|down the)\b",
             r"\btorn\b(?! between)",
             # A leak that started: "now they leak", "it's leaking" (not "does it leak?").
             r"\bnow (they |it |both |the \w+ )?leak(s|ing)?\b",
@@ -254,7 +256,13 @@ def policy_topics(text: str) -> list[str]:
     return topics
 
 
-_REPLACING = any_of(r"\b(my|our|the|his|her) old (\w+ )?(pair|ones?|shoes|boots|\w+s)\b")
+_REPLACING = any_of(
+    r"\b(my|our|the|his|her) old (\w+ )?(pair|ones?|shoes|boots|\w+s)\b",
+    # "my ridgelines finally died after 600 miles... need the cobalt ones again"
+    r"\b(need|want|get|buy|order|grab)\b.{0,40}\bagain\b",
+    r"\b(another|a new|new) pair\b",
+    r"\bafter (like |about |over |around )?\d[\d,]* (miles|km|kilometers)\b",
+)
 _CLAIMING = any_of(
     r"warrant", r"guarantee", r"covered", r"defect", r"\b(bought|got|ordered) (it|them|from)"
 )

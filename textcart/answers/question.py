@@ -73,7 +73,9 @@ _COMPARE = any_of(
     r"better than",
     r"which (one |is )?(is )?(better|warmer|lighter|cheaper|more|less)",
     r"\bor the\b.{0,40}\?",
-    r"\bor (the )?(?!for\b)\w+( \w+){0,2} for\b",
+    # "mudlark or the ridgeline for mud"; "or would it work for work" asks no comparison.
+    r"\bor (the )?(?!(for|would|will|could|should|can|is|are|does|do|just|maybe)\b)\w+"
+    r"( \w+){0,2} for\b",
     r"\bdiff\b",
     r"\bwhich (one )?(has|is|gets|runs) (the )?(more|less|most|least|\w{3,}er)\b",
     r"\bdifferent\b",
@@ -134,6 +136,12 @@ COLOUR_PRICE = re.compile(
     r"(?:cheaper|pricier|more expensive|less expensive|more|less|the same price)\b",
     re.IGNORECASE,
 )
+# "is black on sale too or nah": that colourway's sale, whatever other colours were said.
+COLOUR_ON_SALE = re.compile(
+    r"\b(?:is|are|r) (?:the )?(" + "|".join(COLOUR_WORDS) + r")(?: one| ones| pair| colou?r)?"
+    r" (?:also |too |still |even )?(?:on sale|discounted|marked down|reduced)\b",
+    re.IGNORECASE,
+)
 _COLOURS = any_of(
     r"\b(what|which|other|more|any other|different) colou?r(s|ways?)?\b",
     r"\bcolou?r(s| options| choices|ways)\b",
@@ -145,6 +153,10 @@ _CHEAPEST = any_of(r"\bcheap(est|er)\b", r"\blowest price\b", r"\bleast expensiv
 _BESIDES = any_of(
     r"\b(anything|any|something|one|ones) (else |other )?(besides|but|except|other than|than)\b"
 )
+# "black one in the bigger size?": the end of the size run, in a colour.
+SIZE_END = re.compile(
+    r"\bthe (bigger|larger|biggest|largest|smaller|smallest) (size|one|sz)\b", re.IGNORECASE
+)
 # "how many of the red packs do u have left": a count, which the catalog does not hold.
 HOW_MANY_LEFT = any_of(
     r"\bhow many\b[^?.!]{0,60}\b(left|in stock|remaining|(do|does) (u|you|ya|y'?all|they) "
@@ -153,6 +165,7 @@ HOW_MANY_LEFT = any_of(
 _STOCK = any_of(
     r"in stock",
     r"sold out",
+    r"\bsell out\b",
     r"back in stock",
     r"restock",
     r"any left",
@@ -231,7 +244,8 @@ _SUITABLE = any_of(
     r"suitable",
     r"enough for",
     r"\bhandle",
-    r"can i (just |still |also )?(go )?(use|wear|run|hike|take|ski|climb|bike|walk)",
+    r"(can|could|would|should) i (just |still |also |even )?(go )?"
+    r"(use|wear|run|hike|take|ski|climb|bike|walk)",
     r"\b(running|hiking|skiing|biking|climbing|walking) in (it|them|the|these|this|those)\b",
     r"\b(would|will|could) (the \w+( \w+){0,2}|it|they|that|this|these|those) be "
     r"(ok|okay|fine|good|alright|enough)\b",
@@ -292,7 +306,7 @@ _ASKING = any_of(
 _QUESTION_START = any_of(
     # At the start of any sentence or clause ("i have wide feet, will the daymile work"),
     # after a joining word too: "n how bright is it", "ok so what about the 10".
-    r"(?:^|[.!;:,\n])\s*"
+    r"(?:^|[.!;:,\n\u2600-\u27bf\U0001F300-\U0001FAFF])\s*"
     r"(?:(?:and|n|&|also|plus|oh|ok|okay|so|but|hmm+|um+|alright|ugh|fine|well|lol|lmao|"
     r"haha+)\b,?\s*)*"
     r"(do|does|did|is|are|was|were|can|could|will|would|how|what|which|when|where|who|why|"
@@ -324,7 +338,8 @@ _FOLLOW_ON = re.compile(
 _COLOUR_ONLY = re.compile(
     r"^\W*((oh|sorry|no|nah|i mean|wait)\W+)*(the |in |a |an )?(\w+ )?("
     + "|".join(COLOUR_WORDS)
-    + r")( one| ones| pair| colou?r| colou?rway| version)?( i mean| i meant| pls| please)?\W*$",
+    + r")( one| ones| pair| colou?r| colou?rway| version)?( i mean| i meant| pls| please)?"
+    r"(\W+(mens|men's|womens|women's|ladies))?\W*$",
     re.IGNORECASE,
 )
 
@@ -416,6 +431,11 @@ def _read_question(text: str, has_order: bool) -> AskedQuestion | None:
     if not (explicit or size or _SIZE_WORD.search(text) or _COLOUR_AFTER_IN.search(text)):
         # A statement ("the sole is peeling off after a month") asks nothing to answer.
         return None
+    if on_sale := COLOUR_ON_SALE.search(text):
+        colour = on_sale.group(1).lower()
+        return asked("price")
+    if colour and SIZE_END.search(text):
+        return asked("availability")
     if HOW_MANY_LEFT.search(text):
         return asked("availability" if (size or colour) else "stock")
     if _COMPARE.search(text):

@@ -97,7 +97,7 @@ _SPECS: list[tuple[str, re.Pattern[str]]] = [
             r"\bcomes? (w|w/|with)\b",
             r"\binclud(e|es|ed|ing)\b",
             r"\b(does|do) (it|they|the \w+( \w+){0,3}) (have|has) (an?|any) \w+",
-            r"\bgot (an? )?(?!(any|it|them|one|that|those|these|this|some|my|your|ur)\b)"
+            r"\bgot (an? )?(?!(any|it|them|em|one|that|those|these|this|some|my|your|ur)\b)"
             r"\w+( \w+)?\s*\?",
         ),
     ),

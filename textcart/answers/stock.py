@@ -19,7 +19,13 @@ from textcart.answers.common import (
     size_prices,
     size_run,
 )
-from textcart.answers.question import COLOUR_PRICE, COLOUR_WORDS, HOW_MANY_LEFT
+from textcart.answers.question import (
+    COLOUR_ON_SALE,
+    COLOUR_PRICE,
+    COLOUR_WORDS,
+    HOW_MANY_LEFT,
+    SIZE_END,
+)
 from textcart.answers.sizing import FIT_SENTENCE, my_size, say_suggestion
 from textcart.tools.catalog import Product
 from textcart.vocabulary.answers import AskedQuestion
@@ -71,7 +77,7 @@ def _availability(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
     assert product is not None
     variants = list(ev.variants) or [product]
     model = model_of(product.title)
-    size, colour = q["size"] or my_size(ev, product), q["colour"]
+    size, colour = q["size"] or _end_of_run(product, ev.text) or my_size(ev, product), q["colour"]
     for v in variants:
         b.use(v)
     chosen = _in_colour(variants, colour, ev.text) if colour else variants
@@ -139,6 +145,14 @@ def _availability(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
         b.say(f"It's in stock in {join_names([colourway(v) for v in others])}.")
 
 
+def _end_of_run(product: Product, text: str) -> str | None:
+    """The size "the bigger size" means: the largest of the run (the smallest for smaller)."""
+    said = SIZE_END.search(text)
+    if said is None or not product.sizes:
+        return None
+    return product.sizes[0] if said.group(1).lower().startswith("small") else product.sizes[-1]
+
+
 _WHEN_BACK = re.compile(
     r"\b(when|restock\w*|back in stock|coming back|come back|get more|eta)\b", re.IGNORECASE
 )
@@ -182,7 +196,13 @@ def _nearest_sizes(product: Product, size: str) -> list[str]:
 
 def price(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
     """The price (that size's own when it has one), the sale, and a cheaper colourway."""
-    product = b.use(ev.product)  # type: ignore[arg-type]
+    product = ev.product
+    assert product is not None
+    on_sale = COLOUR_ON_SALE.search(ev.text)
+    if on_sale and not _matches_colour(product, said := on_sale.group(1).lower()):
+        # "the blue is way cheaper than the black... is black on sale too": the black one.
+        product = next(iter(_in_colour(ev.variants, said, ev.text)), product)
+    b.use(product)
     variant = product.variant(q["size"] or ev.said_size)
     size = b.size = variant.size if variant is not None else None
     now, quoted = product.price_for(size), size_prices(product, size)

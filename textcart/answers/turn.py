@@ -45,6 +45,7 @@ from textcart.answers.language import is_other_language
 from textcart.answers.orders import order_named
 from textcart.answers.own_terms import product_terms
 from textcart.answers.question import (
+    COLOUR_ON_SALE,
     COLOUR_PRICE,
     asks_something,
     colour_said,
@@ -396,7 +397,8 @@ _PICKS = re.compile(
     r"recommend|suggest|"
     # "which is cheaper, x or y" compares the two named.
     r"alternatives?|options?|looking for|i need an?|what else|instead|similar|"
-    r"(?<!the )(?<!which is )(?<!which one is )(?<!which ones )cheaper)\b",
+    # "the blue is way cheaper than the black" compares what is named.
+    r"(?<!the )(?<!which is )(?<!which one is )(?<!which ones )cheaper(?! than))\b",
     re.IGNORECASE,
 )
 
@@ -407,7 +409,7 @@ def _asks_for_picks(text: str, intent: str | None, asked_title: str | None) -> b
     "which camp slides do u have in a 12... i just need something for after runs": the
     sentence naming the product asks about it; "something" in another one says why.
     """
-    if _PICKS.search(text) and not COLOUR_PRICE.search(text):
+    if _PICKS.search(text) and not (COLOUR_PRICE.search(text) or COLOUR_ON_SALE.search(text)):
         sentences = _SENTENCE.split(text)
         naming = {s for s in sentences if asked_title and name_match(s, asked_title) >= 50}
         return not naming or any(_PICKS.search(s) for s in naming)
@@ -430,7 +432,13 @@ def _name_out(text: str, title: str) -> str:
 
 
 def _without_name(question: AskedQuestion, text: str, title: str, has_order: bool) -> AskedQuestion:
-    """The question read again with the product's own name taken out of the text."""
+    """The question read again with the product's own name taken out of the text.
+
+    A size or colour asked about stays asked: "need the navy ones again mens 10 u got em"
+    loses its "mens" with the name, not its question.
+    """
+    if question["kind"] in ("availability", "stock"):
+        return question
     again = read_question(_name_out(text, title), has_order=has_order)
     if again is None and question["kind"] in _NAME_KINDS and question["explicit"]:
         # "is the insulated bottle dishwasher safe?" read as warmth only for its name.

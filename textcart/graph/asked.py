@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from textcart.answers.question import COLOUR_PRICE, goes_on, read_question
 from textcart.graph.named import (
+    asking_clauses,
     card,
     described_product,
     line_said,
@@ -44,6 +45,8 @@ from textcart.vocabulary.records import ProductCard, Recommended, ShopperContext
 # "it", "these", or what they looked at: "is the shoe i looked at on sale?"
 PRONOUN = re.compile(
     r"\b(it|these|this one|those|them|that one)\b|"
+    # "would they be ok for that?"; "do they sell tents" speaks of the store.
+    r"\bthey\b(?! (have|sell|carry|stock|ship|make|do|got)\b)|"
     # "whats the drop on that shoe": the one they were looking at.
     r"\b(that|this) (shoe|boot|jacket|shell|parka|pack|bag|sock|shirt|tee|top|hoodie|fleece|"
     r"layer|headlamp|lamp|bottle|short|pant|tight|sandal|cap|hat|glove|vest)s?\b|"
@@ -71,9 +74,11 @@ def asks_about_discussed(text: str) -> bool:
     if question is None:
         # "and the womens version?": the question before, about the product discussed.
         return goes_on(text) and not names_product_kind(text)
+    # "how heavy r the womens ones? my old boots felt like bricks": the sentence that asks
+    # names no kind of product; the boots are theirs.
     return (
         question["kind"] in PRODUCT_KINDS - {"comparison", "suitability"}
-        and not names_product_kind(text)
+        and not names_product_kind(asking_clauses(text))
         # "is the sky blue one any cheaper" asks about this product's colourway.
         and (not _RECOMMEND_WORDS.search(text) or COLOUR_PRICE.search(text) is not None)
     )
@@ -191,6 +196,16 @@ async def product_asked(
     # last looking at: the cart for a cart reminder, else the last product viewed.
     focus = shopper["cart_ids"] if state.get("trigger") == "cart_abandonment" else []
     focus = focus or shopper["viewed_ids"]
+    if asked is None and text and pointed.about_discussed and earlier:
+        # "how heavy r the womens ones?" after "quick q about the summit gtx boots": the
+        # model the shopper named last, before what the store showed since.
+        asked = await named_product(catalog, earlier[0], shopper, history_read)
+        if asked is not None:
+            notes.append(f"named in the text before: {asked['title']}")
+            other = await line_said(catalog, text, shopper, history_read, asked)
+            if other is not None:
+                asked = other
+                notes.append(f"in the line said: {other['title']}")
     if asked is None and pointed.discussed:
         # "what's the drop?" or "in a 9?" names nothing: it is about the product the
         # store last put first, else the one they last looked at.

@@ -39,7 +39,9 @@ _APPAREL_SIZE = re.compile(
     r"|\ban?\s+(xs|xl|xxl|small|medium|large)"
     # "still got an M?": a letter after "an" is a size ("a m" is not how M is said).
     r"(?=\s*$|\s*[?.!,]|\s+(?:in|or|size|please|pls|plz|and|tho|too|left|avail\w*)\b)"
-    r"|\ban\s+(m|l|s|xs|xl|xxl)(?=\s*$|\s*[?.!,]|\s+(?:in|or|size|please|pls|plz|left)\b)",
+    r"|\ban\s+(m|l|s|xs|xl|xxl)(?=\s*$|\s*[?.!,]|\s+(?:in|or|size|please|pls|plz|left)\b)"
+    # "the featherlite in the light blue, medium pls": a size word said on its own, asked for.
+    r"|(?:^|[,;:]\s*)(small|medium|large)(?=\s+(?:please|pls|plz)\b|\s*[?!]*\s*$)",
     re.IGNORECASE,
 )
 _APPAREL_WORDS = {"small": "S", "medium": "M", "large": "L"}
