@@ -10,6 +10,7 @@ from answer_evidence import evidence
 
 from textcart.answers.asked_products import PLAIN_ONE
 from textcart.answers.carried import not_carried
+from textcart.answers.details import temperature
 from textcart.answers.evidence import find_answer
 from textcart.answers.policy_topics import policy_topics
 from textcart.answers.question import goes_on, read_question
@@ -584,3 +585,58 @@ def test_they_point_back_unless_they_are_the_store() -> None:
     assert not PRONOUN.search("do they sell tents")
     text = "how heavy r the womens ones? my old boots felt like bricks tbh"
     assert asks_about_discussed(text)
+
+
+# --- the twenty-fifth set -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text,kind",
+    [
+        ("what sizes u got left in the cobalt ridgeline? mens", "availability"),
+        ("the yellow fastpack one, is it sold out in every size??", "availability"),
+        ("whats the cheapest colour of the mens ridgeline rn", "price"),
+        ("wait the mint pacer tee is $22.95?? typo or real lol", "price"),
+        ("im like a 9 or 9.5 depending on the brand... which do i get in the ridgelines", "fit"),
+        ("is the basecamp parka actual down??", "material"),
+        ("canyon low waterproof y/n", "waterproof"),
+    ],
+)
+def test_what_the_twenty_fifth_set_asked(text: str, kind: str) -> None:
+    question = read_question(text)
+    assert question is not None and question["kind"] == kind
+
+
+def test_which_sizes_are_left_are_listed_in_full_with_those_sold_out() -> None:
+    pack = _product("Trailhead 22 Daypack — Black", "Roomy.", ["22 L"])
+    pack = pack.model_copy(update={"sizes": ["S/M", "M/L"], "sizes_in_stock": ["S/M"]})
+    text = "which sizes does the black trailhead 22 daypack come in rn"
+    question = read_question(text)
+    assert question is not None
+    answer = find_answer(question, evidence(text, pack))
+    assert answer is not None and "in S/M only; M/L is sold out" in answer["text"]
+
+
+def test_looking_for_a_named_product_is_no_request_for_picks() -> None:
+    text = "hi! looking for the switchback mid boots, womens 7.5 in the forest green"
+    assert not _asks_for_picks(text, "recommendation_request", "Women's Switchback Mid — Forest")
+    assert _asks_for_picks("looking for a warm jacket", "recommendation_request", None)
+
+
+def test_a_number_below_zero_is_a_temperature_without_a_unit() -> None:
+    assert temperature("frostline boots warm enough for like -30 when im shoveling?") == -30
+    assert temperature("a 10-15 mile hike") is None
+
+
+def test_a_price_said_back_gets_a_yes_or_no_first() -> None:
+    tee = _product("Pacer Tech Tee — Mint", "Light.", ["quick-dry"])
+    tee = tee.model_copy(update={"price": 22.95, "compare_at_price": 38.0})
+    text = "wait the mint pacer tee is $22.95?? typo or real lol"
+    question = read_question(text)
+    assert question is not None and question["kind"] == "price"
+    answer = find_answer(question, evidence(text, tee))
+    assert answer is not None
+    assert answer["text"].startswith("Yes, that is right: the Pacer Tech Tee — Mint is $22.95")
+    assert "on sale from $38" in answer["text"]
+    wrong = find_answer(question, evidence("is the mint tee $19.99?", tee))
+    assert wrong is not None and wrong["text"].startswith("No: the Pacer Tech Tee")

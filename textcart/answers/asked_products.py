@@ -67,9 +67,24 @@ async def pair_named_before(
 
 
 async def two_models_named(catalog: Catalog, text: str) -> bool:
-    """Whether the text names two different models outright."""
+    """Whether the text names two different models outright.
+
+    "the ridgeline trail runners" names the Ridgeline, not also the Ridgeline GTX or the
+    Ridgeline Merino Trail Sock: a model counts only when the words that set it apart from
+    each other model named are said.
+    """
     names = await model_names(catalog)
-    return len(_by_model(names, [i for strength, i in names.named(text) if strength >= 40])) >= 2
+    models = _by_model(names, [i for strength, i in names.named(text) if strength >= 40])
+    said = {w.removesuffix("s") for w in re.findall(r"[a-z0-9]+", text.lower())}
+    words = {
+        m: {w.removesuffix("s") for w in _model_words(names.titles[i])} for m, i in models.items()
+    }
+    named = [
+        m
+        for m in models
+        if not any((apart := words[m] - words[o]) and not apart & said for o in models)
+    ]
+    return len(named) >= 2
 
 
 async def named_before(catalog: Catalog, earlier: Sequence[str], product: Product) -> list[Product]:

@@ -271,7 +271,7 @@ def waterproof(ev: Evidence, b: Builder) -> None:
     ):
         b.say(f"Yes, it's waterproof. {claim(product, found)}", "yes")
     elif re.search(r"water[- ]resistant|water repellent|dwr|splash", said):
-        b.say(f"It's water-resistant rather than waterproof: {claim(product, found)}", "partly")
+        b.say(f"No, it's water-resistant, not waterproof: {claim(product, found)}", "partly")
     elif found:
         b.say(f"The {model} isn't listed as waterproof. {claim(product, found)}", "no")
     else:
@@ -312,6 +312,8 @@ _TEMPERATURE = re.compile(
     re.IGNORECASE,
 )
 _BELOW = re.compile(r"\b(\d{1,3}) below(?: zero)?\b", re.IGNORECASE)
+# "warm enough for like -30 when im shoveling": a number below zero needs no unit.
+_MINUS = re.compile(r"(?:(?<=\s)|^)(?:-|−|minus\s)(\d{1,3})(?![\w.%])", re.IGNORECASE)
 
 
 def temperature(text: str) -> float | None:
@@ -319,6 +321,8 @@ def temperature(text: str) -> float | None:
     below = _BELOW.search(text)
     found = _TEMPERATURE.search(text)
     if found is None:
+        if below is None and (minus := _MINUS.search(text)):
+            return -float(minus.group(1))
         return -float(below.group(1)) if below else None
     value = float(found.group(2)) * (-1 if found.group(1) else 1)
     unit = (found.group(4) or found.group(5) or "f").lower()

@@ -107,6 +107,8 @@ _FIT = any_of(
     r"between sizes",
     r"\bin between\b",
     r"\bbetween (a |an )?(\d|xs|s|m|l|xl|small|medium|large)",
+    # "im like a 9 or 9.5 depending on the brand... which do i get"
+    r"\b\d{1,2}(\.5)? or (an? )?\d{1,2}(\.5)?\b.{0,60}\b(which|what)\b",
     r"(?<!my )\bsize\?",
     r"\bwhat (size |sz )?(do|should) i (order|get|buy|go with)\b",
     r"\b(xs/s|s/m|m/l|l/xl|xs|s|m|l|xl)\s+or\s+(xs/s|s/m|m/l|l/xl|xs|s|m|l|xl)\b",
@@ -148,6 +150,8 @@ _COLOURS = any_of(
     r"\bcome in (any |other |more |different )?colou?rs?\b",
 )
 _CHEAPEST = any_of(r"\bcheap(est|er)\b", r"\blowest price\b", r"\bleast expensive\b")
+# "whats the cheapest colour of the mens ridgeline"
+_CHEAPEST_COLOUR = any_of(r"\b(cheapest|least expensive|lowest priced) (colou?r|colou?rway)s?\b")
 # "come in anything besides black", "any other than grey": the colour said is the one
 # they don't want, so the colours are asked for.
 _BESIDES = any_of(
@@ -156,6 +160,12 @@ _BESIDES = any_of(
 # "black one in the bigger size?": the end of the size run, in a colour.
 SIZE_END = re.compile(
     r"\bthe (bigger|larger|biggest|largest|smaller|smallest) (size|one|sz)\b", re.IGNORECASE
+)
+# "what sizes u got left in the cobalt ridgeline", "which sizes does it come in rn": stock.
+SIZES_LEFT = any_of(
+    r"\b(what|which) sizes\b.{0,40}\b(left|in stock|available|avail|have|got|come in|carry)\b",
+    r"\bsold out in (every|all|any|each) sizes?\b",
+    r"\bin (every|all|any) sizes?\b.{0,20}\b(sold out|gone|left|in stock)\b",
 )
 # "how many of the red packs do u have left": a count, which the catalog does not hold.
 HOW_MANY_LEFT = any_of(
@@ -193,6 +203,8 @@ _PRICE = any_of(
     r"full price",
     r"regular price",
     r"\bdiscount(ed)?\b",
+    # "wait the mint pacer tee is $22.95?? typo or real": a price said back.
+    r"\$\s?\d",
 )
 _WATERPROOF = any_of(
     # "waterprof", "watrproof", "waterpoof": typed fast.
@@ -222,6 +234,8 @@ _MATERIAL = any_of(
     r"\bvegan\b",
     r"recycled",
     r"what.{0,15}\bfill\b",
+    # "is the basecamp parka actual down??"
+    r"\b(real|actual|genuine|proper) (down|leather|wool|merino|goose down)\b",
     r"what'?s (it|inside)",
 )
 _CARE = any_of(
@@ -286,6 +300,8 @@ _ASKING = any_of(
     r"are (they|the|there)|do (they|the|you|u)|does (it|the|this)|"
     r"can i|can u|should i|will it|would it)\b",
     r"\bor just\b",
+    # "canyon low waterproof y/n"
+    r"\by/n\b|\by or n\b|\byes or no\b",
     # Mid-sentence, after chat: "lol how do i wash it", "be honest is that jacket on sale".
     r"\bhow (do|does|did|should|can|could|would) (i|you|u|we|it|they|one)\b",
     r"\b(is|are) (that|those|these|they|it|the \w+)( \w+){0,3} (still |currently )?"
@@ -436,13 +452,13 @@ def _read_question(text: str, has_order: bool) -> AskedQuestion | None:
         return asked("price")
     if colour and SIZE_END.search(text):
         return asked("availability")
-    if HOW_MANY_LEFT.search(text):
+    if HOW_MANY_LEFT.search(text) or SIZES_LEFT.search(text):
         return asked("availability" if (size or colour) else "stock")
     if _COMPARE.search(text):
         return asked("comparison", spec_asked(text))
     if COLOUR_PRICE.search(text):
         return asked("price")
-    if _COLOURS.search(text) and _CHEAPEST.search(text):
+    if (_COLOURS.search(text) and _CHEAPEST.search(text)) or _CHEAPEST_COLOUR.search(text):
         # "which colour is cheapest": the price, with the cheaper colourway.
         return asked("price")
     if (_COLOURS.search(text) and not colour) or _BESIDES.search(text):

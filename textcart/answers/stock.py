@@ -25,6 +25,7 @@ from textcart.answers.question import (
     COLOUR_WORDS,
     HOW_MANY_LEFT,
     SIZE_END,
+    SIZES_LEFT,
 )
 from textcart.answers.sizing import FIT_SENTENCE, my_size, say_suggestion
 from textcart.tools.catalog import Product
@@ -134,6 +135,13 @@ def _availability(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
     if in_stock:
         v = b.product = in_stock[0]
         sizes = f" in {size_run(v.sizes_in_stock, made=v.sizes)}" if v.sizes_in_stock else ""
+        gone = [s for s in v.sizes if s not in v.sizes_in_stock]
+        if SIZES_LEFT.search(ev.text) and v.sizes_in_stock:
+            # "what sizes u got left": every size, said in full, and the ones sold out.
+            sizes = f" in {join_names(v.sizes_in_stock, 20)}"
+            if gone:
+                verb = "is" if len(gone) == 1 else "are"
+                sizes += f" only; {join_names(gone, 20)} {verb} sold out"
         b.say(f"Yes, the {model} in {colourway(v)} is in stock ({price_text(v)}){sizes}.", "yes")
         return
     target = chosen[0]
@@ -226,6 +234,19 @@ def price(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
                 f"{'Yes' if fits else 'No'}: the {product.title} is {quoted}{sale}.",
                 "yes" if fits else "no",
             )
+    elif (said := _QUOTED.search(ev.text)) and not variant_priced(product, said.group(1)):
+        # "the black featherlite shell is $89? is that right": yes or no to the price said.
+        right = abs(float(said.group(1)) - now) < 0.005
+        # Whether it is a sale price too: "typo or real?" is what the shopper wonders.
+        sale = (
+            f", on sale from {money(was, product.currency)}"
+            if was and was > now
+            else ", its regular price, not a sale"
+        )
+        b.say(
+            f"{'Yes, that is right' if right else 'No'}: the {product.title} is {quoted}{sale}.",
+            "yes" if right else "no",
+        )
     elif was and was > now:
         b.say(
             f"The {product.title} is {quoted} right now, on sale from "
@@ -262,6 +283,15 @@ def _other_colour_priced(ev: Evidence, product: Product) -> Product | None:
         return None
     others = [v for v in _in_colour(ev.variants, asked.group(1).lower()) if v.id != product.id]
     return others[0] if others else None
+
+
+# A price the shopper says back: "is $22.95??", "$89? is that right".
+_QUOTED = re.compile(r"\$\s?(\d+(?:\.\d\d)?)\s*\?")
+
+
+def variant_priced(product: Product, amount: str) -> bool:
+    """True when some size of the product has its own price equal to `amount`."""
+    return any(abs(v.price - float(amount)) < 0.005 for v in product.variants if v.price)
 
 
 _UNDER = re.compile(r"\b(?:under|below|less than|cheaper than)\s*\$?\s?(\d+(?:\.\d\d)?)", re.I)

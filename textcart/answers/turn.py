@@ -229,7 +229,8 @@ async def answer_turn(
             # "which ones warmer" after "the merino 150 crew and the 250 zip neck".
             product, variants, others = await pair_named_before(catalog, earlier[0])
         about_one = product is None and question["kind"] in PRODUCT_KINDS
-        if about_one and _asks_for_picks(text, intent, asked_title):
+        # "my trail shoes r caked in mud... best way to clean em?": the care guide answers.
+        if about_one and question["kind"] != "care" and _asks_for_picks(text, intent, asked_title):
             # "anything warm under $90?" asks for recommendations, not about one product.
             return {"question": question, "answer": None}
         if about_one:
@@ -237,7 +238,13 @@ async def answer_turn(
             product, variants, others = await products_asked(
                 catalog, asked_product_id, products, text, question, frozenset(theirs), line
             )
-            if product is not None and question["kind"] != "comparison" and _OR.search(text):
+            if (
+                product is not None
+                and question["kind"] != "comparison"
+                and _OR.search(text)
+                # "a 9 or 9.5... which do i get in the ridgeline": the "or" joins sizes.
+                and await two_models_named(catalog, text)
+            ):
                 # "mudlark or ridgeline for mud?": two products named is a comparison.
                 compared = AskedQuestion(**{**question, "kind": "comparison", "topic": None})
                 _, _, named = await products_asked(
@@ -396,7 +403,9 @@ _PICKS = re.compile(
     r"any (other(?! than\b)|good(?! (for|in|on|at)\b)|cheaper|warmer|lighter)|"
     r"recommend|suggest|"
     # "which is cheaper, x or y" compares the two named.
-    r"alternatives?|options?|looking for|i need an?|what else|instead|similar|"
+    # "looking for the switchback mid boots, womens 7.5" names what it looks for.
+    r"alternatives?|options?|looking for(?! (the|those|these|that|this|my)\b)|i need an?|"
+    r"what else|instead|similar|"
     # "the blue is way cheaper than the black" compares what is named.
     r"(?<!the )(?<!which is )(?<!which one is )(?<!which ones )cheaper(?! than))\b",
     re.IGNORECASE,
