@@ -12,7 +12,14 @@ import re
 from collections.abc import Iterable, Sequence
 
 from textcart.answers.evidence import model_of
-from textcart.rules.references import name_match, names_product
+from textcart.rules.references import (
+    line_of,
+    line_said_in,
+    model_words,
+    name_match,
+    names_product,
+    said_words,
+)
 from textcart.tools.catalog import Catalog, Product, SearchFilters
 from textcart.tools.catalog_words import ModelNames, model_names
 from textcart.tools.orders import Order
@@ -22,7 +29,6 @@ from textcart.vocabulary.records import ProductCard
 _COLOURWAYS_READ = 20
 _COMPARED = re.compile(r"\bvs\.?\b|\bversus\b|\bor\b|\band\b|,|\bthan\b", re.IGNORECASE)
 _LINE = re.compile(r"^(men's|women's|unisex)\s+", re.IGNORECASE)
-LINE_WORD = re.compile(r"\b(women'?s?|ladies|men'?s?)\b", re.IGNORECASE)
 
 
 def base_model(title: str) -> str:
@@ -32,11 +38,7 @@ def base_model(title: str) -> str:
 
 def _line_first(names: ModelNames, ids: list[str], said: str, title: str = "") -> list[str]:
     """`ids` with those of the line `said` names (else the line of `title`) first."""
-    line = LINE_WORD.search(said)
-    if line:
-        prefix = "women's" if line.group(1).lower()[0] in "wl" else "men's"
-    else:
-        prefix = next((p for p in ("women's", "men's") if title.lower().startswith(p)), "")
+    prefix = line_said_in(said) or line_of(title)
     if not prefix:
         return ids
     return sorted(ids, key=lambda i: not names.titles[i].lower().startswith(prefix))
@@ -75,10 +77,8 @@ async def two_models_named(catalog: Catalog, text: str) -> bool:
     """
     names = await model_names(catalog)
     models = _by_model(names, [i for strength, i in names.named(text) if strength >= 40])
-    said = {w.removesuffix("s") for w in re.findall(r"[a-z0-9]+", text.lower())}
-    words = {
-        m: {w.removesuffix("s") for w in _model_words(names.titles[i])} for m, i in models.items()
-    }
+    said = said_words(text, ())
+    words = {m: set(model_words(names.titles[i])) for m, i in models.items()}
     named = [
         m
         for m in models
@@ -112,22 +112,18 @@ PLAIN_ONE = re.compile(
 async def plain_model(catalog: Catalog, product: Product) -> list[Product]:
     """The model `product` is a version of (the Ridgeline of the Ridgeline GTX), in its line."""
     names = await model_names(catalog)
-    own = _model_words(product.title)
+    own = set(model_words(product.title))
     for word in sorted(own):
         rest = own - {word}
         found = [
             i
             for _, i in names.named(" ".join(sorted(rest)))
-            if _model_words(names.titles[i]) == rest
+            if set(model_words(names.titles[i])) == rest
         ]
         if rest and found:
             first = _line_first(names, found, "", product.title)[0]
             return list((await catalog.get_many([first])).values())
     return []
-
-
-def _model_words(title: str) -> set[str]:
-    return set(re.findall(r"[a-z0-9]{3,}", base_model(title)))
 
 
 async def products_asked(
@@ -181,14 +177,8 @@ async def products_asked(
             named = list((await catalog.get_many(ids)).values())
             if not named:
                 continue
-            line = LINE_WORD.search(part) or LINE_WORD.search(text)
-            if line:
-                prefix = "women's" if line.group(1).lower()[0] in "wl" else "men's"
-            else:
-                # No line said: the other model in the line of the first one.
-                prefix = next(
-                    (p for p in ("women's", "men's") if product.title.lower().startswith(p)), ""
-                )
+            # No line said: the other model in the line of the first one.
+            prefix = line_said_in(part) or line_said_in(text) or line_of(product.title)
             if not prefix and shopper_line in ("men", "women"):
                 prefix = f"{shopper_line}'s"
             if prefix:

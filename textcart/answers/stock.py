@@ -234,7 +234,7 @@ def price(ev: Evidence, q: AskedQuestion, b: Builder) -> None:
                 f"{'Yes' if fits else 'No'}: the {product.title} is {quoted}{sale}.",
                 "yes" if fits else "no",
             )
-    elif (said := _QUOTED.search(ev.text)) and not variant_priced(product, said.group(1)):
+    elif (said := _QUOTED.search(ev.text)) and not _variant_priced(product, said.group(1)):
         # "the black featherlite shell is $89? is that right": yes or no to the price said.
         right = abs(float(said.group(1)) - now) < 0.005
         # Whether it is a sale price too: "typo or real?" is what the shopper wonders.
@@ -289,7 +289,7 @@ def _other_colour_priced(ev: Evidence, product: Product) -> Product | None:
 _QUOTED = re.compile(r"\$\s?(\d+(?:\.\d\d)?)\s*\?")
 
 
-def variant_priced(product: Product, amount: str) -> bool:
+def _variant_priced(product: Product, amount: str) -> bool:
     """True when some size of the product has its own price equal to `amount`."""
     return any(abs(v.price - float(amount)) < 0.005 for v in product.variants if v.price)
 

@@ -180,12 +180,11 @@ async def product_asked(
         asked = await _same_model_in(catalog, services, *pointed.colourway[1:])
         if asked is not None:
             notes.append(f"{pointed.colourway[0]!r} = {asked['title']}")
-    if asked is None and text and (position := position_said(text)) is not None:
+    if asked is None and text and earlier and (position := position_said(text)) is not None:
         # "the second one" of the models the shopper's text before listed.
-        for line in earlier[:1]:
-            asked = await listed_before(catalog, position, line, shopper, history_read)
-            if asked is not None:
-                notes.append(f"listed before: {asked['title']}")
+        asked = await listed_before(catalog, position, earlier[0], shopper, history_read)
+        if asked is not None:
+            notes.append(f"listed before: {asked['title']}")
     if asked is None and pointed.reference:
         shown, words = pointed.reference
         # Stock and price may have changed since it was recommended: read it again.
@@ -196,34 +195,29 @@ async def product_asked(
     # last looking at: the cart for a cart reminder, else the last product viewed.
     focus = shopper["cart_ids"] if state.get("trigger") == "cart_abandonment" else []
     focus = focus or shopper["viewed_ids"]
-    if asked is None and text and pointed.about_discussed and earlier:
+    if asked is None and text and pointed.about_discussed:
         # "how heavy r the womens ones?" after "quick q about the summit gtx boots": the
-        # model the shopper named last, before what the store showed since.
-        asked = await named_product(catalog, earlier[0], shopper, history_read)
+        # model the shopper named last, before what the store showed since; with nothing
+        # shown, the text before that too ("how do i wash it" after "just grabbed the
+        # stormwall rain jacket"), before what they last looked at.
+        for line in earlier[: 1 if pointed.discussed else 2]:
+            if (asked := await named_product(catalog, line, shopper, history_read)) is not None:
+                notes.append(f"named in a text before: {asked['title']}")
+                break
+        if asked is None and pointed.discussed:
+            # "what's the drop?" or "in a 9?" names nothing: it is about the product the
+            # store last put first, else the one they last looked at.
+            last = pointed.discussed[0]
+            fresh = (await catalog.get_many([last["id"]])).get(last["id"])
+            asked = card(fresh, 1.0) if fresh else last
+            notes.append(f"question about {asked['title']}, discussed last")
         if asked is not None:
-            notes.append(f"named in the text before: {asked['title']}")
+            # "and the womens version?": the same model in the line said.
             other = await line_said(catalog, text, shopper, history_read, asked)
             if other is not None:
                 asked = other
                 notes.append(f"in the line said: {other['title']}")
-    if asked is None and pointed.discussed:
-        # "what's the drop?" or "in a 9?" names nothing: it is about the product the
-        # store last put first, else the one they last looked at.
-        last = pointed.discussed[0]
-        fresh = (await catalog.get_many([last["id"]])).get(last["id"])
-        asked = card(fresh, 1.0) if fresh else last
-        notes.append(f"question about {asked['title']}, discussed last")
-        if (other := await line_said(catalog, text, shopper, history_read, asked)) is not None:
-            asked = other
-            notes.append(f"in the line said: {other['title']}")
-    if asked is None and text and pointed.about_discussed and not pointed.discussed:
-        # "how do i wash it" after "just grabbed the stormwall rain jacket": what the
-        # texts before named, before what they last looked at.
-        for line in earlier[:2]:
-            if (asked := await named_product(catalog, line, shopper, history_read)) is not None:
-                notes.append(f"named before: {asked['title']}")
-                break
-    if asked is None and focus and (not text or PRONOUN.search(text) or asks_about_discussed(text)):
+    if asked is None and focus and (not text or pointed.about_discussed):
         known = await history_read
         # "that jacket": the last jacket they looked at, not the shoe after it.
         kinds = product_kinds(text)

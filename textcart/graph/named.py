@@ -12,7 +12,7 @@ import re
 from collections.abc import Awaitable, Sequence
 
 from textcart.answers.question import asks_something
-from textcart.rules.references import model_words, said_words, stem
+from textcart.rules.references import line_said_in, model_words, said_words, stem
 from textcart.tools.catalog import Catalog, Product, ProductHit
 from textcart.tools.catalog_words import model_names
 from textcart.vocabulary.products import model_of_title
@@ -78,9 +78,6 @@ def asking_clauses(text: str) -> str:
 _CLAUSE = re.compile(r"(?<=[.!?;])\s+|\.{2,}|…|\n")
 
 
-_LINE_SAID = re.compile(r"\b(women'?s?|ladies|men'?s?)\b", re.IGNORECASE)
-
-
 async def named_product(
     catalog: Catalog,
     text: str,
@@ -110,12 +107,11 @@ async def named_product(
         return None
     best = named[0][0]
     ids = [i for strength, i in named if strength == best]
-    said_line = _LINE_SAID.search(text) or next(
-        (m for line in earlier[:2] if (m := _LINE_SAID.search(line))), None
+    prefix = line_said_in(text) or next(
+        (p for line in earlier[:2] if (p := line_said_in(line))), None
     )
-    if said_line:
+    if prefix:
         # "mens softloop in a 10": the line they said beats the one they usually browse.
-        prefix = "women's" if said_line.group(1).lower()[0] in "wl" else "men's"  # ladies
         ids = [i for i in ids if names.titles[i].lower().startswith(prefix)] or ids
     known = await history
     products = {i: known[i].product for i in ids if i in known}
@@ -185,11 +181,8 @@ async def line_said(
 
     "mens cobalt in a 12?" after the women's Softloop is the men's Softloop.
     """
-    said = _LINE_SAID.search(text)
-    if said is None:
-        return None
-    prefix = "women's" if said.group(1).lower()[0] in "wl" else "men's"
-    if asked["title"].lower().startswith(prefix):
+    prefix = line_said_in(text)
+    if prefix is None or asked["title"].lower().startswith(prefix):
         return None
     model = _LINE_PREFIX.sub("", model_of_title(asked["title"]).lower())
     found = await named_product(catalog, f"{text} {model}", shopper, history)

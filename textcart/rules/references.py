@@ -73,6 +73,22 @@ def fresh_recommendations(recommended: Recommended | None, now: datetime) -> lis
     return list(recommended["products"]) if now - at <= FRESH_FOR else []
 
 
+_LINE_SAID = re.compile(r"\b(women'?s?|ladies|men'?s?)\b", re.IGNORECASE)
+
+
+def line_said_in(text: str) -> str | None:
+    """The line a text says, as titles begin: "women's" ("womens", "ladies"), "men's"."""
+    said = _LINE_SAID.search(text)
+    if said is None:
+        return None
+    return "women's" if said.group(1).lower()[0] in "wl" else "men's"
+
+
+def line_of(title: str) -> str | None:
+    """The line a title begins with ("women's", "men's"), else None."""
+    return next((p for p in ("women's", "men's") if title.lower().startswith(p)), None)
+
+
 def position_said(text: str) -> int | None:
     """The position a text points at ("the second one" -> 1, "the last one" -> -1)."""
     match = _POSITION.search(text)
